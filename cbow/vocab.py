@@ -1,0 +1,105 @@
+"""Vocabulary: sorted words <-> integer ids, with counts.
+
+The course indexes words by their position in ``sorted(set(tokens))``; this module keeps that
+order so that ids (and therefore the rows of every weight matrix) match the course's.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections import Counter
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from cbow.io import atomic_write_bytes
+
+
+class Vocabulary:
+    """Words in sorted order, their ids and their corpus counts.
+
+    Parameters
+    ----------
+    words : sequence of str
+        Distinct words, in id order.
+    counts : sequence of int, optional
+        Occurrences of each word in the corpus (zeros when unknown).
+    """
+
+    def __init__(self, words: Iterable[str], counts: Iterable[int] | None = None):
+        self.words: list[str] = list(words)
+        self.counts = np.zeros(len(self.words), dtype=np.int64) if counts is None else (
+            np.asarray(list(counts), dtype=np.int64))
+        if self.counts.shape != (len(self.words),):
+            raise ValueError(f"expected {len(self.words)} counts, one per word; got {self.counts.shape[0]}")
+        self.word2index: dict[str, int] = {w: i for i, w in enumerate(self.words)}
+        if len(self.word2index) != len(self.words):
+            duplicates = sorted(w for w, n in Counter(self.words).items() if n > 1)
+            raise ValueError(f"vocabulary words must be distinct; repeated: {duplicates[:5]}")
+
+    @classmethod
+    def from_tokens(cls, tokens: Iterable[str]) -> "Vocabulary":
+        """Build the course's vocabulary: every distinct token, sorted, with its count."""
+        counter = Counter(tokens)
+        words = sorted(counter)
+        return cls(words, [counter[w] for w in words])
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.word2index
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Vocabulary) and self.words == other.words
+                and np.array_equal(self.counts, other.counts))
+
+    def __repr__(self) -> str:
+        return f"Vocabulary({len(self)} words)"
+
+    def index(self, word: str) -> int:
+        """Id of ``word``; ``KeyError`` naming the word (and close spellings) if it is unknown."""
+        try:
+            return self.word2index[word]
+        except KeyError:
+            raise KeyError(self.unknown_word_message(word)) from None
+
+    def unknown_word_message(self, word: str) -> str:
+        close = difflib.get_close_matches(word, self.words, n=3) if len(self) <= 200_000 else []
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        return f"word {word!r} is not in the vocabulary ({len(self)} words){hint}"
+
+    def encode(self, tokens: Iterable[str]) -> np.ndarray:
+        """Ids of ``tokens`` as an int64 array of shape ``(len(tokens),)``."""
+        return np.fromiter((self.index(t) for t in tokens), dtype=np.int64)
+
+    def fingerprint(self) -> str:
+        """sha256 of the word list: equal fingerprints mean equal ids for every word."""
+        return hashlib.sha256("\n".join(self.words).encode("utf-8")).hexdigest()
+
+    def save(self, path: str | Path) -> None:
+        """Write one ``word<TAB>count`` line per word, in id order (UTF-8)."""
+        path = Path(path)
+        text = "".join(f"{w}\t{c}\n" for w, c in zip(self.words, self.counts.tolist()))
+        atomic_write_bytes(path, text.encode("utf-8"))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Vocabulary":
+        """Read a file written by :meth:`save`; a line without a count gets count 0."""
+        path = Path(path)
+        words, counts = [], []
+        with open(path, encoding="utf-8") as f:
+            for line_number, line in enumerate(f, start=1):
+                line = line.rstrip("\n")
+                if not line:
+                    continue
+                word, sep, count = line.partition("\t")
+                if not word or (sep and not count.strip().isdigit()):
+                    raise ValueError(f"{path}, line {line_number}: expected 'word<TAB>count', "
+                                     f"got {line!r}")
+                words.append(word)
+                counts.append(int(count) if sep else 0)
+        if not words:
+            raise ValueError(f"{path}: the vocabulary file is empty")
+        return cls(words, counts)

@@ -1,0 +1,49 @@
+"""Shared fixtures: the Shakespeare corpus and the course's reference numbers from ../shared.
+
+CI sets CBOW_DATA (and NLTK_DATA); these tests must run there, so a missing variable is a
+failure with instructions, not a skip.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_dir(kind: str) -> Path:
+    """``reference`` folder: $CBOW_REFERENCE, else the ``reference`` sibling of $CBOW_DATA."""
+    if kind == "reference" and os.environ.get("CBOW_REFERENCE"):
+        return Path(os.environ["CBOW_REFERENCE"])
+    data = os.environ.get("CBOW_DATA")
+    if not data:
+        pytest.fail("CBOW_DATA is not set: run the tests with CBOW_DATA=<abs path of ../shared/data> "
+                    "and NLTK_DATA=<abs path of ../shared/nltk_data>, as .ci/run does")
+    base = Path(data.split(os.pathsep)[0])
+    return base if kind == "data" else base.parent / kind
+
+
+@pytest.fixture(scope="session")
+def shakespeare_tokens() -> list[str]:
+    from cbow.corpus import find_corpus, read_text
+    from cbow.text import course_tokenize
+    return course_tokenize(read_text(find_corpus("shakespeare", download=False)))
+
+
+@pytest.fixture(scope="session")
+def first_batch() -> dict:
+    with open(shared_dir("reference") / "first_batch.yaml", encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def max_relative_error(actual: np.ndarray, spec: dict) -> float:
+    """Largest relative error of ``actual`` over the printed entries of a reference array."""
+    assert list(actual.shape) == spec["shape"], f"shape {actual.shape} != reference {spec['shape']}"
+    rows, cols, expected = (np.array(v) for v in zip(*spec["entries"]))
+    got = actual[rows.astype(int), cols.astype(int)]
+    scale = np.where(expected == 0, 1.0, np.abs(expected))
+    return float(np.max(np.abs(got - expected) / scale))

@@ -1,0 +1,88 @@
+"""Each kind of configuration error, caught before any work, naming the key and the value."""
+import pytest
+
+from cbow.config import DEFAULTS, ConfigError, flatten, load_config
+
+
+def write(tmp_path, text):
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_plus_steps_are_valid():
+    cfg = load_config(None, ["train.steps=10"])
+    assert cfg["train"]["steps"] == 10 and cfg["model"]["N"] == DEFAULTS["model"]["N"]
+
+
+def test_shipped_configs_are_valid():
+    from conftest import REPO_ROOT
+    for path in sorted((REPO_ROOT / "configs").glob("*.yaml")):
+        load_config(path)
+
+
+def test_unknown_key_names_it_and_the_closest_valid_key(tmp_path):
+    path = write(tmp_path, "train:\n  alhpa: 0.1\n  steps: 5\n")
+    with pytest.raises(ConfigError, match=r"c.yaml: unknown key 'train.alhpa'; did you mean 'train.alpha'"):
+        load_config(path)
+
+
+def test_misspelt_section_suggests_the_full_key(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown key 'trian.steps'; did you mean 'train.steps'"):
+        load_config(write(tmp_path, "trian:\n  steps: 5\n"))
+
+
+@pytest.mark.parametrize("override, key", [
+    ("model.N=0", "model.N"), ("model.C=0", "model.C"), ("train.alpha=0", "train.alpha"),
+    ("train.alpha=-1", "train.alpha"), ("train.batch_size=0", "train.batch_size"),
+    ("train.batch_size=2.5", "train.batch_size"), ("train.val_fraction=0.5", "train.val_fraction"),
+    ("train.val_fraction=-0.1", "train.val_fraction"), ("train.dtype=float16", "train.dtype"),
+    ("train.batcher=random", "train.batcher"), ("tokenizer=spacy", "tokenizer"),
+    ("train.decay=1.5", "train.decay"), ("checkpoint.keep=0", "checkpoint.keep"),
+    ("model.N=fifty", "model.N"), ("train.shuffle=maybe", "train.shuffle"),
+    ("train.steps=true", "train.steps"),
+])
+def test_bad_value_names_key_value_and_source(override, key):
+    value = override.split("=", 1)[1]
+    with pytest.raises(ConfigError) as info:
+        load_config(None, ["train.steps=5", override])
+    message = str(info.value)
+    assert f"--set {override}: {key} must be" in message and value in message
+
+
+def test_bad_value_in_file_names_the_file(tmp_path):
+    path = write(tmp_path, "model:\n  N: -3\ntrain:\n  steps: 5\n")
+    with pytest.raises(ConfigError, match=r"c.yaml: model.N must be an integer >= 1; got -3"):
+        load_config(path)
+
+
+def test_steps_or_epochs_required():
+    with pytest.raises(ConfigError, match="set train.steps or train.epochs"):
+        load_config(None, [])
+
+
+def test_invalid_yaml_gives_line(tmp_path):
+    with pytest.raises(ConfigError, match=r"c.yaml, line 2, column \d+: invalid YAML"):
+        load_config(write(tmp_path, "train:\n  steps: 5: 6\n"))
+
+
+def test_missing_file_and_wrong_top_level(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        load_config(write(tmp_path, "- a\n- b\n"))
+    with pytest.raises(ConfigError, match="'train' must be a mapping"):
+        load_config(write(tmp_path, "train: 5\n"))
+
+
+def test_override_syntax_error():
+    with pytest.raises(ConfigError, match="expected KEY=VALUE"):
+        load_config(None, ["train.steps"])
+
+
+def test_overrides_are_parsed_as_yaml_and_applied_in_order():
+    cfg = load_config(None, ["train.steps=5", "train.alpha=1e-2", "train.steps=7",
+                             "train.epochs=null", "corpus=my text.txt"])
+    assert cfg["train"]["steps"] == 7 and cfg["train"]["alpha"] == 0.01
+    assert cfg["corpus"] == "my text.txt"
+    assert set(flatten(cfg)) == set(flatten(DEFAULTS))
