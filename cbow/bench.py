@@ -1,0 +1,227 @@
+"""Benchmarks of the training step (``scripts/bench.py``): medians, ratios, memory.
+
+Everything is measured in one process, after warm-up, on the Shakespeare corpus's own batches:
+
+a. one dense step of :mod:`cbow.course` (build the ``(V, B)`` batch, forward, back-prop, update);
+b. one step of the project's sparse trainer (:func:`cbow.model.train_step`, batch included);
+c. the floor: the three ``V x N x B`` matrix products that a full softmax cannot avoid;
+d. the same model in PyTorch on the CPU, when it is installed (sparse-gradient embedding bag,
+   linear layer, cross-entropy, SGD).
+"""
+from __future__ import annotations
+
+import platform
+import resource
+import statistics
+import time
+import tracemalloc
+from dataclasses import dataclass
+
+import numpy as np
+
+from cbow import course, model
+from cbow.batching import CourseBatcher, EpochBatcher, make_windows
+from cbow.corpus import find_corpus, read_text
+from cbow.text import course_tokenize
+from cbow.vocab import Vocabulary
+
+
+@dataclass
+class Timing:
+    name: str
+    dtype: str
+    seconds: list[float]
+    batch_size: int
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.seconds) * 1e3
+
+    @property
+    def examples_per_s(self) -> float:
+        return self.batch_size / statistics.median(self.seconds)
+
+
+def median_time(fn, repeats: int, warmup: int) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def load_shakespeare():
+    tokens = course_tokenize(read_text(find_corpus("shakespeare")))
+    vocab = Vocabulary.from_tokens(tokens)
+    return tokens, vocab, make_windows(vocab.encode(tokens), 2)
+
+
+def dense_course_step(tokens, vocab, N, batch_size):
+    word2Ind = vocab.word2index
+    V = len(vocab)
+    batches = course.get_batches(tokens, word2Ind, V, 2, batch_size)
+    W1, W2, b1, b2 = course.initialize_model(N, V, random_seed=1)
+    params = [W1, W2, b1, b2]
+    alpha = 1e-3
+
+    def step():
+        x, y = next(batches)
+        W1, W2, b1, b2 = params
+        z, h = course.forward_prop(x, W1, W2, b1, b2)
+        yhat = course.softmax(z)
+        course.compute_cost(y, yhat, batch_size)
+        grads = course.back_prop(x, yhat, y, h, W1, W2, b1, b2, batch_size)
+        params[:] = [p - alpha * g for p, g in zip(params, grads)]
+
+    return step
+
+
+def fast_step(windows, V, N, batch_size, dtype):
+    params = model.initialize_model(N, V, 1, dtype)
+    ws = model.Workspace.for_params(params, batch_size)
+    batcher = CourseBatcher(*windows, batch_size)
+
+    def step():
+        context_ids, center_ids = batcher.next_batch()
+        model.train_step(params, context_ids, center_ids, 1e-3, ws)
+
+    return step
+
+
+def floor_step(V, N, batch_size, dtype):
+    """The three products of a full-softmax step, into preallocated outputs: logits, grad_W2, l1."""
+    rng = np.random.default_rng(0)
+    h = rng.random((batch_size, N)).astype(dtype)
+    W2 = rng.random((V, N)).astype(dtype)
+    scores = np.empty((batch_size, V), dtype)
+    grad_W2 = np.empty((V, N), dtype)
+    l1 = np.empty((batch_size, N), dtype)
+
+    def step():
+        np.matmul(h, W2.T, out=scores)
+        np.matmul(scores.T, h, out=grad_W2)
+        np.matmul(scores, W2, out=l1)
+
+    return step
+
+
+def torch_step(windows, V, N, batch_size, dtype):
+    import torch
+
+    torch_dtype = {np.float64: torch.float64, np.float32: torch.float32}[dtype]
+    torch.manual_seed(0)
+    embed = torch.nn.EmbeddingBag(V, N, mode="mean", sparse=True).to(torch_dtype)
+    linear = torch.nn.Linear(N, V).to(torch_dtype)
+    optimizer = torch.optim.SGD(list(embed.parameters()) + list(linear.parameters()), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    batcher = CourseBatcher(*windows, batch_size)
+
+    def step():
+        context_ids, center_ids = batcher.next_batch()
+        hidden = torch.relu(embed(torch.from_numpy(context_ids)))
+        loss = loss_fn(linear(hidden), torch.from_numpy(center_ids))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def epoch_seconds(windows, V, N, batch_size, dtype) -> float:
+    """Wall time of one epoch (every window once, shuffled) with the sparse trainer."""
+    params = model.initialize_model(N, V, 1, dtype)
+    ws = model.Workspace.for_params(params, batch_size)
+    batcher = EpochBatcher(*windows, batch_size, shuffle=True, seed=0)
+    start = time.perf_counter()
+    for _ in range(batcher.batches_per_epoch()):
+        model.train_step(params, *batcher.next_batch(), 1e-3, ws)
+    return time.perf_counter() - start
+
+
+def step_allocation_peak(windows, V, N, batch_size, dtype) -> int:
+    """Peak bytes that numpy allocates inside one (warm) sparse step, measured with tracemalloc."""
+    step = fast_step(windows, V, N, batch_size, dtype)
+    step()
+    tracemalloc.start()
+    step()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
+def torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run(N=50, batch_size=128, dtypes=("float64", "float32"), repeats=200, warmup=20,
+        with_torch=True, with_epoch=True, dense_repeats=30, print=print) -> dict:
+    tokens, vocab, windows = load_shakespeare()
+    V = len(vocab)
+    timings: list[Timing] = []
+    dense = Timing("dense course step", "float64",
+                   median_time(dense_course_step(tokens, vocab, N, batch_size), dense_repeats, 3),
+                   batch_size)
+    timings.append(dense)
+    results = {"V": V, "N": N, "batch_size": batch_size, "dense_ms": dense.median_ms}
+    use_torch = with_torch and torch_available()
+    for name in dtypes:
+        dtype = model.DTYPES[name]
+        fast = Timing("cbow sparse step", name,
+                      median_time(fast_step(windows, V, N, batch_size, dtype), repeats, warmup),
+                      batch_size)
+        floor = Timing("floor: 3 matmuls", name,
+                       median_time(floor_step(V, N, batch_size, dtype), repeats, warmup), batch_size)
+        timings += [fast, floor]
+        results[name] = {"fast_ms": fast.median_ms, "floor_ms": floor.median_ms,
+                         "dense_over_fast": dense.median_ms / fast.median_ms,
+                         "fast_over_floor": fast.median_ms / floor.median_ms}
+        if use_torch:
+            torch_timing = Timing("pytorch cpu step", name, median_time(
+                torch_step(windows, V, N, batch_size, dtype), repeats, warmup), batch_size)
+            timings.append(torch_timing)
+            results[name]["torch_ms"] = torch_timing.median_ms
+            results[name]["torch_over_fast"] = torch_timing.median_ms / fast.median_ms
+        results[name]["step_alloc_peak_bytes"] = step_allocation_peak(windows, V, N, batch_size,
+                                                                      dtype)
+        if with_epoch:
+            results[name]["epoch_s"] = epoch_seconds(windows, V, N, batch_size, dtype)
+
+    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+          f"{_cpu_count()} cores; numpy {np.__version__}; python {platform.python_version()}")
+    print(f"V={V}, N={N}, batch={batch_size}; medians of {repeats} steps "
+          f"({dense_repeats} for the dense step) after warm-up\n")
+    print(f"| {'step':<20} | {'dtype':<7} | {'ms/step':>8} | {'examples/s':>11} |")
+    print(f"|{'-' * 22}|{'-' * 9}|{'-' * 10}|{'-' * 13}|")
+    for t in timings:
+        print(f"| {t.name:<20} | {t.dtype:<7} | {t.median_ms:8.2f} | {t.examples_per_s:11,.0f} |")
+    print()
+    for name in dtypes:
+        r = results[name]
+        line = (f"{name}: dense/sparse = {r['dense_over_fast']:.1f}x, "
+                f"sparse/floor = {r['fast_over_floor']:.2f}x")
+        if "torch_over_fast" in r:
+            line += f", pytorch/sparse = {r['torch_over_fast']:.2f}x"
+        print(line)
+        extra = [f"peak numpy allocation inside one step: {r['step_alloc_peak_bytes'] / 1e6:.2f} MB "
+                 f"(one B x V array: {batch_size * V * np.dtype(name).itemsize / 1e6:.2f} MB)"]
+        if "epoch_s" in r:
+            extra.append(f"one epoch ({windows[1].shape[0]:,} windows): {r['epoch_s']:.2f} s")
+        print("  " + "; ".join(extra))
+    if with_torch and not use_torch:
+        print("pytorch: not installed (pip install torch) - skipped")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    results["peak_rss_mb"] = peak_mb
+    print(f"process peak memory (max RSS): {peak_mb:.0f} MB")
+    return results
+
+
+def _cpu_count() -> int:
+    import os
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
