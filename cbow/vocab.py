@@ -36,7 +36,7 @@ class Vocabulary:
         self.word2index: dict[str, int] = {w: i for i, w in enumerate(self.words)}
         if len(self.word2index) != len(self.words):
             duplicates = sorted(w for w, n in Counter(self.words).items() if n > 1)
-            raise ValueError(f"vocabulary words must be distinct; repeated: {duplicates[:5]}")
+            raise ValueError(f"words must be distinct; repeated: {duplicates[:5]}")
 
     @classmethod
     def from_tokens(cls, tokens: Iterable[str]) -> "Vocabulary":
@@ -65,8 +65,15 @@ class Vocabulary:
         except KeyError:
             raise KeyError(self.unknown_word_message(word)) from None
 
+    def close_spellings(self, word: str, n: int = 3) -> list[str]:
+        """Up to ``n`` known words spelt like ``word`` (for "did you mean" hints)."""
+        candidates = self.words
+        if len(candidates) > 20_000:  # keep the hint cheap on big vocabularies
+            candidates = [w for w in candidates if w[:1] == word[:1] and abs(len(w) - len(word)) <= 2]
+        return difflib.get_close_matches(word, candidates, n=n)
+
     def unknown_word_message(self, word: str) -> str:
-        close = difflib.get_close_matches(word, self.words, n=3) if len(self) <= 200_000 else []
+        close = self.close_spellings(word)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         return f"word {word!r} is not in the vocabulary ({len(self)} words){hint}"
 

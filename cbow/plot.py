@@ -1,0 +1,175 @@
+"""Pictures of a training run: a labelled 2-D PCA scatter of chosen words, and the loss curve.
+
+matplotlib is an optional extra (``pip install 'cbow[plot]'``), imported only when a picture is
+drawn. Figures are drawn on matplotlib's Agg canvas directly, never through ``pyplot``: that works
+without a display and leaves the backend of an interactive session (e.g. a notebook) alone.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+from cbow.embeddings import Embeddings
+from cbow.io import atomic_writer
+from cbow.pca import pca_project
+
+MATPLOTLIB_MISSING = ("matplotlib is needed for pictures: pip install 'cbow[plot]' "
+                      "(or pip install matplotlib)")
+
+
+class MatplotlibMissing(ImportError):
+    """matplotlib is not installed; the message says how to install it."""
+
+
+def plot_words(embeddings: Embeddings, words: Sequence[str], out: str | Path,
+               title: str = "") -> Path:
+    """Draw ``words`` at their first two principal components, each point labelled.
+
+    Parameters
+    ----------
+    embeddings : Embeddings
+        Vectors of shape ``(V, N)``, ``N >= 2``.
+    words : sequence of str
+        At least two distinct words, all in ``embeddings`` (repeats are drawn once).
+    out : str or Path
+        Picture file; its suffix picks the format (``.png``, ``.svg``, ``.pdf``, ...).
+    title : str
+
+    Returns
+    -------
+    Path
+        ``out``, written atomically.
+
+    Raises
+    ------
+    KeyError
+        Naming every unknown word; nothing is written.
+    MatplotlibMissing
+        If matplotlib is not installed.
+    """
+    words = list(dict.fromkeys(words))
+    embeddings.check_words(words)
+    if len(words) < 2:
+        raise ValueError(f"a PCA picture needs at least 2 distinct words; got {words}")
+    if embeddings.vector_size < 2:
+        raise ValueError(f"a 2-D PCA needs vectors of at least 2 dimensions; these have "
+                         f"{embeddings.vector_size}")
+    points = pca_project(embeddings[words], n_components=2)  # (len(words), 2)
+
+    fig = _new_figure(figsize=(7, 6))
+    ax = fig.add_subplot()
+    ax.scatter(points[:, 0], points[:, 1], s=18)
+    for word, (x, y) in zip(words, points):
+        # A small offset in points (not data units) keeps labels off their dots at any scale.
+        ax.annotate(word, (x, y), xytext=(4, 4), textcoords="offset points")
+    ax.set_xlabel("principal component 1")
+    ax.set_ylabel("principal component 2")
+    ax.set_title(title)
+    return _save(fig, out)
+
+
+def plot_run_words(run: str | Path, words: Sequence[str], out: str | Path,
+                   which: str = "mean") -> Path:
+    """:func:`plot_words` for the final checkpoint of a run (or a checkpoint file).
+
+    The title names the run, the checkpoint and ``which`` vectors are shown.
+    """
+    embeddings = Embeddings.from_run(run, which=which)
+    title = f"{_run_name(run)} ({Path(embeddings.source).stem}): PCA of {which} word vectors"
+    return plot_words(embeddings, words, out, title=title)
+
+
+def read_metrics(path: str | Path) -> list[dict]:
+    """Rows of a run's ``metrics.jsonl`` (``path`` is the run folder or the file itself).
+
+    Returns
+    -------
+    list of dict
+        One per line, each with at least ``step`` and ``loss``.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "metrics.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist; the training run writes it")
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line_number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}, line {line_number}: not valid JSON "
+                                 f"({err.msg})") from None
+            if not isinstance(row, dict) or "step" not in row or "loss" not in row:
+                raise ValueError(f"{path}, line {line_number}: expected an object with 'step' and "
+                                 f"'loss'; got {line.strip()[:80]!r}")
+            rows.append(row)
+    if not rows:
+        raise ValueError(f"{path} holds no measurements yet")
+    return rows
+
+
+def plot_loss(run: str | Path, out: str | Path) -> Path:
+    """Training loss, and held-out ``val_loss`` where it was measured, against the step.
+
+    Parameters
+    ----------
+    run : str or Path
+        A run folder, or its ``metrics.jsonl``.
+    out : str or Path
+        Picture file, written atomically.
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
+    rows = read_metrics(run)
+    fig = _new_figure(figsize=(8, 5))
+    ax = fig.add_subplot()
+    ax.plot([r["step"] for r in rows], [r["loss"] for r in rows], lw=1, label="training loss")
+    held_out = [r for r in rows if r.get("val_loss") is not None]
+    if held_out:
+        ax.plot([r["step"] for r in held_out], [r["val_loss"] for r in held_out], "o-", ms=4,
+                label="held-out loss")
+    ax.set_xlabel("step")
+    ax.set_ylabel("cross-entropy loss")
+    ax.set_title(f"{_run_name(run)}: loss")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, out)
+
+
+def _run_name(run: str | Path) -> str:
+    run = Path(run).resolve()
+    if run.is_file():  # a checkpoint or metrics file: name the run folder it belongs to
+        run = run.parent.parent if run.parent.name == "checkpoints" else run.parent
+    return run.name
+
+
+def _new_figure(figsize: tuple[float, float]):
+    try:
+        # matplotlib itself first: a submodule cached in sys.modules would skip the parent check.
+        import matplotlib  # noqa: F401
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as err:
+        raise MatplotlibMissing(MATPLOTLIB_MISSING) from err
+    fig = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)  # the Agg canvas renders without a display
+    return fig
+
+
+def _save(fig, out: str | Path) -> Path:
+    out = Path(out)
+    image_format = out.suffix.lstrip(".").lower() or "png"
+    supported = fig.canvas.get_supported_filetypes()
+    if image_format not in supported:
+        raise ValueError(f"cannot write a .{image_format} picture ({out}); use one of "
+                         f"{', '.join('.' + s for s in sorted(supported))}")
+    with atomic_writer(out) as f:
+        fig.savefig(f, format=image_format, dpi=150)
+    return out
