@@ -42,14 +42,22 @@ class Timing:
         return self.batch_size / statistics.median(self.seconds)
 
 
-def median_time(fn, repeats: int, warmup: int) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
+def interleaved_times(steps: dict, repeats: int, warmup: int, rounds: int = 5) -> dict:
+    """Per-step wall times of each of ``steps``, measured in interleaved rounds.
+
+    Each round warms every step up, then times ``repeats // rounds`` calls of each in turn, so
+    that a slow spell of this shared machine falls on all of them alike rather than on one.
+    """
+    times = {name: [] for name in steps}
+    per_round = max(1, repeats // rounds)
+    for _ in range(rounds):
+        for name, fn in steps.items():
+            for _ in range(max(1, warmup // rounds)):
+                fn()
+            for _ in range(per_round):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
     return times
 
 
@@ -164,30 +172,31 @@ def run(N=50, batch_size=128, dtypes=("float64", "float32"), repeats=200, warmup
         with_torch=True, with_epoch=True, dense_repeats=30, print=print) -> dict:
     tokens, vocab, windows = load_shakespeare()
     V = len(vocab)
-    timings: list[Timing] = []
-    dense = Timing("dense course step", "float64",
-                   median_time(dense_course_step(tokens, vocab, N, batch_size), dense_repeats, 3),
-                   batch_size)
-    timings.append(dense)
-    results = {"V": V, "N": N, "batch_size": batch_size, "dense_ms": dense.median_ms}
     use_torch = with_torch and torch_available()
+    steps = {("dense course step", "float64"): dense_course_step(tokens, vocab, N, batch_size)}
     for name in dtypes:
         dtype = model.DTYPES[name]
-        fast = Timing("cbow sparse step", name,
-                      median_time(fast_step(windows, V, N, batch_size, dtype), repeats, warmup),
-                      batch_size)
-        floor = Timing("floor: 3 matmuls", name,
-                       median_time(floor_step(V, N, batch_size, dtype), repeats, warmup), batch_size)
-        timings += [fast, floor]
+        steps[("cbow sparse step", name)] = fast_step(windows, V, N, batch_size, dtype)
+        steps[("floor: 3 matmuls", name)] = floor_step(V, N, batch_size, dtype)
+        if use_torch:
+            steps[("pytorch cpu step", name)] = torch_step(windows, V, N, batch_size, dtype)
+    dense_key = ("dense course step", "float64")
+    times = interleaved_times({dense_key: steps.pop(dense_key)}, dense_repeats, 5)
+    times.update(interleaved_times(steps, repeats, warmup))
+    timings = [Timing(label, dtype, seconds, batch_size) for (label, dtype), seconds in times.items()]
+    by_key = {(t.name, t.dtype): t for t in timings}
+    dense = by_key[dense_key]
+    results = {"V": V, "N": N, "batch_size": batch_size, "dense_ms": dense.median_ms}
+    for name in dtypes:
+        fast, floor = by_key[("cbow sparse step", name)], by_key[("floor: 3 matmuls", name)]
         results[name] = {"fast_ms": fast.median_ms, "floor_ms": floor.median_ms,
                          "dense_over_fast": dense.median_ms / fast.median_ms,
                          "fast_over_floor": fast.median_ms / floor.median_ms}
         if use_torch:
-            torch_timing = Timing("pytorch cpu step", name, median_time(
-                torch_step(windows, V, N, batch_size, dtype), repeats, warmup), batch_size)
-            timings.append(torch_timing)
+            torch_timing = by_key[("pytorch cpu step", name)]
             results[name]["torch_ms"] = torch_timing.median_ms
             results[name]["torch_over_fast"] = torch_timing.median_ms / fast.median_ms
+        dtype = model.DTYPES[name]
         results[name]["step_alloc_peak_bytes"] = step_allocation_peak(windows, V, N, batch_size,
                                                                       dtype)
         if with_epoch:
@@ -196,7 +205,7 @@ def run(N=50, batch_size=128, dtypes=("float64", "float32"), repeats=200, warmup
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
           f"{_cpu_count()} cores; numpy {np.__version__}; python {platform.python_version()}")
     print(f"V={V}, N={N}, batch={batch_size}; medians of {repeats} steps "
-          f"({dense_repeats} for the dense step) after warm-up\n")
+          f"({dense_repeats} for the dense step), timed in 5 interleaved rounds after warm-up\n")
     print(f"| {'step':<20} | {'dtype':<7} | {'ms/step':>8} | {'examples/s':>11} |")
     print(f"|{'-' * 22}|{'-' * 9}|{'-' * 10}|{'-' * 13}|")
     for t in timings:

@@ -22,30 +22,35 @@ DTYPES = {"float64": np.float64, "float32": np.float32}
 
 @dataclass
 class Params:
-    """CBOW weights in the course's shapes.
+    """CBOW weights in the course's shapes, laid out in memory for the fast step.
 
-    ``W1`` is ``(N, V)`` but stored column-major, so that ``W1.T`` (the word vectors, ``(V, N)``)
-    is row-major and a word's column is one contiguous run of memory for gathers and scatters.
+    - ``W1`` is ``(N, V)`` but stored column-major, so that ``W1.T`` (the word vectors,
+      ``(V, N)``) is row-major and a word's column is one contiguous run for gathers and scatters.
+    - ``W2`` ``(V, N)`` and ``b2`` ``(V, 1)`` are views of one ``(V, N + 1)`` block, ``W2b``:
+      with a column of ones appended to ``h``, one matrix product gives ``W2 h + b2`` and another
+      gives both of their gradients, which saves passes over ``(V, batch)`` arrays.
     """
 
     W1: np.ndarray  # (N, V), Fortran order
-    W2: np.ndarray  # (V, N)
+    W2: np.ndarray  # (V, N), a view of W2b[:, :N]
     b1: np.ndarray  # (N, 1)
-    b2: np.ndarray  # (V, 1)
+    b2: np.ndarray  # (V, 1), a view of W2b[:, N:]
 
     def __post_init__(self):
         self.W1 = np.asfortranarray(self.W1)
-        self.W2 = np.ascontiguousarray(self.W2)
         N, V = self.W1.shape
         expected = {"W2": (V, N), "b1": (N, 1), "b2": (V, 1)}
         for name, shape in expected.items():
-            got = getattr(self, name).shape
+            got = np.shape(getattr(self, name))
             if got != shape:
                 raise ValueError(f"{name} must have shape {shape} to match W1 {self.W1.shape}; "
                                  f"got {got}")
-        dtypes = {a.dtype for a in self.arrays().values()}
+        dtypes = {np.asarray(a).dtype for a in self.arrays().values()}
         if len(dtypes) != 1:
             raise ValueError(f"all parameters must share one dtype; got {sorted(map(str, dtypes))}")
+        self.W2b = np.empty((V, N + 1), self.W1.dtype)
+        self.W2b[:, :N], self.W2b[:, N:] = self.W2, self.b2
+        self.W2, self.b2 = self.W2b[:, :N], self.W2b[:, N:]
 
     @property
     def N(self) -> int:
@@ -99,14 +104,18 @@ class Workspace:
         self.batch_size = batch_size
         self.dtype = np.dtype(dtype)
         self.z1 = np.empty((batch_size, N), self.dtype)
-        self.h = np.empty((batch_size, N), self.dtype)
-        self.scores = np.empty((batch_size, V), self.dtype)   # logits, then yhat, then dz
-        self.l1 = np.empty((batch_size, N), self.dtype)
-        self.grad_W2 = np.empty((V, N), self.dtype)
-        self.grad_b2 = np.empty(V, self.dtype)
-        self.grad_b1 = np.empty(N, self.dtype)
+        self.h1 = np.ones((batch_size, N + 1), self.dtype)  # [h, 1]: the 1 multiplies b2
+        self.h = self.h1[:, :N]
+        self.scores = np.empty((batch_size, V), self.dtype)  # logits, then exp(logits - max)
         self.row_max = np.empty((batch_size, 1), self.dtype)
         self.row_sum = np.empty((batch_size, 1), self.dtype)
+        self.row_scale = np.empty((batch_size, 1), self.dtype)
+        self.weighted_h1 = np.empty((batch_size, N + 1), self.dtype)
+        self.l1 = np.empty((batch_size, N), self.dtype)
+        self.grad_W2b = np.empty((V, N + 1), self.dtype)
+        self.grad_W2 = self.grad_W2b[:, :N]
+        self.grad_b2 = self.grad_W2b[:, N]
+        self.grad_b1 = np.empty(N, self.dtype)
 
     @classmethod
     def for_params(cls, params: Params, batch_size: int) -> "Workspace":
@@ -114,71 +123,86 @@ class Workspace:
 
 
 def _hidden(params: Params, context_ids: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
-    """``z1`` and ``h``, each ``(B, N)``: the mean of the context columns of W1, plus b1."""
+    """``z1`` and ``[h, 1]``, ``(B, N)`` and ``(B, N + 1)``: mean of context columns of W1, + b1."""
     B, two_C = context_ids.shape
     z1 = ws.z1[:B]
     np.sum(params.W1.T[context_ids], axis=1, out=z1)
     z1 *= 1.0 / two_C
     z1 += params.b1[:, 0]
-    h = np.maximum(z1, 0, out=ws.h[:B])
-    return z1, h
+    np.maximum(z1, 0, out=ws.h[:B])
+    return z1, ws.h1[:B]
 
 
-def _log_softmax_scores(params: Params, h: np.ndarray, ws: Workspace) -> np.ndarray:
-    """Fill ``ws.scores[:B]`` with the logits shifted by each row's max; return that view."""
-    B = h.shape[0]
-    scores = np.matmul(h, params.W2.T, out=ws.scores[:B])
-    scores += params.b2[:, 0]
+def _shifted_logits(params: Params, h1: np.ndarray, ws: Workspace) -> np.ndarray:
+    """``ws.scores[:B]`` := logits ``h W2^T + b2`` minus each row's max; returns that view."""
+    B = h1.shape[0]
+    scores = np.matmul(h1, params.W2b.T, out=ws.scores[:B])
     row_max = np.max(scores, axis=1, keepdims=True, out=ws.row_max[:B])
     scores -= row_max
     return scores
 
 
 def compute_gradients(params: Params, context_ids: np.ndarray, center_ids: np.ndarray,
-                      ws: Workspace) -> float:
+                      ws: Workspace, scale: float = 1.0) -> float:
     """Forward and backward pass for one batch; gradients are left in ``ws``.
 
     Parameters
     ----------
     context_ids : ndarray of int, shape (B, 2C)
     center_ids : ndarray of int, shape (B,)
+    scale : float
+        Multiplies the ``W2``/``b2`` gradients (the step passes its learning rate, which saves
+        a pass over them).
 
     Returns
     -------
     float
         The batch's mean cross-entropy (the course's ``compute_cost``).
 
-    After the call, for ``m = B``: ``ws.grad_W2`` is ``(V, N)``, ``ws.grad_b2`` ``(V,)``,
-    ``ws.grad_b1`` ``(N,)``, and ``ws.l1[:B]`` holds ``l1 / m`` (masked by the ReLU derivative):
-    row ``b`` of it, divided by ``2C``, is what each context word of example ``b`` adds to its
-    column of ``grad_W1``.
+    After the call, with ``m = B``: ``ws.grad_W2`` ``(V, N)`` and ``ws.grad_b2`` ``(V,)`` hold
+    ``scale`` times their gradients, ``ws.grad_b1`` ``(N,)`` the gradient of b1, and
+    ``ws.l1[:B]`` holds ``l1 / m`` masked by the ReLU derivative: row ``b`` of it, divided by
+    ``2C``, is what each context word of example ``b`` adds to its column of ``grad_W1``.
+
+    Notes
+    -----
+    With ``E = exp(z - max)``, row sums ``s`` and ``r = 1 / (m s)``, the course's
+    ``dz = (yhat - y) / m`` is ``r E - y / m``. It is never formed: ``r`` scales the small
+    ``(B, N)`` operands instead of the ``(B, V)`` one, and the ``- y / m`` part touches only
+    the B centre rows.
     """
     B = center_ids.shape[0]
     rows = np.arange(B)
-    z1, h = _hidden(params, context_ids, ws)
-    scores = _log_softmax_scores(params, h, ws)
+    z1, h1 = _hidden(params, context_ids, ws)
+    scores = _shifted_logits(params, h1, ws)
     centre_scores = scores[rows, center_ids]
     np.exp(scores, out=scores)
     row_sum = np.sum(scores, axis=1, keepdims=True, out=ws.row_sum[:B])
     loss = float(np.mean(np.log(row_sum[:, 0]) - centre_scores))
-    # dz = (yhat - y) / m, written over the probabilities.
-    scores *= 1.0 / (row_sum * B)
-    scores[rows, center_ids] -= 1.0 / B
-    dz = scores
-    np.matmul(dz.T, h, out=ws.grad_W2)
-    np.sum(dz, axis=0, out=ws.grad_b2)
-    l1 = np.matmul(dz, params.W2, out=ws.l1[:B])
+    r = np.reciprocal(row_sum * B, out=ws.row_scale[:B])
+    # l1 = dz W2 = r (E W2) - W2[centre] / m, using W2 before any update.
+    l1 = np.matmul(scores, params.W2, out=ws.l1[:B])
+    l1 *= r
+    l1 -= params.W2[center_ids] * (1.0 / B)
     l1[z1 < 0] = 0  # ReLU derivative (the course masks where z1 < 0)
     np.sum(l1, axis=0, out=ws.grad_b1)
+    # [grad_W2 | grad_b2] = dz^T [h, 1] = E^T (r [h, 1]) - (y / m)^T [h, 1], times scale.
+    weighted = np.multiply(h1, r * scale, out=ws.weighted_h1[:B])
+    np.matmul(scores.T, weighted, out=ws.grad_W2b)
+    np.subtract.at(ws.grad_W2b, center_ids, h1 * (scale / B))
     return loss
 
 
-def apply_gradients(params: Params, context_ids: np.ndarray, ws: Workspace, alpha: float) -> None:
-    """Gradient-descent update of all four parameters in place, from ``ws``."""
+def apply_gradients(params: Params, context_ids: np.ndarray, ws: Workspace, alpha: float,
+                    scaled: bool = False) -> None:
+    """Gradient-descent update of all four parameters in place, from ``ws``.
+
+    ``scaled`` says that ``ws.grad_W2b`` already holds ``alpha`` times the gradient.
+    """
     B, two_C = context_ids.shape
-    ws.grad_W2 *= alpha
-    params.W2 -= ws.grad_W2
-    params.b2[:, 0] -= alpha * ws.grad_b2
+    if not scaled:
+        ws.grad_W2b *= alpha
+    params.W2b -= ws.grad_W2b
     params.b1[:, 0] -= alpha * ws.grad_b1
     # Each context word's column of W1 moves by alpha * l1[b] / (m * 2C); np.subtract.at adds up
     # repeated words correctly, where fancy-index assignment would keep only the last one.
@@ -189,8 +213,8 @@ def apply_gradients(params: Params, context_ids: np.ndarray, ws: Workspace, alph
 def train_step(params: Params, context_ids: np.ndarray, center_ids: np.ndarray, alpha: float,
                ws: Workspace) -> float:
     """One step of gradient descent on one batch; returns the batch loss before the update."""
-    loss = compute_gradients(params, context_ids, center_ids, ws)
-    apply_gradients(params, context_ids, ws, alpha)
+    loss = compute_gradients(params, context_ids, center_ids, ws, scale=alpha)
+    apply_gradients(params, context_ids, ws, alpha, scaled=True)
     return loss
 
 
@@ -213,8 +237,8 @@ def mean_loss(params: Params, context_ids: np.ndarray, center_ids: np.ndarray,
     total = 0.0
     for start in range(0, n, batch_size):
         ctx, ctr = context_ids[start:start + batch_size], center_ids[start:start + batch_size]
-        _, h = _hidden(params, ctx, ws)
-        scores = _log_softmax_scores(params, h, ws)
+        _, h1 = _hidden(params, ctx, ws)
+        scores = _shifted_logits(params, h1, ws)
         centre_scores = scores[np.arange(ctr.shape[0]), ctr]
         np.exp(scores, out=scores)
         total += float(np.sum(np.log(scores.sum(axis=1)) - centre_scores))
