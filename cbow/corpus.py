@@ -21,6 +21,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from cbow.io import give_default_permissions
+
 __all__ = [
     "CORPUS_ENV_VAR",
     "DATA_DIR",
@@ -138,6 +140,7 @@ def _download(url: str, destination: Path, sha256: str | None) -> Path:
     handle, temp_name = tempfile.mkstemp(
         dir=destination.parent, prefix=f".{destination.name}.", suffix=".part"
     )
+    give_default_permissions(handle)
     temp_path = Path(temp_name)
     finished = False
     try:

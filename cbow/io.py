@@ -18,6 +18,7 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        give_default_permissions(fd)
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -30,6 +31,13 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
             pass
         raise
     _fsync_directory(path.parent)
+
+
+def give_default_permissions(fd: int) -> None:
+    """Make a file from ``mkstemp`` (always 0600) readable as ``open()`` would have made it."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
