@@ -163,10 +163,6 @@ def _check_resumable(cfg: dict, corpus: Corpus, meta: dict, path: Path) -> None:
                             f"written. Train into a new out_dir")
 
 
-def _write_metrics(path: Path, rows: list[dict]) -> None:
-    atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in rows).encode("utf-8"))
-
-
 def _read_metrics(path: Path, up_to_step: int) -> list[dict]:
     """Rows of an earlier run, up to the checkpoint we resume from (later ones will be redone)."""
     if not path.is_file():
@@ -226,6 +222,8 @@ def train(cfg: dict, resume: bool = False, quiet: bool = False, log=print) -> Re
     out_dir.mkdir(parents=True, exist_ok=True)
     vocab.save(out_dir / "vocab.txt")
     atomic_write_bytes(out_dir / "config.yaml", dump(cfg).encode("utf-8"))
+    # Rows after the checkpoint we resume from are dropped: those steps are about to be redone.
+    atomic_write_bytes(metrics_path, "".join(json.dumps(r) + "\n" for r in history).encode())
 
     def validation_loss() -> float | None:
         if corpus.val_windows is None:
@@ -243,12 +241,10 @@ def train(cfg: dict, resume: bool = False, quiet: bool = False, log=print) -> Re
         path = ckpt.save_checkpoint(ckpt.checkpoint_path(checkpoint_dir, at_step), params,
                                     vocab, meta)
         ckpt.prune_checkpoints(checkpoint_dir, cfg["checkpoint"]["keep"])
-        _write_metrics(metrics_path, history)
         return path
 
     def diverged(at_step: int, what: str) -> TrainingDiverged:
         bar.close()
-        _write_metrics(metrics_path, history)
         good = ckpt.list_checkpoints(checkpoint_dir)
         kept = f"; the last good checkpoint is {good[-1]}" if good else "; no checkpoint was written"
         return TrainingDiverged(f"training diverged at step {at_step}: {what}. Lower train.alpha "
@@ -261,11 +257,12 @@ def train(cfg: dict, resume: bool = False, quiet: bool = False, log=print) -> Re
         return save(at_step)
 
     started = time.perf_counter()
-    examples_done, loss, last_path, interrupted = 0, None, None, False
+    examples_done, loss, interrupted = 0, None, False
+    last_path = found[0] if found is not None else None
     window_start, window_examples = started, 0
     bar = tqdm(total=last_step, initial=step, disable=quiet, unit="step", dynamic_ncols=True,
                desc="train")
-    with _sigint_flag() as sigint:
+    with _sigint_flag() as sigint, open(metrics_path, "a", encoding="utf-8") as metrics:
         while step < last_step and not sigint["stop"]:
             alpha = alpha_at(cfg, step)
             context_ids, center_ids = batcher.next_batch()
@@ -286,6 +283,8 @@ def train(cfg: dict, resume: bool = False, quiet: bool = False, log=print) -> Re
                 if evaluate:
                     row["val_loss"] = validation_loss()
                 history.append(row)
+                metrics.write(json.dumps(row) + "\n")
+                metrics.flush()  # so that `tail -f metrics.jsonl` follows the run
                 bar.set_postfix(loss=f"{loss:.3f}", alpha=f"{alpha:.2g}", ex_s=f"{speed:,.0f}",
                                 refresh=False)
             bar.update(1)
