@@ -266,7 +266,9 @@ def train(cfg: dict, resume: bool = False, quiet: bool = False, log=print) -> Re
         while step < last_step and not sigint["stop"]:
             alpha = alpha_at(cfg, step)
             context_ids, center_ids = batcher.next_batch()
-            loss = train_step(params, context_ids, center_ids, alpha, ws)
+            # Overflow shows up as a non-finite loss or weight, reported below with its step.
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss = train_step(params, context_ids, center_ids, alpha, ws)
             step += 1
             examples_done += center_ids.shape[0]
             window_examples += center_ids.shape[0]
