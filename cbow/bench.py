@@ -42,19 +42,18 @@ class Timing:
         return self.batch_size / statistics.median(self.seconds)
 
 
-def interleaved_times(steps: dict, repeats: int, warmup: int, rounds: int = 5) -> dict:
-    """Per-step wall times of each of ``steps``, measured in interleaved rounds.
+def interleaved_times(steps: dict, rounds: int = 5) -> dict:
+    """Per-step wall times of each of ``steps`` (name -> (fn, repeats, warmup)), interleaved.
 
     Each round warms every step up, then times ``repeats // rounds`` calls of each in turn, so
     that a slow spell of this shared machine falls on all of them alike rather than on one.
     """
     times = {name: [] for name in steps}
-    per_round = max(1, repeats // rounds)
     for _ in range(rounds):
-        for name, fn in steps.items():
+        for name, (fn, repeats, warmup) in steps.items():
             for _ in range(max(1, warmup // rounds)):
                 fn()
-            for _ in range(per_round):
+            for _ in range(max(1, repeats // rounds)):
                 start = time.perf_counter()
                 fn()
                 times[name].append(time.perf_counter() - start)
@@ -173,16 +172,17 @@ def run(N=50, batch_size=128, dtypes=("float64", "float32"), repeats=200, warmup
     tokens, vocab, windows = load_shakespeare()
     V = len(vocab)
     use_torch = with_torch and torch_available()
-    steps = {("dense course step", "float64"): dense_course_step(tokens, vocab, N, batch_size)}
+    dense_key = ("dense course step", "float64")
+    steps = {dense_key: (dense_course_step(tokens, vocab, N, batch_size), dense_repeats, 5)}
     for name in dtypes:
         dtype = model.DTYPES[name]
-        steps[("cbow sparse step", name)] = fast_step(windows, V, N, batch_size, dtype)
-        steps[("floor: 3 matmuls", name)] = floor_step(V, N, batch_size, dtype)
+        steps[("cbow sparse step", name)] = (fast_step(windows, V, N, batch_size, dtype),
+                                             repeats, warmup)
+        steps[("floor: 3 matmuls", name)] = (floor_step(V, N, batch_size, dtype), repeats, warmup)
         if use_torch:
-            steps[("pytorch cpu step", name)] = torch_step(windows, V, N, batch_size, dtype)
-    dense_key = ("dense course step", "float64")
-    times = interleaved_times({dense_key: steps.pop(dense_key)}, dense_repeats, 5)
-    times.update(interleaved_times(steps, repeats, warmup))
+            steps[("pytorch cpu step", name)] = (torch_step(windows, V, N, batch_size, dtype),
+                                                 repeats, warmup)
+    times = interleaved_times(steps)
     timings = [Timing(label, dtype, seconds, batch_size) for (label, dtype), seconds in times.items()]
     by_key = {(t.name, t.dtype): t for t in timings}
     dense = by_key[dense_key]
@@ -205,7 +205,7 @@ def run(N=50, batch_size=128, dtypes=("float64", "float32"), repeats=200, warmup
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
           f"{_cpu_count()} cores; numpy {np.__version__}; python {platform.python_version()}")
     print(f"V={V}, N={N}, batch={batch_size}; medians of {repeats} steps "
-          f"({dense_repeats} for the dense step), timed in 5 interleaved rounds after warm-up\n")
+          f"({dense_repeats} for the dense step), all timed in the same 5 interleaved rounds after warm-up\n")
     print(f"| {'step':<20} | {'dtype':<7} | {'ms/step':>8} | {'examples/s':>11} |")
     print(f"|{'-' * 22}|{'-' * 9}|{'-' * 10}|{'-' * 13}|")
     for t in timings:

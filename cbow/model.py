@@ -28,7 +28,9 @@ class Params:
       ``(V, N)``) is row-major and a word's column is one contiguous run for gathers and scatters.
     - ``W2`` ``(V, N)`` and ``b2`` ``(V, 1)`` are views of one ``(V, N + 1)`` block, ``W2b``:
       with a column of ones appended to ``h``, one matrix product gives ``W2 h + b2`` and another
-      gives both of their gradients, which saves passes over ``(V, batch)`` arrays.
+      gives both of their gradients, which saves passes over ``(V, batch)`` arrays. The block
+      is column-major, like its gradient in :class:`Workspace`: OpenBLAS computes that gradient
+      faster in this layout, and the update is then one contiguous pass.
     """
 
     W1: np.ndarray  # (N, V), Fortran order
@@ -48,7 +50,7 @@ class Params:
         dtypes = {np.asarray(a).dtype for a in self.arrays().values()}
         if len(dtypes) != 1:
             raise ValueError(f"all parameters must share one dtype; got {sorted(map(str, dtypes))}")
-        self.W2b = np.empty((V, N + 1), self.W1.dtype)
+        self.W2b = np.empty((V, N + 1), self.W1.dtype, order="F")
         self.W2b[:, :N], self.W2b[:, N:] = self.W2, self.b2
         self.W2, self.b2 = self.W2b[:, :N], self.W2b[:, N:]
 
@@ -109,10 +111,12 @@ class Workspace:
         self.scores = np.empty((batch_size, V), self.dtype)  # logits, then exp(logits - max)
         self.row_max = np.empty((batch_size, 1), self.dtype)
         self.row_sum = np.empty((batch_size, 1), self.dtype)
+        self.ones_V = np.ones(V, self.dtype)  # row sums as a BLAS product: 3-6x faster than np.sum
         self.row_scale = np.empty((batch_size, 1), self.dtype)
         self.weighted_h1 = np.empty((batch_size, N + 1), self.dtype)
         self.l1 = np.empty((batch_size, N), self.dtype)
-        self.grad_W2b = np.empty((V, N + 1), self.dtype)
+        # column-major: OpenBLAS computes E^T [h, 1] faster as the transposed product
+        self.grad_W2b = np.empty((V, N + 1), self.dtype, order="F")
         self.grad_W2 = self.grad_W2b[:, :N]
         self.grad_b2 = self.grad_W2b[:, N]
         self.grad_b1 = np.empty(N, self.dtype)
@@ -167,9 +171,9 @@ def compute_gradients(params: Params, context_ids: np.ndarray, center_ids: np.nd
     Notes
     -----
     With ``E = exp(z - max)``, row sums ``s`` and ``r = 1 / (m s)``, the course's
-    ``dz = (yhat - y) / m`` is ``r E - y / m``. It is never formed: ``r`` scales the small
-    ``(B, N)`` operands instead of the ``(B, V)`` one, and the ``- y / m`` part touches only
-    the B centre rows.
+    ``dz = (yhat - y) / m`` is ``r (E - s y)``. It is never formed: ``E - s y`` changes only the
+    B centre entries of E in place, and ``r`` scales the small ``(B, N)`` operands instead of
+    the ``(B, V)`` one. ``ws.scores`` is left holding ``E - s y``.
     """
     B = center_ids.shape[0]
     rows = np.arange(B)
@@ -177,19 +181,21 @@ def compute_gradients(params: Params, context_ids: np.ndarray, center_ids: np.nd
     scores = _shifted_logits(params, h1, ws)
     centre_scores = scores[rows, center_ids]
     np.exp(scores, out=scores)
-    row_sum = np.sum(scores, axis=1, keepdims=True, out=ws.row_sum[:B])
+    row_sum = ws.row_sum[:B]
+    np.matmul(scores, ws.ones_V, out=row_sum[:, 0])
     loss = float(np.mean(np.log(row_sum[:, 0]) - centre_scores))
     r = np.reciprocal(row_sum * B, out=ws.row_scale[:B])
-    # l1 = dz W2 = r (E W2) - W2[centre] / m, using W2 before any update.
+    # dz = r (E - s y): subtracting s from each row's centre entry of E (B entries, no pass)
+    # lets both products below yield dz-based results directly.
+    scores[rows, center_ids] -= row_sum[:, 0]
+    # l1 = dz W2 = r (E' W2), using W2 before any update.
     l1 = np.matmul(scores, params.W2, out=ws.l1[:B])
     l1 *= r
-    l1 -= params.W2[center_ids] * (1.0 / B)
     l1[z1 < 0] = 0  # ReLU derivative (the course masks where z1 < 0)
     np.sum(l1, axis=0, out=ws.grad_b1)
-    # [grad_W2 | grad_b2] = dz^T [h, 1] = E^T (r [h, 1]) - (y / m)^T [h, 1], times scale.
+    # [grad_W2 | grad_b2] = dz^T [h, 1] = E'^T (r [h, 1]), times scale.
     weighted = np.multiply(h1, r * scale, out=ws.weighted_h1[:B])
     np.matmul(scores.T, weighted, out=ws.grad_W2b)
-    np.subtract.at(ws.grad_W2b, center_ids, h1 * (scale / B))
     return loss
 
 
@@ -204,10 +210,17 @@ def apply_gradients(params: Params, context_ids: np.ndarray, ws: Workspace, alph
         ws.grad_W2b *= alpha
     params.W2b -= ws.grad_W2b
     params.b1[:, 0] -= alpha * ws.grad_b1
-    # Each context word's column of W1 moves by alpha * l1[b] / (m * 2C); np.subtract.at adds up
-    # repeated words correctly, where fancy-index assignment would keep only the last one.
-    word_updates = np.repeat(ws.l1[:B] * (alpha / two_C), two_C, axis=0)
-    np.subtract.at(params.W1.T, context_ids.ravel(), word_updates)
+    # Each context word's column of W1 moves by alpha * l1[b] / (m * 2C). A word may occur several
+    # times in the batch, and fancy-index assignment would keep only its last update, so the
+    # updates are sorted by word and summed per word (np.add.reduceat, much cheaper than
+    # np.subtract.at); a stable sort keeps each word's updates in example order.
+    ids = context_ids.ravel()
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    first = np.flatnonzero(np.concatenate(([True], sorted_ids[1:] != sorted_ids[:-1])))
+    word_updates = ws.l1[:B][order // two_C]
+    word_updates *= alpha / two_C
+    params.W1.T[sorted_ids[first]] -= np.add.reduceat(word_updates, first, axis=0)
 
 
 def train_step(params: Params, context_ids: np.ndarray, center_ids: np.ndarray, alpha: float,
