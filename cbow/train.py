@@ -228,7 +228,8 @@ def train(cfg: dict, resume: bool = False, quiet: bool = False, log=print) -> Re
     def validation_loss() -> float | None:
         if corpus.val_windows is None:
             return None
-        return mean_loss(params, *corpus.val_windows, batch_size=1024)
+        # The step's buffers hold nothing between steps, so evaluation can borrow them.
+        return mean_loss(params, *corpus.val_windows, batch_size=t["batch_size"], ws=ws)
 
     if val_loss_start is None and step == 0:
         val_loss_start = validation_loss()
