@@ -130,7 +130,9 @@ def plot_loss(run: str | Path, out: str | Path) -> Path:
     rows = read_metrics(run)
     fig = _new_figure(figsize=(8, 5))
     ax = fig.add_subplot()
-    ax.plot([r["step"] for r in rows], [r["loss"] for r in rows], lw=1, label="training loss")
+    trained = [r for r in rows if r["loss"] is not None]  # step 0 has a held-out loss only
+    ax.plot([r["step"] for r in trained], [r["loss"] for r in trained], lw=1,
+            label="training loss (batch)")
     held_out = [r for r in rows if r.get("val_loss") is not None]
     if held_out:
         ax.plot([r["step"] for r in held_out], [r["val_loss"] for r in held_out], "o-", ms=4,

@@ -231,8 +231,6 @@ def train(cfg: dict, resume: bool = False, quiet: bool = False, log=print) -> Re
         # The step's buffers hold nothing between steps, so evaluation can borrow them.
         return mean_loss(params, *corpus.val_windows, batch_size=t["batch_size"], ws=ws)
 
-    if val_loss_start is None and step == 0:
-        val_loss_start = validation_loss()
 
     def save(at_step: int) -> Path:
         meta = {"step": at_step, "batcher": batcher.state(), "epoch": batcher.epochs_done,
@@ -264,6 +262,13 @@ def train(cfg: dict, resume: bool = False, quiet: bool = False, log=print) -> Re
     bar = tqdm(total=last_step, initial=step, disable=quiet, unit="step", dynamic_ncols=True,
                desc="train")
     with _sigint_flag() as sigint, open(metrics_path, "a", encoding="utf-8") as metrics:
+        if step == 0 and corpus.val_windows is not None:
+            # The untrained model's held-out loss: where the curve starts (no batch loss yet).
+            val_loss_start = validation_loss()
+            row = {"step": 0, "epoch": 0.0, "loss": None, "alpha": alpha_at(cfg, 0),
+                   "examples_per_s": 0.0, "elapsed_s": 0.0, "val_loss": val_loss_start}
+            history.append(row)
+            metrics.write(json.dumps(row) + "\n")
         while step < last_step and not sigint["stop"]:
             alpha = alpha_at(cfg, step)
             context_ids, center_ids = batcher.next_batch()

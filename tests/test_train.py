@@ -75,10 +75,11 @@ def test_run_folder_artifacts(corpus_file, tmp_path):
     assert (tmp_path / "vocab.txt").read_text().count("\n") == len(result.vocab)
     assert load_config(tmp_path / "config.yaml")["model"]["N"] == 8
     rows = [json.loads(l) for l in (tmp_path / "metrics.jsonl").open()]
-    assert [r["step"] for r in rows] == list(range(5, 41, 5))
+    assert [r["step"] for r in rows] == list(range(0, 41, 5))
+    assert rows[0]["loss"] is None and rows[0]["val_loss"] == result.val_loss_start
     for row in rows:
         assert {"step", "epoch", "loss", "alpha", "examples_per_s", "elapsed_s"} <= set(row)
-    assert [r["step"] for r in rows if "val_loss" in r] == [10, 20, 30, 40]
+    assert [r["step"] for r in rows if "val_loss" in r] == [0, 10, 20, 30, 40]
     assert result.val_loss_start is not None and result.val_loss_end < result.val_loss_start
     params, vocab, meta = ckpt.load_checkpoint(result.checkpoint)
     assert params.W1.shape == (8, len(vocab)) and params.b2.shape == (len(vocab), 1)
