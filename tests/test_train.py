@@ -127,19 +127,17 @@ def test_resume_with_other_settings_is_refused(corpus_file, tmp_path, override, 
         train(small_config(corpus_file, tmp_path, override), resume=True, quiet=True, log=None)
 
 
-def test_resume_with_another_corpus_is_refused(corpus_file, tmp_path):
-    train(small_config(corpus_file, tmp_path / "run", "train.steps=10"), quiet=True, log=None)
-    other = tmp_path / "other.txt"
-    other.write_text(corpus_file.read_text().replace("wolf", "fox"), encoding="utf-8")
-    cfg = small_config(other, tmp_path / "run")
-    cfg["corpus"] = str(corpus_file)  # same setting, changed text behind it
-    corpus_file_text = corpus_file.read_text()
-    try:
-        corpus_file.write_text(corpus_file_text.replace("wolf", "fox"))
-        with pytest.raises(TrainingError, match="cannot resume .*(vocabulary|corpus)"):
-            train(cfg, resume=True, quiet=True, log=None)
-    finally:
-        corpus_file.write_text(corpus_file_text)
+def test_resume_after_the_corpus_text_changed_is_refused(corpus_file, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(corpus_file.read_text(encoding="utf-8"), encoding="utf-8")
+    train(small_config(corpus, tmp_path / "run", "train.steps=10"), quiet=True, log=None)
+    corpus.write_text(corpus.read_text(encoding="utf-8").replace("wolf", "fox"), encoding="utf-8")
+    with pytest.raises(TrainingError, match="cannot resume .*another vocabulary"):
+        train(small_config(corpus, tmp_path / "run"), resume=True, quiet=True, log=None)
+    corpus.write_text(corpus.read_text(encoding="utf-8") + "\nThe king.\n", encoding="utf-8")
+    corpus.write_text(corpus.read_text(encoding="utf-8").replace("fox", "wolf"), encoding="utf-8")
+    with pytest.raises(TrainingError, match="cannot resume .*the corpus text changed"):
+        train(small_config(corpus, tmp_path / "run"), resume=True, quiet=True, log=None)
 
 
 def test_divergence_stops_with_the_step_and_keeps_the_last_good_checkpoint(corpus_file, tmp_path):
