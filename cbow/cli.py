@@ -26,6 +26,9 @@ def exit_code(err: BaseException) -> int | None:
 def run_cli(main: Callable[[], int]) -> int:
     try:
         return main()
+    except KeyboardInterrupt:  # Ctrl-C before training started (training itself saves and exits)
+        print("interrupted", file=sys.stderr)
+        return 130
     except Exception as err:
         code = exit_code(err)
         if code is None:
