@@ -10,6 +10,7 @@ d. the same model in PyTorch on the CPU, when it is installed (sparse-gradient e
 """
 from __future__ import annotations
 
+import os
 import platform
 import resource
 import statistics
@@ -232,5 +233,4 @@ def run(N=50, batch_size=128, dtypes=("float64", "float32"), repeats=200, warmup
 
 
 def _cpu_count() -> int:
-    import os
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

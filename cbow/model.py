@@ -199,15 +199,13 @@ def compute_gradients(params: Params, context_ids: np.ndarray, center_ids: np.nd
     return loss
 
 
-def apply_gradients(params: Params, context_ids: np.ndarray, ws: Workspace, alpha: float,
-                    scaled: bool = False) -> None:
+def apply_gradients(params: Params, context_ids: np.ndarray, ws: Workspace, alpha: float) -> None:
     """Gradient-descent update of all four parameters in place, from ``ws``.
 
-    ``scaled`` says that ``ws.grad_W2b`` already holds ``alpha`` times the gradient.
+    ``ws.grad_W2b`` must already hold ``alpha`` times its gradient, as left by
+    ``compute_gradients(..., scale=alpha)``.
     """
     B, two_C = context_ids.shape
-    if not scaled:
-        ws.grad_W2b *= alpha
     params.W2b -= ws.grad_W2b
     params.b1[:, 0] -= alpha * ws.grad_b1
     # Each context word's column of W1 moves by alpha * l1[b] / (m * 2C). A word may occur several
@@ -227,7 +225,7 @@ def train_step(params: Params, context_ids: np.ndarray, center_ids: np.ndarray, 
                ws: Workspace) -> float:
     """One step of gradient descent on one batch; returns the batch loss before the update."""
     loss = compute_gradients(params, context_ids, center_ids, ws, scale=alpha)
-    apply_gradients(params, context_ids, ws, alpha, scaled=True)
+    apply_gradients(params, context_ids, ws, alpha)
     return loss
 
 

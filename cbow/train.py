@@ -46,7 +46,6 @@ class Corpus:
     train_windows: tuple[np.ndarray, np.ndarray]   # context_ids (M, 2C), center_ids (M,)
     val_windows: tuple[np.ndarray, np.ndarray] | None
     text_sha256: str
-    n_tokens: int
 
 
 @dataclass
@@ -97,7 +96,7 @@ def prepare_corpus(cfg: dict) -> Corpus:
                 f"2*C+1 = {2 * C + 1}. Use a longer corpus, or set train.val_fraction to 0")
         val_windows = make_windows(ids[len(ids) - n_val:], C)
     return Corpus(vocab, make_windows(ids[:len(ids) - n_val], C), val_windows,
-                  hashlib.sha256(text.encode("utf-8")).hexdigest(), len(ids))
+                  hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 def alpha_at(cfg: dict, step: int) -> float:
