@@ -10,6 +10,9 @@ from typing import Iterator
 
 import numpy as np
 
+from cbow.errors import InputError
+
+
 Batch = tuple[np.ndarray, np.ndarray]
 
 
@@ -19,17 +22,17 @@ def _is_int(value) -> bool:
 
 def check_batch_size(batch_size: int) -> None:
     if not _is_int(batch_size) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}")
+        raise InputError(f"batch_size must be an integer >= 1; got {batch_size!r}")
 
 
 def check_window_args(n_tokens: int, C: int) -> None:
     """Raise ``ValueError`` with an actionable message for impossible window settings."""
     if not _is_int(C) or C < 1:
-        raise ValueError(f"C (the context half-size) must be an integer >= 1; got {C!r}")
+        raise InputError(f"C (the context half-size) must be an integer >= 1; got {C!r}")
     if n_tokens == 0:
-        raise ValueError("the corpus has no tokens: there is nothing to train on")
+        raise InputError("the corpus has no tokens: there is nothing to train on")
     if n_tokens < 2 * C + 1:
-        raise ValueError(f"the corpus has {n_tokens} tokens, fewer than the 2*C+1 = {2 * C + 1} "
+        raise InputError(f"the corpus has {n_tokens} tokens, fewer than the 2*C+1 = {2 * C + 1} "
                          f"that one window of C={C} needs; use a longer text or a smaller C")
 
 

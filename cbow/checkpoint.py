@@ -2,11 +2,13 @@
 
 A checkpoint ``OUT/checkpoints/step_00001234.npz`` holds
 
-- ``W1 (N, V)``, ``W2 (V, N)``, ``b1 (N, 1)``, ``b2 (V, 1)``: the course's shapes;
+- the objective's named parameter arrays (for the full softmax ``W1 (N, V)``, ``W2 (V, N)``,
+  ``b1 (N, 1)``, ``b2 (V, 1)``: the course's shapes), all finite;
 - ``vocab_words (V,)`` (unicode) and ``vocab_counts (V,)``: the vocabulary, so a checkpoint is
   usable on its own;
-- ``meta``: a JSON string with the step, the batcher's position, the fingerprints of the
-  vocabulary and of the settings that shape the model, and anything else needed to resume.
+- ``meta``: a JSON string with the objective's name, the step, the batcher's position, the
+  fingerprints of the vocabulary and of the settings that shape the model, and anything else
+  needed to resume. Checkpoints written before objectives had names are full-softmax ones.
 """
 from __future__ import annotations
 
@@ -17,17 +19,22 @@ from pathlib import Path
 
 import numpy as np
 
+from cbow.errors import UserError
 from cbow.io import atomic_writer
-from cbow.model import Params
 from cbow.vocab import Vocabulary
 
 FORMAT_VERSION = 1
-PARAM_NAMES = ("W1", "W2", "b1", "b2")
+DEFAULT_OBJECTIVE = "softmax"  # what a checkpoint without an objective in its meta holds
+_RESERVED = ("vocab_words", "vocab_counts", "meta")
 _STEP_FILE = re.compile(r"^step_(\d{8})\.npz$")
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError, ValueError):
     """A checkpoint file that cannot be used: truncated, corrupt, or not a cbow checkpoint."""
+
+
+class NonFiniteParameters(ValueError):
+    """Parameters holding NaN or infinity, which a checkpoint must never store."""
 
 
 def checkpoint_path(directory: str | Path, step: int) -> Path:
@@ -42,10 +49,25 @@ def list_checkpoints(directory: str | Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if _STEP_FILE.match(p.name))
 
 
-def save_checkpoint(path: str | Path, params: Params, vocab: Vocabulary, meta: dict) -> Path:
-    """Write a checkpoint atomically: the file at ``path`` is either the old one or complete."""
+def save_checkpoint(path: str | Path, params: dict[str, np.ndarray], vocab: Vocabulary,
+                    meta: dict) -> Path:
+    """Write a checkpoint atomically: the file at ``path`` is either the old one or complete.
+
+    ``params`` maps names to the objective's arrays; ``meta`` should name the objective.
+
+    Raises
+    ------
+    NonFiniteParameters
+        If an array holds NaN or infinity (nothing is written: a checkpoint is a good state).
+    """
     path = Path(path)
-    arrays = dict(params.arrays())
+    bad = [name for name, a in params.items() if not np.isfinite(a).all()]
+    if bad:
+        raise NonFiniteParameters(f"not writing {path}: {', '.join(bad)} hold non-finite values")
+    clash = [name for name in params if name in _RESERVED]
+    if clash:
+        raise ValueError(f"parameter names {clash} are reserved in checkpoints")
+    arrays = dict(params)
     arrays["vocab_words"] = np.array(vocab.words, dtype=str)
     arrays["vocab_counts"] = vocab.counts
     arrays["meta"] = np.array(json.dumps({"format_version": FORMAT_VERSION, **meta}, sort_keys=True))
@@ -54,15 +76,18 @@ def save_checkpoint(path: str | Path, params: Params, vocab: Vocabulary, meta: d
     return path
 
 
-def load_checkpoint(path: str | Path) -> tuple[Params, Vocabulary | None, dict]:
-    """Read a checkpoint: ``(params, vocab, meta)``; ``vocab`` is None if the file has none.
+def load_checkpoint(path: str | Path) -> tuple[dict[str, np.ndarray], Vocabulary | None, dict]:
+    """Read a checkpoint: ``(arrays, vocab, meta)``; ``vocab`` is None if the file has none.
+
+    ``arrays`` maps parameter names to arrays; ``meta["objective"]`` names the objective that
+    owns them (:data:`DEFAULT_OBJECTIVE` is filled in for older checkpoints).
 
     Raises
     ------
     FileNotFoundError
         If ``path`` does not exist.
     CheckpointError
-        If the file is truncated, corrupt, or lacks the arrays of a CBOW model.
+        If the file is truncated, corrupt, not a cbow checkpoint, or holds non-finite numbers.
     """
     path = Path(path)
     if not path.is_file():
@@ -70,27 +95,29 @@ def load_checkpoint(path: str | Path) -> tuple[Params, Vocabulary | None, dict]:
     try:
         with np.load(path, allow_pickle=False) as npz:
             names = set(npz.files)
-            missing = [n for n in PARAM_NAMES if n not in names]
-            if missing:
-                raise CheckpointError(f"{path} is not a CBOW checkpoint: arrays {missing} are "
-                                      f"missing (found {sorted(names)})")
-            params = Params(**{n: npz[n] for n in PARAM_NAMES})
+            meta = json.loads(str(npz["meta"])) if "meta" in names else {}
+            arrays = {n: npz[n] for n in npz.files if n not in _RESERVED}
+            if not arrays:
+                raise CheckpointError(f"{path} is not a cbow checkpoint: it holds no parameter "
+                                      f"arrays (found {sorted(names)})")
             vocab = (Vocabulary(npz["vocab_words"].tolist(), npz["vocab_counts"])
                      if "vocab_words" in names else None)
-            meta = json.loads(str(npz["meta"])) if "meta" in names else {}
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as err:
         raise CheckpointError(f"{path} is truncated or corrupt and cannot be read ({err}); "
                               f"delete it to use an earlier checkpoint") from err
-    if vocab is not None and len(vocab) != params.V:
-        raise CheckpointError(f"{path}: the vocabulary has {len(vocab)} words but W1 has "
-                              f"{params.V} columns")
-    return params, vocab, meta
+    meta.setdefault("objective", DEFAULT_OBJECTIVE)
+    bad = [name for name, a in arrays.items()
+           if np.issubdtype(a.dtype, np.inexact) and not np.isfinite(a).all()]
+    if bad:
+        raise CheckpointError(f"{path}: {', '.join(bad)} hold NaN or infinite values; delete it "
+                              f"to use an earlier checkpoint")
+    return arrays, vocab, meta
 
 
 def load_latest(directory: str | Path, on_skip=None):
-    """Newest readable checkpoint in ``directory`` as ``(path, params, vocab, meta)``, or None.
+    """Newest readable checkpoint in ``directory`` as ``(path, arrays, vocab, meta)``, or None.
 
     Unreadable files are skipped for older ones; ``on_skip(path, error)`` is told about each.
     """

@@ -1,50 +1,197 @@
-"""Training configuration: plain nested dicts from YAML, validated before any work starts.
+"""Training configuration as typed plain data, each key declared once.
 
-:data:`DEFAULTS` is the whole schema: every valid key, with its default. :data:`RULES` says what
-each key accepts. ``load_config`` reads a YAML file over the defaults, applies ``--set`` overrides
-and validates everything, so a typo or an impossible value stops the run at once with a message
-naming the key, the value and where it came from.
+:class:`Config` and its sections are dataclasses; every field carries its default, the rule its
+values must follow, whether it is part of the run's identity (a resume is refused when it
+changes) and its one-line meaning. Validation, "did you mean" hints, the resume check, the
+``config.yaml`` of a run folder and the README's key table all come from that one declaration.
+
+``load_config`` reads a YAML file over the defaults, applies ``--set`` overrides and checks every
+key, reporting every problem at once, each naming the key, the value and where it came from.
+Code then reads ``cfg.train.alpha``: a typo there is an ``AttributeError``, a bug, not a user error.
 """
 from __future__ import annotations
 
-import copy
+import dataclasses
 import difflib
 import math
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import yaml
 
-DEFAULTS: dict[str, Any] = {
-    "corpus": "shakespeare",
-    "tokenizer": "course",
-    "model": {"N": 50, "C": 2},
-    "train": {
-        "batch_size": 128,
-        "alpha": 0.03,
-        "decay": 0.66,
-        "decay_every": 100,
-        "steps": None,
-        "epochs": None,
-        "seed": 282,
-        "batcher": "default",
-        "shuffle": True,
-        "dtype": "float64",
-        "val_fraction": 0.05,
-        "eval_every": 200,
-        "log_every": 10,
-    },
-    "checkpoint": {"every": 500, "keep": 3},
-    "out_dir": "runs/default",
-}
+from cbow.errors import UserError
 
-# Keys whose change would make a checkpoint's numbers mean something else: resuming is refused
-# when any of them differs from the checkpoint's run.
-RUN_IDENTITY_KEYS = ("corpus", "tokenizer", "model.N", "model.C", "train.batch_size",
-                     "train.alpha", "train.decay", "train.decay_every", "train.seed",
-                     "train.batcher", "train.shuffle", "train.dtype", "train.val_fraction")
 
+class ConfigError(UserError, ValueError):
+    """A configuration that cannot be run; the message names the key and what to change."""
+
+
+# ------------------------------------------------------------------------------------ rules
+
+@dataclass(frozen=True)
+class Rule:
+    """What a key accepts: ``check(value)`` and the words that describe it in messages."""
+
+    check: Callable[[Any], bool]
+    text: str
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v) -> bool:
+    return (_is_int(v) or isinstance(v, float)) and math.isfinite(v)
+
+
+def integer(minimum: int) -> Rule:
+    return Rule(lambda v: _is_int(v) and v >= minimum, f"an integer >= {minimum}")
+
+
+def number(text: str, within: Callable[[float], bool]) -> Rule:
+    return Rule(lambda v: _is_number(v) and within(v), text)
+
+
+def one_of(*choices: str) -> Rule:
+    return Rule(lambda v: v in choices, "one of " + ", ".join(map(repr, choices)))
+
+
+def optional(rule: Rule) -> Rule:
+    return Rule(lambda v: v is None or rule.check(v), f"null or {rule.text}")
+
+
+BOOLEAN = Rule(lambda v: isinstance(v, bool), "true or false")
+
+
+def text(description: str) -> Rule:
+    return Rule(lambda v: isinstance(v, str) and v.strip() != "", description)
+
+
+def key(default, rule: Rule, meaning: str, identity: bool = False):
+    """A config key: its default, its rule, its meaning and whether a resume must keep it."""
+    return field(default=default,
+                 metadata={"rule": rule, "meaning": meaning, "identity": identity})
+
+
+def section(cls):
+    return field(default_factory=cls)
+
+
+# ------------------------------------------------------------------------------ the schema
+
+@dataclass
+class ModelConfig:
+    N: int = key(50, integer(1), "embedding size", identity=True)
+    C: int = key(2, integer(1), "context half-size: C words before and C after the center word",
+                 identity=True)
+
+
+@dataclass
+class TrainConfig:
+    batch_size: int = key(128, integer(1), "examples per step", identity=True)
+    alpha: float = key(0.03, number("a number > 0", lambda v: v > 0), "learning rate",
+                       identity=True)
+    decay: float = key(0.66, number("a number in (0, 1]", lambda v: 0 < v <= 1),
+                       "alpha is multiplied by this ...", identity=True)
+    decay_every: int = key(100, integer(1), "... every this many steps: "
+                           "alpha(step) = alpha * decay ** (step // decay_every)", identity=True)
+    steps: int | None = key(None, optional(integer(1)),
+                            "total steps, steps before a resume included")
+    epochs: float | None = key(None, optional(number("a number > 0", lambda v: v > 0)),
+                               "passes over the training windows; with `steps` too, the run stops "
+                               "at whichever comes first; one of them is required")
+    seed: int = key(282, integer(0), "seeds the initialisation (the course's `initialize_model`) "
+                    "and the shuffle", identity=True)
+    batcher: str = key("default", one_of("default", "course"),
+                       "`default`: every window exactly once per epoch, last partial batch kept; "
+                       "`course`: the course's endless batcher, which drops one window after "
+                       "each batch", identity=True)
+    shuffle: bool = key(True, BOOLEAN, "shuffle the windows each epoch (`default` batcher), "
+                        "seeded by `(seed, epoch)`", identity=True)
+    dtype: str = key("float64", one_of("float64", "float32"), "`float64` or `float32`",
+                     identity=True)
+    val_fraction: float = key(0.05, number("a number in [0, 0.5)", lambda v: 0 <= v < 0.5),
+                              "the last fraction of the corpus held out for validation, "
+                              "in [0, 0.5)", identity=True)
+    eval_every: int = key(200, integer(1), "steps between held-out loss evaluations "
+                          "(and at the end)")
+    log_every: int = key(10, integer(1), "steps between lines of `metrics.jsonl`")
+
+
+@dataclass
+class CheckpointConfig:
+    every: int = key(500, integer(1), "steps between checkpoints")
+    keep: int = key(3, integer(1), "checkpoints kept")
+
+
+@dataclass
+class Config:
+    corpus: str = key("shakespeare", text("'shakespeare' or the path of a UTF-8 text file"),
+                      "the name `shakespeare` or the path of a UTF-8 text file", identity=True)
+    tokenizer: str = key("course", one_of("course", "nltk"),
+                         "`course` (NLTK 3.5 rules, course-exact) or `nltk` (installed NLTK)",
+                         identity=True)
+    model: ModelConfig = section(ModelConfig)
+    train: TrainConfig = section(TrainConfig)
+    checkpoint: CheckpointConfig = section(CheckpointConfig)
+    out_dir: str = key("runs/default", text("a folder path"), "the run folder")
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One declared key, as the rest of this module sees it."""
+
+    dotted: str
+    default: Any
+    rule: Rule
+    meaning: str
+    identity: bool
+
+
+def _walk(cls, prefix: str = ""):
+    for f in dataclasses.fields(cls):
+        if "rule" in f.metadata:
+            yield KeySpec(prefix + f.name, f.default, f.metadata["rule"], f.metadata["meaning"],
+                          f.metadata["identity"])
+        else:
+            yield from _walk(f.default_factory, f"{prefix}{f.name}.")
+
+
+KEYS: dict[str, KeySpec] = {spec.dotted: spec for spec in _walk(Config)}
+SECTIONS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Config)
+                                  if "rule" not in f.metadata)
+
+
+# ---------------------------------------------------------------------- dicts <-> Config
+
+def to_dict(cfg: Config) -> dict:
+    """The nested plain dict of ``cfg``, in declaration order (what ``config.yaml`` holds)."""
+    return dataclasses.asdict(cfg)
+
+
+def flatten(cfg: dict, prefix: str = "") -> dict[str, Any]:
+    """``{"train": {"alpha": 0.1}}`` -> ``{"train.alpha": 0.1}`` (the leaves only)."""
+    flat = {}
+    for name, value in cfg.items():
+        dotted = f"{prefix}{name}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def _from_dict(values: dict) -> Config:
+    top = {}
+    for f in dataclasses.fields(Config):
+        value = values[f.name]
+        top[f.name] = f.default_factory(**value) if "rule" not in f.metadata else value
+    return Config(**top)
+
+
+# -------------------------------------------------------------------------------- loading
 
 class _Loader(yaml.SafeLoader):
     """PyYAML's safe loader, reading ``1e-3`` as a float as YAML 1.2 does (1.1 says string)."""
@@ -56,181 +203,151 @@ _Loader.add_implicit_resolver(
     list("-+0123456789."))
 
 
-def _yaml_load(text: str):
-    return yaml.load(text, Loader=_Loader)
+def _yaml_load(source: str):
+    return yaml.load(source, Loader=_Loader)
 
 
-class ConfigError(ValueError):
-    """A configuration that cannot be run; the message names the key and what to change."""
+def _unknown_key(dotted: str, source: str) -> str:
+    close = difflib.get_close_matches(dotted, list(KEYS) + list(SECTIONS), n=1, cutoff=0.5)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(KEYS)}"
+    return f"{source}: unknown key '{dotted}'{hint}"
 
 
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v) -> bool:
-    return (_is_int(v) or isinstance(v, float)) and math.isfinite(v)
-
-
-def _int(minimum: int) -> tuple[Callable[[Any], bool], str]:
-    return (lambda v: _is_int(v) and v >= minimum), f"an integer >= {minimum}"
-
-
-def _one_of(*choices: str) -> tuple[Callable[[Any], bool], str]:
-    return (lambda v: v in choices), "one of " + ", ".join(map(repr, choices))
-
-
-def _optional(rule: tuple[Callable[[Any], bool], str]) -> tuple[Callable[[Any], bool], str]:
-    check, text = rule
-    return (lambda v: v is None or check(v)), f"null or {text}"
-
-
-RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "corpus": ((lambda v: isinstance(v, str) and v.strip() != ""),
-               "'shakespeare' or the path of a UTF-8 text file"),
-    "tokenizer": _one_of("course", "nltk"),
-    "model.N": _int(1),
-    "model.C": _int(1),
-    "train.batch_size": _int(1),
-    "train.alpha": ((lambda v: _is_number(v) and v > 0), "a number > 0"),
-    "train.decay": ((lambda v: _is_number(v) and 0 < v <= 1), "a number in (0, 1]"),
-    "train.decay_every": _int(1),
-    "train.steps": _optional(_int(1)),
-    "train.epochs": _optional(((lambda v: _is_number(v) and v > 0), "a number > 0")),
-    "train.seed": _int(0),
-    "train.batcher": _one_of("default", "course"),
-    "train.shuffle": ((lambda v: isinstance(v, bool)), "true or false"),
-    "train.dtype": _one_of("float64", "float32"),
-    "train.val_fraction": ((lambda v: _is_number(v) and 0 <= v < 0.5), "a number in [0, 0.5)"),
-    "train.eval_every": _int(1),
-    "train.log_every": _int(1),
-    "checkpoint.every": _int(1),
-    "checkpoint.keep": _int(1),
-    "out_dir": ((lambda v: isinstance(v, str) and v.strip() != ""), "a folder path"),
-}
-
-
-def flatten(cfg: dict, prefix: str = "") -> dict[str, Any]:
-    """``{"train": {"alpha": 0.1}}`` -> ``{"train.alpha": 0.1}`` (the leaves only)."""
-    flat = {}
-    for key, value in cfg.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, dotted + "."))
-        else:
-            flat[dotted] = value
-    return flat
-
-
-def get(cfg: dict, dotted_key: str) -> Any:
-    for part in dotted_key.split("."):
-        cfg = cfg[part]
-    return cfg
-
-
-def _unknown_key_error(dotted_key: str, source: str) -> ConfigError:
-    close = difflib.get_close_matches(dotted_key, list(RULES) + _sections(), n=1, cutoff=0.5)
-    hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(RULES)}"
-    return ConfigError(f"{source}: unknown key '{dotted_key}'{hint}")
-
-
-def _sections() -> list[str]:
-    return [k for k, v in DEFAULTS.items() if isinstance(v, dict)]
-
-
-def _merge(base: dict, update: dict, source: str, origins: dict, prefix: str = "") -> None:
-    """Copy ``update`` into ``base`` key by key, refusing keys that ``base`` does not have.
+def _merge(base: dict, update: dict, source: str, origins: dict, problems: list[str],
+           prefix: str = "") -> None:
+    """Copy ``update`` into ``base`` key by key; keys ``base`` lacks go to ``problems``.
 
     ``origins`` records, for each dotted key set here, the ``source`` it came from.
     """
-    for key, value in update.items():
-        dotted = f"{prefix}{key}"
-        if not isinstance(key, str) or key not in base:
+    for name, value in update.items():
+        dotted = f"{prefix}{name}"
+        if not isinstance(name, str) or name not in base:
             # Suggest a full key: 'trian: {steps: 3}' is most likely 'train.steps'.
-            leaf = next(iter(flatten(value, dotted + "."))) if isinstance(value, dict) and value else dotted
-            raise _unknown_key_error(leaf, source)
-        if isinstance(base[key], dict):
-            if not isinstance(value, dict):
-                raise ConfigError(f"{source}: '{dotted}' must be a mapping of "
-                                  f"{', '.join(base[key])}; got {value!r}")
-            _merge(base[key], value, source, origins, dotted + ".")
+            leaf = (next(iter(flatten(value, dotted + ".")))
+                    if isinstance(value, dict) and value else dotted)
+            problems.append(_unknown_key(leaf, source))
+        elif isinstance(base[name], dict):
+            if isinstance(value, dict):
+                _merge(base[name], value, source, origins, problems, dotted + ".")
+            else:
+                problems.append(f"{source}: '{dotted}' must be a mapping of "
+                                f"{', '.join(base[name])}; got {value!r}")
         else:
-            base[key] = value
+            base[name] = value
             origins[dotted] = source
 
 
-def parse_override(text: str) -> dict:
+def parse_override(assignment: str) -> dict:
     """``"train.alpha=0.1"`` -> ``{"train": {"alpha": 0.1}}``; the value is parsed as YAML."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"--set {text!r}: expected KEY=VALUE, e.g. --set train.alpha=0.05")
+    dotted, sep, raw = assignment.partition("=")
+    if not sep or not dotted.strip():
+        raise ConfigError(f"--set {assignment!r}: expected KEY=VALUE, "
+                          f"e.g. --set train.alpha=0.05")
     try:
         value = _yaml_load(raw) if raw.strip() else None
     except yaml.YAMLError as err:
-        raise ConfigError(f"--set {text!r}: the value is not valid YAML ({err})") from None
+        raise ConfigError(f"--set {assignment!r}: the value is not valid YAML ({err})") from None
     nested: dict = {}
     node = nested
-    parts = key.strip().split(".")
+    parts = dotted.strip().split(".")
     for part in parts[:-1]:
         node = node.setdefault(part, {})
     node[parts[-1]] = value
     return nested
 
 
-def validate(cfg: dict, origins: dict[str, str] | None = None) -> dict:
-    """Check every key of ``cfg``; return it, or raise :class:`ConfigError` naming the problem.
+def _read_yaml_file(path: Path) -> dict:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder; give the path of a YAML file "
+                          f"(see configs/)") from None
+    except OSError as err:
+        raise ConfigError(f"config file {path} cannot be read: {err.strerror}") from None
+    try:
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[:err.start].count(b"\n") + 1
+        raise ConfigError(f"{path}, line {line}: not UTF-8 text (byte {err.start}); "
+                          f"save the config as UTF-8") from None
+    try:
+        loaded = _yaml_load(source)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or err
+        raise ConfigError(f"{path}{where}: invalid YAML: {problem}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys (corpus, model, train, ...); "
+                          f"got {type(loaded).__name__}")
+    return loaded
 
-    ``origins`` maps dotted keys to where their values came from, for the error messages.
-    """
-    origins = origins or {}
-    for key in flatten(cfg):
-        if key not in RULES:
-            raise _unknown_key_error(key, origins.get(key, "config"))
-    for key, (check, expected) in RULES.items():
-        value = get(cfg, key)
-        if not check(value):
-            raise ConfigError(f"{origins.get(key, 'defaults')}: {key} must be {expected}; "
-                              f"got {value!r}")
-    train = cfg["train"]
-    if train["steps"] is None and train["epochs"] is None:
-        raise ConfigError("set train.steps or train.epochs in the config (or both: the run "
-                          "stops at whichever comes first)")
-    return cfg
+
+def _check(values: dict, origins: dict[str, str]) -> list[str]:
+    flat = flatten(values)
+    problems = [f"{origins.get(dotted, 'defaults')}: {dotted} must be {spec.rule.text}; "
+                f"got {flat[dotted]!r}"
+                for dotted, spec in KEYS.items() if not spec.rule.check(flat[dotted])]
+    if flat["train.steps"] is None and flat["train.epochs"] is None:
+        problems.append("set train.steps or train.epochs in the config (or both: the run "
+                        "stops at whichever comes first)")
+    return problems
 
 
-def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> dict:
-    """Defaults, then the YAML file at ``path``, then each ``KEY=VALUE`` override; validated."""
-    cfg = copy.deepcopy(DEFAULTS)
+def from_mapping(values: dict, source: str = "config") -> Config:
+    """A :class:`Config` from a nested mapping over the defaults, checked like a file."""
+    return _build([(values, source)])
+
+
+def _build(layers: list[tuple[dict, str]]) -> Config:
+    merged = to_dict(Config())
     origins: dict[str, str] = {}
-    if path is not None:
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} does not exist") from None
-        try:
-            loaded = _yaml_load(text)
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(err, "problem", None) or err
-            raise ConfigError(f"{path}{where}: invalid YAML: {problem}") from None
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: expected a mapping of keys (corpus, model, train, ...); "
-                              f"got {type(loaded).__name__}")
-        _merge(cfg, loaded, str(path), origins)
-    for text in overrides:
-        _merge(cfg, parse_override(text), f"--set {text}", origins)
-    return validate(cfg, origins)
+    problems: list[str] = []
+    for values, source in layers:
+        _merge(merged, values, source, origins, problems)
+    problems += _check(merged, origins)
+    if problems:
+        raise ConfigError("\n".join(problems) if len(problems) == 1 else
+                          f"{len(problems)} problems in the config:\n  " + "\n  ".join(problems))
+    return _from_dict(merged)
 
 
-def run_identity(cfg: dict) -> dict[str, Any]:
+def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> Config:
+    """Defaults, then the YAML file at ``path``, then each ``KEY=VALUE`` override; checked."""
+    layers = [] if path is None else [(_read_yaml_file(Path(path)), str(path))]
+    layers += [(parse_override(assignment), f"--set {assignment}") for assignment in overrides]
+    return _build(layers)
+
+
+# ---------------------------------------------------------------------------------- uses
+
+def run_identity(cfg: Config) -> dict[str, Any]:
     """The settings that a resumed run must share with the checkpoint it continues."""
-    flat = flatten(cfg)
-    return {key: flat[key] for key in RUN_IDENTITY_KEYS}
+    flat = flatten(to_dict(cfg))
+    return {dotted: flat[dotted] for dotted, spec in KEYS.items() if spec.identity}
 
 
-def dump(cfg: dict) -> str:
-    return yaml.safe_dump(cfg, sort_keys=False)
+def dump(cfg: Config) -> str:
+    return yaml.safe_dump(to_dict(cfg), sort_keys=False)
+
+
+def _markdown_value(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"`{value}`"
+    return str(value)
+
+
+def key_table() -> str:
+    """The README's table of config keys, made from the declaration (a test compares them)."""
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{spec.dotted}` | {_markdown_value(spec.default)} | {spec.meaning} |"
+             for spec in KEYS.values()]
+    return "\n".join(rows)

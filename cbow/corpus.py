@@ -21,6 +21,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from cbow.errors import InputError
 from cbow.io import give_default_permissions
 
 __all__ = [
@@ -46,8 +47,24 @@ SHAKESPEARE_URL = (
 SHAKESPEARE_SHA256 = "fca7572af9206e6abb75483c5dbead770385b18f62c024e190a61d0dd4166a0c"
 #: Size in bytes of the expected file; only used to tell people what to look for.
 SHAKESPEARE_SIZE = 306_996
-#: The repository's ``data/`` folder: the first place searched and where downloads are saved.
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+
+
+def default_data_dir() -> Path:
+    """Where corpora are looked for first and downloaded to.
+
+    In a checkout of the repository (``pyproject.toml`` beside the package) its ``data/``
+    folder; in an installed package the user's data folder, ``$XDG_DATA_HOME/cbow`` (by default
+    ``~/.local/share/cbow``), since the package's own folder may be read-only or shared.
+    """
+    root = Path(__file__).resolve().parents[1]
+    if (root / "pyproject.toml").is_file() and (root / "data").is_dir():
+        return root / "data"
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "cbow"
+
+
+#: The first place searched for corpora and where downloads are saved (see default_data_dir).
+DATA_DIR = default_data_dir()
 #: Environment variable holding extra folders to search, separated like ``PATH``.
 CORPUS_ENV_VAR = "CBOW_DATA"
 
@@ -57,7 +74,7 @@ _DOWNLOAD_TIMEOUT = 60
 _CHUNK_BYTES = 64 * 1024
 
 
-class ChecksumError(ValueError):
+class ChecksumError(InputError):
     """A corpus file's SHA-256 digest is not the one expected."""
 
 
@@ -203,7 +220,8 @@ def find_corpus(
         ``"./shakespeare"`` to mean a file of that name.
     data_dir : str or os.PathLike, optional
         First folder searched for ``shakespeare.txt`` and the folder a download is saved to.
-        Defaults to :data:`DATA_DIR`, the repository's ``data/`` folder.
+        Defaults to :data:`DATA_DIR`: a checkout's ``data/`` folder, else the user's
+        data folder (:func:`default_data_dir`).
     url : str, default :data:`SHAKESPEARE_URL`
         Where to download ``shakespeare.txt`` from when no local copy exists.
     sha256 : str or None, default :data:`SHAKESPEARE_SHA256`
@@ -322,11 +340,11 @@ def read_text(path: str | os.PathLike) -> str:
     except UnicodeDecodeError as error:
         error.start += body_start
         error.end += body_start
-        raise ValueError(_describe_decode_error(path, raw, error)) from None
+        raise InputError(_describe_decode_error(path, raw, error)) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         size = "empty" if not raw else f"only whitespace ({len(raw):,} bytes)"
-        raise ValueError(
+        raise InputError(
             f"corpus file {path} is {size}: the corpus is empty, so there is nothing to "
             f"train on. Check that the right file was given and that it was fully written."
         )

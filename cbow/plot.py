@@ -6,19 +6,20 @@ without a display and leaves the backend of an interactive session (e.g. a noteb
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
 from cbow.embeddings import Embeddings
+from cbow.errors import InputError, UserError
 from cbow.io import atomic_writer
 from cbow.pca import pca_project
+from cbow.run import RunFolderError, load_embeddings, read_metrics_file
 
 MATPLOTLIB_MISSING = ("matplotlib is needed for pictures: pip install 'cbow[plot]' "
                       "(or pip install matplotlib)")
 
 
-class MatplotlibMissing(ImportError):
+class MatplotlibMissing(UserError, ImportError):
     """matplotlib is not installed; the message says how to install it."""
 
 
@@ -51,9 +52,9 @@ def plot_words(embeddings: Embeddings, words: Sequence[str], out: str | Path,
     words = list(dict.fromkeys(words))
     embeddings.check_words(words)
     if len(words) < 2:
-        raise ValueError(f"a PCA picture needs at least 2 distinct words; got {words}")
+        raise InputError(f"a PCA picture needs at least 2 distinct words; got {words}")
     if embeddings.vector_size < 2:
-        raise ValueError(f"a 2-D PCA needs vectors of at least 2 dimensions; these have "
+        raise InputError(f"a 2-D PCA needs vectors of at least 2 dimensions; these have "
                          f"{embeddings.vector_size}")
     points = pca_project(embeddings[words], n_components=2)  # (len(words), 2)
 
@@ -70,46 +71,15 @@ def plot_words(embeddings: Embeddings, words: Sequence[str], out: str | Path,
 
 
 def plot_run_words(run: str | Path, words: Sequence[str], out: str | Path,
-                   which: str = "mean") -> Path:
+                   which: str | None = None) -> Path:
     """:func:`plot_words` for the final checkpoint of a run (or a checkpoint file).
 
     The title names the run, the checkpoint and ``which`` vectors are shown.
     """
-    embeddings = Embeddings.from_run(run, which=which)
+    embeddings = load_embeddings(run, which=which)
+    which = embeddings.which
     title = f"{_run_name(run)} ({Path(embeddings.source).stem}): PCA of {which} word vectors"
     return plot_words(embeddings, words, out, title=title)
-
-
-def read_metrics(path: str | Path) -> list[dict]:
-    """Rows of a run's ``metrics.jsonl`` (``path`` is the run folder or the file itself).
-
-    Returns
-    -------
-    list of dict
-        One per line, each with at least ``step`` and ``loss``.
-    """
-    path = Path(path)
-    if path.is_dir():
-        path = path / "metrics.jsonl"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist; the training run writes it")
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for line_number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}, line {line_number}: not valid JSON "
-                                 f"({err.msg})") from None
-            if not isinstance(row, dict) or "step" not in row or "loss" not in row:
-                raise ValueError(f"{path}, line {line_number}: expected an object with 'step' and "
-                                 f"'loss'; got {line.strip()[:80]!r}")
-            rows.append(row)
-    if not rows:
-        raise ValueError(f"{path} holds no measurements yet")
-    return rows
 
 
 def plot_loss(run: str | Path, out: str | Path) -> Path:
@@ -127,7 +97,9 @@ def plot_loss(run: str | Path, out: str | Path) -> Path:
     Path
         ``out``.
     """
-    rows = read_metrics(run)
+    rows = read_metrics_file(run)
+    if not rows:
+        raise RunFolderError(f"{run} holds no measurements yet")
     fig = _new_figure(figsize=(8, 5))
     ax = fig.add_subplot()
     trained = [r for r in rows if r["loss"] is not None]  # step 0 has a held-out loss only
@@ -170,7 +142,7 @@ def _save(fig, out: str | Path) -> Path:
     image_format = out.suffix.lstrip(".").lower() or "png"
     supported = fig.canvas.get_supported_filetypes()
     if image_format not in supported:
-        raise ValueError(f"cannot write a .{image_format} picture ({out}); use one of "
+        raise InputError(f"cannot write a .{image_format} picture ({out}); use one of "
                          f"{', '.join('.' + s for s in sorted(supported))}")
     with atomic_writer(out) as f:
         fig.savefig(f, format=image_format, dpi=150)

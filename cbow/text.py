@@ -31,6 +31,8 @@ from typing import NamedTuple
 import nltk
 from nltk.tokenize import PunktTokenizer
 
+from cbow.errors import InputError, UserError
+
 __all__ = [
     "RULES_AFTER_PADDING",
     "RULES_BEFORE_PADDING",
@@ -47,6 +49,10 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # Sentence splitting
 # --------------------------------------------------------------------------------------------
+
+class PunktMissing(UserError, LookupError):
+    """NLTK's Punkt model is not installed and could not be downloaded; the message says how."""
+
 
 @functools.lru_cache(maxsize=None)
 def load_punkt(language: str = "english") -> PunktTokenizer:
@@ -92,7 +98,7 @@ def load_punkt(language: str = "english") -> PunktTokenizer:
         except LookupError:
             pass
     searched = "\n".join(f"  - {folder}" for folder in nltk.data.path)
-    raise LookupError(
+    raise PunktMissing(
         f"NLTK's Punkt sentence model for '{language}' (tokenizers/punkt_tab/{language}/) "
         f"was not found in any NLTK data folder:\n{searched}\n"
         f"and {download_problem}. Fix it by setting the environment variable NLTK_DATA to a "
@@ -328,7 +334,7 @@ def tokenize(text: str, tokenizer: str = "course") -> list[str]:
         chosen = TOKENIZERS[tokenizer]
     except (KeyError, TypeError):
         valid = ", ".join(repr(name) for name in TOKENIZERS)
-        raise ValueError(
+        raise InputError(
             f"unknown tokenizer {tokenizer!r}; valid names are {valid} ('course' reproduces "
             f"the course's vocabulary, 'nltk' uses the installed NLTK's word splitter)"
         ) from None

@@ -9,10 +9,13 @@ import difflib
 import hashlib
 from collections import Counter
 from pathlib import Path
+
+
 from typing import Iterable
 
 import numpy as np
 
+from cbow.errors import InputError, UnknownWord
 from cbow.io import atomic_write_bytes
 
 
@@ -63,10 +66,25 @@ class Vocabulary:
         try:
             return self.word2index[word]
         except KeyError:
-            raise KeyError(self.unknown_word_message(word)) from None
+            raise UnknownWord(self.unknown_word_message(word)) from None
+
+    def resolve_case(self, word: str) -> str:
+        """``word`` if known, else its lower-case form if that is known, else ``word`` itself.
+
+        A query typed as in running text (``King``) finds the word of a lower-cased vocabulary.
+        """
+        if word not in self.word2index and word.lower() in self.word2index:
+            return word.lower()
+        return word
 
     def close_spellings(self, word: str, n: int = 3) -> list[str]:
-        """Up to ``n`` known words spelt like ``word`` (for "did you mean" hints)."""
+        """Up to ``n`` known words spelt like ``word`` (for "did you mean" hints).
+
+        The vocabulary's own case folding comes first: ``King`` suggests ``king``.
+        """
+        if word.lower() != word and word.lower() in self.word2index:
+            return [word.lower(), *[w for w in self.close_spellings(word.lower(), n)
+                                    if w != word.lower()]][:n]
         candidates = self.words
         if len(candidates) > 20_000:  # keep the hint cheap on big vocabularies
             candidates = [w for w in candidates if w[:1] == word[:1] and abs(len(w) - len(word)) <= 2]
@@ -103,10 +121,10 @@ class Vocabulary:
                     continue
                 word, sep, count = line.partition("\t")
                 if not word or (sep and not count.strip().isdigit()):
-                    raise ValueError(f"{path}, line {line_number}: expected 'word<TAB>count', "
+                    raise InputError(f"{path}, line {line_number}: expected 'word<TAB>count', "
                                      f"got {line!r}")
                 words.append(word)
                 counts.append(int(count) if sep else 0)
         if not words:
-            raise ValueError(f"{path}: the vocabulary file is empty")
+            raise InputError(f"{path}: the vocabulary file is empty")
         return cls(words, counts)

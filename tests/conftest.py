@@ -47,3 +47,11 @@ def max_relative_error(actual: np.ndarray, spec: dict) -> float:
     got = actual[rows.astype(int), cols.astype(int)]
     scale = np.where(expected == 0, 1.0, np.abs(expected))
     return float(np.max(np.abs(got - expected) / scale))
+
+
+def dense_grad_W1(context_ids: np.ndarray, ws, V: int) -> np.ndarray:
+    """The ``(N, V)`` ``grad_W1`` that the sparse step applies column by column (for checks)."""
+    B, two_C = context_ids.shape
+    grad = np.zeros((V, ws.grad_z1.shape[1]), ws.dtype)
+    np.add.at(grad, context_ids.ravel(), np.repeat(ws.grad_z1[:B] / two_C, two_C, axis=0))
+    return grad.T

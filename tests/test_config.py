@@ -1,7 +1,10 @@
 """Each kind of configuration error, caught before any work, naming the key and the value."""
+import dataclasses
+
 import pytest
 
-from cbow.config import DEFAULTS, ConfigError, flatten, load_config
+from cbow.config import KEYS, Config, ConfigError, flatten, key_table, load_config, run_identity, to_dict
+from conftest import REPO_ROOT
 
 
 def write(tmp_path, text):
@@ -12,11 +15,11 @@ def write(tmp_path, text):
 
 def test_defaults_plus_steps_are_valid():
     cfg = load_config(None, ["train.steps=10"])
-    assert cfg["train"]["steps"] == 10 and cfg["model"]["N"] == DEFAULTS["model"]["N"]
+    assert cfg.train.steps == 10
+    assert cfg.model.N == Config().model.N == 50
 
 
 def test_shipped_configs_are_valid():
-    from conftest import REPO_ROOT
     for path in sorted((REPO_ROOT / "configs").glob("*.yaml")):
         load_config(path)
 
@@ -83,6 +86,47 @@ def test_override_syntax_error():
 def test_overrides_are_parsed_as_yaml_and_applied_in_order():
     cfg = load_config(None, ["train.steps=5", "train.alpha=1e-2", "train.steps=7",
                              "train.epochs=null", "corpus=my text.txt"])
-    assert cfg["train"]["steps"] == 7 and cfg["train"]["alpha"] == 0.01
-    assert cfg["corpus"] == "my text.txt"
-    assert set(flatten(cfg)) == set(flatten(DEFAULTS))
+    assert cfg.train.steps == 7
+    assert cfg.train.alpha == 0.01
+    assert cfg.corpus == "my text.txt"
+    assert set(flatten(to_dict(cfg))) == set(KEYS)
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    path = write(tmp_path, "model:\n  N: 0\n  C: x\ntrain:\n  alhpa: 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, ["train.dtype=float16"])
+    message = str(info.value)
+    assert message.startswith("5 problems in the config:")
+    for part in ("c.yaml: model.N must be", "c.yaml: model.C must be",
+                 "unknown key 'train.alhpa'", "--set train.dtype=float16: train.dtype must be",
+                 "set train.steps or train.epochs"):
+        assert part in message, part
+
+
+def test_config_is_typed_plain_data():
+    cfg = load_config(None, ["train.steps=3"])
+    with pytest.raises(AttributeError):
+        cfg.train.alhpa  # a typo in our own code is a bug, not a user error
+    assert dataclasses.is_dataclass(cfg) and dataclasses.is_dataclass(cfg.train)
+
+
+def test_resume_identity_comes_from_the_declaration():
+    identity = run_identity(load_config(None, ["train.steps=3"]))
+    assert set(identity) == {k for k, spec in KEYS.items() if spec.identity}
+    assert {"model.N", "train.alpha", "train.seed", "corpus"} <= set(identity)
+    assert not {"train.steps", "train.eval_every", "checkpoint.every", "out_dir"} & set(identity)
+
+
+def test_readme_key_table_is_the_declaration():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert key_table() in readme, "regenerate the README's key table from cbow.config.key_table()"
+
+
+def test_config_folder_and_non_utf8_file_name_the_path(tmp_path):
+    with pytest.raises(ConfigError, match=f"config file {tmp_path} is a folder"):
+        load_config(tmp_path)
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"train:\n  steps: 5\n# caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"latin1.yaml, line 3: not UTF-8"):
+        load_config(path)

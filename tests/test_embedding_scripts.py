@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from cbow.checkpoint import checkpoint_path, save_checkpoint
 from cbow.embeddings import Embeddings
+from cbow.run import load_embeddings
 from cbow.model import initialize_model
 from cbow.vocab import Vocabulary
 
@@ -27,7 +27,7 @@ def run(tmp_path) -> Path:
     vocab = Vocabulary(WORDS, range(1, len(WORDS) + 1))
     for step, seed in [(5, 7), (10, 3)]:
         save_checkpoint(checkpoint_path(root / "checkpoints", step),
-                        initialize_model(5, len(WORDS), random_seed=seed), vocab, {"step": step})
+                        initialize_model(5, len(WORDS), random_seed=seed).arrays(), vocab, {"step": step})
     vocab.save(root / "vocab.txt")
     rows = [{"step": s, "epoch": 0, "loss": 2.5 - 0.1 * s, "alpha": 0.03,
              "examples_per_s": 1e4, "elapsed_s": 0.1 * s} for s in range(1, 11)]
@@ -57,7 +57,7 @@ def test_export_writes_loadable_vectors(run, tmp_path, format, out):
     result = script("export", run, "--format", format, "--which", "w2", "--out", tmp_path / out)
     assert result.returncode == 0, result.stderr
     assert f"wrote {len(WORDS)} words x 5 dims" in result.stdout and out in result.stdout
-    expected = Embeddings.from_run(run, which="w2")
+    expected = load_embeddings(run, which="w2")
     back = Embeddings.load(tmp_path / out)
     assert back.words == WORDS
     np.testing.assert_array_equal(back.vectors, expected.vectors.astype(back.vectors.dtype))
@@ -83,13 +83,13 @@ def test_export_missing_run(tmp_path):
 
 def test_similar_prints_a_table_per_word(run, tmp_path):
     exported = tmp_path / "v.bin"
-    Embeddings.from_run(run).save(exported, "word2vec-bin")
+    load_embeddings(run).save(exported, "word2vec-bin")
     for source in (run, exported):
         result = script("similar", source, "king", ".", "--topn", "3")
         assert result.returncode == 0, result.stderr
         lines = result.stdout.splitlines()
         assert lines[0] == "nearest to 'king':" and lines[1].split() == ["rank", "word", "cosine"]
-        expected = Embeddings.from_run(run).most_similar("king", topn=3)
+        expected = load_embeddings(run).most_similar("king", topn=3)
         for line, (word, cosine) in zip(lines[2:5], expected):
             rank, got_word, got_cosine = line.split()
             assert got_word == word and abs(float(got_cosine) - cosine) < 1e-4
@@ -126,8 +126,9 @@ def test_plot_names_every_unknown_word_and_writes_nothing(run, tmp_path):
 
 
 def test_plot_functions_in_process(run, tmp_path):
-    from cbow.plot import plot_loss, plot_run_words, read_metrics
-    assert [r["step"] for r in read_metrics(run) if "val_loss" in r] == [5, 10]
+    from cbow.plot import plot_loss, plot_run_words
+    from cbow.run import read_metrics_file
+    assert [r["step"] for r in read_metrics_file(run) if "val_loss" in r] == [5, 10]
     svg = plot_run_words(run, ["king", "queen", "lord"], tmp_path / "p.svg")
     assert svg.read_text().startswith("<?xml")
     png = plot_loss(run / "metrics.jsonl", tmp_path / "l.png")
@@ -136,16 +137,20 @@ def test_plot_functions_in_process(run, tmp_path):
         plot_run_words(run, ["king", "king"], tmp_path / "p.png")
 
 
-def test_bad_metrics_line_is_named(run, tmp_path):
+def test_metrics_lines_cut_by_a_crash_are_ignored_and_bad_lines_named(run, tmp_path):
     from cbow.plot import plot_loss
+    from cbow.run import RunFolderError, read_metrics_file
     with open(run / "metrics.jsonl", "a") as f:
-        f.write('{"step": 11\n')
-    with pytest.raises(ValueError, match=r"metrics.jsonl, line 11: not valid JSON"):
-        plot_loss(run, tmp_path / "loss.png")
+        f.write('{"step": 11')  # the last line, cut by a crash: one reader, one rule
+    assert read_metrics_file(run)[-1]["step"] == 10
+    assert plot_loss(run, tmp_path / "loss.png").is_file()
+    with open(run / "metrics.jsonl", "a") as f:
+        f.write('\n{"step": 12, "loss": 1.0}\n')
+    with pytest.raises(RunFolderError, match=r"metrics.jsonl, line 11: not valid JSON"):
+        plot_loss(run, tmp_path / "loss2.png")
 
 
 def test_missing_matplotlib_message(run, tmp_path, monkeypatch, capsys):
-    from cbow.cli import run_cli
     from cbow.plot import MATPLOTLIB_MISSING, MatplotlibMissing, plot_loss, plot_run_words
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
     with pytest.raises(MatplotlibMissing, match=r"pip install 'cbow\[plot\]'"):
@@ -154,6 +159,6 @@ def test_missing_matplotlib_message(run, tmp_path, monkeypatch, capsys):
         plot_loss(run, tmp_path / "loss.png")
     assert not list(tmp_path.glob("*.png"))
 
-    main = runpy.run_path(str(REPO_ROOT / "scripts" / "plot.py"))["main"]
-    assert run_cli(lambda: main([str(run), "--loss", "--out", str(tmp_path / "loss.png")])) == 2
+    from cbow.cli import main
+    assert main(["plot", str(run), "--loss", "--out", str(tmp_path / "loss.png")]) == 2
     assert capsys.readouterr().err == f"error: {MATPLOTLIB_MISSING}\n"

@@ -10,7 +10,11 @@ import pytest
 from gensim.models import KeyedVectors
 
 from cbow.checkpoint import CheckpointError, checkpoint_path, save_checkpoint
-from cbow.embeddings import Embeddings, VectorFileError, extract_vectors, format_neighbours
+from cbow.commands.similar import format_neighbours
+from cbow.embeddings import Embeddings, unit_rows
+from cbow.formats import VectorFileError
+from cbow.objectives import SoftmaxObjective
+from cbow.run import RunFolderError, load_embeddings
 from cbow.model import Params, initialize_model
 from cbow.vocab import Vocabulary
 
@@ -28,7 +32,7 @@ def make_run(root: Path, dtype=np.float64, vocab_in_checkpoint: bool = True) -> 
         params = initialize_model(N, len(vocab), random_seed=seed, dtype=dtype)
         path = checkpoint_path(checkpoints, step)
         if vocab_in_checkpoint:
-            save_checkpoint(path, params, vocab, {"step": step})
+            save_checkpoint(path, params.arrays(), vocab, {"step": step})
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.savez(path, **params.arrays())
@@ -39,6 +43,11 @@ def make_run(root: Path, dtype=np.float64, vocab_in_checkpoint: bool = True) -> 
         row["val_loss"] = row["loss"] + 0.2
     (root / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return root
+
+
+def extract_vectors(params, which="mean", normalize=False):
+    vectors = SoftmaxObjective.vectors(params.arrays(), which)
+    return unit_rows(vectors) if normalize else vectors
 
 
 def final_params(dtype=np.float64) -> Params:
@@ -195,35 +204,35 @@ def test_format_neighbours_table():
 # --------------------------------------------------------------------------------- from_run
 
 def test_from_run_uses_the_newest_checkpoint(run):
-    emb = Embeddings.from_run(run)
+    emb = load_embeddings(run)
     params = final_params()
     assert emb.words == WORDS
     np.testing.assert_array_equal(emb.vectors, extract_vectors(params, "mean"))
     assert emb.source.endswith("step_00000010.npz") and emb.which == "mean"
     np.testing.assert_array_equal(emb.counts, np.arange(1, len(WORDS) + 1))
-    w2 = Embeddings.from_run(run, which="w2", normalize=True)
+    w2 = load_embeddings(run, which="w2", normalize=True)
     np.testing.assert_allclose(w2.vectors, extract_vectors(params, "w2", normalize=True))
 
 
 def test_from_run_accepts_a_checkpoint_file(run):
-    emb = Embeddings.from_run(checkpoint_path(run / "checkpoints", 5), which="w1")
+    emb = load_embeddings(checkpoint_path(run / "checkpoints", 5), which="w1")
     np.testing.assert_array_equal(emb.vectors, initialize_model(N, len(WORDS), 11).W1.T)
 
 
 def test_from_run_missing_folder(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nowhere"):
-        Embeddings.from_run(tmp_path / "nowhere")
+    with pytest.raises(RunFolderError, match="nowhere"):
+        load_embeddings(tmp_path / "nowhere")
 
 
 def test_from_run_folder_without_checkpoints(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(FileNotFoundError, match=r"empty has no checkpoints.*step_\*\.npz"):
-        Embeddings.from_run(tmp_path / "empty")
+    with pytest.raises(RunFolderError, match=r"empty has no checkpoints.*step_\*\.npz"):
+        load_embeddings(tmp_path / "empty")
 
 
 def test_checkpoint_without_vocabulary_uses_the_run_vocab_txt(tmp_path):
     run = make_run(tmp_path / "run", vocab_in_checkpoint=False)
-    emb = Embeddings.from_run(run)
+    emb = load_embeddings(run)
     assert emb.words == WORDS
     np.testing.assert_array_equal(emb.vectors, extract_vectors(final_params(), "mean"))
 
@@ -231,22 +240,22 @@ def test_checkpoint_without_vocabulary_uses_the_run_vocab_txt(tmp_path):
 def test_checkpoint_without_vocabulary_and_no_vocab_txt(tmp_path):
     run = make_run(tmp_path / "run", vocab_in_checkpoint=False)
     (run / "vocab.txt").unlink()
-    with pytest.raises(FileNotFoundError, match=r"step_00000010\.npz holds no vocabulary.*"
+    with pytest.raises(RunFolderError, match=r"step_00000010\.npz holds no vocabulary.*"
                                                 r"checkpoints/vocab\.txt and .*run/vocab\.txt"):
-        Embeddings.from_run(run)
+        load_embeddings(run)
 
 
 def test_vocab_txt_of_another_run_is_rejected(tmp_path):
     run = make_run(tmp_path / "run", vocab_in_checkpoint=False)
     Vocabulary(["a", "b"]).save(run / "vocab.txt")
     with pytest.raises(CheckpointError, match="vocab.txt has 2 words but .* has V = 15"):
-        Embeddings.from_run(run)
+        load_embeddings(run)
 
 
 def test_unreadable_newest_checkpoint_falls_back_with_a_warning(run):
     checkpoint_path(run / "checkpoints", 10).write_bytes(b"PK\x03\x04 cut short")
     with pytest.warns(UserWarning, match="step_00000005.npz: newer checkpoints cannot be read"):
-        emb = Embeddings.from_run(run, which="w1")
+        emb = load_embeddings(run, which="w1")
     np.testing.assert_array_equal(emb.vectors, initialize_model(N, len(WORDS), 11).W1.T)
 
 
@@ -413,23 +422,23 @@ def test_missing_vector_file(tmp_path):
 
 
 def test_a_checkpoint_is_not_a_vector_file(run):
-    with pytest.raises(VectorFileError, match="zip archive.*from_run"):
+    with pytest.raises(VectorFileError, match="zip archive.*load_embeddings"):
         Embeddings.load(checkpoint_path(run / "checkpoints", 10))
 
 
 # -------------------------------------------------------------------------------- from_path
 
 def test_from_path_accepts_runs_checkpoints_and_vector_files(run, tmp_path):
-    expected = Embeddings.from_run(run, which="w2")
+    expected = load_embeddings(run, which="w2")
     text = expected.save(tmp_path / "v.txt")[0]
     for source in (run, run / "checkpoints", checkpoint_path(run / "checkpoints", 10)):
-        np.testing.assert_array_equal(Embeddings.from_path(source, which="w2").vectors,
+        np.testing.assert_array_equal(load_embeddings(source, which="w2").vectors,
                                       expected.vectors)
-    np.testing.assert_array_equal(Embeddings.from_path(text).vectors, expected.vectors)
-    unit = Embeddings.from_path(text, normalize=True).vectors
+    np.testing.assert_array_equal(load_embeddings(text).vectors, expected.vectors)
+    unit = load_embeddings(text, normalize=True).vectors
     np.testing.assert_allclose(np.linalg.norm(unit, axis=1), 1.0)
     with pytest.raises(ValueError, match="vector file.*only to training runs"):
-        Embeddings.from_path(text, which="w1")
+        load_embeddings(text, which="w1")
 
 
 # ------------------------------------------------------------------------------------ gensim

@@ -4,6 +4,7 @@ import pytest
 
 from cbow import course, model
 from cbow.model import Params, Workspace
+from conftest import dense_grad_W1
 
 
 def random_problem(rng, V=13, N=5, B=7, C=2, dtype=np.float64):
@@ -43,10 +44,10 @@ def test_fast_gradients_equal_dense_course_formulas(seed):
     cost, (gW1, gW2, gb1, gb2) = dense_gradients(params, context_ids, center_ids)
     assert (ws.z1[:7] < 0).any() and (ws.z1[:7] > 0).any()
     assert loss == pytest.approx(cost, rel=1e-12)
-    np.testing.assert_allclose(model.dense_grad_W1(context_ids, ws, params.V), gW1, rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(ws.grad_W2, gW2, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(dense_grad_W1(context_ids, ws, params.V), gW1, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(ws.update_W2, gW2, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(ws.grad_b1, gb1[:, 0], rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(ws.grad_b2, gb2[:, 0], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(ws.update_b2, gb2[:, 0], rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -69,8 +70,8 @@ def test_gradients_match_finite_differences():
     params, context_ids, center_ids = random_problem(rng, V=6, N=3, B=4, C=1)
     ws = Workspace.for_params(params, 4)
     model.compute_gradients(params, context_ids, center_ids, ws)
-    analytic = {"W1": model.dense_grad_W1(context_ids, ws, params.V), "W2": ws.grad_W2.copy(),
-                "b1": ws.grad_b1[:, None].copy(), "b2": ws.grad_b2[:, None].copy()}
+    analytic = {"W1": dense_grad_W1(context_ids, ws, params.V), "W2": ws.update_W2.copy(),
+                "b1": ws.grad_b1[:, None].copy(), "b2": ws.update_b2[:, None].copy()}
 
     def loss_at(p):
         return model.mean_loss(p, context_ids, center_ids)

@@ -1,0 +1,69 @@
+"""Train CBOW embeddings from a YAML config.
+
+    cbow train --config configs/shakespeare.yaml [--set train.steps=2000] [--out DIR]
+    cbow train --config configs/shakespeare.yaml --resume        # continue a stopped run
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import signal
+import sys
+from pathlib import Path
+
+HELP = "train embeddings from a YAML config"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--config", required=True, help="YAML config file (see configs/)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="override a config key, e.g. --set train.alpha=0.05 (repeatable)")
+    parser.add_argument("--out", help="run folder (overrides out_dir)")
+    parser.add_argument("--resume", nargs="?", const="yes", default="no", choices=["yes", "auto"],
+                        help="continue from the newest readable checkpoint of the run folder "
+                             "(an error if there is none); '--resume auto' starts a new run "
+                             "when there is none, for schedulers that restart jobs blindly")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="discard the run already in the run folder and start again")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar, progress lines or summary (warnings still show)")
+
+
+def run(args) -> int:
+    from cbow.config import load_config
+    from cbow.errors import InputError
+    from cbow.train import train
+
+    overrides = list(args.overrides)
+    cfg = load_config(args.config, overrides)
+    if args.out is not None:
+        if not args.out.strip():
+            raise InputError("--out: give the path of a run folder")
+        cfg = dataclasses.replace(cfg, out_dir=args.out)
+    result = train(cfg, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
+                   log=lambda message: print(message, file=sys.stderr))
+    if result.interrupted:
+        name = signal.Signals(result.stopped_by).name
+        print(f"interrupted by {name} at step {result.step}; saved "
+              f"{result.checkpoint}\nresume with: {resume_command(args)}", file=sys.stderr)
+        return 128 + result.stopped_by
+    if not args.quiet:
+        print(result.summary())
+    return 0
+
+
+def resume_command(args) -> str:
+    """A command that continues this run, runnable as printed from the current folder."""
+    python = Path(sys.executable)  # the interpreter that has cbow installed
+    shown = python.relative_to(Path.cwd()) if python.is_relative_to(Path.cwd()) else python
+    words = [shown, "-m", "cbow", "train", "--config", args.config]
+    for assignment in args.overrides:
+        words += ["--set", assignment]
+    if args.out is not None:
+        words += ["--out", args.out]
+    words += ["--resume"]
+    if args.quiet:
+        words.append("--quiet")
+    return " ".join(shlex.quote(os.fspath(w)) for w in words)

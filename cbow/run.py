@@ -1,0 +1,283 @@
+"""A training run's folder: the one owner of its layout, its metrics file and its lock.
+
+::
+
+    RUN/
+      config.yaml             the resolved config (cbow.config.dump)
+      vocab.txt               word<TAB>count, one line per word in id order
+      metrics.jsonl           one JSON object per logged step
+      checkpoints/step_*.npz  cbow.checkpoint files, newest last
+      .lock                   held (flock) by the process training into RUN; holds its pid
+
+Everything else that reads or writes a run folder asks :class:`RunFolder` for the path.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, TextIO
+
+from cbow import checkpoint as ckpt
+from cbow import formats
+from cbow.embeddings import Embeddings, unit_rows
+from cbow.errors import InputError, UserError
+from cbow.io import atomic_write_bytes
+from cbow.objectives import objective_class
+from cbow.vocab import Vocabulary
+
+
+class RunFolderError(UserError):
+    """A run folder that cannot be used as asked; the message says which and what to do."""
+
+
+class RunFolder:
+    """Paths and files of the run folder at ``path`` (which need not exist yet)."""
+
+    CONFIG = "config.yaml"
+    VOCAB = "vocab.txt"
+    METRICS = "metrics.jsonl"
+    CHECKPOINTS = "checkpoints"
+    LOCK = ".lock"
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunFolder({str(self.path)!r})"
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / self.CONFIG
+
+    @property
+    def vocab_path(self) -> Path:
+        return self.path / self.VOCAB
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / self.METRICS
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.path / self.CHECKPOINTS
+
+    def checkpoint_path(self, step: int) -> Path:
+        return ckpt.checkpoint_path(self.checkpoint_dir, step)
+
+    def checkpoints(self) -> list[Path]:
+        """Checkpoint files, oldest step first."""
+        return ckpt.list_checkpoints(self.checkpoint_dir)
+
+    def holds_a_run(self) -> bool:
+        """True if a run has written anything here that a new run would overwrite."""
+        return bool(self.checkpoints()) or self.metrics_path.exists() or self.config_path.exists()
+
+    def latest_checkpoint(self, on_skip: Callable[[Path, Exception], None] | None = None):
+        """Newest readable checkpoint as ``(path, arrays, vocab, meta)``, or None."""
+        return ckpt.load_latest(self.checkpoint_dir, on_skip=on_skip)
+
+    def prune_checkpoints(self, keep: int) -> list[Path]:
+        return ckpt.prune_checkpoints(self.checkpoint_dir, keep)
+
+    def remove_temporary_files(self) -> list[Path]:
+        """Delete the ``.*.tmp`` files that a process killed mid-write left (cbow.io names them)."""
+        removed = []
+        for folder in (self.path, self.checkpoint_dir):
+            if folder.is_dir():
+                for leftover in folder.glob(".*.tmp"):
+                    leftover.unlink(missing_ok=True)
+                    removed.append(leftover)
+        return removed
+
+    # ---------------------------------------------------------------------------- the lock
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold an exclusive advisory lock on the folder, or fail at once naming its holder.
+
+        ``flock`` locks belong to the open file: the OS releases them when the process exits,
+        however it exits, so a kill -9 leaves no stale lock behind.
+        """
+        created = not self.path.exists()
+        self.make()
+        lock_path = self.path / self.LOCK
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as err:
+                if err.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                    raise
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+                raise RunFolderError(f"{self.path} is in use by another cbow process (pid "
+                                     f"{holder}); wait for it to finish, stop it, or train into "
+                                     f"another folder with --out") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+            # A run that stopped before writing anything leaves no folder behind.
+            if created and os.listdir(self.path) == [self.LOCK]:
+                lock_path.unlink(missing_ok=True)
+                self.path.rmdir()
+
+    def make(self) -> None:
+        """Create the folder, or say in one line why it cannot be."""
+        if self.path.exists() and not self.path.is_dir():
+            raise RunFolderError(f"the run folder {self.path} is a file; choose another --out")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise RunFolderError(f"cannot create the run folder {self.path}: a part of its path "
+                                 f"is a file; choose another --out") from None
+        except PermissionError:
+            raise RunFolderError(f"cannot create the run folder {self.path}: permission denied; "
+                                 f"choose another --out") from None
+        if self.checkpoint_dir.exists() and not self.checkpoint_dir.is_dir():
+            raise RunFolderError(f"{self.checkpoint_dir} is a file, where the run keeps its "
+                                 f"checkpoints; move it away or choose another --out")
+
+    # ----------------------------------------------------------------------------- metrics
+
+    def read_metrics(self, up_to_step: float = float("inf")) -> list[dict]:
+        """Rows of ``metrics.jsonl`` with ``step <= up_to_step``.
+
+        A last line that is not valid JSON was cut by a crash and is ignored; a bad line
+        anywhere else means the file is not ours, and is an error naming the line.
+        """
+        return read_metrics_file(self.metrics_path, up_to_step)
+
+    @contextmanager
+    def metrics_writer(self, kept_rows: list[dict]) -> Iterator[TextIO]:
+        """``metrics.jsonl`` rewritten to ``kept_rows``, then open for appending rows."""
+        atomic_write_bytes(self.metrics_path,
+                           "".join(json.dumps(row) + "\n" for row in kept_rows).encode())
+        with open(self.metrics_path, "a", encoding="utf-8") as f:
+            yield f
+
+
+def read_metrics_file(path: str | Path, up_to_step: float = float("inf")) -> list[dict]:
+    """The rows of a ``metrics.jsonl`` file; see :meth:`RunFolder.read_metrics`."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / RunFolder.METRICS
+    if not path.is_file():
+        raise RunFolderError(f"{path} does not exist; a training run writes it")
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            if number == len(lines):
+                break  # the line a crash cut short
+            raise RunFolderError(f"{path}, line {number}: not valid JSON ({err.msg})") from None
+        if not isinstance(row, dict) or "step" not in row or "loss" not in row:
+            raise RunFolderError(f"{path}, line {number}: expected an object with 'step' and "
+                                 f"'loss'; got {line.strip()[:80]!r}")
+        if row["step"] <= up_to_step:
+            rows.append(row)
+    return rows
+
+
+# ------------------------------------------------------------------- checkpoints of a run
+
+def find_checkpoint(path: str | Path) -> Path:
+    """The checkpoint a path means: the newest readable one of a run folder, or the file itself.
+
+    ``path`` may be a run folder, its ``checkpoints/`` folder, or a checkpoint ``.npz``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise RunFolderError(f"training run {path} does not exist (expected a run folder with "
+                             f"checkpoints/, or a checkpoint .npz file)")
+    if path.is_file():
+        return path
+    folder = RunFolder(path)
+    checkpoint_dir = folder.checkpoint_dir
+    if not folder.checkpoints() and ckpt.list_checkpoints(path):
+        checkpoint_dir = path  # the checkpoints/ folder itself was given
+    if not ckpt.list_checkpoints(checkpoint_dir):
+        raise RunFolderError(f"{path} has no checkpoints (looked for {checkpoint_dir}/step_*.npz); "
+                             f"is it a training run folder?")
+    skipped: list[str] = []
+    found = ckpt.load_latest(checkpoint_dir,
+                             on_skip=lambda p, err: skipped.append(f"{p.name} ({err})"))
+    if found is None:
+        raise ckpt.CheckpointError(f"no checkpoint in {checkpoint_dir} can be read: "
+                                   f"{'; '.join(skipped)}")
+    if skipped:
+        warnings.warn(f"using {found[0]}: newer checkpoints cannot be read: {'; '.join(skipped)}",
+                      stacklevel=2)
+    return found[0]
+
+
+def vocabulary_beside(checkpoint: Path, V: int) -> Vocabulary:
+    """The ``vocab.txt`` beside ``checkpoint`` or in its run folder (for checkpoints without one)."""
+    places = [checkpoint.parent / RunFolder.VOCAB]
+    if checkpoint.parent.name == RunFolder.CHECKPOINTS:
+        places.append(checkpoint.parent.parent / RunFolder.VOCAB)
+    for place in places:
+        if place.is_file():
+            vocab = Vocabulary.load(place)
+            if len(vocab) != V:
+                raise ckpt.CheckpointError(f"{place} has {len(vocab)} words but the model in "
+                                           f"{checkpoint} has V = {V}; they are not from the "
+                                           f"same run")
+            return vocab
+    raise RunFolderError(f"{checkpoint} holds no vocabulary and there is no vocab.txt to use "
+                         f"instead (looked for {' and '.join(map(str, places))})")
+
+
+# ----------------------------------------------------------------- vectors out of a run
+
+def load_embeddings(path: str | Path, which: str | None = None,
+                    normalize: bool = False) -> Embeddings:
+    """Vectors from whatever ``path`` is: a run folder, a checkpoint, or a vector file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A run folder (its newest readable checkpoint is used), its ``checkpoints/`` folder, a
+        checkpoint ``.npz``, or a vector file that :meth:`Embeddings.load` reads.
+    which : str, optional
+        For runs and checkpoints: which of the objective's vector sets (the full softmax's
+        ``mean`` (the default), ``w1`` or ``w2``). A vector file holds one set only.
+    normalize : bool
+        Scale every vector to unit length.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise RunFolderError(f"{path} does not exist (expected a training run folder, a "
+                             f"checkpoint .npz, or a vector file)")
+    is_npy_folder = path.is_dir() and (path / formats.NPY_VECTORS).is_file()
+    is_checkpoint = path.is_file() and (path.suffix == ".npz" or formats.is_zip(path))
+    if (path.is_dir() and not is_npy_folder) or is_checkpoint:
+        checkpoint = find_checkpoint(path)
+        arrays, vocab, meta = ckpt.load_checkpoint(checkpoint)
+        Objective = objective_class(meta["objective"])
+        which = which or Objective.VECTORS[0]
+        vectors = Objective.vectors(arrays, which)
+        if vocab is None:
+            vocab = vocabulary_beside(checkpoint, vectors.shape[0])
+        if vocab is not None and len(vocab) != vectors.shape[0]:
+            raise ckpt.CheckpointError(f"{checkpoint}: the vocabulary has {len(vocab)} words "
+                                       f"but the model has {vectors.shape[0]}")
+        return Embeddings(vocab.words, unit_rows(vectors) if normalize else vectors,
+                          counts=vocab.counts, source=str(checkpoint), which=which)
+    if which is not None:
+        raise InputError(f"{path} is a vector file: it holds one set of vectors, so --which "
+                         f"applies only to training runs and checkpoints")
+    embeddings = Embeddings.load(path)
+    if normalize:
+        embeddings = Embeddings(embeddings.words, unit_rows(embeddings.vectors),
+                                counts=embeddings.counts, source=embeddings.source)
+    return embeddings

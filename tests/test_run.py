@@ -1,0 +1,140 @@
+"""The run folder: one owner, refusals before work, stop signals that save, clear errors."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from cbow import checkpoint as ckpt
+from cbow.errors import TrainingDiverged
+from cbow.run import RunFolder, RunFolderError
+from cbow.train import train
+from conftest import REPO_ROOT
+from test_train import corpus_file, small_config  # noqa: F401  (the module's corpus fixture)
+
+
+def cli(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "cbow", *map(str, args)], cwd=REPO_ROOT,
+                          capture_output=True, text=True, **kwargs)
+
+
+def test_a_new_run_into_a_folder_holding_a_run_is_refused(corpus_file, tmp_path):
+    first = train(small_config(corpus_file, tmp_path, "train.steps=10"), quiet=True, log=None)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "checkpoints").iterdir()}
+    with pytest.raises(RunFolderError, match=r"already holds a training run.*--resume.*--out"
+                                             r".*--overwrite"):
+        train(small_config(corpus_file, tmp_path, "train.steps=5"), quiet=True, log=None)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "checkpoints").iterdir()} == before
+    again = train(small_config(corpus_file, tmp_path, "train.steps=5"), overwrite=True,
+                  quiet=True, log=None)
+    assert [p.name for p in RunFolder(tmp_path).checkpoints()] == ["step_00000005.npz"]
+    assert again.checkpoint != first.checkpoint
+
+
+def test_resume_needs_a_checkpoint_unless_auto(corpus_file, tmp_path):
+    with pytest.raises(RunFolderError, match=r"no checkpoint to resume from .*step_\*\.npz"):
+        train(small_config(corpus_file, tmp_path / "typo"), resume=True, quiet=True, log=None)
+    assert not (tmp_path / "typo").exists(), "a refused run leaves no folder behind"
+    messages = []
+    result = train(small_config(corpus_file, tmp_path / "auto", "train.steps=10"), resume="auto",
+                   quiet=True, log=messages.append)
+    assert result.step == 10
+    assert any("starting from step 0" in m for m in messages)
+    done = train(small_config(corpus_file, tmp_path / "auto", "train.steps=10"), resume="auto",
+                 quiet=True, log=None)
+    assert done.already_complete and "already complete at step 10" in done.summary()
+
+
+def test_a_second_process_on_a_folder_in_use_fails_at_once(corpus_file, tmp_path):
+    folder = RunFolder(tmp_path / "busy")
+    with folder.lock():
+        start = time.monotonic()
+        proc = cli("train", "--config", REPO_ROOT / "configs" / "course.yaml",
+                   "--set", f"corpus={corpus_file}", "--out", folder.path)
+        assert time.monotonic() - start < 30
+    assert proc.returncode == 2, proc.stderr
+    assert f"{folder.path} is in use by another cbow process (pid {os.getpid()})" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_stop_signals_save_and_print_the_resume_command(corpus_file, tmp_path, sig):
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "cbow", "train", "--config",
+                             str(REPO_ROOT / "configs" / "shakespeare.yaml"), "--set",
+                             f"corpus={corpus_file}", "--set", "model.N=8", "--set",
+                             "checkpoint.every=50", "--set", "train.epochs=null", "--set",
+                             "train.steps=100000000", "--out", str(run)],
+                            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 60
+    while not ckpt.list_checkpoints(run / "checkpoints") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig, stderr
+    step = ckpt.load_checkpoint(ckpt.list_checkpoints(run / "checkpoints")[-1])[2]["step"]
+    assert f"interrupted by {signal.Signals(sig).name} at step {step};" in stderr
+    assert "-m cbow train" in stderr and "--resume" in stderr
+
+
+def test_leftover_temporary_files_are_removed_when_a_run_starts(corpus_file, tmp_path):
+    train(small_config(corpus_file, tmp_path, "train.steps=10"), quiet=True, log=None)
+    leftover = tmp_path / "checkpoints" / ".step_00000020.npz.abc.tmp"
+    leftover.write_bytes(b"PK half")
+    messages = []
+    train(small_config(corpus_file, tmp_path, "train.steps=20"), resume=True, quiet=True,
+          log=messages.append)
+    assert not leftover.exists()
+    assert any("removed" in m and leftover.name in m for m in messages)
+
+
+def test_no_checkpoint_holds_a_non_finite_number(tmp_path):
+    from cbow.vocab import Vocabulary
+    arrays = {"W1": np.array([[1.0, np.nan]])}
+    with pytest.raises(ckpt.NonFiniteParameters, match="W1"):
+        ckpt.save_checkpoint(tmp_path / "c.npz", arrays, Vocabulary(["a", "b"]), {})
+    assert list(tmp_path.iterdir()) == []
+    np.savez(tmp_path / "bad.npz", W1=arrays["W1"], meta=np.array("{}"))
+    with pytest.raises(ckpt.CheckpointError, match="NaN or infinite"):
+        ckpt.load_checkpoint(tmp_path / "bad.npz")
+
+
+def test_divergence_that_stays_finite_stops_the_run(corpus_file, tmp_path):
+    with pytest.raises(TrainingDiverged, match=r"exceeds 10 ln V"):
+        train(small_config(corpus_file, tmp_path, "train.alpha=1e6", "train.decay=1"),
+              quiet=True, log=None)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--out", "{file}/run"], "a part of its path is a file"),
+    (["--out", "{file}"], "is a file; choose another --out"),
+])
+def test_bad_run_folders_are_one_line(corpus_file, tmp_path, args, message):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    args = [a.format(file=blocker) for a in args]
+    proc = cli("train", "--config", REPO_ROOT / "configs" / "course.yaml",
+               "--set", f"corpus={corpus_file}", *args)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch, capsys):
+    from cbow.cli import run_cli
+
+    def buggy():
+        return [][1]
+
+    with pytest.raises(IndexError):
+        run_cli(buggy)
+
+
+def test_query_words_fold_case_like_the_vocabulary(tmp_path):
+    from cbow.vocab import Vocabulary
+    vocab = Vocabulary(["king", "wing", "sing", "ring"])
+    assert vocab.resolve_case("King") == "king"
+    assert vocab.close_spellings("KING")[0] == "king"
