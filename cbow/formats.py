@@ -140,9 +140,35 @@ def _check_unique(path: Path, words: list[str], where: list[str]) -> None:
         seen[word] = i
 
 
+_CHECKED_ALLOCATION_BYTES = 64 << 20
+
+
+def _check_header_fits(path: Path, V: int, N: int, least_bytes_per_word: int) -> None:
+    """Refuse a header announcing more than the file can hold, before allocating (V, N).
+
+    Only large allocations are checked here: for small ones the reader's own checks say more
+    exactly where a file is cut.
+    """
+    size = path.stat().st_size
+    if V * N * 8 > _CHECKED_ALLOCATION_BYTES and V * least_bytes_per_word > size:
+        raise VectorFileError(f"{path}, line 1: the header announces {V:,} words x {N:,} "
+                              f"dimensions, which needs at least {V * least_bytes_per_word:,} "
+                              f"bytes, but the file has {size:,}; the header or the file is wrong")
+
+
+def _reject_non_finite(path: Path, vectors: np.ndarray, words: list[str], where) -> None:
+    """NaN or infinity in a row is an error naming the first such row (``where(i)``)."""
+    bad = ~np.isfinite(vectors).all(axis=1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise VectorFileError(f"{path}, {where(i)}: the vector of {words[i]!r} holds NaN or "
+                              f"infinity ({int(bad.sum())} such vectors in all)")
+
+
 def _read_word2vec_text(path: Path) -> tuple[list[str], np.ndarray]:
     with open(path, "rb") as f:
         V, N = _parse_header(path, f.readline())
+        _check_header_fits(path, V, N, least_bytes_per_word=2 * (N + 1))  # "w 0 0 ...\n"
         words: list[str] = []
         lines: list[int] = []
         vectors = np.empty((V, N), dtype=np.float64)
@@ -171,7 +197,9 @@ def _read_word2vec_text(path: Path) -> tuple[list[str], np.ndarray]:
     if len(words) != V:
         raise VectorFileError(f"{path}: the header announces {V} words but the file holds "
                               f"{len(words)}; is it truncated?")
-    _check_unique(path, words, [f"line {n}" for n in lines])
+    where = [f"line {n}" for n in lines]
+    _check_unique(path, words, where)
+    _reject_non_finite(path, vectors, words, where.__getitem__)
     return words, vectors
 
 
@@ -188,6 +216,7 @@ def _read_word2vec_binary(path: Path) -> tuple[list[str], np.ndarray]:
     end_of_header = data.find(b"\n")
     V, N = _parse_header(path, data if end_of_header < 0 else data[:end_of_header])
     vector_bytes = 4 * N
+    _check_header_fits(path, V, N, least_bytes_per_word=vector_bytes + 2)  # "w " + floats
     vectors = np.empty((V, N), dtype=np.float32)
     words: list[str] = []
     offsets: list[int] = []
@@ -217,7 +246,9 @@ def _read_word2vec_binary(path: Path) -> tuple[list[str], np.ndarray]:
     if position < len(data):
         raise VectorFileError(f"{path}: more data after the {V} words the header announces "
                               f"(from byte offset {position}); is the header wrong?")
-    _check_unique(path, words, [f"byte offset {o}" for o in offsets])
+    where = [f"byte offset {o}" for o in offsets]
+    _check_unique(path, words, where)
+    _reject_non_finite(path, vectors, words, where.__getitem__)
     return words, vectors
 
 
@@ -293,5 +324,7 @@ def _read_npy(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
     if len(vocab) != vectors.shape[0]:
         raise VectorFileError(f"{vocab_path} has {len(vocab)} words but {vectors_path} has "
                               f"{vectors.shape[0]} vectors; they must match one to one")
+    _reject_non_finite(vectors_path, vectors, vocab.words,
+                       lambda i: f"row {i} (vocab.txt line {i + 1})")
     # A word-only vocab.txt loads with zero counts, which Vocabulary uses for "unknown".
     return vocab.words, vectors, (vocab.counts if vocab.counts.any() else None)

@@ -1,6 +1,7 @@
 """Atomic file writes: a crash leaves either the old file or the new one, never half of one."""
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from contextlib import contextmanager
@@ -15,6 +16,8 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     On any exception the temporary file is removed and ``path`` is left as it was.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -24,11 +27,14 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp_name, path)
-    except BaseException:
+    except BaseException as err:
         try:
             os.unlink(tmp_name)
         except FileNotFoundError:
             pass
+        if isinstance(err, OSError) and err.filename is None and err.errno is not None:
+            # A failed write (a full disk) names no file: name the one being written.
+            raise OSError(err.errno, err.strerror or str(err), str(path)) from err
         raise
     _fsync_directory(path.parent)
 

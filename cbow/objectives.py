@@ -69,6 +69,14 @@ class SoftmaxObjective:
         """The course's initialisation (``initialize_model``), rounded to ``dtype``."""
         return cls(model.initialize_model(N, V, seed, dtype), batch_size)
 
+    @staticmethod
+    def estimate_bytes(N: int, V: int, batch_size: int, dtype) -> dict[str, int]:
+        """Bytes the model will hold: ``parameters`` (also a checkpoint's size) and ``buffers``."""
+        item = np.dtype(dtype).itemsize
+        return {"parameters": (2 * N * V + N + V) * item,
+                # the (B, V) scores and the (V, N + 1) update dominate the step's buffers
+                "buffers": (batch_size * V + V * (N + 1) + 6 * batch_size * (N + 1)) * item}
+
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], batch_size: int) -> "SoftmaxObjective":
         return cls(model.Params(**_take(cls, arrays, ("W1", "W2", "b1", "b2"))), batch_size)

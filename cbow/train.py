@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 import signal
 import sys
 import time
@@ -198,6 +199,42 @@ def _check_resumable(cfg: Config, data: TrainingData, meta: dict, path: Path) ->
                             f"written. Train into a new out_dir")
 
 
+def _available_memory() -> int | None:
+    """Bytes of memory the system can give without swapping (MemAvailable), if known."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _check_resources(cfg: Config, folder: RunFolder, need: dict[str, int],
+                     data: TrainingData) -> None:
+    """Refuse, before allocating anything large, a run that cannot fit in memory or on disk."""
+    gib = 1 << 30
+    memory = need["parameters"] + need["buffers"]
+    available = _available_memory()
+    if available is not None and memory > available:
+        raise TrainingError(
+            f"this run needs about {memory / gib:.1f} GiB of memory (parameters "
+            f"{need['parameters'] / gib:.1f} GiB for V = {len(data.vocab):,}, N = {cfg.model.N:,}; "
+            f"step buffers {need['buffers'] / gib:.1f} GiB for batch_size {cfg.train.batch_size}) "
+            f"but {available / gib:.1f} GiB is available; lower model.N or train.batch_size, "
+            f"or use float32 (train.dtype)")
+    already = sum(p.stat().st_size for p in folder.checkpoints())
+    disk = max(0, (cfg.checkpoint.keep + 1) * need["parameters"] - already)
+    free = shutil.disk_usage(folder.path).free
+    if disk > free:
+        raise TrainingError(
+            f"{cfg.checkpoint.keep} checkpoints (checkpoint.keep) of about "
+            f"{need['parameters'] / gib:.2f} GiB each, plus the one being written, need "
+            f"{disk / gib:.1f} GiB more disk in {folder.path}, which has {free / gib:.1f} GiB "
+            f"free; free some space, lower checkpoint.keep, or train elsewhere (--out)")
+
+
 def _resume_mode(resume) -> str:
     mode = {True: "yes", False: "no", None: "no"}.get(resume, resume)
     if mode not in RESUME_MODES:
@@ -264,6 +301,8 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     last_step = total_steps(cfg, data.train_windows[1].shape[0])
     Objective = objective_class("softmax")
 
+    _check_resources(cfg, folder, Objective.estimate_bytes(cfg.model.N, len(vocab), t.batch_size,
+                                                           DTYPES[t.dtype]), data)
     found = None
     if mode != "no":
         found = folder.latest_checkpoint(on_skip=lambda p, err: log(

@@ -490,3 +490,22 @@ def test_we_read_gensim_files(tmp_path, random_embeddings, binary):
     assert sorted(emb.words) == sorted(WORDS)
     order = [kv.key_to_index[w] for w in emb.words]
     np.testing.assert_array_equal(emb.vectors.astype(np.float32), kv.vectors[order])
+
+
+def test_a_header_larger_than_the_file_is_refused_before_allocating(tmp_path):
+    text = tmp_path / "huge.txt"
+    text.write_bytes(b"50000000 300\nking 0.1 0.2\n")
+    with pytest.raises(VectorFileError, match=r"huge.txt, line 1: the header announces "
+                                              r"50,000,000 words x 300"):
+        Embeddings.load(text)
+    binary = tmp_path / "huge.bin"
+    binary.write_bytes(b"50000000 300\n" + b"king " + b"\x00" * 1200)
+    with pytest.raises(VectorFileError, match="needs at least"):
+        Embeddings.load(binary, format="word2vec-bin")
+
+
+def test_nan_or_infinity_in_a_vector_file_names_the_line(tmp_path):
+    path = tmp_path / "nan.txt"
+    path.write_text("2 2\nking 0.1 0.2\nqueen nan 0.3\n")
+    with pytest.raises(VectorFileError, match=r"nan.txt, line 3: the vector of 'queen' holds NaN"):
+        Embeddings.load(path)

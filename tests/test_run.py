@@ -138,3 +138,45 @@ def test_query_words_fold_case_like_the_vocabulary(tmp_path):
     vocab = Vocabulary(["king", "wing", "sing", "ring"])
     assert vocab.resolve_case("King") == "king"
     assert vocab.close_spellings("KING")[0] == "king"
+
+
+def test_a_full_disk_while_checkpointing_is_one_line_and_leaves_nothing(corpus_file, tmp_path,
+                                                                       monkeypatch, capsys):
+    import errno
+
+    from cbow.cli import main
+    first = train(small_config(corpus_file, tmp_path, "train.steps=10"), quiet=True, log=None)
+
+    def full(file, **arrays):
+        file.write(b"PK\x03\x04 partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ckpt.np, "savez", full)
+    code = main(["train", "--config", str(tmp_path / "config.yaml"), "--set", "train.steps=20",
+                 "--resume", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "step_00000020.npz: the disk is full" in err and "Traceback" not in err
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == [first.checkpoint.name]
+
+
+def test_a_run_too_big_for_memory_is_refused_before_any_work(corpus_file, tmp_path):
+    proc = cli("train", "--config", REPO_ROOT / "configs" / "course.yaml", "--set",
+               f"corpus={corpus_file}", "--set", "model.N=100000000", "--out", tmp_path / "big")
+    assert proc.returncode == 3, proc.stderr
+    assert "GiB of memory" in proc.stderr and "lower model.N" in proc.stderr
+    assert not (tmp_path / "big").exists()
+
+
+def test_export_out_onto_a_folder_or_under_a_file_is_one_line(tmp_path):
+    from cbow.model import initialize_model
+    from cbow.vocab import Vocabulary
+    vocab = Vocabulary(["a", "b", "c"])
+    ckpt.save_checkpoint(tmp_path / "run" / "checkpoints" / "step_00000001.npz",
+                         initialize_model(2, 3).arrays(), vocab, {"step": 1})
+    (tmp_path / "a-file").write_text("x")
+    for out, message in [(tmp_path, "is a folder"), (tmp_path / "a-file" / "v.txt",
+                                                      "a file is in the way")]:
+        proc = cli("export", tmp_path / "run", "--out", out)
+        assert proc.returncode == 2, proc.stderr
+        assert message in proc.stderr and "Traceback" not in proc.stderr
