@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from cbow import checkpoint as ckpt
@@ -287,7 +288,7 @@ def train(cfg: Config, resume: bool | str = False, overwrite: bool = False,
     log = log or (lambda message: None)
     mode = _resume_mode(resume)
     folder = RunFolder(cfg.out_dir)
-    with folder.lock():
+    with folder.lock(), threadpool_limits(limits=cfg.train.blas_threads, user_api="blas"):
         _claim(folder, mode, overwrite)
         for leftover in folder.remove_temporary_files():
             log(f"removed {leftover}, left by a process killed while writing it")
