@@ -5,12 +5,19 @@ failure with instructions, not a skip.
 """
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+
+from cbow.checkpoint import checkpoint_path, save_checkpoint
+from cbow.model import initialize_model
+from cbow.vocab import Vocabulary
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,3 +62,35 @@ def dense_grad_W1(context_ids: np.ndarray, ws, V: int) -> np.ndarray:
     grad = np.zeros((V, ws.grad_z1.shape[1]), ws.dtype)
     np.add.at(grad, context_ids.ravel(), np.repeat(ws.grad_z1[:B] / two_C, two_C, axis=0))
     return grad.T
+
+
+def make_run(root: Path, words: list[str], N: int, dtype=np.float64,
+             vocab_in_checkpoint: bool = True) -> Path:
+    """A tiny run folder as ``cbow train`` leaves it: two checkpoints, vocab.txt, metrics.
+
+    The newer checkpoint (step 10) holds ``initialize_model(N, V, random_seed=3)``, the older
+    one (step 5) seed 11; metrics have rows for steps 1-10, held-out losses at 5 and 10.
+    """
+    vocab = Vocabulary(words, range(1, len(words) + 1))
+    checkpoints = root / "checkpoints"
+    for step, seed in [(5, 11), (10, 3)]:  # the newer one (step 10) is the final model
+        params = initialize_model(N, len(vocab), random_seed=seed, dtype=dtype)
+        path = checkpoint_path(checkpoints, step)
+        if vocab_in_checkpoint:
+            save_checkpoint(path, params.arrays(), vocab, {"step": step})
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, **params.arrays())
+    vocab.save(root / "vocab.txt")
+    rows = [{"step": s, "epoch": 0, "loss": 3.0 - 0.1 * s, "alpha": 0.03, "examples_per_s": 1e4,
+             "elapsed_s": 0.1 * s} for s in range(1, 11)]
+    for row in rows[4::5]:
+        row["val_loss"] = row["loss"] + 0.2
+    (root / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return root
+
+
+def run_cbow(*args, **kwargs) -> subprocess.CompletedProcess:
+    """``python -m cbow ARGS...`` from the repository root, as a user runs it; output captured."""
+    return subprocess.run([sys.executable, "-m", "cbow", *map(str, args)], cwd=REPO_ROOT,
+                          capture_output=True, text=True, **kwargs)

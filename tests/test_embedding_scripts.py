@@ -14,6 +14,7 @@ from cbow.embeddings import Embeddings
 from cbow.run import load_embeddings
 from cbow.model import initialize_model
 from cbow.vocab import Vocabulary
+from conftest import make_run, run_cbow
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -22,23 +23,11 @@ WORDS = sorted([".", "and", "king", "lord", "man", "queen", "the", "woman", "tho
 
 @pytest.fixture
 def run(tmp_path) -> Path:
-    """A tiny run folder as scripts/train.py leaves it."""
-    root = tmp_path / "my-run"
-    vocab = Vocabulary(WORDS, range(1, len(WORDS) + 1))
-    for step, seed in [(5, 7), (10, 3)]:
-        save_checkpoint(checkpoint_path(root / "checkpoints", step),
-                        initialize_model(5, len(WORDS), random_seed=seed).arrays(), vocab, {"step": step})
-    vocab.save(root / "vocab.txt")
-    rows = [{"step": s, "epoch": 0, "loss": 2.5 - 0.1 * s, "alpha": 0.03,
-             "examples_per_s": 1e4, "elapsed_s": 0.1 * s} for s in range(1, 11)]
-    rows[4]["val_loss"], rows[9]["val_loss"] = 2.3, 1.8
-    (root / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return root
+    return make_run(tmp_path / "my-run", WORDS, 5)
 
 
 def script(name: str, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, f"scripts/{name}.py", *map(str, args)], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return run_cbow(name, *args, timeout=120)
 
 
 def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> None:

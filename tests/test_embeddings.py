@@ -17,32 +17,12 @@ from cbow.objectives import SoftmaxObjective
 from cbow.run import RunFolderError, load_embeddings
 from cbow.model import Params, initialize_model
 from cbow.vocab import Vocabulary
+from conftest import make_run
 
 # Sorted like the course's vocabulary; '.' and a non-ASCII word must survive every format.
 WORDS = sorted([".", ",", "a", "and", "café", "king", "lord", "man", "queen", "the", "woman",
                 "thee", "thou", "good", "my"])
 N = 6
-
-
-def make_run(root: Path, dtype=np.float64, vocab_in_checkpoint: bool = True) -> Path:
-    """A tiny run folder like scripts/train.py writes: two checkpoints, vocab.txt, metrics."""
-    vocab = Vocabulary(WORDS, range(1, len(WORDS) + 1))
-    checkpoints = root / "checkpoints"
-    for step, seed in [(5, 11), (10, 3)]:  # the newer one (step 10) is the final model
-        params = initialize_model(N, len(vocab), random_seed=seed, dtype=dtype)
-        path = checkpoint_path(checkpoints, step)
-        if vocab_in_checkpoint:
-            save_checkpoint(path, params.arrays(), vocab, {"step": step})
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(path, **params.arrays())
-    vocab.save(root / "vocab.txt")
-    rows = [{"step": s, "epoch": 0, "loss": 3.0 - 0.1 * s, "alpha": 0.03, "examples_per_s": 1e4,
-             "elapsed_s": 0.1 * s} for s in range(1, 11)]
-    for row in rows[4::5]:
-        row["val_loss"] = row["loss"] + 0.2
-    (root / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return root
 
 
 def extract_vectors(params, which="mean", normalize=False):
@@ -56,7 +36,7 @@ def final_params(dtype=np.float64) -> Params:
 
 @pytest.fixture
 def run(tmp_path) -> Path:
-    return make_run(tmp_path / "run")
+    return make_run(tmp_path / "run", WORDS, N)
 
 
 @pytest.fixture
@@ -231,14 +211,14 @@ def test_from_run_folder_without_checkpoints(tmp_path):
 
 
 def test_checkpoint_without_vocabulary_uses_the_run_vocab_txt(tmp_path):
-    run = make_run(tmp_path / "run", vocab_in_checkpoint=False)
+    run = make_run(tmp_path / "run", WORDS, N, vocab_in_checkpoint=False)
     emb = load_embeddings(run)
     assert emb.words == WORDS
     np.testing.assert_array_equal(emb.vectors, extract_vectors(final_params(), "mean"))
 
 
 def test_checkpoint_without_vocabulary_and_no_vocab_txt(tmp_path):
-    run = make_run(tmp_path / "run", vocab_in_checkpoint=False)
+    run = make_run(tmp_path / "run", WORDS, N, vocab_in_checkpoint=False)
     (run / "vocab.txt").unlink()
     with pytest.raises(RunFolderError, match=r"step_00000010\.npz holds no vocabulary.*"
                                                 r"checkpoints/vocab\.txt and .*run/vocab\.txt"):
@@ -246,7 +226,7 @@ def test_checkpoint_without_vocabulary_and_no_vocab_txt(tmp_path):
 
 
 def test_vocab_txt_of_another_run_is_rejected(tmp_path):
-    run = make_run(tmp_path / "run", vocab_in_checkpoint=False)
+    run = make_run(tmp_path / "run", WORDS, N, vocab_in_checkpoint=False)
     Vocabulary(["a", "b"]).save(run / "vocab.txt")
     with pytest.raises(CheckpointError, match="vocab.txt has 2 words but .* has V = 15"):
         load_embeddings(run)

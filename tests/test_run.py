@@ -12,13 +12,11 @@ from cbow import checkpoint as ckpt
 from cbow.errors import TrainingDiverged
 from cbow.run import RunFolder, RunFolderError
 from cbow.train import train
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, run_cbow
 from test_train import corpus_file, small_config  # noqa: F401  (the module's corpus fixture)
 
 
-def cli(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "cbow", *map(str, args)], cwd=REPO_ROOT,
-                          capture_output=True, text=True, **kwargs)
+cli = run_cbow
 
 
 def test_a_new_run_into_a_folder_holding_a_run_is_refused(corpus_file, tmp_path):

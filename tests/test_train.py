@@ -15,7 +15,7 @@ from cbow.config import load_config
 from cbow.corpus import read_text
 from cbow.text import course_tokenize
 from cbow.train import TrainingDiverged, TrainingError, train
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, run_cbow
 
 WORDS = ("king queen lord lady man woman dog wolf rich poor happy sad love death war peace "
          "the a of and to in my thy his her").split()
@@ -174,9 +174,7 @@ def test_course_gradient_descent_equals_the_config_driven_loop(corpus_file, tmp_
 
 
 def run_cli(*args, **kwargs):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run([sys.executable, "scripts/train.py", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, **kwargs)
+    return run_cbow("train", *args, **kwargs)
 
 
 def write_config(corpus_file, tmp_path, steps, **extra):
