@@ -1,6 +1,6 @@
 """Context windows and the two batchers that feed them to training.
 
-A window is one training example: the ``2C`` context ids around a centre position and the centre id.
+A window is one training example: the ``2C`` context ids around a center position and the center id.
 Batches are index arrays, ``context_ids`` of shape ``(B, 2C)`` and ``center_ids`` of shape ``(B,)``;
 the dense ``(V, B)`` matrices of the course are built only in :mod:`cbow.course`.
 """
@@ -43,14 +43,14 @@ def make_windows(token_ids: np.ndarray, C: int) -> Batch:
     ----------
     token_ids : ndarray of int, shape (n,)
     C : int
-        Context half-size: C words before and C after each centre.
+        Context half-size: C words before and C after each center.
 
     Returns
     -------
     context_ids : ndarray of int64, shape (n - 2C, 2C)
         Row ``k`` holds the ids at positions ``k .. k+C-1`` and ``k+C+1 .. k+2C``.
     center_ids : ndarray of int64, shape (n - 2C,)
-        The id at position ``k + C``, for centre positions ``C .. n-C-1``.
+        The id at position ``k + C``, for center positions ``C .. n-C-1``.
     """
     token_ids = np.asarray(token_ids, dtype=np.int64)
     check_window_args(token_ids.shape[0], C)

@@ -52,7 +52,7 @@ def get_batches(data: list[str], word2Ind: dict[str, int], V: int, C: int,
     """Endless dense batches ``(x, y)``, each ``(V, batch_size)``, in the course's order.
 
     ``x[:, b]`` is the average of the one-hots of example ``b``'s ``2C`` context words (a word seen
-    twice gets ``2 / (2C)``), ``y[:, b]`` the one-hot of its centre. As in the course, the example
+    twice gets ``2 / (2C)``), ``y[:, b]`` the one-hot of its center word. As in the course, the example
     that arrives when a batch is full is dropped.
     """
     check_batch_size(batch_size)
