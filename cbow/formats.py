@@ -156,6 +156,12 @@ def _check_header_fits(path: Path, V: int, N: int, least_bytes_per_word: int) ->
                               f"bytes, but the file has {size:,}; the header or the file is wrong")
 
 
+def _check_records(path: Path, words: list[str], vectors: np.ndarray, where: list[str]) -> None:
+    """Words distinct and vectors finite; ``where[i]`` says where record ``i`` is in the file."""
+    _check_unique(path, words, where)
+    _reject_non_finite(path, vectors, words, where.__getitem__)
+
+
 def _reject_non_finite(path: Path, vectors: np.ndarray, words: list[str], where) -> None:
     """NaN or infinity in a row is an error naming the first such row (``where(i)``)."""
     bad = ~np.isfinite(vectors).all(axis=1)
@@ -197,9 +203,7 @@ def _read_word2vec_text(path: Path) -> tuple[list[str], np.ndarray]:
     if len(words) != V:
         raise VectorFileError(f"{path}: the header announces {V} words but the file holds "
                               f"{len(words)}; is it truncated?")
-    where = [f"line {n}" for n in lines]
-    _check_unique(path, words, where)
-    _reject_non_finite(path, vectors, words, where.__getitem__)
+    _check_records(path, words, vectors, [f"line {n}" for n in lines])
     return words, vectors
 
 
@@ -246,9 +250,7 @@ def _read_word2vec_binary(path: Path) -> tuple[list[str], np.ndarray]:
     if position < len(data):
         raise VectorFileError(f"{path}: more data after the {V} words the header announces "
                               f"(from byte offset {position}); is the header wrong?")
-    where = [f"byte offset {o}" for o in offsets]
-    _check_unique(path, words, where)
-    _reject_non_finite(path, vectors, words, where.__getitem__)
+    _check_records(path, words, vectors, [f"byte offset {o}" for o in offsets])
     return words, vectors
 
 
