@@ -71,8 +71,10 @@ def text(description: str) -> Rule:
 
 def key(default, rule: Rule, meaning: str, identity: bool = False):
     """A config key: its default, its rule, its meaning and whether a resume must keep it."""
-    return field(default=default,
-                 metadata={"rule": rule, "meaning": meaning, "identity": identity})
+    metadata = {"rule": rule, "meaning": meaning, "identity": identity}
+    if isinstance(default, list):  # a fresh list per Config, as dataclasses require
+        return field(default_factory=lambda: list(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 def section(cls):
@@ -124,6 +126,25 @@ class TrainConfig:
     log_every: int = key(10, integer(1), "steps between lines of `metrics.jsonl`")
 
 
+def _paths(v) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) and x.strip() for x in v)
+
+
+PATHS = Rule(_paths, "a list of file paths (e.g. [wordsim353.tsv])")
+
+
+@dataclass
+class EvalConfig:
+    pairs: list = key([], PATHS, "word-pair similarity files (`word1 word2 score` lines, "
+                      "e.g. WordSim-353), scored (Spearman) at every held-out evaluation")
+    analogies: list = key([], PATHS, "analogy files in the word2vec format "
+                          "(`questions-words.txt`), scored (3CosAdd accuracy) at every "
+                          "held-out evaluation")
+    restrict: int | None = key(30000, optional(integer(1)),
+                               "analogies search only this many of the most frequent words "
+                               "(null: all), as word2vec's compute-accuracy does")
+
+
 @dataclass
 class CheckpointConfig:
     every: int = key(500, integer(1), "steps between checkpoints")
@@ -139,6 +160,7 @@ class Config:
                          identity=True)
     model: ModelConfig = section(ModelConfig)
     train: TrainConfig = section(TrainConfig)
+    eval: EvalConfig = section(EvalConfig)
     checkpoint: CheckpointConfig = section(CheckpointConfig)
     out_dir: str = key("runs/default", text("a folder path"), "the run folder")
 
@@ -157,7 +179,8 @@ class KeySpec:
 def _walk(cls, prefix: str = ""):
     for f in dataclasses.fields(cls):
         if "rule" in f.metadata:
-            yield KeySpec(prefix + f.name, f.default, f.metadata["rule"], f.metadata["meaning"],
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            yield KeySpec(prefix + f.name, default, f.metadata["rule"], f.metadata["meaning"],
                           f.metadata["identity"])
         else:
             yield from _walk(f.default_factory, f"{prefix}{f.name}.")
@@ -340,6 +363,8 @@ def dump(cfg: Config) -> str:
 
 
 def _markdown_value(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -673,3 +673,40 @@ def to_json(results: Iterable[PairsResult | AnalogyResult]) -> dict:
         else:
             raise TypeError(f"expected PairsResult or AnalogyResult; got {type(result).__name__}")
     return out
+
+
+# ------------------------------------------------------------------------- during training
+
+@dataclass(frozen=True)
+class BenchmarkSuite:
+    """Benchmark files scored together, as training does at every held-out evaluation.
+
+    The files are read (and so checked) when the suite is made, before any training.
+    ``score`` returns one figure per file: ``"<stem> spearman"`` for word pairs and
+    ``"<stem> accuracy"`` for analogies (3CosAdd over the ``restrict`` most frequent words),
+    None where nothing could be scored.
+    """
+
+    pairs: tuple[str, ...] = ()
+    analogies: tuple[str, ...] = ()
+    restrict: int | None = None
+
+    def __post_init__(self):
+        for path in self.pairs:
+            read_word_pairs(path)
+        for path in self.analogies:
+            read_analogies(path)
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs or self.analogies)
+
+    def score(self, embeddings: Embeddings) -> dict[str, float | None]:
+        ranked = by_frequency(embeddings)  # so that `restrict` means the most frequent words
+        figures: dict[str, float | None] = {}
+        for path in self.pairs:
+            figures[f"{Path(path).stem} spearman"] = _number(
+                evaluate_word_pairs(ranked, path).spearman)
+        for path in self.analogies:
+            figures[f"{Path(path).stem} accuracy"] = _number(
+                evaluate_analogies(ranked, path, restrict_vocab=self.restrict).accuracy)
+        return figures

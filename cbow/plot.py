@@ -83,7 +83,10 @@ def plot_run_words(run: str | Path, words: Sequence[str], out: str | Path,
 
 
 def plot_loss(run: str | Path, out: str | Path) -> Path:
-    """Training loss, and held-out ``val_loss`` where it was measured, against the step.
+    """Training loss and held-out ``val_loss`` against the step, with the unigram baseline.
+
+    When the run scored benchmarks (``eval.pairs``, ``eval.analogies``), a second panel
+    shows each figure against the step.
 
     Parameters
     ----------
@@ -100,8 +103,9 @@ def plot_loss(run: str | Path, out: str | Path) -> Path:
     rows = read_metrics_file(run)
     if not rows:
         raise RunFolderError(f"{run} holds no measurements yet")
-    fig = _new_figure(figsize=(8, 5))
-    ax = fig.add_subplot()
+    names = list(dict.fromkeys(name for r in rows for name in r.get("benchmarks", {})))
+    fig = _new_figure(figsize=(8, 8 if names else 5))
+    ax = fig.add_subplot(2, 1, 1) if names else fig.add_subplot()
     trained = [r for r in rows if r["loss"] is not None]  # step 0 has a held-out loss only
     ax.plot([r["step"] for r in trained], [r["loss"] for r in trained], lw=1,
             label="training loss (batch)")
@@ -109,11 +113,27 @@ def plot_loss(run: str | Path, out: str | Path) -> Path:
     if held_out:
         ax.plot([r["step"] for r in held_out], [r["val_loss"] for r in held_out], "o-", ms=4,
                 label="held-out loss")
+    baseline = next((r["unigram_val_loss"] for r in rows
+                     if r.get("unigram_val_loss") is not None), None)
+    if baseline is not None:
+        ax.axhline(baseline, color="grey", ls="--", lw=1,
+                   label=f"held-out loss of word frequencies alone ({baseline:.2f})")
     ax.set_xlabel("step")
-    ax.set_ylabel("cross-entropy loss")
+    ax.set_ylabel("cross-entropy loss (nats)")
     ax.set_title(f"{_run_name(run)}: loss")
     ax.grid(alpha=0.3)
     ax.legend()
+    if names:
+        bench = fig.add_subplot(2, 1, 2, sharex=ax)
+        for name in names:
+            points = [(r["step"], r["benchmarks"][name]) for r in rows
+                      if r.get("benchmarks", {}).get(name) is not None]
+            if points:
+                bench.plot(*zip(*points), "o-", ms=4, label=name)
+        bench.set_xlabel("step")
+        bench.set_ylabel("benchmark score")
+        bench.grid(alpha=0.3)
+        bench.legend()
     return _save(fig, out)
 
 

@@ -29,6 +29,8 @@ from cbow.batching import CourseBatcher, EpochBatcher, check_window_args, make_w
 from cbow.config import Config, dump, run_identity
 from cbow.corpus import find_corpus, read_text
 from cbow.errors import TrainingDiverged, TrainingError
+from cbow.embeddings import Embeddings
+from cbow.evaluate import BenchmarkSuite, unigram_cross_entropy
 from cbow.io import atomic_write_bytes
 from cbow.model import DTYPES
 from cbow.objectives import objective_class
@@ -53,6 +55,7 @@ class TrainingData:
     train_windows: tuple[np.ndarray, np.ndarray]   # context_ids (M, 2C), center_ids (M,)
     val_windows: tuple[np.ndarray, np.ndarray] | None
     text_sha256: str
+    unigram_val_loss: float | None = None  # the baseline: see prepare_training_data
 
 
 @dataclass
@@ -64,6 +67,8 @@ class Result:
     checkpoint: Path | None
     val_loss_start: float | None = None
     val_loss_end: float | None = None
+    unigram_val_loss: float | None = None
+    benchmarks: dict = field(default_factory=dict)  # the last evaluation's figures
     last_loss: float | None = None
     wall_s: float = 0.0
     examples_per_s: float = 0.0
@@ -90,8 +95,12 @@ class Result:
         lines = [first, f"vocabulary: {len(self.vocab)} words, N = {self.model.N}"]
         if not self.already_complete:
             lines.append(f"last batch loss: {fmt(self.last_loss)}")
-        lines += [f"held-out loss: {fmt(self.val_loss_start)} at the start -> "
-                  f"{fmt(self.val_loss_end)} at the end",
+        lines.append(f"held-out loss: {fmt(self.val_loss_start)} at the start -> "
+                     f"{fmt(self.val_loss_end)} at the end (a unigram model of the training "
+                     f"tokens: {fmt(self.unigram_val_loss)})")
+        lines += [f"{name}: {value:.4f}" for name, value in self.benchmarks.items()
+                  if value is not None]
+        lines += [
                   f"checkpoint: {self.checkpoint}",
                   f"run folder: {self.out_dir} (vocab.txt, config.yaml, metrics.jsonl)"]
         return "\n".join(lines)
@@ -116,8 +125,11 @@ def prepare_training_data(cfg: Config) -> TrainingData:
                 f"{len(ids) - n_val} training tokens of {len(ids)}; each part needs at least "
                 f"2*C+1 = {2 * C + 1}. Use a longer corpus, or set train.val_fraction to 0")
         val_windows = make_windows(ids[len(ids) - n_val:], C)
+    # What a model knowing only word frequencies scores on the same held-out center words.
+    baseline = (None if val_windows is None else
+                unigram_cross_entropy(ids[:len(ids) - n_val], val_windows[1], len(vocab)))
     return TrainingData(vocab, make_windows(ids[:len(ids) - n_val], C), val_windows,
-                        hashlib.sha256(text.encode("utf-8")).hexdigest())
+                        hashlib.sha256(text.encode("utf-8")).hexdigest(), baseline)
 
 
 def alpha_at(cfg: Config, step: int) -> float:
@@ -328,6 +340,8 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                                      t.batch_size)
         step, batcher_state, val_loss_start = 0, None, None
 
+    benchmarks = BenchmarkSuite(tuple(cfg.eval.pairs), tuple(cfg.eval.analogies),
+                                cfg.eval.restrict)
     batcher = make_batcher(cfg, data.train_windows, batcher_state)
     history = folder.read_metrics(up_to_step=step) if found else []
     vocab.save(folder.vocab_path)
@@ -335,6 +349,15 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
 
     def validation_loss() -> float | None:
         return None if data.val_windows is None else model.heldout_loss(*data.val_windows)
+
+    def evaluation(row: dict) -> dict:
+        """``row`` with the held-out loss and, if configured, the benchmark figures."""
+        row["val_loss"] = validation_loss()
+        if benchmarks:
+            vectors = model.vectors(model.arrays(), model.VECTORS[0])
+            row["benchmarks"] = benchmarks.score(Embeddings(vocab.words, vectors,
+                                                            counts=vocab.counts))
+        return row
 
     def diverged(at_step: int, what: str) -> TrainingDiverged:
         good = folder.checkpoints()
@@ -358,7 +381,8 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     if found is not None and step >= last_step:
         vals = [r["val_loss"] for r in history if r.get("val_loss") is not None]
         return Result(folder.path, model, vocab, step, found[0], val_loss_start=val_loss_start,
-                      val_loss_end=vals[-1] if vals else None, already_complete=True,
+                      val_loss_end=vals[-1] if vals else None,
+                      unigram_val_loss=data.unigram_val_loss, already_complete=True,
                       history=history)
 
     ceiling = loss_ceiling(len(vocab))
@@ -382,9 +406,12 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                 if not quiet:
                     log(f"held-out loss of the untrained model ({data.val_windows[1].shape[0]:,} "
                         f"windows)...")
-                val_loss_start = validation_loss()
-                write_row({"step": 0, "epoch": 0.0, "loss": None, "alpha": alpha_at(cfg, 0),
-                           "examples_per_s": 0.0, "elapsed_s": 0.0, "val_loss": val_loss_start})
+                row = evaluation({"step": 0, "epoch": 0.0, "loss": None,
+                                  "alpha": alpha_at(cfg, 0), "examples_per_s": 0.0,
+                                  "elapsed_s": 0.0})
+                val_loss_start = row["val_loss"]
+                row["unigram_val_loss"] = data.unigram_val_loss
+                write_row(row)
                 window_start = time.perf_counter()
             while step < last_step and stop["signal"] is None:
                 period = step // t.decay_every
@@ -413,11 +440,13 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                            "elapsed_s": round(now - started, 3)}
                     window_start, window_examples, window_eval_s = now, 0, 0.0
                     if evaluate:
-                        row["val_loss"] = validation_loss()
+                        evaluation(row)
                         window_eval_s = time.perf_counter() - now
                         if not interactive and not quiet:
+                            figures = "".join(f", {k} {_fmt(v)}"
+                                              for k, v in row.get("benchmarks", {}).items())
                             log(f"step {step}/{last_step}: loss {loss:.4f}, held-out "
-                                f"{_fmt(row['val_loss'])}, {speed:,.0f} examples/s")
+                                f"{_fmt(row['val_loss'])}{figures}, {speed:,.0f} examples/s")
                     write_row(row)
                     bar.set_postfix(loss=f"{loss:.3f}", alpha=f"{alpha:.2g}",
                                     ex_s=f"{speed:,.0f}", refresh=False)
@@ -433,8 +462,11 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
 
     wall = time.perf_counter() - started
     vals = [r["val_loss"] for r in history if r.get("val_loss") is not None]
+    scored = [r["benchmarks"] for r in history if "benchmarks" in r]
     return Result(folder.path, model, vocab, step, last_path, val_loss_start=val_loss_start,
-                  val_loss_end=vals[-1] if vals else None, last_loss=loss, wall_s=wall,
+                  val_loss_end=vals[-1] if vals else None,
+                  unigram_val_loss=data.unigram_val_loss,
+                  benchmarks=scored[-1] if scored else {}, last_loss=loss, wall_s=wall,
                   examples_per_s=examples_done / wall if wall > 0 else 0.0,
                   stopped_by=stopped_by, history=history)
 

@@ -178,3 +178,47 @@ def test_export_out_onto_a_folder_or_under_a_file_is_one_line(tmp_path):
         proc = cli("export", tmp_path / "run", "--out", out)
         assert proc.returncode == 2, proc.stderr
         assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_benchmarks_and_the_unigram_baseline_are_scored_during_training(corpus_file, tmp_path):
+    import json
+
+    from cbow.evaluate import unigram_cross_entropy
+    from cbow.plot import plot_loss
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("# word1 word2 score\nking queen 8\nking dog 2\nman woman 8\nwar peace 6\n"
+                     "love death 5\n")
+    analogies = tmp_path / "analogies.txt"
+    analogies.write_text(": family\nking queen man woman\nman woman king queen\n")
+    result = train(small_config(corpus_file, tmp_path / "run", f"eval.pairs=[{pairs}]",
+                                f"eval.analogies=[{analogies}]"), quiet=True, log=None)
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    scored = [r for r in rows if "benchmarks" in r]
+    assert [r["step"] for r in scored] == [0, 10, 20, 30, 40]
+    for row in scored:
+        assert set(row["benchmarks"]) == {"pairs spearman", "analogies accuracy"}
+        assert -1 <= row["benchmarks"]["pairs spearman"] <= 1
+    assert result.benchmarks == scored[-1]["benchmarks"]
+    # The baseline: add-one unigram of the training tokens, on the held-out center words.
+    from cbow.corpus import read_text
+    from cbow.text import course_tokenize
+    from cbow.vocab import Vocabulary
+    tokens = course_tokenize(read_text(corpus_file))
+    vocab = Vocabulary.from_tokens(tokens)
+    ids = vocab.encode(tokens)
+    n_val = round(len(ids) * 0.1)
+    expected = unigram_cross_entropy(ids[:-n_val], ids[-n_val:][2:-2], len(vocab))
+    assert rows[0]["unigram_val_loss"] == pytest.approx(expected, rel=1e-12)
+    assert result.unigram_val_loss == rows[0]["unigram_val_loss"]
+    assert "a unigram model of the training tokens" in result.summary()
+    assert plot_loss(tmp_path / "run", tmp_path / "loss.png").stat().st_size > 0
+
+
+def test_a_malformed_benchmark_file_stops_training_before_it_starts(corpus_file, tmp_path):
+    from cbow.evaluate import BenchmarkFileError
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("king queen\n")
+    with pytest.raises(BenchmarkFileError, match="bad.tsv, line 1"):
+        train(small_config(corpus_file, tmp_path / "run", f"eval.pairs=[{bad}]"), quiet=True,
+              log=None)
+    assert not RunFolder(tmp_path / "run").checkpoints()
