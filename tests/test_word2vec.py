@@ -1,0 +1,538 @@
+"""cbow.word2vec: tables, gradients, kernel steps against plain numpy, boundaries, determinism."""
+import heapq
+import math
+
+import numpy as np
+import pytest
+
+from cbow import word2vec as w2v
+
+MASK_64 = (1 << 64) - 1
+
+
+# ---------------------------------------------------------------------------------------------
+# A plain statement of the model: numpy, float64, one example at a time
+# ---------------------------------------------------------------------------------------------
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def example_loss(inputs, outputs, bias, context, rows, labels, relu):
+    """-sum_d log P(label_d) for one example; hidden = mean of the context's input vectors."""
+    z = inputs[context].mean(axis=0) + (bias if relu else 0.0)
+    h = np.maximum(z, 0.0) if relu else z
+    scores = outputs[rows] @ h
+    signs = 2.0 * np.asarray(labels) - 1.0
+    return -np.sum(np.log(sigmoid(signs * scores)))
+
+
+def example_gradients(inputs, outputs, bias, context, rows, labels, relu):
+    """Analytic gradients of :func:`example_loss` with respect to inputs, outputs and bias."""
+    z = inputs[context].mean(axis=0) + (bias if relu else 0.0)
+    h = np.maximum(z, 0.0) if relu else z
+    coefficients = sigmoid(outputs[rows] @ h) - np.asarray(labels)  # dL/dscore for each row
+    grad_outputs = np.zeros_like(outputs)
+    np.add.at(grad_outputs, rows, coefficients[:, None] * h)
+    grad_h = coefficients @ outputs[rows]
+    grad_z = grad_h * (z > 0) if relu else grad_h
+    grad_inputs = np.zeros_like(inputs)
+    np.add.at(grad_inputs, context, np.broadcast_to(grad_z / len(context), (len(context), len(z))))
+    return grad_inputs, grad_outputs, (grad_z if relu else np.zeros_like(bias))
+
+
+# The kernel's generator, restated: word2vec's LCG, bits 16..47 mapped by multiply and shift.
+def lcg(state):
+    return (state * 25214903917 + 11) & MASK_64
+
+
+def below(state, bound):
+    return (((state >> 16) & 0xFFFFFFFF) * bound) >> 32
+
+
+def noise_word(cumulative, state):
+    return int(np.searchsorted(cumulative, below(state, int(cumulative[-1])), side="right"))
+
+
+def draw_noise(cumulative, state, negative):
+    """The rows and labels of one negative-sampling example as the kernel draws them."""
+    words = []
+    for _ in range(negative):
+        state = lcg(state)
+        words.append(noise_word(cumulative, state))
+    return words, state
+
+
+def reference_run(objective, inputs, outputs, bias, tokens, starts, begin, end, window, alphas,
+                  relu=False, state=0):
+    """word2vec's CBOW in plain numpy (no subsampling, no window shrinking), float64.
+
+    Returns the summed loss, the number of examples and the final generator state.
+    """
+    inputs, outputs, bias = (a.astype(np.float64) for a in (inputs, outputs, bias))
+    bounds = list(starts) + [len(tokens)]
+    total_loss, examples = 0.0, 0
+    for position in range(begin, end):
+        sentence = np.searchsorted(starts, position, side="right") - 1
+        first = max(position - window, bounds[sentence])
+        last = min(position + window + 1, bounds[sentence + 1])
+        context = [int(tokens[p]) for p in range(first, last) if p != position]
+        centre = int(tokens[position])
+        if not context:
+            continue
+        if isinstance(objective, w2v.HierarchicalSoftmax):
+            n = objective.code_lengths[centre]
+            rows = list(objective.points[centre, :n])
+            labels = list(1 - objective.codes[centre, :n].astype(int))
+        else:
+            noise, state = draw_noise(objective.noise_cumulative, state, objective.negative)
+            rows, labels = [centre], [1]
+            for word in noise:
+                if word != centre:
+                    rows.append(word)
+                    labels.append(0)
+        examples += 1
+        alpha = alphas[0] + (alphas[1] - alphas[0]) * (position - begin) / max(1, end - begin)
+        z = inputs[context].mean(axis=0) + (bias if relu else 0.0)
+        h = np.maximum(z, 0.0) if relu else z
+        hidden_error = np.zeros_like(h)
+        for row, label in zip(rows, labels):  # word2vec's order: each row steps right away
+            score = h @ outputs[row]
+            total_loss -= np.log(sigmoid(score if label else -score))  # scored just before its step
+            step = (label - sigmoid(score)) * alpha
+            hidden_error += step * outputs[row]
+            outputs[row] += step * h
+        if relu:
+            hidden_error *= z > 0
+            bias += hidden_error
+        for word in context:
+            inputs[word] += hidden_error
+    return (inputs, outputs, bias), total_loss, examples, state
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------------------------
+
+V, N = 12, 9  # N is not a multiple of 8: the dot product's tail runs too
+COUNTS = np.array([40, 3, 25, 7, 12, 1, 9, 30, 5, 2, 18, 6])
+OBJECTIVES = {
+    "negative": w2v.NegativeSampling.from_counts(COUNTS, negative=3),
+    "hierarchical": w2v.HierarchicalSoftmax.from_counts(COUNTS),
+}
+
+
+def random_parameters(objective, seed, relu=False):
+    rng = np.random.default_rng(seed)
+    inputs = rng.normal(0.0, 0.5, (V, N)).astype(np.float32)
+    outputs = rng.normal(0.0, 0.5, (objective.output_rows, N)).astype(np.float32)
+    bias = (rng.normal(0.0, 0.3, N) if relu else np.zeros(N)).astype(np.float32)
+    return inputs, outputs, bias
+
+
+def example_rows(objective, centre, state):
+    """Rows/labels of one example and a generator state whose noise words are distinct."""
+    if isinstance(objective, w2v.HierarchicalSoftmax):
+        n = objective.code_lengths[centre]
+        return list(objective.points[centre, :n]), list(1 - objective.codes[centre, :n].astype(int)), state
+    while True:  # a simultaneous gradient step equals word2vec's row-by-row one if rows differ
+        noise, _ = draw_noise(objective.noise_cumulative, state, objective.negative)
+        if len(set(noise)) == len(noise) and centre not in noise:
+            return [centre] + noise, [1] + [0] * len(noise), state
+        state += 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradients and single steps
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_analytic_gradient_matches_finite_differences(name, relu):
+    objective = OBJECTIVES[name]
+    inputs, outputs, bias = (a.astype(np.float64) for a in random_parameters(objective, 1, relu))
+    context, centre = [3, 7, 7, 0], 4  # a repeated context word counts twice in the mean
+    rows, labels, _ = example_rows(objective, centre, 5)
+    analytic = example_gradients(inputs, outputs, bias, context, rows, labels, relu)
+    for array, grad in zip((inputs, outputs, bias), analytic):
+        if not relu and array is bias:
+            continue
+        numeric = np.zeros_like(array)
+        for index in np.ndindex(array.shape):
+            saved = array[index]
+            array[index] = saved + 1e-6
+            plus = example_loss(inputs, outputs, bias, context, rows, labels, relu)
+            array[index] = saved - 1e-6
+            minus = example_loss(inputs, outputs, bias, context, rows, labels, relu)
+            array[index] = saved
+            numeric[index] = (plus - minus) / 2e-6
+        np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
+
+
+def run_kernel(objective, params, tokens, starts, begin, end, *, window=2, alphas=(0.1, 0.1),
+               relu=False, learn=True, state=0, shrink=False, keep=None, key=0,
+               max_sentence_length=w2v.MAX_SENTENCE_LENGTH, schedule=None):
+    """One call of the objective's kernel, as the drivers make it."""
+    inputs, outputs, bias = params
+    keep = np.ones(V) if keep is None else keep
+    schedule = (begin, end) if schedule is None else schedule
+    return w2v._run_kernel(objective, inputs, outputs, bias, np.asarray(tokens, np.uint32),
+                           np.asarray(starts, np.int64), keep, key, window, shrink, relu, learn,
+                           begin, end, schedule, alphas, max_sentence_length, state)
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_one_kernel_step_is_a_plain_sgd_step(name, relu):
+    objective = OBJECTIVES[name]
+    params = random_parameters(objective, 2, relu)
+    before = [a.astype(np.float64) for a in params]
+    context, centre, alpha = [3, 7, 0, 7], 4, 0.05
+    rows, labels, state = example_rows(objective, centre, 11)
+    tokens = [3, 7, centre, 0, 7]  # one sentence, the centre in the middle, window 2
+
+    state_after, words, effective, examples, loss = run_kernel(
+        objective, params, tokens, [0], 2, 3, alphas=(alpha, alpha), relu=relu, state=state)
+
+    grad_inputs, grad_outputs, grad_bias = example_gradients(*before, context, rows, labels, relu)
+    # word2vec adds the whole hidden-layer error to each context word: len(context) times the
+    # gradient of the mean with respect to that word.
+    expected = (before[0] - alpha * len(context) * grad_inputs, before[1] - alpha * grad_outputs,
+                before[2] - alpha * grad_bias)
+    for got, want in zip(params, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert (words, effective, examples) == (1, 1, 1)
+    assert loss == pytest.approx(example_loss(*before, context, rows, labels, relu), rel=1e-5)
+    if name == "negative":
+        assert state_after == draw_noise(objective.noise_cumulative, state, objective.negative)[1]
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_examples_in_sequence_match_plain_numpy(name, relu):
+    objective = OBJECTIVES[name]
+    params = random_parameters(objective, 3, relu)
+    rng = np.random.default_rng(4)
+    tokens = rng.integers(0, V, 23)
+    starts = [0, 9, 10, 17]  # a one-word sentence (position 9) has no context: no example
+    expected, expected_loss, expected_examples, expected_state = reference_run(
+        objective, *params, tokens, starts, 0, 23, 2, (0.08, 0.01), relu=relu, state=123)
+
+    state, words, effective, examples, loss = run_kernel(
+        objective, params, tokens, starts, 0, 23, alphas=(0.08, 0.01), relu=relu, state=123)
+
+    for got, want in zip(params, expected):
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
+    assert (words, effective, examples) == (23, 23, expected_examples) and expected_examples == 22
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    assert state == expected_state
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------------------------
+
+def is_prefix_free(codes):
+    words = sorted("".join(map(str, c)) for c in codes)
+    return all(not b.startswith(a) for a, b in zip(words, words[1:]))
+
+
+def test_huffman_codes_of_a_textbook_example():
+    # Cormen et al.'s example: frequencies a..f = 45, 13, 12, 16, 9, 5 (in thousands).
+    counts = [45, 13, 12, 16, 9, 5]
+    codes, points, lengths = w2v.huffman_tree(counts)
+    assert lengths.tolist() == [1, 3, 3, 3, 4, 4]
+    assert codes.shape == points.shape == (6, 4) and codes.dtype == np.uint8
+    paths = [codes[w, :lengths[w]].tolist() for w in range(6)]
+    assert is_prefix_free(paths)
+    assert np.all(points[:, 0] == 4)  # every path starts at the root, inner node V - 2
+    for w in range(6):  # the padding past each code
+        assert np.all(points[w, lengths[w]:] == -1) and np.all(codes[w, lengths[w]:] == 0)
+    for a in range(6):  # one tree: two words pass the same inner nodes until their codes differ
+        for b in range(a + 1, 6):
+            common = min(lengths[a], lengths[b])
+            differ = np.flatnonzero(codes[a, :common] != codes[b, :common])[0]
+            assert points[a, :differ + 1].tolist() == points[b, :differ + 1].tolist()
+            assert points[a, differ + 1:lengths[a]].tolist() != points[b, differ + 1:lengths[b]].tolist() or \
+                lengths[a] == lengths[b] == differ + 1
+
+
+def test_huffman_tie_breaking_is_the_documented_one():
+    # Four equal counts: (0, 1) merge first into inner node 0, then (2, 3) into 1, then the root.
+    codes, points, lengths = w2v.huffman_tree([7, 7, 7, 7])
+    assert lengths.tolist() == [2, 2, 2, 2]
+    assert codes.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    assert points.tolist() == [[2, 0], [2, 0], [2, 1], [2, 1]]
+    codes, points, lengths = w2v.huffman_tree([5])
+    assert lengths.tolist() == [0] and codes.shape == (1, 0)
+    assert w2v.huffman_tree([1, 9])[0].tolist() == [[0], [1]]
+
+
+def test_huffman_tree_is_optimal_and_frequent_words_are_shorter():
+    counts = np.random.default_rng(0).zipf(1.3, 3000).clip(max=10**6)
+    codes, points, lengths = w2v.huffman_tree(counts)
+    assert np.sum(2.0 ** -lengths.astype(float)) == pytest.approx(1.0)  # a full binary tree
+    heap = [int(c) for c in counts]  # the optimal cost, by heapq: sum of all merged weights
+    heapq.heapify(heap)
+    cost = 0
+    while len(heap) > 1:
+        merged = heapq.heappop(heap) + heapq.heappop(heap)
+        cost += merged
+        heapq.heappush(heap, merged)
+    assert int(np.sum(counts * lengths)) == cost
+    order = np.lexsort((lengths, -counts))  # by count, descending; equal counts may differ
+    assert np.all(np.diff(lengths[order]) >= 0)
+    assert points.max() == len(counts) - 2 and points[lengths > 0, 0].min() == len(counts) - 2
+
+
+def test_noise_distribution_on_hand_made_counts():
+    probabilities, cumulative = w2v.noise_distribution([1, 16, 81, 0], exponent=0.75)
+    np.testing.assert_allclose(probabilities, [1 / 36, 8 / 36, 27 / 36, 0])  # 16**.75 = 8, 81**.75 = 27
+    assert cumulative.dtype == np.uint32 and cumulative[-1] == w2v.NOISE_DOMAIN
+    assert cumulative[3] == cumulative[2]  # the unseen word has an empty interval
+    # Draws made as the kernel makes them follow the distribution.
+    state, drawn = 99, []
+    for _ in range(20000):
+        state = lcg(state)
+        drawn.append(noise_word(cumulative, state))
+    frequencies = np.bincount(drawn, minlength=4) / len(drawn)
+    np.testing.assert_allclose(frequencies, probabilities, atol=0.01)
+    assert frequencies[3] == 0
+    np.testing.assert_allclose(w2v.noise_distribution([1, 3], exponent=1.0)[0], [0.25, 0.75])
+
+
+def test_keep_probabilities_follow_the_word2vec_formula():
+    counts = [1000, 100, 10, 0]
+    threshold = 1e-2 * 1110  # sample * total count
+    by_hand = [(math.sqrt(1000 / threshold) + 1) * threshold / 1000,  # 0.1165
+               (math.sqrt(100 / threshold) + 1) * threshold / 100,    # 0.4442
+               1.0, 1.0]  # 2.16 clipped to 1; a word never seen is kept
+    np.testing.assert_allclose(w2v.keep_probabilities(counts, 1e-2), by_hand)
+    assert by_hand[0] == pytest.approx(0.11646, abs=1e-5)
+    np.testing.assert_array_equal(w2v.keep_probabilities(counts, 0), 1.0)
+
+
+def test_initial_weights_are_word2vecs():
+    objective = OBJECTIVES["hierarchical"]
+    inputs, outputs, bias = w2v.initial_weights(objective, 50, seed=7)
+    assert inputs.shape == (V, 50) and outputs.shape == (V - 1, 50) and bias.shape == (50,)
+    assert {a.dtype for a in (inputs, outputs, bias)} == {np.dtype(np.float32)}
+    assert inputs.min() >= -0.5 / 50 and inputs.max() < 0.5 / 50 and np.ptp(inputs) > 0.9 / 50
+    assert not outputs.any() and not bias.any()
+    np.testing.assert_array_equal(inputs, w2v.initial_weights(objective, 50, seed=7)[0])
+    assert not np.array_equal(inputs, w2v.initial_weights(objective, 50, seed=8)[0])
+    assert w2v.initial_weights(OBJECTIVES["negative"], 4, 0)[1].shape == (V, 4)
+
+
+# ---------------------------------------------------------------------------------------------
+# Windows, subsampling, boundaries
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("boundary", ["sentence", "max_sentence_length"])
+def test_windows_never_cross_a_sentence_boundary(boundary):
+    objective = OBJECTIVES["hierarchical"]
+    tokens = [1, 2, 3, 4]  # centre 2 at position 1; 3 and 4 are in the next sentence (or piece)
+    starts, piece = ([0, 2], 100) if boundary == "sentence" else ([0], 2)
+    params = random_parameters(objective, 5)
+    before = [a.copy() for a in params]
+    *_, examples, loss = run_kernel(objective, params, tokens, starts, 1, 2, max_sentence_length=piece)
+    assert examples == 1
+    assert not np.array_equal(params[0][1], before[0][1])  # the one context word, 1, moved
+    np.testing.assert_array_equal(params[0][[2, 3, 4]], before[0][[2, 3, 4]])  # 3 and 4 did not
+    n = objective.code_lengths[2]
+    assert loss == pytest.approx(example_loss(*[a.astype(float) for a in before], [1],
+                                              objective.points[2, :n], 1 - objective.codes[2, :n], False),
+                                 rel=1e-5)
+
+
+def test_subsampled_words_are_dropped_before_windowing():
+    objective = OBJECTIVES["hierarchical"]
+    keep = np.ones(V)
+    keep[5] = 1e-300  # word 5 is always dropped
+    params = random_parameters(objective, 6)
+    before = [a.copy() for a in params]
+    _, words, effective, examples, _ = run_kernel(objective, params, [1, 5, 2, 5], [0], 0, 4,
+                                                  window=1, keep=keep, key=3)
+    # Two kept words, 1 and 2, each the other's context although word 5 stood between them.
+    assert (words, effective, examples) == (4, 2, 2)
+    assert not np.array_equal(params[0][1], before[0][1]) and not np.array_equal(params[0][2], before[0][2])
+    np.testing.assert_array_equal(params[0][5], before[0][5])
+
+
+def test_subsampling_keeps_words_at_their_probability():
+    objective = OBJECTIVES["negative"]
+    keep = np.full(V, 0.3)
+    tokens = np.tile(np.arange(V), 2000)
+    params = random_parameters(objective, 7)
+    _, words, effective, examples, _ = run_kernel(objective, params, tokens, [0], 0, tokens.size,
+                                                  keep=keep, key=w2v.subsample_key(1), learn=False)
+    assert words == tokens.size and effective / words == pytest.approx(0.3, abs=0.01)
+
+
+# ---------------------------------------------------------------------------------------------
+# Determinism and resume
+# ---------------------------------------------------------------------------------------------
+
+def stream(n_tokens=3000, seed=8):
+    rng = np.random.default_rng(seed)
+    tokens = rng.choice(V, n_tokens, p=COUNTS / COUNTS.sum()).astype(np.uint32)
+    starts = np.concatenate([[0], np.sort(rng.choice(np.arange(1, n_tokens), 150, replace=False))])
+    return tokens, starts
+
+
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_one_worker_is_bit_deterministic_and_resumes_anywhere(name, tmp_path):
+    objective = OBJECTIVES[name]
+    tokens, starts = stream()
+    n, k = tokens.size, 1234  # k is not a sentence start: the second call needs the first's words
+    assert k not in starts
+    settings = dict(alpha_start=0.05, alpha_end=0.001, window=4, keep=w2v.keep_probabilities(COUNTS, 0.05),
+                    seed=3, epoch=2, schedule=(0, n))
+    runs = []
+    for _ in range(2):
+        params = w2v.initial_weights(objective, N, seed=1)
+        result = w2v.train_range(objective, params[0], params[1], tokens, starts, 0, n, **settings)
+        runs.append((params, result))
+    for a, b in zip(runs[0][0], runs[1][0]):
+        np.testing.assert_array_equal(a, b)
+    assert runs[0][1].rng_states.tolist() == runs[1][1].rng_states.tolist()
+
+    # [0, k) then [k, n), the state passed on, on a read-only memory map as a trainer would.
+    path = tmp_path / "tokens.u32"
+    tokens.tofile(path)
+    mapped = np.memmap(path, dtype=np.uint32, mode="r")
+    params = w2v.initial_weights(objective, N, seed=1)
+    first = w2v.train_range(objective, params[0], params[1], mapped, starts, 0, k, **settings)
+    second = w2v.train_range(objective, params[0], params[1], mapped, starts, k, n,
+                             rng_states=first.rng_states, **settings)
+    for a, b in zip(params, runs[0][0]):
+        np.testing.assert_array_equal(a, b)
+    whole = runs[0][1]
+    assert second.rng_states.tolist() == whole.rng_states.tolist()
+    assert (first.words + second.words, first.effective_words + second.effective_words,
+            first.examples + second.examples) == (whole.words, whole.effective_words, whole.examples)
+    assert first.loss + second.loss == pytest.approx(whole.loss, rel=1e-12)
+    assert 0.3 * n < whole.effective_words < n  # subsampling dropped some of the words
+
+
+def test_epochs_and_seeds_change_the_random_choices():
+    objective = OBJECTIVES["negative"]
+    tokens, starts = stream()
+    keep = w2v.keep_probabilities(COUNTS, 0.05)
+    results = {}
+    for seed, epoch in [(1, 0), (1, 1), (2, 0)]:
+        params = w2v.initial_weights(objective, N, seed=1)
+        results[seed, epoch] = w2v.train_range(objective, params[0], params[1], tokens, starts, 0,
+                                               tokens.size, alpha_start=0.05, alpha_end=0.01,
+                                               keep=keep, seed=seed, epoch=epoch)
+    assert len({r.effective_words for r in results.values()}) == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# Held-out losses
+# ---------------------------------------------------------------------------------------------
+
+def test_held_out_losses_match_plain_numpy_and_repeat_exactly():
+    tokens, starts = stream(400, seed=9)
+    for name, loss_function in [("negative", w2v.negative_sampling_loss),
+                                ("hierarchical", w2v.hierarchical_softmax_loss)]:
+        objective = OBJECTIVES[name]
+        params = random_parameters(objective, 10)
+        before = [a.copy() for a in params]
+        held_out = loss_function(objective, params[0], params[1], tokens, starts, window=3)
+        for a, b in zip(params, before):
+            np.testing.assert_array_equal(a, b)  # nothing written
+        seed_state = int(w2v.worker_rng_states(0, 1)[0])
+        _, expected_total, expected_examples, _ = reference_run(
+            objective, *params, tokens, starts, 0, tokens.size, 3, (0.0, 0.0), state=seed_state)
+        assert held_out.examples == expected_examples
+        assert held_out.total == pytest.approx(expected_total, rel=1e-5)
+        assert held_out.mean == pytest.approx(expected_total / expected_examples, rel=1e-5)
+        assert loss_function(objective, params[0], params[1], tokens, starts, window=3) == held_out
+        split = loss_function(objective, params[0], params[1], tokens, starts, window=3, workers=2)
+        assert split.examples == held_out.examples
+        if name == "hierarchical":  # no randomness: the split changes only the summation order
+            assert split.total == pytest.approx(held_out.total, rel=1e-9)
+
+
+def test_hierarchical_softmax_is_a_distribution_over_the_vocabulary():
+    objective = OBJECTIVES["hierarchical"]
+    outputs = np.random.default_rng(11).normal(size=(V - 1, N))
+    h = np.random.default_rng(12).normal(size=N)
+    probabilities = [np.exp(-example_loss(h[None, :], outputs, 0.0, [0], objective.points[w, :n],
+                                          1 - objective.codes[w, :n], False))
+                     for w, n in enumerate(objective.code_lengths)]
+    assert sum(probabilities) == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Training with two workers
+# ---------------------------------------------------------------------------------------------
+
+def topic_corpus(n_sentences, seed):
+    """Sentences of 8 words, all from one of two topics: words 0-9 or words 10-19."""
+    rng = np.random.default_rng(seed)
+    topics = rng.integers(0, 2, n_sentences)
+    words = rng.integers(0, 10, (n_sentences, 8)) + 10 * topics[:, None]
+    return words.ravel().astype(np.uint32), np.arange(0, 8 * n_sentences, 8)
+
+
+@pytest.mark.parametrize("name", ["negative", "hierarchical"])
+def test_two_workers_learn_the_topics(name):
+    tokens, starts = topic_corpus(1500, seed=12)
+    test_tokens, test_starts = topic_corpus(200, seed=13)
+    counts = np.bincount(tokens, minlength=20)
+    objective = (w2v.NegativeSampling.from_counts(counts, negative=5) if name == "negative"
+                 else w2v.HierarchicalSoftmax.from_counts(counts))
+    loss = w2v.negative_sampling_loss if name == "negative" else w2v.hierarchical_softmax_loss
+    inputs, outputs, _ = w2v.initial_weights(objective, 16, seed=1)
+    losses = [loss(objective, inputs, outputs, test_tokens, test_starts, window=3).mean]
+    epochs = 4
+    for epoch in range(epochs):
+        result = w2v.train_range(objective, inputs, outputs, tokens, starts, 0, tokens.size,
+                                 alpha_start=0.05 * (1 - epoch / epochs),
+                                 alpha_end=0.05 * (1 - (epoch + 1) / epochs) + 1e-4,
+                                 window=3, keep=w2v.keep_probabilities(counts, 1e-2), workers=2,
+                                 seed=5, epoch=epoch)
+        assert result.rng_states.shape == (2,) and result.words == tokens.size
+        losses.append(loss(objective, inputs, outputs, test_tokens, test_starts, window=3).mean)
+    assert losses[-1] < losses[0] - 0.5
+    if name == "hierarchical":  # the best possible: the context tells the topic, not the word
+        assert losses[-1] < math.log(10) + 0.05
+    unit = inputs / np.linalg.norm(inputs, axis=1, keepdims=True)
+    similarity = unit @ unit.T
+    np.fill_diagonal(similarity, -np.inf)
+    nearest = similarity.argmax(axis=1)
+    assert np.all(nearest // 10 == np.arange(20) // 10)
+
+
+def test_arguments_are_checked():
+    objective = OBJECTIVES["negative"]
+    inputs, outputs, _ = w2v.initial_weights(objective, 4, seed=0)
+    tokens = np.array([0, 1, 2], np.uint32)
+    call = lambda **changes: w2v.train_range(**{**dict(
+        objective=objective, input_vectors=inputs, output_vectors=outputs, tokens=tokens,
+        sentence_starts=[0], begin=0, end=3, alpha_start=0.1, alpha_end=0.1), **changes})
+    call()
+    with pytest.raises(TypeError, match="uint32"):
+        call(tokens=tokens.astype(np.int64))
+    with pytest.raises(ValueError, match="out of range"):
+        call(tokens=np.array([0, 1, V], np.uint32))
+    with pytest.raises(ValueError, match="inside"):
+        call(end=4)
+    with pytest.raises(TypeError, match="output_vectors"):
+        call(output_vectors=outputs[:-1])
+    with pytest.raises(TypeError, match="float32"):
+        call(input_vectors=inputs.astype(np.float64))
+    with pytest.raises(ValueError, match="sentence_starts"):
+        call(sentence_starts=[1])
+    with pytest.raises(ValueError, match="hidden_bias"):
+        call(relu=True)
+    with pytest.raises(ValueError, match="one state per worker"):
+        call(workers=2, rng_states=np.zeros(1, np.uint64))
+    w2v.check_token_stream(tokens, [0, 2], V)
+    for bad_starts in ([1], [0, 2, 1], [0, 4]):
+        with pytest.raises(ValueError, match="sentence_starts"):
+            w2v.check_token_stream(tokens, bad_starts, V)
+    with pytest.raises(ValueError, match="out of range"):
+        w2v.check_token_stream(tokens, [0], 2)
