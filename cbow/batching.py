@@ -3,6 +3,10 @@
 A window is one training example: the ``2C`` context ids around a center position and the center id.
 Batches are index arrays, ``context_ids`` of shape ``(B, 2C)`` and ``center_ids`` of shape ``(B,)``;
 the dense ``(V, B)`` matrices of the course are built only in :mod:`cbow.course`.
+
+For corpora of any size (the memory-mapped ids of :mod:`cbow.prepare`), :class:`Windows` gathers
+the same windows by position instead of materialising them, never across a sentence boundary,
+and :class:`WindowBatcher` / :class:`WindowCourseBatcher` serve them as the two batchers do.
 """
 from __future__ import annotations
 
@@ -148,3 +152,249 @@ class EpochBatcher:
 
     def state(self) -> dict:
         return {"kind": "epoch", "epoch": self.epoch, "offset": self.offset}
+
+
+# --------------------------------------------------------------------------------------------
+# Windows gathered by position: for token ids of any size (a memory-mapped prepared corpus)
+# --------------------------------------------------------------------------------------------
+
+#: Epochs of up to this many windows are shuffled with one full permutation (8 bytes per
+#: window: 128 MB at the limit), exactly as :class:`EpochBatcher` does; larger ones by blocks.
+FULL_SHUFFLE_MAX = 1 << 24
+#: Block shuffle: consecutive windows per block ...
+SHUFFLE_BLOCK = 4096
+#: ... and blocks, from all over the corpus, mixed together in one permutation.
+SHUFFLE_GROUP = 256
+
+
+class Windows:
+    """The windows of a token-id array, gathered by position: no ``(n, 2C)`` matrix is built.
+
+    A window is identified by its index ``k`` in ``[0, n_windows)``, in corpus order;
+    :meth:`gather` reads the ids around the centres of a batch of indices. The ids may be a
+    ``np.memmap`` (only the pages a batch touches are read) and are never copied.
+
+    Parameters
+    ----------
+    token_ids : ndarray of int, shape (n,)
+        E.g. ``PreparedCorpus.ids`` (uint32).
+    C : int
+        Context half-size.
+    sentence_starts : ndarray of int, shape (S,), optional
+        Offsets where sentences start (``PreparedCorpus.sentence_starts``). A window never
+        crosses a sentence boundary: a centre needs its ``C`` words on each side inside its
+        own sentence, so the first and last ``C`` words of a sentence are never centres and
+        a sentence shorter than ``2C + 1`` gives no window (word2vec instead shrinks the
+        window at the edges; the full-softmax model needs exactly ``2C`` context words).
+        None, or ``[0]`` (the ``course`` tokenizer's starts), means one stream: then the
+        windows are exactly the rows of ``make_windows(token_ids[start:stop], C)``.
+    start, stop : int, optional
+        Use only ``token_ids[start:stop]`` (e.g. the training part and the held-out tail of
+        one array); sentences are cut at both ends.
+
+    Attributes
+    ----------
+    n_windows : int
+
+    Notes
+    -----
+    Memory: 16 bytes per sentence that has a window (its first centre and first window
+    index), nothing per token; finding the centre of window ``k`` is a binary search.
+    """
+
+    def __init__(self, token_ids: np.ndarray, C: int, sentence_starts: np.ndarray | None = None,
+                 start: int = 0, stop: int | None = None):
+        n = token_ids.shape[0]
+        stop = n if stop is None else int(stop)
+        start = int(start)
+        if not 0 <= start <= stop <= n:
+            raise InputError(f"need 0 <= start <= stop <= {n} tokens; got start={start}, "
+                             f"stop={stop}")
+        check_window_args(stop - start, C)
+        self.token_ids, self.C = token_ids, int(C)
+        # context offsets around a centre: -C .. -1, +1 .. +C (make_windows' column order)
+        self._offsets = np.concatenate((np.arange(-C, 0), np.arange(1, C + 1)))
+        # Segments: pieces of [start, stop) inside one sentence. Each keeps its first centre
+        # position and the index of its first window (running total of windows before it).
+        if sentence_starts is None:
+            bounds = np.array([start, stop], dtype=np.int64)
+        else:
+            starts = np.asarray(sentence_starts, dtype=np.int64)
+            inside = starts[(starts > start) & (starts < stop)]
+            bounds = np.concatenate(([start], inside, [stop]))
+        lengths = np.diff(bounds) - 2 * self.C
+        useful = lengths > 0
+        self._first_centre = bounds[:-1][useful] + self.C
+        counts = lengths[useful]
+        self._first_window = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        self.n_windows = int(counts.sum())
+        if self.n_windows == 0:
+            raise InputError(f"no sentence of tokens {start}..{stop} has the 2*C+1 = "
+                             f"{2 * self.C + 1} tokens one window of C={self.C} needs; use "
+                             f"longer sentences (lines) or a smaller C")
+
+    def centres(self, windows: np.ndarray) -> np.ndarray:
+        """Centre positions (int64) of window indices."""
+        windows = np.asarray(windows, dtype=np.int64)
+        if self._first_centre.size == 1:
+            return windows + self._first_centre[0]
+        segment = np.searchsorted(self._first_window, windows, side="right") - 1
+        return self._first_centre[segment] + (windows - self._first_window[segment])
+
+    def gather(self, windows: np.ndarray) -> Batch:
+        """Context and centre ids of window indices.
+
+        Returns
+        -------
+        context_ids : ndarray of int64, shape (B, 2C)
+            Ids at positions ``p-C .. p-1, p+1 .. p+C`` of each centre ``p``.
+        center_ids : ndarray of int64, shape (B,)
+        """
+        centres = self.centres(windows)
+        context = np.array(self.token_ids[centres[:, None] + self._offsets], dtype=np.int64)
+        return context, np.array(self.token_ids[centres], dtype=np.int64)
+
+
+def _block_order(n: int, seed: int, epoch: int, block: int, group: int):
+    """The pieces of a block-shuffled epoch order, for epochs too large for one permutation.
+
+    The windows are cut into blocks of ``block`` consecutive windows; the blocks are put in
+    a random order (``rng(seed, epoch)``); each run of ``group`` blocks of that order is one
+    group, whose windows are served in a random order of their own
+    (``rng(seed, epoch, g)``). A batch thus mixes windows from ``group`` places of the corpus,
+    and memory is ``n / block`` block numbers plus one group's permutation.
+
+    Returns ``(group_blocks, group_first)``: the blocks of each group, and the epoch offset of
+    each group's first window (with the epoch's length appended).
+    """
+    n_blocks = -(-n // block)
+    blocks = np.random.default_rng([seed, epoch]).permutation(n_blocks)
+    sizes = np.full(n_blocks, block, dtype=np.int64)
+    sizes[-1] = n - block * (n_blocks - 1)
+    group_blocks = [blocks[g:g + group] for g in range(0, n_blocks, group)]
+    group_first = np.concatenate(([0], np.cumsum([sizes[b].sum() for b in group_blocks])))
+    return group_blocks, group_first
+
+
+class WindowBatcher:
+    """:class:`EpochBatcher` for :class:`Windows`: every window once per epoch.
+
+    The order of epoch ``e`` depends only on ``(seed, e)``, so resuming needs only
+    ``(epoch, offset)``, as for :class:`EpochBatcher`. Up to ``full_shuffle_max`` windows the
+    order is the same permutation :class:`EpochBatcher` draws, so on a single stream (the
+    ``course`` tokenizer) the batches are bit-identical to ``EpochBatcher(*make_windows(ids,
+    C), ...)`` with the same seed. Larger epochs are shuffled by blocks (see
+    :func:`_block_order`), which needs memory for one group, not for the corpus.
+
+    Parameters
+    ----------
+    windows : Windows
+    batch_size : int
+    shuffle : bool, default True
+    seed, epoch, offset : int
+        As for :class:`EpochBatcher`.
+    full_shuffle_max, block, group : int
+        Shuffle settings (:data:`FULL_SHUFFLE_MAX`, :data:`SHUFFLE_BLOCK`,
+        :data:`SHUFFLE_GROUP`); they change the order, so a resumed run must use the same.
+    """
+
+    def __init__(self, windows: Windows, batch_size: int, shuffle: bool = True, seed: int = 0,
+                 epoch: int = 0, offset: int = 0, *, full_shuffle_max: int = FULL_SHUFFLE_MAX,
+                 block: int = SHUFFLE_BLOCK, group: int = SHUFFLE_GROUP):
+        check_batch_size(batch_size)
+        self.windows = windows
+        self.batch_size = int(batch_size)
+        self.shuffle, self.seed = bool(shuffle), int(seed)
+        self.epoch, self.offset = int(epoch), int(offset)
+        self.full_shuffle_max = int(full_shuffle_max)
+        self.block, self.group = int(block), int(group)
+        self._order_epoch = None  # epoch whose order is cached below
+        self._order = None        # that epoch's full permutation, when there is one
+        self._group = -1          # index of the cached group (block shuffle)
+
+    @property
+    def n_windows(self) -> int:
+        return self.windows.n_windows
+
+    def batches_per_epoch(self) -> int:
+        return -(-self.n_windows // self.batch_size)
+
+    def _rows(self, begin: int, end: int) -> np.ndarray:
+        """Window indices at positions ``begin .. end-1`` of the current epoch's order."""
+        if not self.shuffle:
+            return np.arange(begin, end, dtype=np.int64)
+        if self._order_epoch != self.epoch:
+            self._order_epoch, self._group = self.epoch, -1
+            if self.n_windows <= self.full_shuffle_max:
+                self._order = np.random.default_rng([self.seed, self.epoch]).permutation(
+                    self.n_windows)
+            else:
+                self._order = None
+                self._blocks, self._group_first = _block_order(
+                    self.n_windows, self.seed, self.epoch, self.block, self.group)
+        if self._order is not None:
+            return self._order[begin:end]
+        pieces = []
+        while begin < end:  # a batch may span two groups
+            g = int(np.searchsorted(self._group_first, begin, side="right")) - 1
+            if g != self._group:
+                windows = np.concatenate([np.arange(b * self.block,
+                                                    min((b + 1) * self.block, self.n_windows))
+                                          for b in self._blocks[g]])
+                rng = np.random.default_rng([self.seed, self.epoch, g])
+                self._group, self._group_order = g, windows[rng.permutation(windows.size)]
+            first = int(self._group_first[g])
+            stop = min(end, int(self._group_first[g + 1]))
+            pieces.append(self._group_order[begin - first:stop - first])
+            begin = stop
+        return np.concatenate(pieces)
+
+    def next_batch(self) -> Batch:
+        if self.offset >= self.n_windows:
+            self.epoch, self.offset = self.epoch + 1, 0
+        stop = min(self.offset + self.batch_size, self.n_windows)
+        rows = self._rows(self.offset, stop)
+        self.offset = stop
+        return self.windows.gather(rows)
+
+    def __iter__(self) -> Iterator[Batch]:
+        while True:
+            yield self.next_batch()
+
+    @property
+    def epochs_done(self) -> float:
+        """Epochs completed, fractional: 1.5 means half-way through the second epoch."""
+        return self.epoch + self.offset / self.n_windows
+
+    def state(self) -> dict:
+        return {"kind": "epoch", "epoch": self.epoch, "offset": self.offset}
+
+
+class WindowCourseBatcher:
+    """:class:`CourseBatcher` for :class:`Windows`: the course's endless batcher, by position."""
+
+    def __init__(self, windows: Windows, batch_size: int, served: int = 0):
+        check_batch_size(batch_size)
+        self.windows = windows
+        self.batch_size = int(batch_size)
+        self.served = int(served)
+
+    @property
+    def n_windows(self) -> int:
+        return self.windows.n_windows
+
+    def next_batch(self) -> Batch:
+        rows = np.arange(self.served, self.served + self.batch_size) % self.n_windows
+        self.served += self.batch_size + 1  # +1: the window the course drops
+        return self.windows.gather(rows)
+
+    def __iter__(self) -> Iterator[Batch]:
+        while True:
+            yield self.next_batch()
+
+    @property
+    def epochs_done(self) -> float:
+        return self.served / self.n_windows
+
+    def state(self) -> dict:
+        return {"kind": "course", "served": self.served}

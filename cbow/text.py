@@ -20,12 +20,21 @@ The shared preprocessing (course steps):
 2. split into sentences with NLTK's pretrained Punkt model (``punkt_tab``);
 3. split each sentence into words (the step that differs);
 4. keep only tokens made entirely of letters (``str.isalpha``) or exactly ``.``, lower-cased.
+
+A third tokenizer, ``whitespace``, is for text that is already tokenized: tokens are what
+``str.split`` finds, each line is a sentence, and lower-casing is optional.
+
+Text of any size goes through :class:`BlockSplitter`, which cuts a stream of text into blocks
+of bounded size that are tokenized one at a time (:func:`tokenize_block`, :func:`iter_tokens`):
+Punkt never sees more than :data:`PUNKT_MAX_BLOCK_CHARS` characters (NLTK >= 3.10 abandons a
+regular-expression scan after 5 s), and the ``course`` stream of a text cut this way is the
+stream of the whole text, token for token (see :class:`BlockSplitter` for why).
 """
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 import nltk
@@ -34,15 +43,26 @@ from nltk.tokenize import PunktTokenizer
 from cbow.errors import InputError, UserError
 
 __all__ = [
+    "LINE_BLOCK_CHARS",
+    "LINE_MAX_BLOCK_CHARS",
+    "PUNKT_BLOCK_CHARS",
+    "PUNKT_MAX_BLOCK_CHARS",
     "RULES_AFTER_PADDING",
     "RULES_BEFORE_PADDING",
+    "STREAM_TOKENIZERS",
     "TOKENIZERS",
+    "Block",
+    "BlockSplitter",
     "Rule",
+    "check_stream_tokenizer",
     "course_tokenize",
+    "iter_tokens",
     "load_punkt",
     "nltk_tokenize",
     "split_words",
     "tokenize",
+    "tokenize_block",
+    "whitespace_tokenize",
 ]
 
 
@@ -339,3 +359,297 @@ def tokenize(text: str, tokenizer: str = "course") -> list[str]:
             f"the course's vocabulary, 'nltk' uses the installed NLTK's word splitter)"
         ) from None
     return chosen(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming: text of any size, cut into blocks that are tokenized one at a time
+# --------------------------------------------------------------------------------------------
+
+#: Every tokenizer of the streaming path (:func:`iter_tokens`, :mod:`cbow.prepare`).
+#: :data:`TOKENIZERS` (whole-text functions for :func:`tokenize`) keeps its two.
+STREAM_TOKENIZERS = ("course", "nltk", "whitespace")
+
+#: Punkt blocks are cut at the first exact sentence break after this many characters ...
+PUNKT_BLOCK_CHARS = 64 * 1024
+#: ... and, where the text offers none, anyway (at a paragraph, a line, a space, then
+#: anywhere) before this many: about 0.2 s of Punkt, far below NLTK's 5 s regex limit.
+PUNKT_MAX_BLOCK_CHARS = 256 * 1024
+#: ``whitespace`` blocks are whole lines, cut at the first newline after this many characters ...
+LINE_BLOCK_CHARS = 1 << 20
+#: ... and a line longer than this is cut at a space (it stays one sentence).
+LINE_MAX_BLOCK_CHARS = 4 << 20
+
+# ASCII whitespace: what Punkt's _get_last_whitespace_index looks for (string.whitespace).
+_ASCII_SPACE = " \t\n\r\x0b\x0c"
+_ASCII_SPACE_RUN = re.compile(r"[ \t\n\r\x0b\x0c]+")
+_NON_SPACE = re.compile(r"\S")
+# Where the search for a cut resumes when none was found: far enough back that a period whose
+# next token was still incomplete is looked at again once more text has arrived.
+_RESCAN_CHARS = 4096
+
+
+class Block(NamedTuple):
+    """A piece of text that is tokenized on its own.
+
+    Attributes
+    ----------
+    text : str
+        The block's text (for Punkt tokenizers already with the course's ``, ! ? ; -`` -> ``.``).
+    new_sentence : bool
+        Whether its first token starts a sentence. False only for ``whitespace`` blocks that
+        continue a line longer than :data:`LINE_MAX_BLOCK_CHARS`.
+    """
+
+    text: str
+    new_sentence: bool
+
+
+def check_stream_tokenizer(tokenizer: str, lowercase: bool = True) -> None:
+    """Raise :class:`InputError` for an unknown tokenizer or an impossible ``lowercase``."""
+    if tokenizer not in STREAM_TOKENIZERS:
+        valid = ", ".join(repr(name) for name in STREAM_TOKENIZERS)
+        raise InputError(f"unknown tokenizer {tokenizer!r}; valid names are {valid} ('course' "
+                         f"reproduces the course, 'nltk' uses the installed NLTK's word "
+                         f"splitter, 'whitespace' splits pre-tokenized text on whitespace)")
+    if not isinstance(lowercase, bool):
+        raise InputError(f"lowercase must be true or false; got {lowercase!r}")
+    if not lowercase and tokenizer != "whitespace":
+        raise InputError(f"the {tokenizer!r} tokenizer always lower-cases (it is step 4 of the "
+                         f"course's preprocessing); lowercase=False needs tokenizer='whitespace'")
+
+
+class _PunktCuts:
+    """Finds places where text can be cut without changing Punkt's sentences.
+
+    Punkt (``nltk/tokenize/punkt.py`` since NLTK 3.8.2; cbow needs >= 3.9) decides each
+    candidate -- a ``. ? !`` followed by a non-word character or by whitespace and a token --
+    from a short context: the candidate's word (back to the previous ASCII whitespace), the
+    ``.`` and what follows it up to the end of the next token. A cut ``A = text[:i+1]``,
+    ``B = text[n:]`` at candidate ``i`` whose next token starts at ``n`` gives
+    ``sentences(A) + sentences(B) == sentences(text)`` when:
+
+    1. Punkt breaks there: ``text_contains_sentbreak`` of that exact context is true, so the
+       whole text has a sentence ending at ``i+1`` and the next one starting at ``n``, exactly
+       where ``A`` ends and ``B`` starts (the whitespace between belongs to no sentence);
+    2. the gap ``text[i+1:n]`` is ASCII whitespace, the candidate's word holds no other
+       ``. ? !`` and is preceded by ASCII whitespace inside the block: then the word Punkt
+       looks back to, the overlap rule that skips all but the last candidate of a word, and
+       the first candidate of ``B`` all come out the same whether or not the text goes on;
+    3. the next token does not start with a closing quote or bracket, which Punkt's boundary
+       realignment would move to the previous sentence.
+
+    Every other candidate's context lies wholly inside ``A`` or inside ``B``, so its decision
+    is unchanged. The course's ``, ! ? ; -`` -> ``.`` is done before searching, since Punkt
+    sees that text. ``tests/test_text.py`` checks the result on Shakespeare cut every few
+    thousand characters against the golden stream.
+    """
+
+    def __init__(self, punkt: PunktTokenizer):
+        language = punkt._lang_vars  # the same objects Punkt itself uses, for the same answers
+        self._candidates = language.period_context_re()
+        self._realign = language.re_boundary_realignment
+        self._ends = tuple(language.sent_end_chars)
+        self._breaks = punkt.text_contains_sentbreak
+
+    def find(self, text: str, start: int, search_from: int) -> tuple[tuple[int, int] | None, int]:
+        """First exact cut in ``text`` after ``search_from`` for a block starting at ``start``.
+
+        Returns ``((block_end, next_start), _)`` or ``(None, resume)``: no cut yet; search
+        again from ``resume`` once the text is longer.
+        """
+        for match in self._candidates.finditer(text, search_from):
+            i, next_start = match.start(), match.start("next_tok")
+            if next_start < 0:
+                continue  # "." followed by punctuation: no clean place to cut
+            if match.end("next_tok") >= len(text):
+                return None, i  # the next token may go on in text not read yet
+            if self._is_exact(text, start, i, next_start, match):
+                return (i + 1, next_start), 0
+        return None, max(search_from, len(text) - _RESCAN_CHARS)
+
+    def _is_exact(self, text: str, start: int, i: int, next_start: int, match) -> bool:
+        if not _ASCII_SPACE_RUN.fullmatch(text, i + 1, next_start):
+            return False
+        word_start = max(text.rfind(c, start, i) for c in " \n\t") + 1
+        # the rare ASCII spaces only need looking for after the common ones
+        word_start = max(text.rfind(c, max(start, word_start - 1), i) for c in _ASCII_SPACE) + 1
+        if word_start - 1 <= start:  # the word's space must lie inside the block (point 2)
+            return False
+        word = text[word_start:i]
+        if any(end in word for end in self._ends):
+            return False
+        if self._realign.match(text[next_start] + " "):
+            return False
+        return self._breaks(word + match.group() + match.group("after_tok"))
+
+
+class BlockSplitter:
+    """Cut a stream of text into :class:`Block` s of bounded size.
+
+    Feed it the text of a file piece by piece (pieces may end anywhere); it returns the
+    blocks completed so far. :meth:`end_of_file` returns the rest: a file's end always ends a
+    block (and a line, and for ``whitespace`` a sentence).
+
+    Where blocks are cut:
+
+    ``course`` and ``nltk``
+        At the first place after :data:`PUNKT_BLOCK_CHARS` characters where Punkt itself puts
+        a sentence break and cutting provably changes no sentence (see :class:`_PunktCuts`),
+        so the tokens of the blocks are the tokens of the whole text. Text that offers no
+        such place within :data:`PUNKT_MAX_BLOCK_CHARS` characters (no sentence punctuation
+        at all) is cut at the last paragraph break, else line break, else space, else
+        anywhere, before that size; these cuts are counted in :attr:`forced_cuts`.
+    ``whitespace``
+        After the first newline past :data:`LINE_BLOCK_CHARS` characters (exact: lines are
+        independent). A line longer than :data:`LINE_MAX_BLOCK_CHARS` is cut at its last space
+        before that size (exact too: the next block continues the sentence,
+        ``new_sentence=False``), or anywhere if it has none (a token is split: counted).
+
+    Parameters
+    ----------
+    tokenizer : {"course", "nltk", "whitespace"}
+    target_chars, max_chars : int, optional
+        Override the block sizes (tests use small ones to cut often).
+    """
+
+    def __init__(self, tokenizer: str, *, target_chars: int | None = None,
+                 max_chars: int | None = None):
+        check_stream_tokenizer(tokenizer)
+        self._punkt = tokenizer != "whitespace"
+        # Module constants read here, not as default arguments, so tests can change them.
+        defaults = ((PUNKT_BLOCK_CHARS, PUNKT_MAX_BLOCK_CHARS) if self._punkt
+                    else (LINE_BLOCK_CHARS, LINE_MAX_BLOCK_CHARS))
+        self._target = int(target_chars or defaults[0])
+        self._max = int(max_chars or max(self._target, defaults[1]))
+        if not 1 <= self._target <= self._max:
+            raise InputError(f"block sizes must satisfy 1 <= target_chars <= max_chars; got "
+                             f"{self._target} and {self._max}")
+        self._cuts = _PunktCuts(load_punkt("english")) if self._punkt else None
+        self._buffer = ""       # text not yet in a block; a block starts at its index 0
+        self._resume = 0        # where the search for a Punkt cut goes on
+        self._continues = False  # whitespace: the buffer starts inside a line
+        #: Cuts made where exactness could not be kept, by kind.
+        self.forced_cuts = {"paragraph": 0, "line": 0, "space": 0, "anywhere": 0}
+
+    def feed(self, piece: str) -> list[Block]:
+        """Add text; return the blocks it completes (possibly none)."""
+        if self._punkt:
+            # One character for one character, so positions are those of the raw text.
+            piece = _COURSE_PUNCTUATION.sub(".", piece)
+        self._buffer += piece
+        return self._split(at_end=False)
+
+    def end_of_file(self) -> list[Block]:
+        """The remaining blocks of the current file; the next piece starts a new file."""
+        blocks = self._split(at_end=True)
+        self._buffer, self._resume, self._continues = "", 0, False
+        return blocks
+
+    def _split(self, at_end: bool) -> list[Block]:
+        text, start, blocks = self._buffer, 0, []
+        while len(text) - start >= self._target:
+            cut = self._exact_cut(text, start)
+            if cut is None:
+                if len(text) - start < self._max:
+                    break  # wait for more text (or the end of the file)
+                cut = self._forced_cut(text, start)
+            (end, next_start), new_sentence = cut, not self._continues
+            # A whitespace block cut inside a line leaves the next one continuing it.
+            self._continues = not self._punkt and not text.endswith("\n", start, end)
+            if _NON_SPACE.search(text, start, end):  # (a block of only spaces has no tokens)
+                blocks.append(Block(text[start:end], new_sentence))
+            start, self._resume = next_start, 0
+        if at_end and _NON_SPACE.search(text, start):
+            blocks.append(Block(text[start:], not self._continues))
+            start = len(text)
+        self._buffer = text[start:]
+        self._resume = max(0, self._resume - start)
+        return blocks
+
+    def _exact_cut(self, text: str, start: int) -> tuple[int, int] | None:
+        if not self._punkt:
+            newline = text.find("\n", start + self._target - 1, start + self._max)
+            if newline < 0:
+                newline = text.rfind("\n", start, start + self._max)  # a long line follows
+            return None if newline < 0 else (newline + 1, newline + 1)
+        cut, self._resume = self._cuts.find(text, start, max(start + self._target, self._resume))
+        return cut
+
+    def _forced_cut(self, text: str, start: int) -> tuple[int, int]:
+        """Cut before ``start + max`` at the best place there is; counted in forced_cuts."""
+        lo, hi = start + (self._target if self._punkt else 1), start + self._max
+        kinds = ((("paragraph", "\n\n"), ("line", "\n")) if self._punkt else ()) + (
+            ("space", " "), ("space", "\t"))
+        for kind, separator in kinds:
+            at = text.rfind(separator, lo, hi)
+            if at >= 0:
+                self.forced_cuts[kind] += 1
+                found = _NON_SPACE.search(text, at, len(text))
+                return at, (found.start() if found else len(text))
+        self.forced_cuts["anywhere"] += 1
+        return hi, hi
+
+
+def whitespace_tokenize(text: str, lowercase: bool = True) -> list[str]:
+    """The ``whitespace`` tokenizer on a whole text: ``str.split``, optionally lower-cased."""
+    return (text.lower() if lowercase else text).split()
+
+
+def tokenize_block(text: str, tokenizer: str = "course", lowercase: bool = True) -> list[list[str]]:
+    """Tokenize one block (see :class:`BlockSplitter`), sentence by sentence.
+
+    Parameters
+    ----------
+    text : str
+        A block, or any text small enough for Punkt to handle in one go.
+    tokenizer : {"course", "nltk", "whitespace"}, default "course"
+    lowercase : bool, default True
+        Lower-case the tokens (``whitespace`` only; the others always do).
+
+    Returns
+    -------
+    list of list of str
+        ``course``/``nltk``: one list per Punkt sentence, holding the tokens that
+        :func:`course_tokenize` / :func:`nltk_tokenize` give for it (so the concatenation is
+        their result on ``text``). ``whitespace``: one list per line (``\\n``), possibly
+        empty, in order.
+    """
+    check_stream_tokenizer(tokenizer, lowercase)
+    if tokenizer == "whitespace":
+        if lowercase:
+            text = text.lower()
+        return [line.split() for line in text.split("\n")]
+    words_of = split_words if tokenizer == "course" else _installed_nltk_words
+    # The same steps as _course_pipeline, kept per sentence.
+    sentences = load_punkt("english").tokenize(_COURSE_PUNCTUATION.sub(".", text))
+    return [[word.lower() for word in words_of(sentence) if word.isalpha() or word == "."]
+            for sentence in sentences]
+
+
+def iter_tokens(pieces: Iterable[str], tokenizer: str = "course", lowercase: bool = True, *,
+                target_chars: int | None = None, max_chars: int | None = None) -> Iterator[str]:
+    """Tokens of a text given as pieces, never holding more than a few blocks of it.
+
+    For ``course`` the tokens equal ``course_tokenize("".join(pieces))`` (barring forced
+    cuts in text without sentence punctuation, see :class:`BlockSplitter`).
+
+    Parameters
+    ----------
+    pieces : iterable of str
+        The text of one file, in order, cut anywhere (e.g. a :class:`cbow.sources.TextStream`).
+    tokenizer, lowercase
+        As for :func:`tokenize_block`.
+    target_chars, max_chars : int, optional
+        Block sizes (see :class:`BlockSplitter`).
+    """
+    splitter = BlockSplitter(tokenizer, target_chars=target_chars, max_chars=max_chars)
+    check_stream_tokenizer(tokenizer, lowercase)
+
+    def blocks() -> Iterator[Block]:
+        for piece in pieces:
+            yield from splitter.feed(piece)
+        yield from splitter.end_of_file()
+
+    for block in blocks():
+        for sentence in tokenize_block(block.text, tokenizer, lowercase):
+            yield from sentence

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from cbow import course
-from cbow.batching import CourseBatcher, EpochBatcher, make_windows
+from cbow.batching import (CourseBatcher, EpochBatcher, WindowBatcher, WindowCourseBatcher,
+                           Windows, _block_order, make_windows)
 
 TOKENS = "the quick brown fox jumps over the lazy dog . and runs".split()
 
@@ -141,3 +142,140 @@ def test_bad_batch_size(batch_size):
         CourseBatcher(*windows, batch_size)
     with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
         EpochBatcher(*windows, batch_size)
+
+
+# --- windows gathered by position (prepared, memory-mapped corpora) ---------------------------
+
+@pytest.fixture(scope="module")
+def shakespeare_ids(shakespeare_tokens) -> np.ndarray:
+    words = sorted(set(shakespeare_tokens))
+    index = {w: i for i, w in enumerate(words)}
+    return np.array([index[t] for t in shakespeare_tokens], dtype=np.uint32)
+
+
+def same_batches(a, b, n: int) -> bool:
+    for _ in range(n):
+        (ctx_a, ctr_a), (ctx_b, ctr_b) = a.next_batch(), b.next_batch()
+        for x, y in ((ctx_a, ctx_b), (ctr_a, ctr_b)):
+            assert x.dtype == y.dtype == np.int64 and x.shape == y.shape
+            if not np.array_equal(x, y):
+                return False
+    return True
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize("C, part", [(2, "train"), (2, "held-out"), (3, "train")])
+def test_window_batches_equal_make_windows_and_epoch_batcher(shakespeare_ids, shuffle, C, part):
+    # The course stream as a uint32 array (as prepare writes it), split like train.py does.
+    n_val = 3_050
+    start, stop = ((0, len(shakespeare_ids) - n_val) if part == "train"
+                   else (len(shakespeare_ids) - n_val, len(shakespeare_ids)))
+    as_int64 = shakespeare_ids[start:stop].astype(np.int64)
+    old = EpochBatcher(*make_windows(as_int64, C), 128, shuffle=shuffle, seed=282)
+    new = WindowBatcher(Windows(shakespeare_ids, C, np.array([0]), start=start, stop=stop), 128,
+                        shuffle=shuffle, seed=282)
+    assert new.n_windows == old.n_windows and new.batches_per_epoch() == old.batches_per_epoch()
+    epochs = 3 if part == "train" else 40
+    assert same_batches(old, new, epochs * old.batches_per_epoch() + 7)  # bit-identical
+    assert new.state() == old.state() and new.epochs_done == old.epochs_done
+
+
+def test_window_course_batcher_equals_course_batcher(shakespeare_ids):
+    old = CourseBatcher(*make_windows(shakespeare_ids.astype(np.int64), 2), 128)
+    new = WindowCourseBatcher(Windows(shakespeare_ids, 2), 128)
+    assert same_batches(old, new, 1_000)  # over two passes of the endless stream
+    assert new.state() == old.state() == {"kind": "course", "served": 129_000}
+    resumed = WindowCourseBatcher(Windows(shakespeare_ids, 2), 128, served=new.served)
+    assert same_batches(CourseBatcher(*make_windows(shakespeare_ids.astype(np.int64), 2), 128,
+                                      served=old.served), resumed, 5)
+
+
+def random_sentences(seed: int, n_sentences: int = 400, V: int = 50):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, 12, size=n_sentences)
+    ids = rng.integers(0, V, size=int(lengths.sum())).astype(np.uint32)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    return ids, starts, lengths
+
+
+@pytest.mark.parametrize("C", [1, 2, 3])
+def test_windows_never_cross_a_sentence_boundary(C):
+    ids, starts, lengths = random_sentences(C)
+    sentence_of = np.repeat(np.arange(len(lengths)), lengths)
+    windows = Windows(ids, C, starts)
+    centres = windows.centres(np.arange(windows.n_windows))
+    # Exactly the centres with C words on each side inside their own sentence, in order.
+    expected = [p for p in range(len(ids)) if p - C >= 0 and p + C < len(ids)
+                and sentence_of[p - C] == sentence_of[p] == sentence_of[p + C]]
+    assert centres.tolist() == expected
+    assert windows.n_windows == int(np.maximum(lengths - 2 * C, 0).sum())
+    context, centre = windows.gather(np.arange(windows.n_windows))
+    assert np.array_equal(centre, ids[centres])
+    for column, offset in enumerate([*range(-C, 0), *range(1, C + 1)]):
+        assert np.array_equal(context[:, column], ids[centres + offset])
+        assert np.array_equal(sentence_of[centres + offset], sentence_of[centres])
+
+
+def test_windows_of_a_range_cut_sentences_at_its_ends():
+    ids, starts, lengths = random_sentences(5)
+    sentence_of = np.repeat(np.arange(len(lengths)), lengths)
+    start, stop = int(starts[10]) + 3, int(starts[300]) + 2  # both inside a sentence
+    windows = Windows(ids, 2, starts, start=start, stop=stop)
+    expected = [p for p in range(start + 2, stop - 2) if sentence_of[p - 2] == sentence_of[p + 2]]
+    assert windows.centres(np.arange(windows.n_windows)).tolist() == expected
+
+
+def test_window_arguments_are_checked():
+    ids = np.arange(20, dtype=np.uint32)
+    with pytest.raises(ValueError, match="no sentence of tokens 0..20 has the 2.C.1 = 5"):
+        Windows(ids, 2, np.arange(0, 20, 4))
+    with pytest.raises(ValueError, match="need 0 <= start <= stop <= 20"):
+        Windows(ids, 2, start=5, stop=30)
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
+        WindowBatcher(Windows(ids, 2), 0)
+
+
+def block_batcher(windows, **kwargs):
+    # Thresholds small enough that a few hundred windows take the block-shuffle path.
+    return WindowBatcher(windows, 7, shuffle=True, seed=11, full_shuffle_max=100, block=8,
+                         group=5, **kwargs)
+
+
+def test_block_shuffle_serves_every_window_once_per_epoch_in_a_seeded_order():
+    ids, starts, _ = random_sentences(7)
+    windows = Windows(ids, 2, starts)
+    n = windows.n_windows
+    assert n > 300
+    tagged = Windows(np.arange(len(ids), dtype=np.int64), 2, starts)  # ids = positions
+    batcher = block_batcher(tagged)
+    orders = []
+    for epoch in range(3):
+        served = []
+        while len(served) < n:
+            served.extend(batcher.next_batch()[1].tolist())
+        assert sorted(served) == sorted(windows.centres(np.arange(n)).tolist()), epoch
+        orders.append(served)
+        assert batcher._order is None  # no permutation of the whole epoch was made
+    assert orders[0] != orders[1] != orders[2] and orders[0] != sorted(orders[0])
+    again = block_batcher(tagged)
+    assert [again.next_batch()[1].tolist() for _ in range(3)] == [
+        orders[0][:7], orders[0][7:14], orders[0][14:21]]
+    # The blocks of one group come from all over the corpus, not from one place.
+    blocks, firsts = _block_order(n, 11, 0, 8, 5)
+    assert firsts[-1] == n and len(blocks[0]) == 5 and np.ptp(blocks[0]) > 5
+
+
+@pytest.mark.parametrize("full_shuffle_max", [100, 10**9])
+def test_window_batcher_resumes_mid_epoch(full_shuffle_max):
+    ids, starts, _ = random_sentences(9)
+    windows = Windows(ids, 2, starts)
+    settings = dict(shuffle=True, seed=3, full_shuffle_max=full_shuffle_max, block=8, group=5)
+    straight = WindowBatcher(windows, 7, **settings)
+    expected = [straight.next_batch() for _ in range(150)]  # about two epochs
+    first = WindowBatcher(windows, 7, **settings)
+    for _ in range(61):
+        first.next_batch()
+    state = first.state()
+    resumed = WindowBatcher(windows, 7, epoch=state["epoch"], offset=state["offset"], **settings)
+    for want in expected[61:]:
+        assert all(np.array_equal(a, b) for a, b in zip(resumed.next_batch(), want))

@@ -6,6 +6,7 @@ import pytest
 
 from cbow import text
 from cbow.corpus import find_corpus, read_text
+from cbow.errors import InputError
 from cbow.text import (TOKENIZERS, course_tokenize, load_punkt, nltk_tokenize, split_words,
                        tokenize)
 from conftest import shared_dir
@@ -196,3 +197,139 @@ def test_missing_punkt_is_retried_after_download(tmp_path, monkeypatch, fresh_pu
     monkeypatch.setattr(nltk, "download", fake_download)
     splitter = load_punkt("english")
     assert splitter.tokenize("One here. Two there.") == ["One here.", "Two there."]
+
+
+# --- streaming: blocks of bounded size, the same tokens ------------------------------------
+
+def _shakespeare_stream(piece_bytes: int = 1 << 20):
+    from cbow.sources import TextStream, resolve_sources
+    [source] = resolve_sources("shakespeare")
+    return TextStream(source, piece_bytes=piece_bytes)
+
+
+@pytest.mark.parametrize("target_chars", [3_000, None])
+def test_streaming_course_tokens_match_golden_file(golden_tokens, target_chars):
+    # Cut about every 3,000 characters (~100 cuts) and in pieces of 4,099 bytes, or with the
+    # default block size: the exact-cut rule must leave every Punkt sentence as it was.
+    tokens = list(text.iter_tokens(_shakespeare_stream(4_099), "course",
+                                   target_chars=target_chars))
+    difference = _first_difference(tokens, golden_tokens)
+    assert difference is None, difference
+
+
+def test_blocks_of_shakespeare_are_cut_only_at_exact_places(shakespeare_text):
+    splitter = text.BlockSplitter("course", target_chars=3_000, max_chars=30_000)
+    blocks = splitter.feed(shakespeare_text) + splitter.end_of_file()
+    assert len(blocks) > 90 and all(block.new_sentence for block in blocks)
+    assert splitter.forced_cuts == {"paragraph": 0, "line": 0, "space": 0, "anywhere": 0}
+    # Every block ends with the period Punkt breaks at; only whitespace falls between blocks.
+    assert all(block.text.endswith(".") for block in blocks[:-1])
+    assert sum(len(b.text) for b in blocks) == len(shakespeare_text) - sum(
+        len(gap) for gap in _gaps(shakespeare_text, blocks))
+
+
+def _gaps(whole: str, blocks) -> list[str]:
+    """The text between consecutive blocks (checked to be whitespace)."""
+    position, gaps = 0, []
+    punctuated = text._COURSE_PUNCTUATION.sub(".", whole)
+    for block in blocks:
+        found = punctuated.index(block.text, position)
+        gaps.append(punctuated[position:found])
+        assert not gaps[-1].strip(), repr(gaps[-1])
+        position = found + len(block.text)
+    return gaps
+
+
+def test_streaming_nltk_tokens_match_whole_text(shakespeare_text):
+    part = shakespeare_text[:60_000]  # a fifth: the installed NLTK's splitter is slow
+    pieces = [part[i:i + 5_000] for i in range(0, len(part), 5_000)]
+    assert list(text.iter_tokens(pieces, "nltk", target_chars=2_000)) == nltk_tokenize(part)
+
+
+@pytest.mark.parametrize("sample", [
+    'He said "Stop." Then he left. (Aside.) "Go!" she cried. \u201cHi.\u201d And so on.',
+    "Mr. Smith met Dr. J. Bach at 5 p.m. on Jan. 3. They talked... and talked. U.S. law.",
+    "end.\u00a0Next line. A.\n\nNew paragraph? Yes! No... 'Tis done. [Exit.] ) odd. x",
+])
+def test_exact_cuts_on_tricky_punctuation(sample):
+    # Abbreviations, initials, quotes and brackets after periods, non-ASCII spaces: cutting
+    # as often as possible (after one character) must change nothing.
+    text_ = (sample + " ") * 20
+    pieces = [text_[i:i + 7] for i in range(0, len(text_), 7)]
+    for tokenizer, whole in (("course", course_tokenize), ("nltk", nltk_tokenize)):
+        assert list(text.iter_tokens(pieces, tokenizer, target_chars=1)) == whole(text_)
+
+
+def test_big_text_goes_to_punkt_in_bounded_blocks(shakespeare_text, tmp_path):
+    # Shakespeare x16 (4.9 MB) in one Punkt call exceeds NLTK's 5 s regex limit; cut into
+    # blocks, none is above PUNKT_MAX_BLOCK_CHARS, and the largest tokenizes in a blink.
+    path = tmp_path / "x16.txt"
+    path.write_text(shakespeare_text * 16, encoding="utf-8")
+    assert path.stat().st_size > 4_900_000
+    from cbow.sources import TextStream, resolve_sources
+    splitter = text.BlockSplitter("course")
+    blocks = [b for piece in TextStream(resolve_sources(path)[0]) for b in splitter.feed(piece)]
+    blocks += splitter.end_of_file()
+    assert max(len(b.text) for b in blocks) <= text.PUNKT_MAX_BLOCK_CHARS
+    assert sum(map(len, (b.text for b in blocks))) > 0.99 * path.stat().st_size
+    assert splitter.forced_cuts == {"paragraph": 0, "line": 0, "space": 0, "anywhere": 0}
+    largest = max(blocks, key=lambda b: len(b.text))
+    assert len(text.tokenize_block(largest.text)) > 100
+
+
+def test_single_line_of_megabytes(shakespeare_text, tmp_path):
+    # No newline at all: Punkt blocks are still cut at sentence breaks, whitespace blocks at
+    # spaces, and the whitespace tokens are those of str.split.
+    line = " ".join(shakespeare_text.split()) * 3  # ~0.9 MB, one line
+    pieces = [line[i:i + 65_536] for i in range(0, len(line), 65_536)]
+    splitter = text.BlockSplitter("course")
+    blocks = [b for piece in pieces for b in splitter.feed(piece)] + splitter.end_of_file()
+    assert max(len(b.text) for b in blocks) <= text.PUNKT_MAX_BLOCK_CHARS and len(blocks) > 5
+    assert len(text.tokenize_block(max(blocks, key=lambda b: len(b.text)).text)) > 100
+    long_line = (line + " ") * 4  # 3.6 MB
+    tokens = list(text.iter_tokens([long_line[i:i + 100_000] for i in range(0, len(long_line),
+                                                                            100_000)],
+                                   "whitespace", max_chars=1_000_000, target_chars=1_000_000))
+    assert tokens == long_line.lower().split()
+
+
+def test_whitespace_blocks_continue_a_long_line_as_one_sentence():
+    splitter = text.BlockSplitter("whitespace", target_chars=10, max_chars=20)
+    blocks = splitter.feed("short\n" + "word " * 10 + "\nlast line") + splitter.end_of_file()
+    # Lines whole where they fit; the 50-character line cut at spaces into three blocks, the
+    # last two continuing its sentence; the file's end closes the last line.
+    assert blocks == [text.Block("short\n", True), text.Block("word word word word", True),
+                      text.Block("word word word word", False),
+                      text.Block("word word \n", False), text.Block("last line", True)]
+    assert splitter.forced_cuts == {"paragraph": 0, "line": 0, "space": 2, "anywhere": 0}
+
+
+def test_forced_cuts_in_text_without_sentence_breaks():
+    splitter = text.BlockSplitter("course", target_chars=50, max_chars=100)
+    paragraphs = "\n\n".join(["words without any stop " * 2] * 10)
+    blocks = splitter.feed(paragraphs) + splitter.end_of_file()
+    assert max(len(b.text) for b in blocks) <= 100
+    assert splitter.forced_cuts["paragraph"] > 0
+    nothing = "x" * 250
+    splitter = text.BlockSplitter("course", target_chars=50, max_chars=100)
+    assert [len(b.text) for b in splitter.feed(nothing) + splitter.end_of_file()] == [100, 100, 50]
+    assert splitter.forced_cuts["anywhere"] == 2
+
+
+def test_whitespace_tokenizer_and_lowercase_option():
+    assert text.whitespace_tokenize("The  CAT\tsat\n") == ["the", "cat", "sat"]
+    assert text.whitespace_tokenize("The CAT", lowercase=False) == ["The", "CAT"]
+    assert text.tokenize_block("A b\n\nC, d.\n", "whitespace", lowercase=False) == [
+        ["A", "b"], [], ["C,", "d."], []]
+    assert text.tokenize_block("Go. Stop, now!", "course") == [["go", "."], ["stop", "."],
+                                                              ["now", "."]]
+
+
+@pytest.mark.parametrize("tokenizer, lowercase, message", [
+    ("spacy", True, "unknown tokenizer 'spacy'.*'whitespace'"),
+    ("course", False, "always lower-cases"),
+    ("whitespace", "yes", "lowercase must be true or false"),
+])
+def test_stream_tokenizer_arguments_are_checked(tokenizer, lowercase, message):
+    with pytest.raises(InputError, match=message):
+        text.tokenize_block("x", tokenizer, lowercase)
