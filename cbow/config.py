@@ -88,13 +88,38 @@ class ModelConfig:
     N: int = key(50, integer(1), "embedding size", identity=True)
     C: int = key(2, integer(1), "context half-size: C words before and C after the center word",
                  identity=True)
+    objective: str = key("softmax", one_of("softmax", "negative", "hierarchical"),
+                         "`softmax`: the course's full softmax (numpy, batches); `negative`: "
+                         "negative sampling; `hierarchical`: hierarchical softmax over a "
+                         "Huffman tree (both word2vec's, compiled per-example SGD)",
+                         identity=True)
+    negative: int = key(5, integer(1), "noise words per example (`negative`)", identity=True)
+    ns_exponent: float = key(0.75, number("a number", lambda v: True),
+                             "noise words are drawn from counts ** ns_exponent (`negative`)",
+                             identity=True)
+    hidden: str = key("relu", one_of("relu", "linear"),
+                      "`relu`: ReLU(mean of the context's input vectors + b1), the course's; "
+                      "`linear`: their mean, word2vec's (word2vec objectives only)",
+                      identity=True)
+    init: str = key("course", one_of("course", "word2vec"),
+                    "`course`: every weight uniform in [0, 1); `word2vec`: input vectors "
+                    "uniform in +-0.5/N, output vectors zero (word2vec objectives only)",
+                    identity=True)
+    shrink_window: bool = key(False, BOOLEAN, "draw each example's window in [1, C], as "
+                              "word2vec does (word2vec objectives only)", identity=True)
 
 
 @dataclass
 class TrainConfig:
-    batch_size: int = key(128, integer(1), "examples per step", identity=True)
+    batch_size: int = key(128, integer(1), "examples per step (word2vec objectives: center "
+                          "positions per step, shared by the workers)", identity=True)
     alpha: float = key(0.03, number("a number > 0", lambda v: v > 0), "learning rate",
                        identity=True)
+    schedule: str = key("step", one_of("step", "linear"),
+                        "`step`: alpha * decay ** (step // decay_every); `linear`: from alpha "
+                        "to min_alpha over the whole run, as word2vec", identity=True)
+    min_alpha: float = key(0.0001, number("a number >= 0", lambda v: v >= 0),
+                           "the learning rate at the end of a `linear` schedule", identity=True)
     decay: float = key(0.66, number("a number in (0, 1]", lambda v: 0 < v <= 1),
                        "alpha is multiplied by this ...", identity=True)
     decay_every: int = key(100, integer(1), "... every this many steps: "
@@ -112,8 +137,14 @@ class TrainConfig:
                        "each batch", identity=True)
     shuffle: bool = key(True, BOOLEAN, "shuffle the windows each epoch (`default` batcher), "
                         "seeded by `(seed, epoch)`", identity=True)
-    dtype: str = key("float64", one_of("float64", "float32"), "`float64` or `float32`",
-                     identity=True)
+    dtype: str = key("float64", one_of("float64", "float32"), "`float64` or `float32` "
+                     "(word2vec objectives: float32)", identity=True)
+    sample: float = key(0.0, number("a number >= 0", lambda v: v >= 0),
+                        "frequent-word subsampling threshold, word2vec's `sample` (0: off; "
+                        "word2vec objectives only)", identity=True)
+    workers: int | None = key(None, optional(integer(1)),
+                              "threads of the word2vec objectives (null: the number of cores); "
+                              "1 is deterministic, more share the weights lock-free")
     val_fraction: float = key(0.05, number("a number in [0, 0.5)", lambda v: 0 <= v < 0.5),
                               "the last fraction of the corpus held out for validation, "
                               "in [0, 0.5)", identity=True)
@@ -152,12 +183,48 @@ class CheckpointConfig:
 
 
 @dataclass
+class VocabConfig:
+    min_count: int = key(1, integer(1), "drop words seen fewer times (their tokens too, as "
+                         "word2vec does)", identity=True)
+    max_size: int | None = key(None, optional(integer(1)), "keep only this many of the most "
+                               "frequent words (null: all)", identity=True)
+    order: str = key("alpha", one_of("alpha", "frequency"), "word ids in `alpha`betical order "
+                     "(the course's) or by descending `frequency` (word2vec's)", identity=True)
+
+
+@dataclass
+class PrepareConfig:
+    lowercase: bool = key(True, BOOLEAN, "lower-case tokens (only `whitespace` can keep case)",
+                          identity=True)
+    errors: str = key("strict", one_of("strict", "replace"),
+                      "bytes that are not UTF-8: `strict` stops with the file, line and byte; "
+                      "`replace` puts U+FFFD instead (and counts them)", identity=True)
+    workers: int | None = key(None, optional(integer(1)), "processes that tokenize and count "
+                              "(null: the number of cores); the ids do not depend on it")
+    cache_dir: str | None = key(None, optional(text("a folder path")),
+                                "where prepared corpora are kept (null: `prepared/` in the data "
+                                "folder)")
+
+
+def _corpus(v) -> bool:
+    if isinstance(v, list):
+        return bool(v) and all(isinstance(x, str) and x.strip() for x in v)
+    return isinstance(v, str) and v.strip() != ""
+
+
+@dataclass
 class Config:
-    corpus: str = key("shakespeare", text("'shakespeare' or the path of a UTF-8 text file"),
-                      "the name `shakespeare` or the path of a UTF-8 text file", identity=True)
-    tokenizer: str = key("course", one_of("course", "nltk"),
-                         "`course` (NLTK 3.5 rules, course-exact) or `nltk` (installed NLTK)",
+    corpus: str | list = key("shakespeare", Rule(_corpus, "'shakespeare', a text file, a folder, "
+                                                 "a glob, or a list of these"),
+                             "`shakespeare`, a UTF-8 text file (`.gz`, `.bz2`, `.xz` too), a "
+                             "folder (every file below it), a glob, or a list of these",
+                             identity=True)
+    tokenizer: str = key("course", one_of("course", "nltk", "whitespace"),
+                         "`course` (NLTK 3.5 rules, course-exact), `nltk` (installed NLTK) or "
+                         "`whitespace` (text already tokenized, one sentence per line)",
                          identity=True)
+    vocab: VocabConfig = section(VocabConfig)
+    prepare: PrepareConfig = section(PrepareConfig)
     model: ModelConfig = section(ModelConfig)
     train: TrainConfig = section(TrainConfig)
     eval: EvalConfig = section(EvalConfig)
@@ -322,6 +389,22 @@ def _check(values: dict, origins: dict[str, str]) -> list[str]:
     if flat["train.steps"] is None and flat["train.epochs"] is None:
         problems.append("set train.steps or train.epochs in the config (or both: the run "
                         "stops at whichever comes first)")
+    if flat["model.objective"] == "softmax":
+        # The course's model: its encoder, initialisation and fixed 2C-word windows.
+        for dotted, course_value in (("model.hidden", "relu"), ("model.init", "course"),
+                                     ("model.shrink_window", False), ("train.sample", 0.0)):
+            if flat[dotted] != course_value:
+                problems.append(f"{origins.get(dotted, 'defaults')}: {dotted}={flat[dotted]!r} "
+                                f"needs a word2vec objective (model.objective negative or "
+                                f"hierarchical); the softmax objective is the course's model")
+    else:
+        if flat["train.dtype"] != "float32":
+            problems.append(f"{origins.get('train.dtype', 'defaults')}: model.objective "
+                            f"{flat['model.objective']!r} trains float32 weights; set "
+                            f"train.dtype: float32")
+        if flat["train.batcher"] != "default":
+            problems.append(f"{origins.get('train.batcher', 'defaults')}: the course batcher "
+                            f"feeds the softmax objective only")
     return problems
 
 

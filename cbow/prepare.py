@@ -39,6 +39,7 @@ just ``[0]``.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata
 import json
@@ -133,6 +134,7 @@ class PreparedCorpus:
     description: dict
     folder: Path
     fingerprint: str
+    reused: bool = False  # found in the cache by prepare(), not made by this call
 
     @property
     def n_tokens(self) -> int:
@@ -267,7 +269,7 @@ def prepare(sources: SourceSpec = "shakespeare", *, tokenizer: str = "course",
     root = Path(cache_root).expanduser() if cache_root is not None else default_cache_root()
     folder = root / f"{settings.tokenizer}-{key[:20]}"
     if (folder / DESCRIPTION_FILE).is_file():
-        return load_prepared(folder)
+        return dataclasses.replace(load_prepared(folder), reused=True)
     root.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(root)
     temp = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", dir=root))

@@ -9,7 +9,6 @@ numbers as an uninterrupted one.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import shutil
@@ -25,21 +24,21 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from cbow import checkpoint as ckpt
-from cbow.batching import CourseBatcher, EpochBatcher, check_window_args, make_windows
+from cbow.batching import Windows, WindowBatcher, WindowCourseBatcher, check_window_args
 from cbow.config import Config, dump, run_identity
-from cbow.corpus import find_corpus, read_text
 from cbow.errors import TrainingDiverged, TrainingError
 from cbow.embeddings import Embeddings
 from cbow.evaluate import BenchmarkSuite, unigram_cross_entropy
 from cbow.io import atomic_write_bytes
 from cbow.model import DTYPES
-from cbow.objectives import objective_class
+from cbow.objectives import SoftmaxObjective, Word2VecSettings, objective_class
+from cbow.prepare import PreparedCorpus, default_workers, prepare
 from cbow.run import RunFolder, RunFolderError
-from cbow.text import tokenize
 from cbow.vocab import Vocabulary
 
 __all__ = ["TrainingData", "Result", "TrainingError", "TrainingDiverged", "train",
-           "prepare_training_data", "alpha_at", "total_steps", "STOP_SIGNALS", "RESUME_MODES"]
+           "prepare_training_data", "prepare_corpus", "alpha_at", "total_steps", "STOP_SIGNALS",
+           "RESUME_MODES"]
 
 # Signals that stop a run cleanly: finish the step, save, exit with 128 + the signal's number.
 # SIGTERM is what `timeout`, `docker stop`, Kubernetes and Slurm send; SIGHUP a closed terminal.
@@ -49,13 +48,31 @@ RESUME_MODES = ("no", "yes", "auto")
 
 @dataclass
 class TrainingData:
-    """Everything training needs from the text, ready as arrays."""
+    """Everything training needs from the text: token ids, split into training and held-out.
+
+    ``ids[:n_train]`` is trained on, ``ids[n_train:]`` (the last ``val_fraction`` of the
+    corpus, a contiguous tail that shares no window with training) is held out.
+    ``sentence_starts`` are offsets in ``ids`` where sentences start (``[0]``: one stream).
+    """
 
     vocab: Vocabulary
-    train_windows: tuple[np.ndarray, np.ndarray]   # context_ids (M, 2C), center_ids (M,)
-    val_windows: tuple[np.ndarray, np.ndarray] | None
-    text_sha256: str
-    unigram_val_loss: float | None = None  # the baseline: see prepare_training_data
+    ids: np.ndarray              # (n,) uint32
+    sentence_starts: np.ndarray  # (S,) int64
+    n_train: int
+    fingerprint: str             # identifies the ids: a resume must see the same
+    C: int
+
+    @property
+    def has_heldout(self) -> bool:
+        return self.n_train < self.ids.shape[0]
+
+    def part(self, heldout: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``(tokens, sentence_starts)`` of the training part or of the held-out tail."""
+        begin, end = (self.n_train, self.ids.shape[0]) if heldout else (0, self.n_train)
+        starts = self.sentence_starts
+        inside = starts[(starts > begin) & (starts < end)] - begin
+        return (np.ascontiguousarray(self.ids[begin:end]),
+                np.concatenate(([0], inside)).astype(np.int64))
 
 
 @dataclass
@@ -71,7 +88,7 @@ class Result:
     benchmarks: dict = field(default_factory=dict)  # the last evaluation's figures
     last_loss: float | None = None
     wall_s: float = 0.0
-    examples_per_s: float = 0.0
+    words_per_s: float = 0.0  # training positions (full softmax: windows) per second
     stopped_by: int | None = None  # the signal that stopped the run early, if any
     already_complete: bool = False
     history: list[dict] = field(default_factory=list)
@@ -91,8 +108,9 @@ class Result:
         first = (f"the run was already complete at step {self.step}; nothing to do"
                  if self.already_complete else
                  f"trained to step {self.step} in {self.wall_s:.1f} s "
-                 f"({self.examples_per_s:,.0f} examples/s)")
-        lines = [first, f"vocabulary: {len(self.vocab)} words, N = {self.model.N}"]
+                 f"({self.words_per_s:,.0f} words/s)")
+        lines = [first, f"vocabulary: {len(self.vocab)} words, N = {self.model.N}, "
+                        f"objective: {self.model.name}"]
         if not self.already_complete:
             lines.append(f"last batch loss: {fmt(self.last_loss)}")
         lines.append(f"held-out loss: {fmt(self.val_loss_start)} at the start -> "
@@ -106,46 +124,55 @@ class Result:
         return "\n".join(lines)
 
 
-def prepare_training_data(cfg: Config) -> TrainingData:
-    """Read, tokenize and window the corpus; hold out its last ``val_fraction`` as validation."""
-    path = find_corpus(cfg.corpus)
-    text = read_text(path)
-    tokens = tokenize(text, cfg.tokenizer)
+def prepare_training_data(cfg: Config, progress: bool | None = None) -> TrainingData:
+    """The prepared corpus (made once, then reused: :mod:`cbow.prepare`), split for training.
+
+    The last ``val_fraction`` of the token ids is held out: a contiguous tail, so that no
+    held-out window shares a token with a training window.
+    """
+    prepared = prepare_corpus(cfg, progress)
+    ids = prepared.ids
     C = cfg.model.C
-    check_window_args(len(tokens), C)
-    vocab = Vocabulary.from_tokens(tokens)
-    ids = vocab.encode(tokens)
-    # A contiguous tail, not random windows: held-out windows then share no tokens with training.
+    check_window_args(len(ids), C)
     n_val = int(round(len(ids) * cfg.train.val_fraction))
-    val_windows = None
-    if n_val > 0:
-        if n_val < 2 * C + 1 or len(ids) - n_val < 2 * C + 1:
-            raise TrainingError(
-                f"train.val_fraction={cfg.train.val_fraction} leaves {n_val} held-out and "
-                f"{len(ids) - n_val} training tokens of {len(ids)}; each part needs at least "
-                f"2*C+1 = {2 * C + 1}. Use a longer corpus, or set train.val_fraction to 0")
-        val_windows = make_windows(ids[len(ids) - n_val:], C)
-    # What a model knowing only word frequencies scores on the same held-out center words.
-    baseline = (None if val_windows is None else
-                unigram_cross_entropy(ids[:len(ids) - n_val], val_windows[1], len(vocab)))
-    return TrainingData(vocab, make_windows(ids[:len(ids) - n_val], C), val_windows,
-                        hashlib.sha256(text.encode("utf-8")).hexdigest(), baseline)
+    if n_val > 0 and (n_val < 2 * C + 1 or len(ids) - n_val < 2 * C + 1):
+        raise TrainingError(
+            f"train.val_fraction={cfg.train.val_fraction} leaves {n_val} held-out and "
+            f"{len(ids) - n_val} training tokens of {len(ids)}; each part needs at least "
+            f"2*C+1 = {2 * C + 1}. Use a longer corpus, or set train.val_fraction to 0")
+    return TrainingData(prepared.vocab, ids, np.asarray(prepared.sentence_starts),
+                        len(ids) - n_val, prepared.fingerprint, C)
 
 
-def alpha_at(cfg: Config, step: int) -> float:
-    """Learning rate of step ``step`` (0-based): alpha * decay ** (step // decay_every)."""
+def prepare_corpus(cfg: Config, progress: bool | None = None) -> PreparedCorpus:
+    """``cbow.prepare.prepare`` with the config's settings (what ``cbow prepare`` runs)."""
+    p, v = cfg.prepare, cfg.vocab
+    return prepare(cfg.corpus, tokenizer=cfg.tokenizer, lowercase=p.lowercase,
+                   min_count=v.min_count, max_size=v.max_size, order=v.order,
+                   workers=p.workers, cache_root=p.cache_dir, errors=p.errors,
+                   progress=progress)
+
+
+def alpha_at(cfg: Config, step: int, last_step: int | None = None) -> float:
+    """Learning rate of step ``step`` (0-based) of a run of ``last_step`` steps.
+
+    ``step`` schedule: alpha * decay ** (step // decay_every). ``linear``: from alpha at step 0
+    to min_alpha at ``last_step``, as word2vec decays it over the whole run.
+    """
     t = cfg.train
+    if t.schedule == "linear":
+        return t.alpha + (t.min_alpha - t.alpha) * min(step / max(last_step, 1), 1.0)
     return t.alpha * t.decay ** (step // t.decay_every)
 
 
-def total_steps(cfg: Config, n_windows: int) -> int:
+def total_steps(cfg: Config, steps_per_epoch: int) -> int:
     """Steps of the whole run: ``train.steps``, or ``train.epochs`` worth, whichever is fewer."""
     t = cfg.train
     candidates = []
     if t.steps is not None:
         candidates.append(t.steps)
     if t.epochs is not None:
-        candidates.append(math.ceil(t.epochs * math.ceil(n_windows / t.batch_size)))
+        candidates.append(math.ceil(t.epochs * steps_per_epoch))
     return min(candidates)
 
 
@@ -159,13 +186,127 @@ def loss_ceiling(V: int) -> float:
     return 10 * math.log(max(V, 2))
 
 
-def make_batcher(cfg: Config, windows, state: dict | None = None):
+class _WindowFeed:
+    """The full softmax's steps: batches of windows gathered by position from the ids."""
+
+    HELDOUT_CHUNK = 1 << 16  # held-out windows gathered at a time
+
+    def __init__(self, cfg: Config, data: TrainingData, model, state: dict | None):
+        t, state = cfg.train, state or {}
+        self.windows = Windows(data.ids, data.C, data.sentence_starts, 0, data.n_train)
+        self.heldout = (Windows(data.ids, data.C, data.sentence_starts, data.n_train)
+                        if data.has_heldout else None)
+        if t.batcher == "course":
+            self.batcher = WindowCourseBatcher(self.windows, t.batch_size,
+                                               served=state.get("served", 0))
+        else:
+            self.batcher = WindowBatcher(self.windows, t.batch_size, shuffle=t.shuffle,
+                                         seed=t.seed, epoch=state.get("epoch", 0),
+                                         offset=state.get("offset", 0))
+        self.model = model
+        self.steps_per_epoch = math.ceil(self.windows.n_windows / t.batch_size)
+        self.heldout_size = 0 if self.heldout is None else self.heldout.n_windows
+        self.heldout_unit = "windows"
+
+    def step(self, alpha: float, next_alpha: float) -> tuple[float, int, int]:
+        """One step: ``(mean loss, examples, words)``."""
+        context_ids, center_ids = self.batcher.next_batch()
+        loss = self.model.train_step(context_ids, center_ids, alpha)
+        return loss, center_ids.shape[0], center_ids.shape[0]
+
+    def _heldout_chunks(self):
+        for start in range(0, self.heldout.n_windows, self.HELDOUT_CHUNK):
+            yield self.heldout.gather(np.arange(start, min(start + self.HELDOUT_CHUNK,
+                                                           self.heldout.n_windows)))
+
+    def heldout_loss(self) -> float | None:
+        if self.heldout is None:
+            return None
+        total = sum(self.model.heldout_loss(ctx, ctr) * ctr.shape[0]
+                    for ctx, ctr in self._heldout_chunks())
+        return total / self.heldout.n_windows
+
+    def baseline(self, data: TrainingData) -> float | None:
+        """The unigram model's held-out loss on the same center words."""
+        if self.heldout is None:
+            return None
+        centers = np.concatenate([ctr for _, ctr in self._heldout_chunks()])
+        return unigram_cross_entropy(data.ids[:data.n_train], centers, len(data.vocab))
+
+    def state(self) -> dict:
+        return self.batcher.state()
+
+    @property
+    def epochs_done(self) -> float:
+        return self.batcher.epochs_done
+
+
+class _StreamFeed:
+    """word2vec's steps: consecutive ranges of ``batch_size`` center positions, corpus order."""
+
+    def __init__(self, cfg: Config, data: TrainingData, model, state: dict | None):
+        self.tokens, self.starts = data.part(heldout=False)
+        self.heldout = data.part(heldout=True) if data.has_heldout else None
+        self.n = self.tokens.shape[0]
+        self.batch_size = cfg.train.batch_size
+        state = state or {}
+        self.epoch, self.offset = state.get("epoch", 0), state.get("offset", 0)
+        self.model = model
+        self.steps_per_epoch = math.ceil(self.n / self.batch_size)
+        self.heldout_size = 0 if self.heldout is None else self.heldout[0].shape[0]
+        self.heldout_unit = "words"
+
+    def step(self, alpha: float, next_alpha: float) -> tuple[float, int, int]:
+        if self.offset >= self.n:
+            self.epoch, self.offset = self.epoch + 1, 0
+        begin, end = self.offset, min(self.offset + self.batch_size, self.n)
+        self.offset = end
+        # The rate falls linearly across the range, from this step's alpha to the next's.
+        return self.model.train_range(self.tokens, self.starts, begin, end, self.epoch,
+                                      alpha, next_alpha)
+
+    def heldout_loss(self) -> float | None:
+        return None if self.heldout is None else self.model.heldout_loss(*self.heldout)
+
+    def baseline(self, data: TrainingData) -> float | None:
+        if self.heldout is None:
+            return None
+        return unigram_cross_entropy(self.tokens, self.heldout[0], len(data.vocab))
+
+    def state(self) -> dict:
+        return {"kind": "stream", "epoch": self.epoch, "offset": self.offset}
+
+    @property
+    def epochs_done(self) -> float:
+        return self.epoch + self.offset / self.n
+
+
+def _word2vec_settings(cfg: Config) -> Word2VecSettings:
+    m, t = cfg.model, cfg.train
+    return Word2VecSettings(window=m.C, negative=m.negative, ns_exponent=m.ns_exponent,
+                            relu=m.hidden == "relu", init=m.init, shrink_window=m.shrink_window,
+                            sample=t.sample, workers=t.workers or default_workers(), seed=t.seed)
+
+
+def _build_model(cfg: Config, data: TrainingData, found):
+    """The objective's model, new or from the checkpoint ``found``."""
+    Objective = objective_class(cfg.model.objective)
     t = cfg.train
-    state = state or {}
-    if t.batcher == "course":
-        return CourseBatcher(*windows, t.batch_size, served=state.get("served", 0))
-    return EpochBatcher(*windows, t.batch_size, shuffle=t.shuffle, seed=t.seed,
-                        epoch=state.get("epoch", 0), offset=state.get("offset", 0))
+    if found is not None:
+        path, arrays, _, meta = found
+        if meta["objective"] != Objective.name:
+            raise TrainingError(f"cannot resume from {path}: it holds a {meta['objective']} "
+                                f"model, this config trains {Objective.name}")
+    if Objective is SoftmaxObjective:
+        if found is not None:
+            return Objective.from_arrays(found[1], t.batch_size)
+        return Objective.initialize(cfg.model.N, len(data.vocab), t.seed, DTYPES[t.dtype],
+                                    t.batch_size)
+    settings = _word2vec_settings(cfg)
+    if found is not None:
+        return Objective.from_arrays(found[1], settings, data.vocab.counts,
+                                     found[3].get("model_state"))
+    return Objective.initialize(cfg.model.N, data.vocab.counts, settings)
 
 
 @contextmanager
@@ -207,7 +348,7 @@ def _check_resumable(cfg: Config, data: TrainingData, meta: dict, path: Path) ->
         raise TrainingError(f"cannot resume from {path}: it was trained on another vocabulary "
                             f"({meta.get('vocab_size')} words; this corpus gives "
                             f"{len(data.vocab)}). Train into a new out_dir")
-    if meta.get("corpus_sha256") != data.text_sha256:
+    if meta.get("corpus_sha256") != data.fingerprint:
         raise TrainingError(f"cannot resume from {path}: the corpus text changed since it was "
                             f"written. Train into a new out_dir")
 
@@ -309,11 +450,9 @@ def train(cfg: Config, resume: bool | str = False, overwrite: bool = False,
 
 def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -> Result:
     t = cfg.train
-    data = prepare_training_data(cfg)
+    data = prepare_training_data(cfg, progress=False if quiet else None)
     vocab = data.vocab
-    last_step = total_steps(cfg, data.train_windows[1].shape[0])
-    Objective = objective_class("softmax")
-
+    Objective = objective_class(cfg.model.objective)
     _check_resources(cfg, folder, Objective.estimate_bytes(cfg.model.N, len(vocab), t.batch_size,
                                                            DTYPES[t.dtype]), data)
     found = None
@@ -326,33 +465,28 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
         if found is None:
             log(f"no checkpoint in {folder.checkpoint_dir}: starting from step 0")
     if found is not None:
-        path, arrays, _, meta = found
-        if meta["objective"] != Objective.name:
-            raise TrainingError(f"cannot resume from {path}: it holds a {meta['objective']} "
-                                f"model, this config trains {Objective.name}")
-        _check_resumable(cfg, data, meta, path)
-        model = Objective.from_arrays(arrays, t.batch_size)
-        step, batcher_state = meta["step"], meta["batcher"]
-        val_loss_start = meta.get("val_loss_start")
-        log(f"resuming from {path} (step {step})")
+        _check_resumable(cfg, data, found[3], found[0])
+    model = _build_model(cfg, data, found)
+    if found is not None:
+        meta = found[3]
+        step, feed_state, val_loss_start = meta["step"], meta["batcher"], meta.get("val_loss_start")
+        log(f"resuming from {found[0]} (step {step})")
     else:
-        model = Objective.initialize(cfg.model.N, len(vocab), t.seed, DTYPES[t.dtype],
-                                     t.batch_size)
-        step, batcher_state, val_loss_start = 0, None, None
+        step, feed_state, val_loss_start = 0, None, None
+    Feed = _WindowFeed if isinstance(model, SoftmaxObjective) else _StreamFeed
+    feed = Feed(cfg, data, model, feed_state)
+    last_step = total_steps(cfg, feed.steps_per_epoch)
+    unigram_val_loss = feed.baseline(data) if model.LOSS_IS_CROSS_ENTROPY else None
 
     benchmarks = BenchmarkSuite(tuple(cfg.eval.pairs), tuple(cfg.eval.analogies),
                                 cfg.eval.restrict)
-    batcher = make_batcher(cfg, data.train_windows, batcher_state)
     history = folder.read_metrics(up_to_step=step) if found else []
     vocab.save(folder.vocab_path)
     atomic_write_bytes(folder.config_path, dump(cfg).encode("utf-8"))
 
-    def validation_loss() -> float | None:
-        return None if data.val_windows is None else model.heldout_loss(*data.val_windows)
-
     def evaluation(row: dict) -> dict:
         """``row`` with the held-out loss and, if configured, the benchmark figures."""
-        row["val_loss"] = validation_loss()
+        row["val_loss"] = feed.heldout_loss()
         if benchmarks:
             vectors = model.vectors(model.arrays(), model.VECTORS[0])
             row["benchmarks"] = benchmarks.score(Embeddings(vocab.words, vectors,
@@ -369,11 +503,13 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
         # A checkpoint is the last good state: the weights are checked before each one.
         if not model.all_finite():
             raise diverged(at_step, "a weight is not finite")
-        meta = {"objective": model.name, "step": at_step, "batcher": batcher.state(),
-                "epoch": batcher.epochs_done, "alpha": alpha_at(cfg, at_step),
+        meta = {"objective": model.name, "step": at_step, "batcher": feed.state(),
+                "epoch": feed.epochs_done, "alpha": alpha_at(cfg, at_step, last_step),
                 "run_identity": run_identity(cfg), "vocab_fingerprint": vocab.fingerprint(),
-                "vocab_size": len(vocab), "corpus_sha256": data.text_sha256,
+                "vocab_size": len(vocab), "corpus_sha256": data.fingerprint,
                 "val_loss_start": val_loss_start}
+        if hasattr(model, "state"):
+            meta["model_state"] = model.state()
         path = ckpt.save_checkpoint(folder.checkpoint_path(at_step), model.arrays(), vocab, meta)
         folder.prune_checkpoints(cfg.checkpoint.keep)
         return path
@@ -382,16 +518,17 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
         vals = [r["val_loss"] for r in history if r.get("val_loss") is not None]
         return Result(folder.path, model, vocab, step, found[0], val_loss_start=val_loss_start,
                       val_loss_end=vals[-1] if vals else None,
-                      unigram_val_loss=data.unigram_val_loss, already_complete=True,
+                      unigram_val_loss=unigram_val_loss, already_complete=True,
                       history=history)
 
     ceiling = loss_ceiling(len(vocab))
-    alphas = {}  # alpha_at per decay period, computed once
+    constant_rate = t.schedule == "step"
+    alphas: dict[int, float] = {}  # the step schedule's rate per decay period, computed once
     interactive = sys.stderr.isatty()
     started = time.perf_counter()
-    examples_done, loss, stopped_by = 0, None, None
+    words_done, loss, stopped_by = 0, None, None
     last_path = found[0] if found is not None else None
-    window_start, window_examples, window_eval_s = started, 0, 0.0
+    window_start, window_examples, window_words, window_eval_s = started, 0, 0, 0.0
     bar = tqdm(total=last_step, initial=step, disable=quiet or not interactive, unit="step",
                dynamic_ncols=True, desc="train")
     try:
@@ -401,30 +538,35 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                 metrics.write(json.dumps(row) + "\n")
                 metrics.flush()  # so that `tail -f metrics.jsonl` follows the run
 
-            if step == 0 and data.val_windows is not None:
+            if step == 0 and data.has_heldout:
                 # The untrained model's held-out loss: where the curve starts (no batch loss).
                 if not quiet:
-                    log(f"held-out loss of the untrained model ({data.val_windows[1].shape[0]:,} "
-                        f"windows)...")
+                    log(f"held-out loss of the untrained model ({feed.heldout_size:,} "
+                        f"{feed.heldout_unit})...")
                 row = evaluation({"step": 0, "epoch": 0.0, "loss": None,
-                                  "alpha": alpha_at(cfg, 0), "examples_per_s": 0.0,
+                                  "alpha": alpha_at(cfg, 0, last_step), "examples_per_s": 0.0,
                                   "elapsed_s": 0.0})
                 val_loss_start = row["val_loss"]
-                row["unigram_val_loss"] = data.unigram_val_loss
+                row["unigram_val_loss"] = unigram_val_loss
                 write_row(row)
                 window_start = time.perf_counter()
             while step < last_step and stop["signal"] is None:
-                period = step // t.decay_every
-                alpha = alphas.get(period)
-                if alpha is None:
-                    alpha = alphas[period] = alpha_at(cfg, step)
-                context_ids, center_ids = batcher.next_batch()
+                if constant_rate:
+                    period = step // t.decay_every
+                    alpha = alphas.get(period)
+                    if alpha is None:
+                        alpha = alphas[period] = alpha_at(cfg, step)
+                    next_alpha = alpha
+                else:
+                    alpha = alpha_at(cfg, step, last_step)
+                    next_alpha = alpha_at(cfg, step + 1, last_step)
                 # Overflow shows up as a non-finite loss or weight, reported below with its step.
                 with np.errstate(over="ignore", invalid="ignore"):
-                    loss = model.train_step(context_ids, center_ids, alpha)
+                    loss, examples, words = feed.step(alpha, next_alpha)
                 step += 1
-                examples_done += center_ids.shape[0]
-                window_examples += center_ids.shape[0]
+                words_done += words
+                window_examples += examples
+                window_words += words
                 if not math.isfinite(loss):
                     raise diverged(step, f"the loss is {loss}")
                 if loss > ceiling:
@@ -434,11 +576,14 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                 if step % t.log_every == 0 or evaluate:
                     now = time.perf_counter()
                     # Speed of training alone: time spent evaluating is left out.
-                    speed = window_examples / max(now - window_start - window_eval_s, 1e-9)
-                    row = {"step": step, "epoch": round(batcher.epochs_done, 4), "loss": loss,
+                    seconds = max(now - window_start - window_eval_s, 1e-9)
+                    speed, word_speed = window_examples / seconds, window_words / seconds
+                    row = {"step": step, "epoch": round(feed.epochs_done, 4), "loss": loss,
                            "alpha": alpha, "examples_per_s": round(speed, 1),
+                           "words_per_s": round(word_speed, 1),
                            "elapsed_s": round(now - started, 3)}
-                    window_start, window_examples, window_eval_s = now, 0, 0.0
+                    window_start, window_examples, window_words = now, 0, 0
+                    window_eval_s = 0.0
                     if evaluate:
                         evaluation(row)
                         window_eval_s = time.perf_counter() - now
@@ -446,10 +591,10 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                             figures = "".join(f", {k} {_fmt(v)}"
                                               for k, v in row.get("benchmarks", {}).items())
                             log(f"step {step}/{last_step}: loss {loss:.4f}, held-out "
-                                f"{_fmt(row['val_loss'])}{figures}, {speed:,.0f} examples/s")
+                                f"{_fmt(row['val_loss'])}{figures}, {word_speed:,.0f} words/s")
                     write_row(row)
                     bar.set_postfix(loss=f"{loss:.3f}", alpha=f"{alpha:.2g}",
-                                    ex_s=f"{speed:,.0f}", refresh=False)
+                                    words_s=f"{word_speed:,.0f}", refresh=False)
                 bar.update(1)
                 if step % cfg.checkpoint.every == 0:
                     last_path = save(step)
@@ -464,10 +609,9 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     vals = [r["val_loss"] for r in history if r.get("val_loss") is not None]
     scored = [r["benchmarks"] for r in history if "benchmarks" in r]
     return Result(folder.path, model, vocab, step, last_path, val_loss_start=val_loss_start,
-                  val_loss_end=vals[-1] if vals else None,
-                  unigram_val_loss=data.unigram_val_loss,
+                  val_loss_end=vals[-1] if vals else None, unigram_val_loss=unigram_val_loss,
                   benchmarks=scored[-1] if scored else {}, last_loss=loss, wall_s=wall,
-                  examples_per_s=examples_done / wall if wall > 0 else 0.0,
+                  words_per_s=words_done / wall if wall > 0 else 0.0,
                   stopped_by=stopped_by, history=history)
 
 

@@ -222,3 +222,16 @@ def test_a_malformed_benchmark_file_stops_training_before_it_starts(corpus_file,
         train(small_config(corpus_file, tmp_path / "run", f"eval.pairs=[{bad}]"), quiet=True,
               log=None)
     assert not RunFolder(tmp_path / "run").checkpoints()
+
+
+def test_prepare_command_builds_then_reuses(corpus_file, tmp_path):
+    args = ["prepare", "--config", REPO_ROOT / "configs" / "word2vec.yaml", "--set",
+            f"corpus={corpus_file}", "--set", f"prepare.cache_dir={tmp_path}", "--set",
+            "prepare.workers=1", "--quiet"]
+    first, second = cli(*args), cli(*args)
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout.startswith("prepared corpus")
+    assert second.stdout.startswith("found the prepared corpus")
+    assert "1,071 tokens kept" in first.stdout
+    bad = cli(*args[:-1], "--set", "vocab.min_count=0")
+    assert bad.returncode == 2 and "vocab.min_count must be an integer >= 1" in bad.stderr

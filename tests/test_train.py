@@ -43,7 +43,8 @@ def small_config(corpus_file, out_dir, *overrides):
                               "train.steps=40", "train.alpha=0.05", "train.decay_every=15",
                               "train.eval_every=10", "train.log_every=5", "checkpoint.every=10",
                               "checkpoint.keep=2", "train.val_fraction=0.1",
-                              f"out_dir={out_dir}", *overrides])
+                              f"out_dir={out_dir}", "prepare.workers=1",
+                              f"prepare.cache_dir={out_dir.parent / 'prepared'}", *overrides])
 
 
 def assert_same_params(a, b):

@@ -1,0 +1,36 @@
+"""Prepare a corpus once: tokenize, count and write its token ids for training to map.
+
+    cbow prepare --config configs/word2vec.yaml [--set corpus=my_texts/] [--set vocab.min_count=5]
+
+Takes the same --config and --set as `cbow train`; a later `cbow train` with the same corpus
+and settings finds the prepared corpus and starts in seconds.
+"""
+from __future__ import annotations
+
+import time
+
+HELP = "tokenize a corpus into memory-mapped token ids (training does it too, once)"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--config", required=True, help="YAML config file (see configs/)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override a config key (repeatable)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    from cbow.config import load_config
+    from cbow.train import prepare_corpus
+
+    cfg = load_config(args.config, args.overrides)
+    started = time.perf_counter()
+    prepared = prepare_corpus(cfg, progress=False if args.quiet else None)
+    d = prepared.description
+    print(f"{'found the prepared' if prepared.reused else 'prepared'} corpus {prepared.folder} in "
+          f"{time.perf_counter() - started:.1f} s\n"
+          f"{len(d['sources'])} files, {d['tokens']['kept']:,} tokens kept of "
+          f"{d['tokens']['counted']:,}; {d['words']['kept']:,} words kept of "
+          f"{d['words']['counted']:,} (min_count {d['settings']['min_count']}, max_size "
+          f"{d['settings']['max_size']}); {d['sentences']:,} sentences")
+    return 0

@@ -1,0 +1,152 @@
+"""word2vec's objectives through the trainer: determinism, exact resume, workers, exports."""
+import json
+
+import numpy as np
+import pytest
+
+from cbow import checkpoint as ckpt
+from cbow.config import ConfigError, load_config
+from cbow.errors import InputError
+from cbow.run import load_embeddings
+from cbow.train import train
+from conftest import REPO_ROOT
+from test_train import assert_same_params, corpus_file  # noqa: F401  (the corpus fixture)
+
+
+def w2v_config(corpus_file, out_dir, *overrides):
+    corpus = [f"corpus={corpus_file}"] if corpus_file is not None else []
+    return load_config(REPO_ROOT / "configs" / "word2vec.yaml", [
+        *corpus, "model.N=12", "model.C=3", "train.batch_size=60",
+        "train.epochs=null", "train.steps=40", "train.workers=1", "train.eval_every=10",
+        "train.log_every=5", "checkpoint.every=10", "train.val_fraction=0.1",
+        "train.alpha=0.05", f"out_dir={out_dir}", "prepare.workers=1",
+                              f"prepare.cache_dir={out_dir.parent / 'prepared'}", *overrides])
+
+
+def stop_after(monkeypatch, steps: int) -> None:
+    """Send this process SIGINT after ``steps`` steps, as a user's Ctrl-C would."""
+    import os
+    import signal
+
+    from cbow import train as train_module
+    original, done = train_module._StreamFeed.step, []
+
+    def step(self, *args):
+        result = original(self, *args)
+        done.append(1)
+        if len(done) == steps:
+            os.kill(os.getpid(), signal.SIGINT)
+        return result
+
+    monkeypatch.setattr(train_module._StreamFeed, "step", step)
+
+
+@pytest.mark.parametrize("objective", ["negative", "hierarchical"])
+def test_one_worker_is_deterministic_and_resumes_bit_for_bit(corpus_file, tmp_path, objective,
+                                                            monkeypatch):
+    extra = [f"model.objective={objective}", "model.hidden=relu"]
+    full = train(w2v_config(corpus_file, tmp_path / "full", *extra), quiet=True, log=None)
+    again = train(w2v_config(corpus_file, tmp_path / "again", *extra), quiet=True, log=None)
+    assert_same_params(full.model.arrays(), again.model.arrays())
+    with monkeypatch.context() as patch:
+        stop_after(patch, 17)
+        stopped = train(w2v_config(corpus_file, tmp_path / "half", *extra), quiet=True,
+                        log=None)
+    assert stopped.interrupted and stopped.step == 17
+    resumed = train(w2v_config(corpus_file, tmp_path / "half", *extra), resume=True,
+                    quiet=True, log=lambda m: None)
+    assert resumed.step == full.step == 40
+    assert_same_params(full.model.arrays(), resumed.model.arrays())
+    arrays, _, meta = ckpt.load_checkpoint(resumed.checkpoint)
+    assert meta["objective"] == objective
+    assert set(arrays) == {"input_vectors", "output_vectors", "hidden_bias"}
+    assert len(meta["model_state"]["rng_states"]) == 1
+    # The run went through more than one epoch: the generators were carried across the resume.
+    assert meta["epoch"] > 1
+
+
+@pytest.mark.parametrize("objective", ["negative", "hierarchical"])
+def test_two_workers_train(corpus_file, tmp_path, objective):
+    result = train(w2v_config(corpus_file, tmp_path, f"model.objective={objective}",
+                              "train.workers=2", "train.steps=120", "train.eval_every=40"),
+                   quiet=True, log=None)
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").open()]
+    held_out = [r["val_loss"] for r in rows if r.get("val_loss") is not None]
+    assert len(held_out) == 4
+    assert held_out[-1] < held_out[0]
+    assert all(r["words_per_s"] > 0 for r in rows[1:])
+    if objective == "hierarchical":  # a cross-entropy over the vocabulary: the baseline applies
+        assert rows[0]["unigram_val_loss"] is not None
+    else:
+        assert rows[0]["unigram_val_loss"] is None
+    assert result.model.all_finite()
+
+
+def test_vectors_of_each_objective(corpus_file, tmp_path):
+    train(w2v_config(corpus_file, tmp_path / "ns"), quiet=True, log=None)
+    train(w2v_config(corpus_file, tmp_path / "hs", "model.objective=hierarchical"), quiet=True,
+          log=None)
+    ns = load_embeddings(tmp_path / "ns")
+    assert ns.which == "input" and ns.vectors.shape[1] == 12
+    arrays = ckpt.load_checkpoint(ckpt.list_checkpoints(tmp_path / "ns" / "checkpoints")[-1])[0]
+    np.testing.assert_array_equal(ns.vectors, arrays["input_vectors"])
+    mean = load_embeddings(tmp_path / "ns", which="mean").vectors
+    np.testing.assert_allclose(mean, (arrays["input_vectors"] + arrays["output_vectors"]) / 2)
+    assert load_embeddings(tmp_path / "hs").which == "input"
+    with pytest.raises(InputError, match="hierarchical model gives the vectors input; got 'output'"):
+        load_embeddings(tmp_path / "hs", which="output")
+
+
+@pytest.mark.parametrize("override, key", [
+    ("train.dtype=float64", "train.dtype"), ("model.negative=0", "model.negative"),
+    ("train.sample=-1", "train.sample"), ("model.hidden=tanh", "model.hidden"),
+    ("train.schedule=cosine", "train.schedule"), ("train.workers=0", "train.workers"),
+    ("model.init=xavier", "model.init"), ("model.shrink_window=maybe", "model.shrink_window"),
+    ("train.batcher=course", "train.batcher"), ("train.min_alpha=-0.1", "train.min_alpha"),
+])
+def test_bad_word2vec_settings_name_the_key(corpus_file, tmp_path, override, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        w2v_config(corpus_file, tmp_path, override)
+
+
+def test_softmax_refuses_word2vec_only_settings():
+    with pytest.raises(ConfigError) as info:
+        load_config(None, ["train.steps=3", "model.hidden=linear", "train.sample=0.001"])
+    assert "model.hidden='linear' needs a word2vec objective" in str(info.value)
+    assert "train.sample=0.001 needs a word2vec objective" in str(info.value)
+
+
+def test_linear_schedule_runs_from_alpha_to_min_alpha(corpus_file, tmp_path):
+    train(w2v_config(corpus_file, tmp_path, "train.min_alpha=0.001"), quiet=True, log=None)
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").open()]
+    alphas = [r["alpha"] for r in rows]
+    assert alphas[0] == pytest.approx(0.05)
+    assert alphas == sorted(alphas, reverse=True)
+    assert rows[-1]["step"] == 40
+    assert alphas[-1] == pytest.approx(0.05 + (0.001 - 0.05) * 39 / 40)
+
+
+def test_whitespace_corpus_folder_with_pruning_trains_both_kinds(tmp_path):
+    """A folder of pre-tokenized files (one compressed), min_count and frequency order."""
+    import gzip
+    corpus = tmp_path / "texts"
+    corpus.mkdir()
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(30)] + ["rare"]
+    lines = [" ".join(rng.choice(words[:30], size=8)) for _ in range(300)] + ["rare w1 w2"]
+    (corpus / "a.txt").write_text("\n".join(lines[:150]) + "\n")
+    with gzip.open(corpus / "b.txt.gz", "wt") as f:
+        f.write("\n".join(lines[150:]) + "\n")
+    overrides = [f"corpus={corpus}", "tokenizer=whitespace", "vocab.min_count=2",
+                 "vocab.order=frequency"]
+    for objective in ("negative", "softmax"):
+        extra = (["model.objective=softmax", "model.hidden=relu", "model.init=course",
+                  "model.shrink_window=false", "train.sample=0", "train.dtype=float64",
+                  "train.schedule=step", "model.C=2", "train.batch_size=16"]
+                 if objective == "softmax" else [])
+        result = train(w2v_config(None, tmp_path / objective, *overrides, *extra),
+                       quiet=True, log=None)
+        assert "rare" not in result.vocab and len(result.vocab) == 30
+        counts = result.vocab.counts
+        assert list(counts) == sorted(counts, reverse=True)
+        assert result.model.all_finite()
