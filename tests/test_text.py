@@ -52,19 +52,6 @@ def test_course_tokens_match_golden_file(shakespeare_text, golden_tokens):
     assert len(set(tokens)) == COURSE_VOCABULARY
 
 
-def test_golden_file_has_the_documented_size(golden_tokens):
-    assert len(golden_tokens) == COURSE_TOKENS
-    assert len(set(golden_tokens)) == COURSE_VOCABULARY
-
-
-def test_first_difference_reports_context():
-    alphabet = list("abcdefghijklmnopqrstuvwxyz")
-    message = _first_difference(alphabet, alphabet[:23] + ["X"] + alphabet[24:])
-    assert "index 23" in message and "'w', 'x'" in message and "'w', 'X'" in message
-    assert "index 3" in _first_difference(list("abc"), list("abcd"))
-    assert _first_difference(["a"], ["a"]) is None
-
-
 # --- single rules of split_words -----------------------------------------------------------
 
 @pytest.mark.parametrize("sentence, words", [
