@@ -10,6 +10,7 @@ and :class:`WindowBatcher` / :class:`WindowCourseBatcher` serve them as the two 
 """
 from __future__ import annotations
 
+import sys
 from typing import Iterator
 
 import numpy as np
@@ -62,96 +63,6 @@ def make_windows(token_ids: np.ndarray, C: int) -> Batch:
     context_ids = np.ascontiguousarray(np.delete(spans, C, axis=1))
     center_ids = spans[:, C].copy()
     return context_ids, center_ids
-
-
-class CourseBatcher:
-    """The course's ``get_batches``, on indices: endless, with the course's skipped example.
-
-    It cycles through the windows forever; each time a batch is full it is yielded and the window
-    that arrived at that moment is discarded, so batch ``k`` holds windows
-    ``k*(B+1) .. k*(B+1)+B-1`` (modulo the number of windows) and window ``k*(B+1)+B`` is skipped.
-
-    The whole state is :attr:`served`, how many windows of the endless stream were consumed
-    (the skipped ones included).
-    """
-
-    def __init__(self, context_ids: np.ndarray, center_ids: np.ndarray, batch_size: int,
-                 served: int = 0):
-        check_batch_size(batch_size)
-        self.context_ids, self.center_ids = context_ids, center_ids
-        self.batch_size = int(batch_size)
-        self.served = int(served)
-
-    @property
-    def n_windows(self) -> int:
-        return self.center_ids.shape[0]
-
-    def next_batch(self) -> Batch:
-        rows = np.arange(self.served, self.served + self.batch_size) % self.n_windows
-        self.served += self.batch_size + 1  # +1: the window the course drops
-        return self.context_ids[rows], self.center_ids[rows]
-
-    def __iter__(self) -> Iterator[Batch]:
-        while True:
-            yield self.next_batch()
-
-    @property
-    def epochs_done(self) -> float:
-        return self.served / self.n_windows
-
-    def state(self) -> dict:
-        return {"kind": "course", "served": self.served}
-
-
-class EpochBatcher:
-    """Every window exactly once per epoch, in a seeded random order or in corpus order.
-
-    The order of epoch ``e`` depends only on ``(seed, e)``, so the state needed to resume is
-    ``(epoch, offset)``: the epoch in progress and how many of its windows were already served.
-    The last batch of an epoch may be smaller than ``batch_size``; no window is lost.
-    """
-
-    def __init__(self, context_ids: np.ndarray, center_ids: np.ndarray, batch_size: int,
-                 shuffle: bool = True, seed: int = 0, epoch: int = 0, offset: int = 0):
-        check_batch_size(batch_size)
-        self.context_ids, self.center_ids = context_ids, center_ids
-        self.batch_size = int(batch_size)
-        self.shuffle, self.seed = bool(shuffle), int(seed)
-        self.epoch, self.offset = int(epoch), int(offset)
-        self._order = self._epoch_order(self.epoch)
-
-    @property
-    def n_windows(self) -> int:
-        return self.center_ids.shape[0]
-
-    def batches_per_epoch(self) -> int:
-        return -(-self.n_windows // self.batch_size)
-
-    def _epoch_order(self, epoch: int) -> np.ndarray | None:
-        if not self.shuffle:
-            return None
-        return np.random.default_rng([self.seed, epoch]).permutation(self.n_windows)
-
-    def next_batch(self) -> Batch:
-        if self.offset >= self.n_windows:
-            self.epoch, self.offset = self.epoch + 1, 0
-            self._order = self._epoch_order(self.epoch)
-        stop = min(self.offset + self.batch_size, self.n_windows)
-        rows = (slice(self.offset, stop) if self._order is None else self._order[self.offset:stop])
-        self.offset = stop
-        return self.context_ids[rows], self.center_ids[rows]
-
-    def __iter__(self) -> Iterator[Batch]:
-        while True:
-            yield self.next_batch()
-
-    @property
-    def epochs_done(self) -> float:
-        """Epochs completed, fractional: 1.5 means half-way through the second epoch."""
-        return self.epoch + self.offset / self.n_windows
-
-    def state(self) -> dict:
-        return {"kind": "epoch", "epoch": self.epoch, "offset": self.offset}
 
 
 # --------------------------------------------------------------------------------------------
@@ -400,3 +311,49 @@ class WindowCourseBatcher:
 
     def state(self) -> dict:
         return {"kind": "course", "served": self.served}
+
+
+# --------------------------------------------------------------------------------------------
+# The same batchers over windows held as arrays (make_windows' output)
+# --------------------------------------------------------------------------------------------
+
+class WindowMatrix:
+    """Windows already built as arrays, with the interface of :class:`Windows`."""
+
+    def __init__(self, context_ids: np.ndarray, center_ids: np.ndarray):
+        self.context_ids, self.center_ids = context_ids, center_ids
+        self.n_windows = center_ids.shape[0]
+
+    def gather(self, windows: np.ndarray) -> Batch:
+        return self.context_ids[windows], self.center_ids[windows]
+
+
+class CourseBatcher(WindowCourseBatcher):
+    """The course's ``get_batches``, on indices: endless, with the course's skipped example.
+
+    It cycles through the windows forever; each time a batch is full it is yielded and the window
+    that arrived at that moment is discarded, so batch ``k`` holds windows
+    ``k*(B+1) .. k*(B+1)+B-1`` (modulo the number of windows) and window ``k*(B+1)+B`` is skipped.
+
+    The whole state is :attr:`served`, how many windows of the endless stream were consumed
+    (the skipped ones included).
+    """
+
+    def __init__(self, context_ids: np.ndarray, center_ids: np.ndarray, batch_size: int,
+                 served: int = 0):
+        super().__init__(WindowMatrix(context_ids, center_ids), batch_size, served)
+
+
+class EpochBatcher(WindowBatcher):
+    """Every window exactly once per epoch, in a seeded random order or in corpus order.
+
+    The order of epoch ``e`` depends only on ``(seed, e)``, so the state needed to resume is
+    ``(epoch, offset)``: the epoch in progress and how many of its windows were already served.
+    The last batch of an epoch may be smaller than ``batch_size``; no window is lost. The
+    windows are in memory already, so the order is always one full permutation.
+    """
+
+    def __init__(self, context_ids: np.ndarray, center_ids: np.ndarray, batch_size: int,
+                 shuffle: bool = True, seed: int = 0, epoch: int = 0, offset: int = 0):
+        super().__init__(WindowMatrix(context_ids, center_ids), batch_size, shuffle, seed,
+                         epoch, offset, full_shuffle_max=sys.maxsize)

@@ -36,7 +36,7 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
             # A failed write (a full disk) names no file: name the one being written.
             raise OSError(err.errno, err.strerror or str(err), str(path)) from err
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
 def give_default_permissions(fd: int) -> None:
@@ -51,8 +51,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         f.write(data)
 
 
-def _fsync_directory(directory: Path) -> None:
-    # The rename is durable only once the directory entry is on disk.
+def fsync_directory(directory: str | Path) -> None:
+    """Flush a folder's entries: a rename into it is durable only once they are on disk."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:

@@ -60,6 +60,7 @@ from tqdm import tqdm
 
 from cbow.corpus import DATA_DIR
 from cbow.errors import InputError, UserError
+from cbow.io import fsync_directory
 from cbow.sources import ERRORS, NoTextError, SourceFile, SourceSpec, TextStream, resolve_sources
 from cbow.vocab import Vocabulary
 
@@ -283,7 +284,7 @@ def prepare(sources: SourceSpec = "shakespeare", *, tokenizer: str = "course",
                 raise
             # Another process prepared the same corpus meanwhile; its folder is as good.
             vocab = None
-        _fsync_directory(root)
+        fsync_directory(root)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
     return _open(folder, vocab)
@@ -400,19 +401,6 @@ def _remove_abandoned(root: Path) -> None:
 def _damaged(folder: Path, what: str) -> PreparedCorpusError:
     return PreparedCorpusError(f"prepared corpus {folder} is damaged: {what}. Delete the folder; "
                                f"the next prepare writes it again.")
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # --------------------------------------------------------------------------------------------
