@@ -189,7 +189,21 @@ def _block_order(n: int, seed: int, epoch: int, block: int, group: int):
     return group_blocks, group_first
 
 
-class WindowBatcher:
+class _Batcher:
+    """What both batchers share: ``windows`` (with ``n_windows`` and ``gather``), iteration."""
+
+    windows: "Windows"
+
+    @property
+    def n_windows(self) -> int:
+        return self.windows.n_windows
+
+    def __iter__(self) -> Iterator[Batch]:
+        while True:
+            yield self.next_batch()
+
+
+class WindowBatcher(_Batcher):
     """:class:`EpochBatcher` for :class:`Windows`: every window once per epoch.
 
     The order of epoch ``e`` depends only on ``(seed, e)``, so resuming needs only
@@ -224,10 +238,6 @@ class WindowBatcher:
         self._order_epoch = None  # epoch whose order is cached below
         self._order = None        # that epoch's full permutation, when there is one
         self._group = -1          # index of the cached group (block shuffle)
-
-    @property
-    def n_windows(self) -> int:
-        return self.windows.n_windows
 
     def batches_per_epoch(self) -> int:
         return -(-self.n_windows // self.batch_size)
@@ -270,10 +280,6 @@ class WindowBatcher:
         self.offset = stop
         return self.windows.gather(rows)
 
-    def __iter__(self) -> Iterator[Batch]:
-        while True:
-            yield self.next_batch()
-
     @property
     def epochs_done(self) -> float:
         """Epochs completed, fractional: 1.5 means half-way through the second epoch."""
@@ -283,7 +289,7 @@ class WindowBatcher:
         return {"kind": "epoch", "epoch": self.epoch, "offset": self.offset}
 
 
-class WindowCourseBatcher:
+class WindowCourseBatcher(_Batcher):
     """:class:`CourseBatcher` for :class:`Windows`: the course's endless batcher, by position."""
 
     def __init__(self, windows: Windows, batch_size: int, served: int = 0):
@@ -292,18 +298,10 @@ class WindowCourseBatcher:
         self.batch_size = int(batch_size)
         self.served = int(served)
 
-    @property
-    def n_windows(self) -> int:
-        return self.windows.n_windows
-
     def next_batch(self) -> Batch:
         rows = np.arange(self.served, self.served + self.batch_size) % self.n_windows
         self.served += self.batch_size + 1  # +1: the window the course drops
         return self.windows.gather(rows)
-
-    def __iter__(self) -> Iterator[Batch]:
-        while True:
-            yield self.next_batch()
 
     @property
     def epochs_done(self) -> float:
