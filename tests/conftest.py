@@ -90,7 +90,7 @@ def make_run(root: Path, words: list[str], N: int, dtype=np.float64,
     return root
 
 
-def run_cbow(*args, **kwargs) -> subprocess.CompletedProcess:
-    """``python -m cbow ARGS...`` from the repository root, as a user runs it; output captured."""
-    return subprocess.run([sys.executable, "-m", "cbow", *map(str, args)], cwd=REPO_ROOT,
+def run_cbow(*args, cwd=REPO_ROOT, **kwargs) -> subprocess.CompletedProcess:
+    """``python -m cbow ARGS...`` (from the repository root by default), output captured."""
+    return subprocess.run([sys.executable, "-m", "cbow", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, **kwargs)

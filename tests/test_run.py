@@ -235,3 +235,59 @@ def test_prepare_command_builds_then_reuses(corpus_file, tmp_path):
     assert "1,071 tokens kept" in first.stdout
     bad = cli(*args[:-1], "--set", "vocab.min_count=0")
     assert bad.returncode == 2 and "vocab.min_count must be an integer >= 1" in bad.stderr
+
+
+def test_a_checkpoints_entry_that_is_a_file_is_one_line(corpus_file, tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "checkpoints").write_text("not a folder")
+    proc = cli("train", "--config", REPO_ROOT / "configs" / "course.yaml", "--set",
+               f"corpus={corpus_file}", "--out", tmp_path / "run")
+    assert proc.returncode == 2
+    assert "checkpoints is a file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_out_is_a_path_even_when_it_looks_like_a_number(corpus_file, tmp_path):
+    proc = cli("train", "--config", REPO_ROOT / "configs" / "course.yaml", "--set",
+               f"corpus={corpus_file}", "--set", "train.steps=3", "--out", "2024", "--quiet",
+               cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert RunFolder(tmp_path / "2024").checkpoints()
+
+
+def test_a_log_file_gets_plain_lines_and_quiet_keeps_warnings(corpus_file, tmp_path):
+    args = ["train", "--config", REPO_ROOT / "configs" / "shakespeare.yaml", "--set",
+            f"corpus={corpus_file}", "--set", "model.N=8", "--set", "train.epochs=null",
+            "--set", "train.steps=300", "--set", "train.eval_every=100", "--set",
+            "checkpoint.every=100", "--out", tmp_path / "r"]
+    proc = cli(*args)  # stderr is a pipe here, as in a log file
+    assert proc.returncode == 0, proc.stderr
+    assert "\r" not in proc.stderr
+    assert [line.split(":")[0] for line in proc.stderr.splitlines() if line.startswith("step")] \
+        == ["step 100/300", "step 200/300", "step 300/300"]
+    newest = RunFolder(tmp_path / "r").checkpoints()[-1]
+    newest.write_bytes(newest.read_bytes()[:100])
+    proc = cli(*args[:-2], "--set", "train.steps=310", "--out", tmp_path / "r", "--resume",
+               "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: skipping unreadable checkpoint" in proc.stderr
+
+
+def test_a_second_signal_while_stopping_changes_nothing(corpus_file, tmp_path):
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "cbow", "train", "--config",
+                             str(REPO_ROOT / "configs" / "shakespeare.yaml"), "--set",
+                             f"corpus={corpus_file}", "--set", "model.N=8", "--set",
+                             "checkpoint.every=50", "--set", "train.epochs=null", "--set",
+                             "train.steps=100000000", "--out", str(run)],
+                            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 60
+    while not ckpt.list_checkpoints(run / "checkpoints") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signal.SIGTERM)  # impatient: the second arrives while the first is handled
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    step = ckpt.load_checkpoint(ckpt.list_checkpoints(run / "checkpoints")[-1])[2]["step"]
+    assert f"interrupted by SIGTERM at step {step};" in stderr
+    assert not list((run / "checkpoints").glob(".*.tmp"))
