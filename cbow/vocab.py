@@ -82,9 +82,14 @@ class Vocabulary:
 
         The vocabulary's own case folding comes first: ``King`` suggests ``king``.
         """
-        if word.lower() != word and word.lower() in self.word2index:
-            return [word.lower(), *[w for w in self.close_spellings(word.lower(), n)
-                                    if w != word.lower()]][:n]
+        folded = word.lower()
+        if folded != word:
+            first = [folded] if folded in self.word2index else []
+            close = [*first, *self.close_spellings(folded, n), *self._close(word, n)]
+            return list(dict.fromkeys(close))[:n]
+        return self._close(word, n)
+
+    def _close(self, word: str, n: int) -> list[str]:
         candidates = self.words
         if len(candidates) > 20_000:  # keep the hint cheap on big vocabularies
             candidates = [w for w in candidates if w[:1] == word[:1] and abs(len(w) - len(word)) <= 2]

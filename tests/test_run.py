@@ -136,6 +136,7 @@ def test_query_words_fold_case_like_the_vocabulary(tmp_path):
     vocab = Vocabulary(["king", "wing", "sing", "ring"])
     assert vocab.resolve_case("King") == "king"
     assert vocab.close_spellings("KING")[0] == "king"
+    assert vocab.close_spellings("Kingg")[0] == "king"  # folded first, then spelt alike
 
 
 def test_a_full_disk_while_checkpointing_is_one_line_and_leaves_nothing(corpus_file, tmp_path,
