@@ -88,7 +88,8 @@ class Result:
     benchmarks: dict = field(default_factory=dict)  # the last evaluation's figures
     last_loss: float | None = None
     wall_s: float = 0.0
-    words_per_s: float = 0.0  # training positions (full softmax: windows) per second
+    words_per_s: float = 0.0  # training positions (full softmax: windows) per second of training
+    eval_s: float = 0.0       # of wall_s, the time spent on held-out evaluations
     stopped_by: int | None = None  # the signal that stopped the run early, if any
     already_complete: bool = False
     history: list[dict] = field(default_factory=list)
@@ -108,7 +109,7 @@ class Result:
         first = (f"the run was already complete at step {self.step}; nothing to do"
                  if self.already_complete else
                  f"trained to step {self.step} in {self.wall_s:.1f} s "
-                 f"({self.words_per_s:,.0f} words/s)")
+                 f"({self.words_per_s:,.0f} words/s; {self.eval_s:.1f} s of it evaluating)")
         lines = [first, f"vocabulary: {len(self.vocab)} words, N = {self.model.N}, "
                         f"objective: {self.model.name}"]
         if not self.already_complete:
@@ -526,7 +527,7 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     alphas: dict[int, float] = {}  # the step schedule's rate per decay period, computed once
     interactive = sys.stderr.isatty()
     started = time.perf_counter()
-    words_done, loss, stopped_by = 0, None, None
+    words_done, loss, stopped_by, eval_s = 0, None, None, 0.0
     last_path = found[0] if found is not None else None
     window_start, window_examples, window_words, window_eval_s = started, 0, 0, 0.0
     bar = tqdm(total=last_step, initial=step, disable=quiet or not interactive, unit="step",
@@ -550,6 +551,7 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                 row["unigram_val_loss"] = unigram_val_loss
                 write_row(row)
                 window_start = time.perf_counter()
+                eval_s = window_start - started
             while step < last_step and stop["signal"] is None:
                 if constant_rate:
                     period = step // t.decay_every
@@ -587,6 +589,7 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                     if evaluate:
                         evaluation(row)
                         window_eval_s = time.perf_counter() - now
+                        eval_s += window_eval_s
                         if not interactive and not quiet:
                             figures = "".join(f", {k} {_fmt(v)}"
                                               for k, v in row.get("benchmarks", {}).items())
@@ -611,7 +614,7 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     return Result(folder.path, model, vocab, step, last_path, val_loss_start=val_loss_start,
                   val_loss_end=vals[-1] if vals else None, unigram_val_loss=unigram_val_loss,
                   benchmarks=scored[-1] if scored else {}, last_loss=loss, wall_s=wall,
-                  words_per_s=words_done / wall if wall > 0 else 0.0,
+                  words_per_s=words_done / max(wall - eval_s, 1e-9), eval_s=eval_s,
                   stopped_by=stopped_by, history=history)
 
 
