@@ -58,9 +58,8 @@ def test_a_second_process_on_a_folder_in_use_fails_at_once(corpus_file, tmp_path
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
-def test_stop_signals_save_and_print_the_resume_command(corpus_file, tmp_path, sig):
-    run = tmp_path / "run"
+def start_endless_run(corpus_file, run) -> subprocess.Popen:
+    """``cbow train`` in a child process that would run for ever, once it has a checkpoint."""
     proc = subprocess.Popen([sys.executable, "-m", "cbow", "train", "--config",
                              str(REPO_ROOT / "configs" / "shakespeare.yaml"), "--set",
                              f"corpus={corpus_file}", "--set", "model.N=8", "--set",
@@ -71,6 +70,13 @@ def test_stop_signals_save_and_print_the_resume_command(corpus_file, tmp_path, s
     deadline = time.monotonic() + 60
     while not ckpt.list_checkpoints(run / "checkpoints") and time.monotonic() < deadline:
         time.sleep(0.05)
+    return proc
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_stop_signals_save_and_print_the_resume_command(corpus_file, tmp_path, sig):
+    run = tmp_path / "run"
+    proc = start_endless_run(corpus_file, run)
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 128 + sig, stderr
@@ -275,16 +281,7 @@ def test_a_log_file_gets_plain_lines_and_quiet_keeps_warnings(corpus_file, tmp_p
 
 def test_a_second_signal_while_stopping_changes_nothing(corpus_file, tmp_path):
     run = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "cbow", "train", "--config",
-                             str(REPO_ROOT / "configs" / "shakespeare.yaml"), "--set",
-                             f"corpus={corpus_file}", "--set", "model.N=8", "--set",
-                             "checkpoint.every=50", "--set", "train.epochs=null", "--set",
-                             "train.steps=100000000", "--out", str(run)],
-                            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    deadline = time.monotonic() + 60
-    while not ckpt.list_checkpoints(run / "checkpoints") and time.monotonic() < deadline:
-        time.sleep(0.05)
+    proc = start_endless_run(corpus_file, run)
     proc.send_signal(signal.SIGTERM)
     proc.send_signal(signal.SIGTERM)  # impatient: the second arrives while the first is handled
     _, stderr = proc.communicate(timeout=60)

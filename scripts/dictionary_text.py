@@ -16,8 +16,8 @@ dictd's base-64). Entries are cut at the offsets of the index (the database's he
 
 Usage::
 
-    python scripts/gcide_text.py /tmp/gcide.txt              # plain text, punctuation kept
-    python scripts/gcide_text.py /tmp/gcide-words.txt --words  # words only, space-separated
+    python scripts/dictionary_text.py /tmp/gcide.txt              # plain text, punctuation kept
+    python scripts/dictionary_text.py /tmp/gcide-words.txt --words  # words only, space-separated
 
 ``--words`` keeps only words (letters, with inner apostrophes or hyphens) separated by single
 spaces: pre-tokenized text for the ``whitespace`` tokenizer. The output must lie outside the
