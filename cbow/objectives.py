@@ -19,7 +19,15 @@ from cbow.errors import InputError
 
 
 class Objective(Protocol):
-    """What the trainer needs from a model (see :class:`SoftmaxObjective` for the contract)."""
+    """What the trainer, checkpoints and exports need from every model.
+
+    How a model trains depends on what it eats, so the trainer pairs each kind with a feed
+    (cbow.train): the full softmax has ``train_step(context_ids, center_ids, alpha)`` and
+    ``heldout_loss(context_ids, center_ids)`` over batches of windows; word2vec's objectives
+    have ``train_range(tokens, sentence_starts, begin, end, epoch, alpha_start, alpha_end)``
+    and ``heldout_loss(tokens, sentence_starts)`` over a token stream, plus ``state()`` for
+    the checkpoint's meta.
+    """
 
     name: ClassVar[str]
     VECTORS: ClassVar[tuple[str, ...]]  # the vector sets it can export; the first is the default
@@ -35,9 +43,11 @@ class Objective(Protocol):
 
     def all_finite(self) -> bool: ...
 
-    def train_step(self, context_ids: np.ndarray, center_ids: np.ndarray, alpha: float) -> float: ...
+    @classmethod
+    def vectors(cls, arrays: dict[str, np.ndarray], which: str) -> np.ndarray: ...
 
-    def heldout_loss(self, context_ids: np.ndarray, center_ids: np.ndarray) -> float: ...
+    @staticmethod
+    def estimate_bytes(N: int, V: int, batch_size: int, dtype) -> dict[str, int]: ...
 
 
 def check_which(cls, which: str) -> None:

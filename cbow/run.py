@@ -266,9 +266,9 @@ def load_embeddings(path: str | Path, which: str | None = None,
         Objective = objective_class(meta["objective"])
         which = which or Objective.VECTORS[0]
         vectors = Objective.vectors(arrays, which)
-        if vocab is None:
+        if vocab is None:  # an old checkpoint: its run folder's vocab.txt (size checked)
             vocab = vocabulary_beside(checkpoint, vectors.shape[0])
-        if vocab is not None and len(vocab) != vectors.shape[0]:
+        elif len(vocab) != vectors.shape[0]:
             raise ckpt.CheckpointError(f"{checkpoint}: the vocabulary has {len(vocab)} words "
                                        f"but the model has {vectors.shape[0]}")
         return Embeddings(vocab.words, unit_rows(vectors) if normalize else vectors,
