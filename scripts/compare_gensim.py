@@ -102,7 +102,8 @@ MB = 1 << 20
 def shared_settings(args) -> dict:
     return {"vector_size": args.vector_size, "window": args.window, "min_count": args.min_count,
             "negative": 5, "sample": args.sample, "epochs": args.epochs, "alpha": args.alpha,
-            "min_alpha": args.min_alpha, "seed": args.seed, "batch_words": args.batch_words}
+            "min_alpha": args.min_alpha, "seed": args.seed, "batch_words": args.batch_words,
+            "cbow_batch_size": args.cbow_batch_size}
 
 
 def cbow_settings(corpus: str, cache_dir: str, objective: str, workers: int, settings: dict,
@@ -116,7 +117,7 @@ def cbow_settings(corpus: str, cache_dir: str, objective: str, workers: int, set
         "model": {"N": settings["vector_size"], "C": settings["window"], "objective": objective,
                   "negative": settings["negative"], "ns_exponent": 0.75, "hidden": "linear",
                   "init": "word2vec", "shrink_window": True},
-        "train": {"batch_size": settings["batch_words"], "alpha": settings["alpha"],
+        "train": {"batch_size": settings["cbow_batch_size"], "alpha": settings["alpha"],
                   "schedule": "linear", "min_alpha": settings["min_alpha"],
                   "epochs": settings["epochs"], "seed": settings["seed"], "dtype": "float32",
                   "sample": settings["sample"], "workers": workers, "val_fraction": 0.0,
@@ -557,7 +558,10 @@ def parse_args(argv):
     parser.add_argument("--alpha", type=float, default=0.025)
     parser.add_argument("--min-alpha", type=float, default=0.0001)
     parser.add_argument("--batch-words", type=int, default=10000,
-                        help="gensim's batch_words and cbow's train.batch_size")
+                        help="gensim's batch_words (gensim caps it at 10,000)")
+    parser.add_argument("--cbow-batch-size", type=int, default=100000,
+                        help="cbow's train.batch_size: center positions per step, split "
+                             "between the workers (configs/word2vec.yaml's value)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -680,7 +684,8 @@ def main(argv=None) -> int:
           f"(same words and counts: {all(r['same_vocabulary'] for r in gensim_runs)})")
     print(f"settings: CBOW mean, N {args.vector_size}, window {args.window} (shrunk), "
           f"min_count {args.min_count}, sample {args.sample:g}, alpha {args.alpha} -> "
-          f"{args.min_alpha} (linear), {epochs} epochs, batch {args.batch_words} words; "
+          f"{args.min_alpha} (linear), {epochs} epochs, gensim batch_words {args.batch_words}, "
+          f"cbow batch_size {args.cbow_batch_size}; "
           f"negative 5 or hs=1/negative=0; {args.repeats} interleaved round(s), medians")
     print(f"effective words per epoch (kept by subsampling): cbow "
           f"{statistics.mean(c['cbow_effective_per_epoch']):,.0f} (exact replay), gensim "
