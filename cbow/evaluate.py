@@ -409,14 +409,8 @@ def evaluate_word_pairs(embeddings, path: str | Path, case: str = "auto") -> Pai
 
 # --------------------------------------------------------------------------------- analogies
 
-@dataclass(frozen=True)
-class SectionResult:
-    """Analogy counts of one section (or of a whole file)."""
-
-    name: str
-    correct: int
-    attempted: int  # questions whose four words are all in the (restricted) vocabulary
-    total: int
+class _Rates:
+    """Accuracy and coverage from ``correct``, ``attempted`` and ``total``."""
 
     @property
     def accuracy(self) -> float:
@@ -430,7 +424,17 @@ class SectionResult:
 
 
 @dataclass(frozen=True)
-class AnalogyResult:
+class SectionResult(_Rates):
+    """Analogy counts of one section (or of a whole file)."""
+
+    name: str
+    correct: int
+    attempted: int  # questions whose four words are all in the (restricted) vocabulary
+    total: int
+
+
+@dataclass(frozen=True)
+class AnalogyResult(_Rates):
     """Analogy accuracy of one file, per section and in total."""
 
     file: str
@@ -450,15 +454,6 @@ class AnalogyResult:
     @property
     def total(self) -> int:
         return sum(s.total for s in self.sections)
-
-    @property
-    def accuracy(self) -> float:
-        """correct / attempted over all sections; NaN when nothing was attempted."""
-        return self.correct / self.attempted if self.attempted else math.nan
-
-    @property
-    def coverage(self) -> float:
-        return self.attempted / self.total if self.total else math.nan
 
 
 def _check_method(method: str) -> str:

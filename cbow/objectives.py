@@ -25,8 +25,7 @@ class Objective(Protocol):
     (cbow.train): the full softmax has ``train_step(context_ids, center_ids, alpha)`` and
     ``heldout_loss(context_ids, center_ids)`` over batches of windows; word2vec's objectives
     have ``train_range(tokens, sentence_starts, begin, end, epoch, alpha_start, alpha_end)``
-    and ``heldout_loss(tokens, sentence_starts)`` over a token stream, plus ``state()`` for
-    the checkpoint's meta.
+    and ``heldout_loss(tokens, sentence_starts)`` over a token stream.
     """
 
     name: ClassVar[str]
@@ -42,6 +41,8 @@ class Objective(Protocol):
     def arrays(self) -> dict[str, np.ndarray]: ...
 
     def all_finite(self) -> bool: ...
+
+    def state(self) -> dict: ...  # what a checkpoint's meta keeps besides the arrays
 
     @classmethod
     def vectors(cls, arrays: dict[str, np.ndarray], which: str) -> np.ndarray: ...
@@ -111,6 +112,10 @@ class SoftmaxObjective:
 
     def all_finite(self) -> bool:
         return self.params.all_finite()
+
+    def state(self) -> dict:
+        """Nothing beyond the arrays: the batch order is the batcher's state."""
+        return {}
 
     def train_step(self, context_ids: np.ndarray, center_ids: np.ndarray, alpha: float) -> float:
         """One gradient-descent step on a batch; the batch's mean loss before the update."""

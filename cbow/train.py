@@ -508,9 +508,7 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                 "epoch": feed.epochs_done, "alpha": alpha_at(cfg, at_step, last_step),
                 "run_identity": run_identity(cfg), "vocab_fingerprint": vocab.fingerprint(),
                 "vocab_size": len(vocab), "corpus_sha256": data.fingerprint,
-                "val_loss_start": val_loss_start}
-        if hasattr(model, "state"):
-            meta["model_state"] = model.state()
+                "val_loss_start": val_loss_start, "model_state": model.state()}
         path = ckpt.save_checkpoint(folder.checkpoint_path(at_step), model.arrays(), vocab, meta)
         folder.prune_checkpoints(cfg.checkpoint.keep)
         return path
