@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+from cbow.registry import which_help
+
 HELP = "nearest words by cosine"
 
 
@@ -13,8 +15,8 @@ def add_arguments(parser) -> None:
                              "(word2vec text/binary, .npy, or an npy export folder)")
     parser.add_argument("words", nargs="+", help="query words")
     parser.add_argument("--topn", type=int, default=10, help="neighbours per word (default 10)")
-    parser.add_argument("--which", help="vectors of a run (full softmax: mean (default), w1 or "
-                                        "w2); not for vector files")
+    parser.add_argument("--which", help="vectors of a run, by objective: " + which_help()
+                        + "; not for vector files")
 
 
 def run(args) -> int:
