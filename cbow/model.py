@@ -128,7 +128,7 @@ class Workspace:
         self.scores = np.empty((batch_size, V), self.dtype)  # logits, then exp(logits - max)
         self.row_max = np.empty((batch_size, 1), self.dtype)
         self.row_sum = np.empty((batch_size, 1), self.dtype)
-        self.ones_V = np.ones(V, self.dtype)  # row sums as a BLAS product: 3-6x faster than np.sum
+        self.ones_V = np.ones(V, self.dtype)  # row sums as a BLAS product (faster than np.sum)
         self.row_scale = np.empty((batch_size, 1), self.dtype)
         self.weighted_h1 = np.empty((batch_size, N + 1), self.dtype)
         self.grad_z1 = np.empty((batch_size, N), self.dtype)
