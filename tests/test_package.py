@@ -8,12 +8,18 @@ import types
 import cbow
 
 
-def test_import_cbow_loads_nothing_heavy():
-    code = ("import sys, cbow; "
+def _heavy_modules_after(imports: str) -> str:
+    code = (f"import sys, {imports}; "
             "print(sorted(m for m in ('numpy', 'nltk', 'numba') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.strip()
-    assert out == "[]"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_import_cbow_loads_nothing_heavy():
+    assert _heavy_modules_after("cbow") == "[]"
+    # the registries give names to the config and the commands without their code's imports
+    assert _heavy_modules_after("cbow.registry") == "[]"
+    assert _heavy_modules_after("cbow.config, cbow.prepare") == "['numpy']"
 
 
 def test_exports_are_the_user_facing_names():

@@ -1,9 +1,6 @@
 """The registries (cbow.registry): one declaration per name, loaded lazily, used everywhere."""
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -11,14 +8,6 @@ from cbow import config
 from cbow.cli import build_parser
 from cbow.errors import InputError
 from cbow.registry import OBJECTIVES, TOKENIZERS, VECTOR_FORMATS, Registry, Tokenizer
-
-
-def test_importing_the_registry_and_config_loads_neither_nltk_nor_numba():
-    code = ("import sys, cbow.registry, cbow.config, cbow.prepare; "
-            "print(sorted(m for m in ('nltk', 'numba') if m in sys.modules))")
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True).stdout.strip()
-    assert loaded == "[]"
 
 
 def test_config_allows_exactly_the_registered_names():
