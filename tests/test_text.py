@@ -147,7 +147,7 @@ def _flat(sentences: list[list[str]]) -> list[str]:
 
 def test_tokenize_by_name():
     sample = "O for a Muse of fire, that would ascend"
-    assert set(TOKENIZERS.names()) == {"course", "nltk", "whitespace"}
+    assert {"course", "nltk", "whitespace"} <= set(TOKENIZERS.names())
     assert _flat(text.tokenize_block(sample)) == course_tokenize(sample)
     assert _flat(text.tokenize_block(sample, "course")) == course_tokenize(sample)
     assert _flat(text.tokenize_block(sample, tokenizer="nltk")) == nltk_tokenize(sample)
