@@ -1,0 +1,171 @@
+"""Vectors where practitioners use them (issue 17): gensim in memory, vector arithmetic, the
+embedding projector export, the run report."""
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from cbow.embeddings import Embeddings, GensimMissing
+from cbow.errors import InputError, UnknownWord
+from conftest import make_run, run_cbow
+
+WORDS = ["the", "king", "queen", "man", "woman", "lord", "lady", "dog", "wolf", "café", "<b>&",
+         "and", "of", "love", "death", "war", "peace", "rich", "poor", "sad"]
+N = 7
+
+
+@pytest.fixture
+def emb() -> Embeddings:
+    rng = np.random.default_rng(5)
+    counts = np.arange(len(WORDS), 0, -1) * 3  # distinct, frequency order
+    return Embeddings(WORDS, rng.standard_normal((len(WORDS), N)), counts=counts)
+
+
+def assert_same_answers(ours, theirs, atol):
+    assert [w for w, _ in ours] == [w for w, _ in theirs]
+    np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], rtol=0, atol=atol)
+
+
+QUERIES = [(["king", "woman"], ["man"]), (["queen"], []), (["lord", "lady", "dog"], ["wolf"]),
+           (["rich"], ["poor", "sad"]), (["<b>&", "café"], [])]
+
+
+# ---------------------------------------------------------------------- 1. gensim in memory
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_to_gensim_keeps_words_order_vectors_and_counts(emb, dtype):
+    emb = Embeddings(emb.words, emb.vectors.astype(dtype), counts=emb.counts)
+    kv = emb.to_gensim()
+    assert isinstance(kv, KeyedVectors)
+    assert kv.index_to_key == WORDS
+    assert kv.vectors.dtype == dtype
+    np.testing.assert_array_equal(kv.vectors, emb.vectors)
+    assert [kv.get_vecattr(w, "count") for w in WORDS] == emb.counts.tolist()
+    kv.vectors[0] += 1  # a copy: our vectors are untouched
+    assert not np.array_equal(kv.vectors[0], emb.vectors[0])
+    for word in ("king", "café", "<b>&"):
+        assert_same_answers(emb.most_similar(word, topn=5), kv.most_similar(word, topn=5), 1e-6)
+
+
+def test_to_gensim_without_counts(emb):
+    kv = Embeddings(emb.words, emb.vectors).to_gensim()
+    assert kv.index_to_key == WORDS and "count" not in kv.expandos
+    assert Embeddings.from_gensim(kv).counts is None
+
+
+def test_from_gensim_reads_words_vectors_and_counts(emb):
+    kv = KeyedVectors(vector_size=N)
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((len(WORDS), N)).astype(np.float32)
+    kv.add_vectors(WORDS, vectors)
+    for i, word in enumerate(WORDS):
+        kv.set_vecattr(word, "count", 100 - i)
+    back = Embeddings.from_gensim(kv)
+    assert back.words == WORDS
+    np.testing.assert_array_equal(back.vectors, vectors)
+    assert back.vectors.dtype == np.float32
+    assert back.counts.tolist() == [100 - i for i in range(len(WORDS))]
+    for word in ("king", "café", "<b>&"):
+        assert_same_answers(back.most_similar(word, topn=5), kv.most_similar(word, topn=5), 1e-6)
+    round_trip = Embeddings.from_gensim(emb.to_gensim())
+    assert round_trip.words == emb.words and round_trip.counts.tolist() == emb.counts.tolist()
+    np.testing.assert_array_equal(round_trip.vectors, emb.vectors)
+
+
+def test_from_gensim_refuses_integer_keys():
+    kv = KeyedVectors(vector_size=3)
+    kv.add_vectors([1, 2], np.ones((2, 3), dtype=np.float32))
+    with pytest.raises(InputError, match="not non-empty strings"):
+        Embeddings.from_gensim(kv)
+
+
+def test_missing_gensim_is_one_clear_error(emb, monkeypatch):
+    monkeypatch.setitem(sys.modules, "gensim", None)  # import gensim now raises ImportError
+    for call in (emb.to_gensim, lambda: Embeddings.from_gensim(object())):
+        with pytest.raises(GensimMissing, match=r"pip install 'cbow\[gensim\]'"):
+            call()
+
+
+# ---------------------------------------------------------------------- 2. vector arithmetic
+
+@pytest.mark.parametrize("positive, negative", QUERIES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_3cosadd_equals_gensim_most_similar(emb, positive, negative, dtype):
+    emb = Embeddings(emb.words, emb.vectors.astype(dtype))
+    kv = emb.to_gensim()
+    for topn in (1, 5, len(WORDS)):
+        ours = emb.most_similar(positive=positive, negative=negative, topn=topn)
+        theirs = kv.most_similar(positive=positive, negative=negative, topn=topn)
+        # gensim rounds the mean query vector to float32: scores agree to ~1e-7.
+        assert_same_answers(ours, theirs, 1e-6)
+        assert not set(positive + negative) & {w for w, _ in ours}  # query words excluded
+    assert len(emb.most_similar(positive=positive, negative=negative, topn=100)) \
+        == len(WORDS) - len(set(positive + negative))
+
+
+@pytest.mark.parametrize("positive, negative", QUERIES)
+def test_3cosmul_equals_gensim_most_similar_cosmul(emb, positive, negative):
+    kv = emb.to_gensim()
+    for topn in (1, 5, len(WORDS)):
+        ours = emb.most_similar(positive=positive, negative=negative, topn=topn,
+                                method="3cosmul")
+        theirs = kv.most_similar_cosmul(positive=positive, negative=negative, topn=topn)
+        assert_same_answers(ours, theirs, 1e-12)
+
+
+def test_3cosmul_epsilon_is_a_parameter(emb):
+    ours = emb.most_similar(positive=["king"], negative=["man"], topn=3, method="3cosmul",
+                            epsilon=1e-3)
+    unit = emb.unit_vectors
+    shifted = (1 + unit @ unit[[emb.index("king"), emb.index("man")]].T) / 2
+    scores = shifted[:, 0] / (shifted[:, 1] + 1e-3)
+    best = emb.words[int(np.argmax(np.where(np.isin(emb.words, ["king", "man"]), -np.inf,
+                                            scores)))]
+    assert ours[0][0] == best
+
+
+def test_one_word_keeps_its_plain_cosine_ranking(emb):
+    assert emb.most_similar("king", topn=4) == emb.most_similar(positive=["king"], topn=4)
+    assert ([w for w, _ in emb.most_similar("king", topn=4, method="3cosmul")]
+            == [w for w, _ in emb.most_similar("king", topn=4)])  # (1+cos)/2 ranks alike
+
+
+def test_arithmetic_errors(emb):
+    with pytest.raises(UnknownWord, match=r"'kng' \(did you mean 'king'.*'wman'"):
+        emb.most_similar(positive=["kng", "woman"], negative=["wman"])
+    with pytest.raises(InputError, match="not both"):
+        emb.most_similar("king", positive=["queen"])
+    with pytest.raises(InputError, match="method must be one of"):
+        emb.most_similar(positive=["king"], method="cosmul")
+    with pytest.raises(InputError, match="at least one positive"):
+        emb.most_similar(negative=["king"], method="3cosmul")
+    with pytest.raises(InputError, match="at least one"):
+        emb.most_similar(positive=[])
+    with pytest.raises(InputError, match="list of words"):
+        emb.most_similar(positive=[np.ones(N)])
+
+
+def test_cli_similar_arithmetic(tmp_path):
+    run = make_run(tmp_path / "run", WORDS, N)
+    from cbow.run import load_embeddings
+    emb = load_embeddings(run)
+    for method in ("3cosadd", "3cosmul"):
+        result = run_cbow("similar", run, "--positive", "king", "woman", "--negative", "man",
+                          "--topn", "3", "--method", method)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0] == "nearest to 'king + woman - man':"
+        expected = emb.most_similar(positive=["king", "woman"], negative=["man"], topn=3,
+                                    method=method)
+        assert [line.split()[1] for line in lines[2:]] == [w for w, _ in expected]
+    bad = run_cbow("similar", run, "--positive", "kng", "--negative", "man")
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.count("\n") == 1 and "'kng'" in bad.stderr
+    assert "did you mean 'king'" in bad.stderr
+    both = run_cbow("similar", run, "king", "--positive", "queen")
+    assert both.returncode == 2 and "not both" in both.stderr and "Traceback" not in both.stderr
+
