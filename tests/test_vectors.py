@@ -169,3 +169,87 @@ def test_cli_similar_arithmetic(tmp_path):
     both = run_cbow("similar", run, "king", "--positive", "queen")
     assert both.returncode == 2 and "not both" in both.stderr and "Traceback" not in both.stderr
 
+
+# ------------------------------------------------------------------ 3. the embedding projector
+
+def read_like_the_projector(folder):
+    """The two files split as the projector splits them: lines on '\\n', columns on '\\t'."""
+    def rows(name):
+        text = (folder / name).read_bytes().decode("utf-8")
+        assert text.endswith("\n")
+        return [line.split("\t") for line in text[:-1].split("\n")]
+    return rows("vectors.tsv"), rows("metadata.tsv")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_projector_files_parse_as_the_projector_expects(emb, tmp_path, dtype):
+    from cbow.projector import write_projector
+    emb = Embeddings(emb.words, emb.vectors.astype(dtype), counts=emb.counts)
+    written = write_projector(emb, tmp_path / "proj")
+    assert written == [tmp_path / "proj" / "vectors.tsv", tmp_path / "proj" / "metadata.tsv"]
+    vectors, metadata = read_like_the_projector(tmp_path / "proj")
+    assert metadata[0] == ["word", "count"]
+    assert len(vectors) == len(metadata) - 1 == len(WORDS)
+    assert all(len(row) == N for row in vectors) and all(len(row) == 2 for row in metadata)
+    np.testing.assert_array_equal(np.array(vectors, dtype=dtype), emb.vectors)  # exact
+    assert [w for w, _ in metadata[1:]] == WORDS  # '<b>&' and 'café' as they are
+    assert [int(c) for _, c in metadata[1:]] == emb.counts.tolist()
+
+
+def test_projector_escapes_tabs_and_line_breaks(tmp_path):
+    from cbow.projector import unescape_word, write_projector
+    words = ["plain", "tab\there", "new\nline", "cr\rx", "back\\slash", "\\t", "ls\u2028x",
+             "ff\x0cx", "nbsp\u00a0ok"]
+    emb = Embeddings(words, np.arange(len(words) * 3.0).reshape(-1, 3), counts=[1] * len(words))
+    write_projector(emb, tmp_path)
+    vectors, metadata = read_like_the_projector(tmp_path)
+    assert len(vectors) == len(metadata) - 1 == len(words)
+    assert all(len(row) == 2 for row in metadata)
+    shown = [w for w, _ in metadata[1:]]
+    assert shown[:6] == ["plain", "tab\\there", "new\\nline", "cr\\rx", "back\\\\slash", "\\\\t"]
+    assert [unescape_word(w) for w in shown] == words
+    assert all(len(w.splitlines()) == 1 for w in shown)  # Python's readers see one row too
+
+
+def test_projector_limit_keeps_the_most_frequent_words(tmp_path):
+    from cbow.projector import write_projector
+    counts = [5, 9, 1, 9, 7, 2]
+    words = ["e", "b", "z", "a", "c", "y"]
+    emb = Embeddings(words, np.arange(18.0).reshape(6, 3), counts=counts)
+    write_projector(emb, tmp_path, limit=4)
+    vectors, metadata = read_like_the_projector(tmp_path)
+    # Most frequent first; the tie between 'b' and 'a' (9) keeps row order.
+    assert metadata[1:] == [["b", "9"], ["a", "9"], ["c", "7"], ["e", "5"]]
+    np.testing.assert_array_equal(np.array(vectors, dtype=float), emb[["b", "a", "c", "e"]])
+    write_projector(emb, tmp_path, limit=100)
+    assert len(read_like_the_projector(tmp_path)[0]) == 6
+    for bad in (0, -1, 2.5):
+        with pytest.raises(InputError, match="positive integer"):
+            write_projector(emb, tmp_path, limit=bad)
+
+
+def test_projector_without_counts_writes_the_word_column_alone(tmp_path):
+    from cbow.projector import write_projector
+    emb = Embeddings(["a", "b"], np.eye(2))
+    write_projector(emb, tmp_path)
+    assert (tmp_path / "metadata.tsv").read_text(encoding="utf-8") == "a\nb\n"  # no header
+    with pytest.raises(InputError, match="no word counts"):
+        write_projector(emb, tmp_path, limit=1)
+
+
+def test_cli_export_projector(tmp_path):
+    run = make_run(tmp_path / "run", WORDS, N)
+    result = run_cbow("export", run, "--format", "projector", "--out", tmp_path / "p",
+                      "--limit", "5")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("wrote 5 words x 7 dims")
+    vectors, metadata = read_like_the_projector(tmp_path / "p")
+    # make_run counts word i as i + 1: the last five words, most frequent first.
+    assert [w for w, _ in metadata[1:]] == WORDS[::-1][:5]
+    assert len(vectors) == 5 and all(len(row) == N for row in vectors)
+    bad = run_cbow("export", run, "--format", "npy", "--out", tmp_path / "n", "--limit", "5")
+    assert bad.returncode == 2 and "--limit applies to --format projector only" in bad.stderr
+    (tmp_path / "file").write_text("x")
+    bad = run_cbow("export", run, "--format", "projector", "--out", tmp_path / "file")
+    assert bad.returncode == 2 and "is a file" in bad.stderr and "Traceback" not in bad.stderr
+
