@@ -253,3 +253,136 @@ def test_cli_export_projector(tmp_path):
     bad = run_cbow("export", run, "--format", "projector", "--out", tmp_path / "file")
     assert bad.returncode == 2 and "is a file" in bad.stderr and "Traceback" not in bad.stderr
 
+
+# ------------------------------------------------------------------------- 4. the run report
+
+REPORT_WORDS = ("king queen lord lady man woman dog wolf love death war peace the a of and "
+                "<b>& x<y").split()
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A short real run (whitespace tokens, a word with '<' and '&') scoring a pairs file."""
+    from cbow.config import load_config
+    from cbow.train import train
+    root = tmp_path_factory.mktemp("report")
+    rng = np.random.default_rng(0)
+    lines = [" ".join(rng.choice(REPORT_WORDS, size=rng.integers(5, 12))) for _ in range(150)]
+    corpus = root / "corpus.txt"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    pairs = root / "pairs.tsv"
+    pairs.write_text("king queen 9\nman woman 8\ndog wolf 7\nlove death 3\nwar peace 4\n"
+                     "the <b>& 1\n", encoding="utf-8")
+    out = root / "run"
+    cfg = load_config(None, [f"corpus={corpus}", "tokenizer=whitespace", "model.N=8",
+                             "train.batch_size=16", "train.steps=40", "train.alpha=0.05",
+                             "train.eval_every=10", "train.log_every=5", "checkpoint.every=20",
+                             "train.val_fraction=0.1", f"eval.pairs=[{pairs}]",
+                             f"out_dir={out}", "prepare.workers=1",
+                             f"prepare.cache_dir={root / 'prepared'}"])
+    train(cfg, quiet=True)
+    return out
+
+
+class PageParser:
+    """Tags, attributes and text of an HTML page, read with the standard library's parser."""
+
+    def __init__(self, page: str):
+        from html.parser import HTMLParser
+        self.tags, self.attrs, self.text = [], [], []
+        outer = self
+
+        class Parser(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                outer.tags.append(tag)
+                outer.attrs += [(tag, name, value) for name, value in attrs]
+
+            def handle_data(self, data):
+                outer.text.append(data)
+
+        parser = Parser(convert_charrefs=True)
+        parser.feed(page)
+        parser.close()
+        self.all_text = "".join(self.text)
+
+
+def test_report_is_one_self_contained_page(trained_run, tmp_path):
+    import base64
+    from cbow.report import write_report
+    out = write_report(trained_run, tmp_path / "report.html", words=["<b>&", "x<y", "king"])
+    page = out.read_text(encoding="utf-8")
+    parsed = PageParser(page)
+    assert parsed.tags[:2] == ["html", "head"] and "body" in parsed.tags
+    images = [value for tag, name, value in parsed.attrs if tag == "img" and name == "src"]
+    assert len(images) == 2  # the loss/benchmark figure and the PCA map
+    for src in images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1]).startswith(b"\x89PNG\r\n\x1a\n")
+    # Nothing is fetched at view time: no links, scripts, frames, or URLs in the style sheet.
+    assert not [a for a in parsed.attrs if a[1] in ("href", "srcset", "action", "data")]
+    assert not [a for a in parsed.attrs if a[1] == "src" and not a[2].startswith("data:")]
+    assert not set(parsed.tags) & {"script", "link", "iframe", "object", "embed"}
+    assert "url(" not in page and "@import" not in page and "http" not in page.split("<body>")[0]
+    # Words from the run are text, never markup.
+    assert "<b>&" in parsed.all_text and "b" not in parsed.tags and "&lt;b&gt;&amp;" in page
+    assert "x<y" in parsed.all_text and "x&lt;y" in page
+    # The sections and what they say about this run.
+    for heading in ("Summary", "Corpus", "Loss and benchmarks over training",
+                    "Nearest neighbours", "The most frequent words in two dimensions", "Config"):
+        assert heading in parsed.all_text
+    assert (trained_run / "config.yaml").read_text(encoding="utf-8") in parsed.all_text
+    description = json.loads(next((trained_run.parent / "prepared").glob(
+        "*/description.json")).read_text(encoding="utf-8"))
+    assert f"{description['tokens']['kept']:,}" in parsed.all_text
+    assert f"{description['words']['kept']:,} words kept" in parsed.all_text
+    assert str(trained_run.parent / "corpus.txt") in parsed.all_text
+    assert "pairs.tsv" in parsed.all_text  # the benchmark table names the file's figure
+
+
+def test_report_query_words_are_frequent_and_rare():
+    from cbow.report import query_words
+    words = [f"w{i}" for i in range(40)] + [",", "."]
+    counts = list(range(40, 0, -1)) + [1000, 999]  # punctuation is the most frequent
+    emb = Embeddings(words, np.ones((42, 2)), counts=counts)
+    frequent, rare = query_words(emb)
+    assert frequent == ["w0", "w1", "w2", "w3", "w4", "w5"]  # words with a letter only
+    assert rare[0] == "w20" and rare[-1] == "w39" and len(rare) == 6  # the rarer half, spread
+
+
+def test_report_says_when_the_prepared_corpus_is_gone(trained_run, tmp_path):
+    import shutil
+    from cbow.report import build_report
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    config = (run / "config.yaml").read_text(encoding="utf-8")
+    (run / "config.yaml").write_text(config.replace(str(trained_run.parent / "prepared"),
+                                                    str(tmp_path / "elsewhere")), encoding="utf-8")
+    text = PageParser(build_report(run)).all_text
+    assert "is not in the cache its config names" in text
+
+
+def test_report_query_words_and_errors(trained_run, tmp_path):
+    from cbow.report import build_report
+    text = PageParser(build_report(trained_run, words=["KING", "wolf"])).all_text
+    assert "king (" in text and "wolf (" in text
+    with pytest.raises(UnknownWord, match="'kng'"):
+        build_report(trained_run, words=["kng"])
+    result = run_cbow("report", tmp_path / "nowhere", "--out", tmp_path / "r.html")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_missing_matplotlib_is_one_clear_error(trained_run, tmp_path, monkeypatch):
+    from cbow.plot import MatplotlibMissing
+    from cbow.report import write_report
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(MatplotlibMissing, match=r"pip install 'cbow\[plot\]'"):
+        write_report(trained_run, tmp_path / "report.html")
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_cli_report(trained_run, tmp_path):
+    result = run_cbow("report", trained_run, "--out", tmp_path / "report.html")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"wrote {tmp_path / 'report.html'} (")
+    PageParser((tmp_path / "report.html").read_text(encoding="utf-8"))
