@@ -34,6 +34,7 @@ FREQUENT_QUERIES = 6
 RARE_QUERIES = 6
 NEIGHBOURS = 8
 MAP_WORDS = 60
+BENCHMARK_ROWS = 12  # evaluations listed in the benchmark table (first, last, evenly between)
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto;
@@ -51,6 +52,7 @@ table.neighbours td:first-child { white-space: nowrap; }
 .cos { color: #888; font-size: 0.85em; }
 img { max-width: 100%; height: auto; display: block; margin: 0.5em 0; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+pre.config { column-width: 22em; column-gap: 2em; }
 .note { color: #666; font-size: 0.9em; }
 """
 
@@ -115,7 +117,7 @@ def build_report(run: str | Path, which: str | None = None,
         f"{len(map_words)} most frequent words that contain a letter; distances in 2-D only "
         "hint at cosines in N dimensions.</p>",
         "<h2>Config</h2>",
-        f"<pre>{_esc(config_text)}</pre>" if config_text is not None
+        f'<pre class="config">{_esc(config_text)}</pre>' if config_text is not None
         else f'<p class="note">{_esc(folder.config_path)} is missing.</p>',
         "</body>", "</html>", "",
     ]
@@ -249,6 +251,9 @@ def _benchmarks(rows: list[dict]) -> str:
         return ('<p class="note">No benchmark was scored during training (set '
                 "<code>eval.pairs</code> or <code>eval.analogies</code> in the config).</p>")
     scored = [r for r in rows if r.get("benchmarks")]
+    if len(scored) > BENCHMARK_ROWS:  # the figure has them all; the table, a readable sample
+        picks = np.linspace(0, len(scored) - 1, BENCHMARK_ROWS).round().astype(int)
+        scored = [scored[i] for i in dict.fromkeys(picks.tolist())]
     head = "".join(f"<th>{_esc(n)}</th>" for n in names)
     body = "".join(
         f'<tr><td class="num">{r["step"]:,}</td>'
