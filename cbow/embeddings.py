@@ -286,8 +286,8 @@ class Embeddings:
         word_or_vector : str or ndarray, shape (N,), optional
             A word or any vector; not together with ``positive``/``negative``.
         topn : int
-        positive, negative : sequence of str
-            Query words; at least one ``positive`` word for ``3cosmul``, at least one word for
+        positive, negative : sequence of str, or str
+            Query words (a single word may be given as a string); at least one ``positive`` word for ``3cosmul``, at least one word for
             ``3cosadd``.
         method : {"3cosadd", "3cosmul"}
         epsilon : float
@@ -325,7 +325,8 @@ class Embeddings:
                 row = self.index(word_or_vector)
                 return self._nearest(self.unit_vectors[row], exclude=[row], topn=topn)
             positive = [word_or_vector]
-        positive, negative = list(positive), list(negative)
+        # One word alone is a one-word list, as in gensim (not a list of its letters).
+        positive, negative = ([w] if isinstance(w, str) else list(w) for w in (positive, negative))
         for name, words in (("positive", positive), ("negative", negative)):
             if any(not isinstance(w, str) for w in words):
                 raise InputError(f"{name} must be a list of words; got {words!r}")

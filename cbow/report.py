@@ -85,7 +85,10 @@ def build_report(run: str | Path, which: str | None = None,
     meta = _checkpoint_meta(Path(embeddings.source))
     config_text = (folder.config_path.read_text(encoding="utf-8")
                    if folder.config_path.is_file() else None)
-    config = yaml.safe_load(config_text) if config_text else None
+    try:
+        config = yaml.safe_load(config_text) if config_text else None
+    except yaml.YAMLError:
+        config = None  # shown as text all the same; only the corpus lookup needs it
     config = config if isinstance(config, dict) else {}
     if words is not None:
         words = [embeddings.vocab.resolve_case(w) for w in words]
@@ -95,7 +98,7 @@ def build_report(run: str | Path, which: str | None = None,
         frequent, rare = query_words(embeddings)
     # The pictures first: without matplotlib, fail before any other work.
     loss_png = _png(_loss_figure(folder.path))
-    map_words = [embeddings.words[i] for i in _by_frequency(embeddings)[:MAP_WORDS]]
+    map_words = [embeddings.words[i] for i in _word_rows(embeddings)[:MAP_WORDS]]
     map_png = _png(_words_figure(embeddings, map_words, f"PCA of the {len(map_words)} most "
                                  f"frequent words ({embeddings.which} vectors)"))
 
@@ -139,8 +142,7 @@ def query_words(embeddings: Embeddings) -> tuple[list[str], list[str]]:
     Frequent: the most frequent ones. Rare: evenly spread over the rarer half by frequency
     rank, down to the rarest, so that the table shows how neighbours degrade with rarity.
     """
-    ranked = [i for i in _by_frequency(embeddings)
-              if any(ch.isalpha() for ch in embeddings.words[i])]
+    ranked = _word_rows(embeddings)
     frequent = ranked[:FREQUENT_QUERIES]
     rest = ranked[len(frequent):]
     rare = []
@@ -150,11 +152,15 @@ def query_words(embeddings: Embeddings) -> tuple[list[str], list[str]]:
     return ([embeddings.words[i] for i in frequent], [embeddings.words[i] for i in rare])
 
 
-def _by_frequency(embeddings: Embeddings) -> np.ndarray:
-    """Rows by decreasing count (ties: row order); row order when counts are unknown."""
-    if embeddings.counts is None:
-        return np.arange(len(embeddings))
-    return np.argsort(-embeddings.counts, kind="stable")
+def _word_rows(embeddings: Embeddings) -> list[int]:
+    """Rows of the words holding a letter (not punctuation or numbers), most frequent first.
+
+    Ties, and every row when counts are unknown, keep row order.
+    """
+    rows = (np.arange(len(embeddings)) if embeddings.counts is None
+            else np.argsort(-embeddings.counts, kind="stable"))
+    words = embeddings.words
+    return [i for i in rows.tolist() if any(ch.isalpha() for ch in words[i])]
 
 
 def _checkpoint_meta(checkpoint: Path) -> dict:

@@ -134,6 +134,11 @@ def test_one_word_keeps_its_plain_cosine_ranking(emb):
             == [w for w, _ in emb.most_similar("king", topn=4)])  # (1+cos)/2 ranks alike
 
 
+def test_a_single_query_word_may_be_a_string(emb):
+    assert (emb.most_similar(positive="king", negative="man", topn=3)
+            == emb.most_similar(positive=["king"], negative=["man"], topn=3))
+
+
 def test_arithmetic_errors(emb):
     with pytest.raises(UnknownWord, match=r"'kng' \(did you mean 'king'.*'wman'"):
         emb.most_similar(positive=["kng", "woman"], negative=["wman"])
