@@ -57,11 +57,11 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from cbow.embeddings import Embeddings, unit_rows
+from cbow.embeddings import COMBINATIONS, Embeddings, unit_rows
 from cbow.errors import InputError
 
 CASES = ("auto", "lower", "exact", "insensitive")
-METHODS = ("3cosadd", "3cosmul")
+METHODS = COMBINATIONS  # 3CosAdd and 3CosMul, as Embeddings.most_similar names them
 COSMUL_EPSILON = 1e-3  # Levy & Goldberg's value; gensim's most_similar_cosmul uses 1e-6
 
 # Analogy questions are scored in blocks of rows whose (block, k) score matrices together hold

@@ -85,9 +85,9 @@ def is_zip(path: Path) -> bool:
 
 
 def detect_format(path: Path) -> str:
-    """``npy``, ``word2vec`` or ``word2vec-bin``, from the first bytes of the file."""
+    """``npy``, ``projector``, ``word2vec`` or ``word2vec-bin``, from the first bytes of the file."""
     if path.is_dir():
-        return "npy"
+        return "projector" if (path / "vectors.tsv").exists() and not (path / NPY_VECTORS).exists() else "npy"
     with open(path, "rb") as f:
         head = f.read(_SNIFF_BYTES)
     if head.startswith(b"\x93NUMPY"):
@@ -255,21 +255,29 @@ def _read_word2vec_binary(path: Path) -> tuple[list[str], np.ndarray]:
     return words, vectors
 
 
-def _write_word2vec_text(path: Path, words: list[str], vectors: np.ndarray) -> None:
-    V, N = vectors.shape
+def text_rows(vectors: np.ndarray, separator: str = " "):
+    """The rows of ``vectors`` (V, N) as text, one ``str`` per row, numbers apart by ``separator``.
+
+    Each number has enough digits to read back to the same float (float64, float32, float16).
+    """
+    N = vectors.shape[1]
     if vectors.dtype.itemsize >= 8:
         # repr of a Python float is the shortest text that reads back to the same float64.
-        rows = vectors.astype(np.float64, copy=False)
-        format_row = lambda row: " ".join(map(repr, row.tolist()))  # noqa: E731
+        for row in vectors.astype(np.float64, copy=False):
+            yield separator.join(map(repr, row.tolist()))
     else:
         # 9 significant digits always read back to the same float32 (and float16).
-        rows = vectors.astype(np.float32, copy=False)
-        template = " ".join(["%.9g"] * N)
-        format_row = lambda row: template % tuple(row.tolist())  # noqa: E731
+        template = separator.join(["%.9g"] * N)
+        for row in vectors.astype(np.float32, copy=False):
+            yield template % tuple(row.tolist())
+
+
+def _write_word2vec_text(path: Path, words: list[str], vectors: np.ndarray) -> None:
+    V, N = vectors.shape
     with atomic_writer(path) as f:
         f.write(f"{V} {N}\n".encode("utf-8"))
-        for word, row in zip(words, rows):
-            f.write(f"{word} {format_row(row)}\n".encode("utf-8"))
+        for word, row in zip(words, text_rows(vectors)):
+            f.write(f"{word} {row}\n".encode("utf-8"))
 
 
 def _write_word2vec_binary(path: Path, words: list[str], vectors: np.ndarray) -> None:

@@ -176,4 +176,6 @@ VECTOR_FORMATS = Registry(
                  "cbow.formats:WORD2VEC_BINARY"),
     VectorFormat("npy", "`vectors.npy` and `vocab.txt` (word, tab, count) beside it",
                  "cbow.formats:NPY"),
+    VectorFormat("projector", "`vectors.tsv` and `metadata.tsv` (word, count) in a folder, for "
+                 "the TensorFlow Embedding Projector", "cbow.projector:PROJECTOR"),
 )

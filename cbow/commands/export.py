@@ -1,12 +1,13 @@
-"""Export a run's word vectors for other tools: gensim, the word2vec C tool, numpy.
+"""Export a run's word vectors for other tools: gensim, the word2vec C tool, numpy, and the
+TensorFlow Embedding Projector.
 
-    cbow export RUN_DIR --format FORMAT [--which VECTORS] [--normalize] --out PATH
+    cbow export RUN_DIR --format FORMAT [--which VECTORS] [--normalize] [--limit K] --out PATH
 """
 from __future__ import annotations
 
 from cbow.registry import VECTOR_FORMATS, which_help
 
-HELP = "write a run's vectors as word2vec text/binary or .npy"
+HELP = "write a run's vectors as word2vec text/binary, .npy or Embedding Projector TSV"
 
 
 def add_arguments(parser) -> None:
@@ -19,7 +20,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--normalize", action="store_true", help="scale vectors to unit length")
     parser.add_argument("--out", required=True,
                         help="output file; for npy, a folder or a .npy path "
-                             "(vocab.txt goes beside it)")
+                             "(vocab.txt goes beside it); for projector, a folder")
+    parser.add_argument("--limit", type=int, metavar="K",
+                        help="only the K most frequent words, most frequent first")
 
 
 def run(args) -> int:
@@ -30,6 +33,8 @@ def run(args) -> int:
         from cbow.errors import InputError
         raise InputError(f"{args.run} is a vector file, not a training run; export reads runs "
                          f"and checkpoints")
+    if args.limit is not None:
+        embeddings = embeddings.most_frequent(args.limit)
     written = embeddings.save(args.out, args.format)
     print(f"wrote {len(embeddings)} words x {embeddings.vector_size} dims "
           f"({embeddings.which} vectors{', normalized' if args.normalize else ''} of "
