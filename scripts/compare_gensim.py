@@ -240,8 +240,9 @@ def _epoch_seconds(rows: list[dict], epochs: int) -> list[float]:
 def child_cbow(spec: dict) -> dict:
     import numpy as np
     from cbow.config import from_mapping
-    from cbow.objectives import Word2VecSettings, objective_class
+    from cbow.objectives import objective_class
     from cbow.train import train
+    from cbow.vocab import Vocabulary
     memory_imports = memory_now()
     settings = spec["settings"]
     cfg = from_mapping(cbow_settings(spec["corpus"], spec["cache_dir"], spec["objective"],
@@ -252,10 +253,8 @@ def child_cbow(spec: dict) -> dict:
     # compiled extension.
     started = time.perf_counter()
     tiny_counts = np.array([50, 40, 30, 20, 10, 5, 5, 5], np.int64)
-    objective = objective_class(spec["objective"]).initialize(
-        8, tiny_counts, Word2VecSettings(window=cfg.model.C, negative=cfg.model.negative,
-                                         sample=cfg.train.sample, workers=spec["workers"],
-                                         seed=cfg.train.seed))
+    tiny_vocab = Vocabulary([f"w{i}" for i in range(tiny_counts.size)], tiny_counts)
+    objective = objective_class(spec["objective"]).build(cfg, tiny_vocab)
     tiny = np.arange(200, dtype=np.uint32) % 8
     objective.train_range(tiny, np.array([0, 100], np.int64), 0, tiny.size, 0, 0.025, 0.0001)
     jit_s = time.perf_counter() - started

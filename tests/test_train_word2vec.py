@@ -28,8 +28,8 @@ def stop_after(monkeypatch, steps: int) -> None:
     import os
     import signal
 
-    from cbow import train as train_module
-    original, done = train_module._StreamFeed.step, []
+    from cbow.objectives.word2vec import StreamFeed
+    original, done = StreamFeed.step, []
 
     def step(self, *args):
         result = original(self, *args)
@@ -38,7 +38,7 @@ def stop_after(monkeypatch, steps: int) -> None:
             os.kill(os.getpid(), signal.SIGINT)
         return result
 
-    monkeypatch.setattr(train_module._StreamFeed, "step", step)
+    monkeypatch.setattr(StreamFeed, "step", step)
 
 
 @pytest.mark.parametrize("objective", ["negative", "hierarchical"])
