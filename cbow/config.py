@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable
 import yaml
 
 from cbow.errors import UserError
+from cbow.objectives import OBJECTIVE_NAMES
 
 
 class ConfigError(UserError, ValueError):
@@ -88,7 +89,7 @@ class ModelConfig:
     N: int = key(50, integer(1), "embedding size", identity=True)
     C: int = key(2, integer(1), "context half-size: C words before and C after the center word",
                  identity=True)
-    objective: str = key("softmax", one_of("softmax", "negative", "hierarchical"),
+    objective: str = key("softmax", one_of(*OBJECTIVE_NAMES),
                          "`softmax`: the course's full softmax (numpy, batches); `negative`: "
                          "negative sampling; `hierarchical`: hierarchical softmax over a "
                          "Huffman tree (both word2vec's, compiled per-example SGD)",

@@ -58,7 +58,6 @@ class TrainingData:
     sentence_starts: np.ndarray  # (S,) int64
     n_train: int
     fingerprint: str             # identifies the ids: a resume must see the same
-    C: int
 
     @property
     def has_heldout(self) -> bool:
@@ -146,7 +145,7 @@ def prepare_training_data(cfg: Config, progress: bool | None = None) -> Training
             f"{len(ids) - n_val} training tokens of {len(ids)}; each part needs at least "
             f"2*C+1 = {2 * C + 1}. Use a longer corpus, or set train.val_fraction to 0")
     return TrainingData(prepared.vocab, ids, np.asarray(prepared.sentence_starts),
-                        len(ids) - n_val, prepared.fingerprint, C)
+                        len(ids) - n_val, prepared.fingerprint)
 
 
 def prepare_corpus(cfg: Config, progress: bool | None = None) -> PreparedCorpus:

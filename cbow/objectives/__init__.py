@@ -32,6 +32,7 @@ _MODULES: dict[str, tuple[str, str]] = {
     "negative": ("cbow.objectives.word2vec", "NegativeSamplingObjective"),
     "hierarchical": ("cbow.objectives.word2vec", "HierarchicalSoftmaxObjective"),
 }
+OBJECTIVE_NAMES = tuple(_MODULES)  # model.objective's allowed values (cbow.config)
 
 
 def objective_class(name: str) -> type["TrainableModel"]:
