@@ -361,15 +361,17 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     if found is not None:
         _check_resumable(cfg, data, found.meta, found.path)
     model = Objective.build(cfg, vocab, found)
-    meta = found.meta if found is not None else {}
     if found is not None:
-        log(f"resuming from {found.path} (step {meta['step']})")
-    step, val_loss_start = meta.get("step", 0), meta.get("val_loss_start")
-    # Effective words (kept by subsampling) since step 0; unknown for older checkpoints.
-    effective_words = meta.get("effective_words") if found is not None else 0
+        log(f"resuming from {found.path} (step {found.meta['step']})")
+    meta = found.meta if found is not None else {"step": 0, "effective_words": 0}
+    # effective_words: centre words kept by subsampling since step 0 (older checkpoints: None)
+    step, val_loss_start, effective_words = (meta["step"], meta.get("val_loss_start"),
+                                             meta.get("effective_words"))
     feed = model.feed(cfg, data, meta.get("batcher"))
     last_step = total_steps(cfg, feed.steps_per_epoch)
     unigram_val_loss = feed.baseline() if model.LOSS_IS_CROSS_ENTROPY else None
+    benchmarks = BenchmarkSuite(tuple(cfg.eval.pairs), tuple(cfg.eval.analogies),
+                                cfg.eval.restrict)
     history = folder.read_metrics(up_to_step=step) if found is not None else []
     last_path = found.path if found is not None else None
     vocab.save(folder.vocab_path)
@@ -380,8 +382,6 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                       val_loss_end=vals[-1] if vals else None,
                       unigram_val_loss=unigram_val_loss, effective_words=effective_words,
                       already_complete=True, history=history)
-    benchmarks = BenchmarkSuite(tuple(cfg.eval.pairs), tuple(cfg.eval.analogies),
-                                cfg.eval.restrict)
 
     def evaluation(row: dict) -> dict:
         """``row`` with the held-out loss and, if configured, the benchmark figures."""
