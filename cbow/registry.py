@@ -161,11 +161,12 @@ TOKENIZERS = Registry(
 OBJECTIVES = Registry(
     "objectives",
     Objective("softmax", "the course's full softmax (numpy, batches)",
-              "cbow.objectives:SoftmaxObjective", vectors=("mean", "w1", "w2")),
-    Objective("negative", "negative sampling", "cbow.objectives:NegativeSamplingObjective",
+              "cbow.objectives.softmax:SoftmaxObjective", vectors=("mean", "w1", "w2")),
+    Objective("negative", "negative sampling",
+              "cbow.objectives.word2vec:NegativeSamplingObjective",
               vectors=("input", "output", "mean")),
     Objective("hierarchical", "hierarchical softmax over a Huffman tree",
-              "cbow.objectives:HierarchicalSoftmaxObjective", vectors=("input",)),
+              "cbow.objectives.word2vec:HierarchicalSoftmaxObjective", vectors=("input",)),
 )
 
 VECTOR_FORMATS = Registry(

@@ -697,20 +697,6 @@ class HeldOutLoss(NamedTuple):
     examples: int   # centre positions with at least one context word
 
 
-def check_token_stream(tokens, sentence_starts, vocab_size: int) -> None:
-    """Full validation of a token stream (O(T + S)); the drivers only check what they read."""
-    tokens = np.asarray(tokens)
-    starts = np.asarray(sentence_starts)
-    if tokens.dtype != np.uint32 or tokens.ndim != 1:
-        raise TypeError(f"tokens must be a 1-D uint32 array; got {tokens.ndim}-D {tokens.dtype}")
-    if tokens.size and int(tokens.max()) >= vocab_size:
-        raise ValueError(f"token id {int(tokens.max())} is out of range for {vocab_size} words")
-    if starts.ndim != 1 or starts.size == 0 or starts[0] != 0:
-        raise ValueError("sentence_starts must be a non-empty 1-D array starting with 0")
-    if np.any(np.diff(starts) < 0) or starts[-1] > tokens.size:
-        raise ValueError("sentence_starts must be non-decreasing offsets no larger than len(tokens)")
-
-
 def _prepare_stream(tokens, sentence_starts, vocab_size, begin, end, max_sentence_length):
     """The arrays as the kernels take them, after the checks that cost O(what is read)."""
     tokens = np.asarray(tokens)  # a np.memmap becomes a plain view: no copy

@@ -530,9 +530,3 @@ def test_arguments_are_checked():
         call(relu=True)
     with pytest.raises(ValueError, match="one state per worker"):
         call(workers=2, rng_states=np.zeros(1, np.uint64))
-    w2v.check_token_stream(tokens, [0, 2], V)
-    for bad_starts in ([1], [0, 2, 1], [0, 4]):
-        with pytest.raises(ValueError, match="sentence_starts"):
-            w2v.check_token_stream(tokens, bad_starts, V)
-    with pytest.raises(ValueError, match="out of range"):
-        w2v.check_token_stream(tokens, [0], 2)
