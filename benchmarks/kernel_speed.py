@@ -4,17 +4,22 @@
     PYTHONPATH=. python benchmarks/kernel_speed.py --text /tmp/gcide-words.txt  # one sentence a line
     PYTHONPATH=. python benchmarks/kernel_speed.py --baseline /work/main  # against another checkout
 
-(run from the checkout to time: ``PYTHONPATH=.`` makes its ``cbow`` the one imported, which the
-first line printed names).
+Run it from the checkout to time: ``PYTHONPATH=.`` makes that checkout's ``cbow`` the one
+imported (the second line printed names it).
 
 Each round times one epoch of :func:`cbow.word2vec.train_range` for every (objective, workers,
 variant) in turn, in one process, from the same initial vectors; the table gives the median
 wall-clock seconds over the rounds, raw words per second, and the median CPU seconds of the
-process (all threads: on a busy machine they move less than the wall clock). Variants: ``none`` trains without a row table
-(word2vec's one row per word), ``identity`` with :meth:`cbow.word2vec.RowTable.identity` (the
-same model read through the table) and, with ``--baseline DIR``, ``baseline`` with
-``DIR/cbow/word2vec.py`` (e.g. the main branch's kernels, imported under another name): the
-comparison this was written for is "no slower than before". Only public names are used.
+process (all its threads; on a busy machine they move less than the wall clock). Variants:
+
+- ``none``: no row table (word2vec's one row per word);
+- ``identity``: :meth:`cbow.word2vec.RowTable.identity`, the same model read through a table;
+- ``queue``: pieces of ``--piece-words`` positions taken from a shared counter
+  (:class:`cbow.executor.ThreadExecutor`); with one worker it is ``none``;
+- ``baseline`` (with ``--baseline DIR``): ``DIR/cbow/word2vec.py``, e.g. the main branch's
+  kernels, imported under another name, for "no slower than before".
+
+Only public names are used.
 
 The text is split on whitespace (GCIDE's words: ``python scripts/dictionary_text.py
 /tmp/gcide-words.txt --words``); each line is a sentence; the vocabulary is every word seen
@@ -33,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow import word2vec
+from cbow import executor, word2vec
 
 
 def zipf_corpus(n_words: int, vocabulary: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +90,9 @@ def main(argv=None) -> None:
     parser.add_argument("--objectives", nargs="+", default=["negative", "hierarchical"],
                         choices=["negative", "hierarchical"])
     parser.add_argument("--variants", nargs="+", default=["none", "identity"],
-                        choices=["none", "identity"])
+                        choices=["none", "identity", "queue"])
+    parser.add_argument("--piece-words", type=int, default=10_000,
+                        help="the queue variant's piece size (cbow.executor.ThreadExecutor)")
     parser.add_argument("--baseline", type=Path, help="another checkout to time against")
     parser.add_argument("--vector-size", type=int, default=100)
     parser.add_argument("--window", type=int, default=5)
@@ -108,6 +115,7 @@ def main(argv=None) -> None:
     cases = [(objective, workers, variant) for objective in args.objectives
              for workers in args.workers for variant in modules]
     times: dict[tuple, list[float]] = {case: [] for case in cases}
+    queues: dict[int, executor.ThreadExecutor] = {}
     objectives = {(variant, name): (w2v.NegativeSampling.from_counts(counts, negative=5)
                                     if name == "negative" else w2v.HierarchicalSoftmax.from_counts(counts))
                   for variant, w2v in modules.items() for name in args.objectives}
@@ -117,7 +125,12 @@ def main(argv=None) -> None:
             w2v = modules[variant]
             objective = objectives[variant, objective_name]
             inputs, outputs, _ = w2v.initial_weights(objective, args.vector_size, seed=1)
-            extra = {"row_table": word2vec.RowTable.identity(counts.size)} if variant == "identity" else {}
+            extra = {}
+            if variant == "identity":
+                extra["row_table"] = word2vec.RowTable.identity(counts.size)
+            if variant == "queue" and workers > 1:
+                extra["executor"] = queues.setdefault(
+                    workers, executor.ThreadExecutor(workers, piece_words=args.piece_words))
             started, cpu_started = time.perf_counter(), time.process_time()
             w2v.train_range(objective, inputs, outputs, tokens, starts, 0, tokens.size,
                             alpha_start=0.025, alpha_end=0.0001, window=args.window,

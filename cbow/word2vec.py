@@ -7,7 +7,9 @@ can own the loop, the checkpoints and the configuration.
 
 Arrays and shapes (``V`` words, ``N`` dimensions):
 
-- ``input_vectors`` ``(V, N)`` float32, C order: word2vec's ``syn0``, the word vectors.
+- ``input_vectors`` ``(V, N)`` float32, C order: word2vec's ``syn0``, the word vectors; or
+  ``(R, N)`` with a :class:`RowTable` saying which rows each word reads (fastText: ``V`` word
+  rows and the hash buckets of the character n-grams).
 - ``output_vectors`` float32, C order: ``(V, N)`` for negative sampling (``syn1neg``, one row
   per word) or ``(V - 1, N)`` for hierarchical softmax (``syn1``, one row per inner node of the
   Huffman tree).
@@ -25,7 +27,12 @@ the hidden layer (word2vec's ``cbow_mean=1``), the objective's error with respec
 layer is accumulated in ``hidden_error`` (word2vec's ``neu1e``) while each output row is updated,
 and then ``hidden_error`` is added to every context word's input vector. As in word2vec and
 gensim that is the full error, not the error divided by the number of context words: the step
-for an input vector is ``n_context`` times the gradient of the mean with respect to it.
+for an input vector is ``n_context`` times the gradient of the mean with respect to it. With a
+:class:`RowTable` a context word stands for all its input rows: the hidden layer is the mean of
+every row of every context word, and each of those rows gets ``hidden_error`` (fastText's CBOW).
+
+:func:`train_range` trains a range of centre positions: an executor (:mod:`cbow.executor`)
+cuts it into pieces and runs :func:`train_piece` on each, by default in threads of this process.
 
 Choices, and where they differ from word2vec's C tool and gensim:
 
@@ -991,7 +998,10 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
         between. ``schedule`` defaults to ``(begin, end)``; pass the original range's to resume
         it part-way (``workers=1``) with the same rates. With several workers each one decays
         from the rate at ``begin`` to the rate at ``end`` across its own piece, so that all of
-        them use about the same rate at the same time, as word2vec's threads do.
+        them use about the same rate at the same time, as word2vec's threads do. When the
+        executor cuts more pieces than workers, a piece of round ``r`` of ``R``
+        (:func:`cbow.executor.rounds`) decays across it from the rate at ``r / R`` of the range
+        to the rate at ``(r + 1) / R``: the rate at the time it runs.
     window : context words on each side (word2vec's ``window``).
     keep : (V,) float64 from :func:`keep_probabilities`; None keeps every word (``sample=0``).
     shrink_window : draw the window of each example in ``[1, window]``, as word2vec.
@@ -1039,10 +1049,17 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
     cut = executor.cut(begin, end)
     if len(cut) == 1:
         pieces = [Piece(begin, end, schedule[0], schedule[1], alpha_start, alpha_end)]
-    else:
+    else:  # the rate follows the time at which a piece runs: its round (cbow.executor.rounds)
         slope = (alpha_end - alpha_start) / max(1, schedule[1] - schedule[0])
-        rates = (alpha_start + slope * (begin - schedule[0]), alpha_start + slope * (end - schedule[0]))
-        pieces = [Piece(b, e, b, e, *rates) for b, e in cut]
+        n_rounds = executors.rounds(len(cut), workers)
+        pieces = []
+        for k, (piece_begin, piece_end) in enumerate(cut):
+            round_ = k // workers
+            started = begin + (end - begin) * round_ // n_rounds
+            finished = begin + (end - begin) * (round_ + 1) // n_rounds
+            pieces.append(Piece(piece_begin, piece_end, piece_begin, piece_end,
+                                alpha_start + slope * (started - schedule[0]),
+                                alpha_start + slope * (finished - schedule[0])))
     settings = KernelSettings(objective, tokens, starts, keep, subsample_key(seed, epoch), window,
                               shrink_window, relu, True, max_sentence_length, row_table)
     results, states = executor.run(partial(train_piece, settings=settings),
@@ -1068,7 +1085,7 @@ def _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_st
                               False, relu, False, max_sentence_length, row_table)
     # Nothing is written, so the pieces are independent and the result is deterministic;
     # piece i draws its noise words from a state fixed by (seed, i).
-    pieces = [Piece(b, e, b, e, 0.0, 0.0) for b, e in executor.cut(0, tokens.size)]
+    pieces = [Piece(b, e, b, e, 0.0, 0.0) for b, e in executors.split(0, tokens.size, executor.workers)]
     results, _ = executor.run(partial(train_piece, settings=settings),
                               (input_vectors, output_vectors, hidden_bias), pieces,
                               worker_rng_states(seed, executor.workers))
