@@ -910,6 +910,18 @@ def _run_kernel(objective, input_vectors, output_vectors, hidden_bias, tokens, s
                                      objective.code_lengths, **common)
 
 
+def _executor(workers, executor: Executor | None) -> Executor:
+    """The executor given, or the process's threads for ``workers`` (the default executor)."""
+    if not (isinstance(workers, (int, np.integer)) and workers >= 1):
+        raise ValueError(f"workers must be an integer >= 1; got {workers!r}")
+    if executor is None:
+        return executors.threads(int(workers))
+    if workers not in (1, executor.workers):
+        raise ValueError(f"workers={workers} and an executor of {executor.workers} workers: "
+                         "pass one of them")
+    return executor
+
+
 class Piece(NamedTuple):
     """What one task trains: centre positions ``[begin, end)``, the learning rate linear from
     ``alpha_start`` at ``schedule_begin`` to ``alpha_end`` at ``schedule_end``."""
@@ -1018,13 +1030,7 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
     -------
     TrainResult(words, effective_words, examples, loss, rng_states)
     """
-    if not (isinstance(workers, (int, np.integer)) and workers >= 1):
-        raise ValueError(f"workers must be an integer >= 1; got {workers!r}")
-    if executor is None:
-        executor = executors.threads(int(workers))
-    elif workers not in (1, executor.workers):
-        raise ValueError(f"workers={workers} and an executor of {executor.workers} workers: "
-                         "pass one of them")
+    executor = _executor(workers, executor)
     workers = executor.workers
     if not (isinstance(window, (int, np.integer)) and window >= 1):
         raise ValueError(f"window must be an integer >= 1; got {window!r}")
@@ -1073,8 +1079,7 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
 def _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_starts, window,
                    seed, relu, hidden_bias, workers, max_sentence_length, row_table,
                    executor) -> HeldOutLoss:
-    if executor is None:
-        executor = executors.threads(int(workers))
+    executor = _executor(workers, executor)
     if hidden_bias is None:
         hidden_bias = np.zeros(np.shape(input_vectors)[-1], np.float32)
     _check_parameters(objective, input_vectors, output_vectors, hidden_bias, row_table)
@@ -1103,8 +1108,9 @@ def negative_sampling_loss(objective: NegativeSampling, input_vectors, output_ve
 
     Every position is a centre (no subsampling) with the full ``window`` (no shrinking); the loss
     of one is ``-log sigmoid(h . out[centre]) - sum_k log sigmoid(-h . out[noise_k])``. The noise
-    words come from generators fixed by ``seed`` (and ``workers``, which splits the stream), so
-    the same arguments draw the same noise words at every evaluation and the curve is smooth.
+    words come from generators fixed by ``seed`` (and ``workers``, or the ``executor``'s, which
+    splits the stream into one piece per worker), so the same arguments draw the same noise words
+    at every evaluation and the curve is smooth. ``row_table``: as for :func:`train_range`.
     Memory: O(max_sentence_length + N) per worker.
 
     Returns HeldOutLoss(mean, total, examples), in nats.
@@ -1127,6 +1133,8 @@ def hierarchical_softmax_loss(objective: HierarchicalSoftmax, input_vectors, out
     ``-log P(centre | context) = -sum over the centre's Huffman path of log sigmoid(+-score)``,
     in nats, with no subsampling, no window shrinking and nothing written. It is a proper
     probability over the vocabulary, so it compares with a full softmax's cross-entropy.
+
+    ``workers``/``executor``, ``row_table``: as for :func:`negative_sampling_loss`.
 
     Returns HeldOutLoss(mean, total, examples).
     """

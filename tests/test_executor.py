@@ -152,6 +152,9 @@ def test_an_executor_replaces_workers():
                                          executor=CopyingExecutor(2))
     assert loss == w2v.hierarchical_softmax_loss(objective, inputs, outputs, tokens, starts,
                                                  window=3, workers=2)
+    with pytest.raises(ValueError, match="pass one of them"):
+        w2v.hierarchical_softmax_loss(objective, inputs, outputs, tokens, starts, workers=3,
+                                      executor=CopyingExecutor(2))
 
 
 # ---------------------------------------------------------------------------------------------
