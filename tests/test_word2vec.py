@@ -712,3 +712,23 @@ def test_row_tables_are_checked():
         call(row_table=(table.offsets, table.rows))
     with pytest.raises(TypeError, match="input_vectors"):
         call(row_table=None)  # word2vec's (V, N) without a table
+
+
+def test_two_workers_learn_the_topics_through_a_row_table():
+    tokens, starts = topic_corpus(1500, seed=14)
+    test_tokens, test_starts = topic_corpus(200, seed=15)
+    counts = np.bincount(tokens, minlength=20)
+    objective = w2v.HierarchicalSoftmax.from_counts(counts)
+    table = w2v.RowTable.from_lists([[w, 20 + w % 3] for w in range(20)])  # 3 shared rows
+    inputs, outputs, _ = w2v.initial_weights(objective, 16, seed=1)
+    inputs = np.concatenate([inputs, np.zeros((3, 16), np.float32)])
+    loss = lambda: w2v.hierarchical_softmax_loss(objective, inputs, outputs, test_tokens,
+                                                 test_starts, window=3, row_table=table).mean
+    before = loss()
+    for epoch in range(4):
+        result = w2v.train_range(objective, inputs, outputs, tokens, starts, 0, tokens.size,
+                                 alpha_start=0.05 * (1 - epoch / 4),
+                                 alpha_end=0.05 * (1 - (epoch + 1) / 4) + 1e-4, window=3,
+                                 workers=2, seed=5, epoch=epoch, row_table=table)
+        assert result.words == tokens.size
+    assert loss() < min(before - 0.5, math.log(10) + 0.05)  # the context tells the topic
