@@ -46,8 +46,11 @@ def _is_number(v) -> bool:
     return (_is_int(v) or isinstance(v, float)) and math.isfinite(v)
 
 
-def integer(minimum: int) -> Rule:
-    return Rule(lambda v: _is_int(v) and v >= minimum, f"an integer >= {minimum}")
+def integer(minimum: int, maximum: int | None = None) -> Rule:
+    if maximum is None:
+        return Rule(lambda v: _is_int(v) and v >= minimum, f"an integer >= {minimum}")
+    return Rule(lambda v: _is_int(v) and minimum <= v <= maximum,
+                f"an integer from {minimum} to {maximum:,}")
 
 
 def number(text: str, within: Callable[[float], bool]) -> Rule:
@@ -83,17 +86,25 @@ def section(cls):
 
 # ------------------------------------------------------------------------------ the schema
 
+#: Upper bounds of the keys whose value multiplies the work of every example (word2vec uses
+#: windows of 5 to 10 and 5 to 20 noise words; these are a hundred times that).
+MAX_C = 1000
+MAX_NEGATIVE = 1000
+
 @dataclass
 class ModelConfig:
     N: int = key(50, integer(1), "embedding size", identity=True)
-    C: int = key(2, integer(1), "context half-size: C words before and C after the center word",
-                 identity=True)
+    # C and negative multiply the work of every example: bounded so that a typo (an extra
+    # zero or three) is a config error, not a step that never ends.
+    C: int = key(2, integer(1, MAX_C),
+                 "context half-size: C words before and C after the center word", identity=True)
     objective: str = key("softmax", one_of("softmax", "negative", "hierarchical"),
                          "`softmax`: the course's full softmax (numpy, batches); `negative`: "
                          "negative sampling; `hierarchical`: hierarchical softmax over a "
                          "Huffman tree (both word2vec's, compiled per-example SGD)",
                          identity=True)
-    negative: int = key(5, integer(1), "noise words per example (`negative`)", identity=True)
+    negative: int = key(5, integer(1, MAX_NEGATIVE), "noise words per example (`negative`)",
+                        identity=True)
     ns_exponent: float = key(0.75, number("a number", lambda v: True),
                              "noise words are drawn from counts ** ns_exponent (`negative`)",
                              identity=True)
@@ -389,6 +400,12 @@ def _check(values: dict, origins: dict[str, str]) -> list[str]:
     if flat["train.steps"] is None and flat["train.epochs"] is None:
         problems.append("set train.steps or train.epochs in the config (or both: the run "
                         "stops at whichever comes first)")
+    if (flat["train.schedule"] == "linear" and _is_number(flat["train.min_alpha"])
+            and _is_number(flat["train.alpha"]) and flat["train.min_alpha"] > flat["train.alpha"]):
+        problems.append(f"{origins.get('train.min_alpha', 'defaults')}: train.min_alpha="
+                        f"{flat['train.min_alpha']!r} is above train.alpha={flat['train.alpha']!r}"
+                        f"; the linear schedule goes down from train.alpha to train.min_alpha, "
+                        f"so set train.min_alpha below train.alpha")
     if flat["model.objective"] == "softmax":
         # The course's model: its encoder, initialisation and fixed 2C-word windows.
         for dotted, course_value in (("model.hidden", "relu"), ("model.init", "course"),

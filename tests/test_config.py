@@ -130,3 +130,29 @@ def test_config_folder_and_non_utf8_file_name_the_path(tmp_path):
     path.write_bytes(b"train:\n  steps: 5\n# caf\xe9\n")
     with pytest.raises(ConfigError, match=r"latin1.yaml, line 3: not UTF-8"):
         load_config(path)
+
+
+@pytest.mark.parametrize("override, key, bound", [
+    ("model.negative=1000000000", "model.negative", "an integer from 1 to 1,000"),
+    ("model.C=100000", "model.C", "an integer from 1 to 1,000"),
+])
+def test_keys_that_multiply_the_work_of_an_example_are_bounded(override, key, bound):
+    # issue 18, item 8: model.negative 1e9 made a step that never ends
+    with pytest.raises(ConfigError, match=f"--set {override}: {key} must be {bound}"):
+        load_config(None, ["train.steps=5", "model.objective=negative", "train.dtype=float32",
+                           override])
+    assert load_config(None, ["train.steps=5", "model.negative=1000", "model.C=1000"])
+
+
+def test_min_alpha_above_alpha_is_refused_naming_min_alpha():
+    # issue 18, item 9: it was accepted, and the run then "diverged" blaming train.alpha
+    with pytest.raises(ConfigError) as info:
+        load_config(None, ["train.steps=5", "train.schedule=linear", "train.alpha=0.01",
+                           "train.min_alpha=0.5", "model.N=0"])
+    message = str(info.value)
+    assert "2 problems" in message and "model.N must be" in message  # reported with the others
+    assert "--set train.min_alpha=0.5: train.min_alpha=0.5 is above train.alpha=0.01" in message
+    # the step schedule never reaches min_alpha: a small alpha there is fine
+    assert load_config(None, ["train.steps=5", "train.alpha=0.00001"]).train.min_alpha == 0.0001
+    assert load_config(None, ["train.steps=5", "train.schedule=linear", "train.alpha=0.01",
+                              "train.min_alpha=0.01"])
