@@ -78,8 +78,17 @@ class RunFolder:
         return bool(self.checkpoints()) or self.metrics_path.exists() or self.config_path.exists()
 
     def latest_checkpoint(self, on_skip: Callable[[Path, Exception], None] | None = None):
-        """Newest readable checkpoint as ``(path, arrays, vocab, meta)``, or None."""
-        return ckpt.load_latest(self.checkpoint_dir, on_skip=on_skip)
+        """Newest readable checkpoint as ``(path, arrays, vocab, meta)``, or None.
+
+        Unreadable newer files are moved into ``checkpoints/unreadable/`` (they would rank
+        above every checkpoint the run writes next); ``on_skip`` is told about each, once.
+        """
+        def set_aside(path: Path, error: Exception) -> None:
+            moved = ckpt.set_aside(path)
+            if on_skip is not None:
+                on_skip(path, ckpt.CheckpointError(f"{error}; moved it to {moved}"))
+
+        return ckpt.load_latest(self.checkpoint_dir, on_skip=set_aside)
 
     def prune_checkpoints(self, keep: int) -> list[Path]:
         return ckpt.prune_checkpoints(self.checkpoint_dir, keep)
