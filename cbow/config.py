@@ -365,7 +365,9 @@ def _read_yaml_file(path: Path) -> dict:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
+        names = ", ".join(bundled_configs())
+        raise ConfigError(f"config file {path} does not exist"
+                          + (f"; the bundled configs are {names}" if names else "")) from None
     except IsADirectoryError:
         raise ConfigError(f"config file {path} is a folder; give the path of a YAML file "
                           f"(see configs/)") from None
@@ -443,9 +445,41 @@ def _build(layers: list[tuple[dict, str]]) -> Config:
     return _from_dict(merged)
 
 
+#: Where the configs that come with cbow are: ``configs/`` of a checkout, or the same files
+#: installed as the package data ``cbow/configs/`` (pyproject.toml maps one to the other).
+_CONFIG_FOLDERS = (Path(__file__).resolve().parent.parent / "configs",
+                   Path(__file__).resolve().parent / "configs")
+
+
+def bundled_configs() -> dict[str, Path]:
+    """Name (``word2vec``) -> path of every config that comes with cbow."""
+    return {p.stem: p for folder in _CONFIG_FOLDERS if folder.is_dir()
+            for p in sorted(folder.glob("*.yaml"))}
+
+
+def find_config(path: str | Path) -> Path:
+    """The config file ``--config`` names: an existing path, else a bundled config's name.
+
+    ``word2vec`` (or ``word2vec.yaml``) is ``configs/word2vec.yaml`` of cbow when no such file
+    exists here: a path that exists always wins.
+    """
+    path = Path(path).expanduser()
+    if path.exists() or len(path.parts) != 1:
+        return path
+    bundled = bundled_configs().get(path.stem if path.suffix in (".yaml", ".yml") else path.name)
+    return bundled if bundled is not None else path
+
+
 def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> Config:
-    """Defaults, then the YAML file at ``path``, then each ``KEY=VALUE`` override; checked."""
-    layers = [] if path is None else [(_read_yaml_file(Path(path)), str(path))]
+    """Defaults, then the YAML file at ``path``, then each ``KEY=VALUE`` override; checked.
+
+    ``path`` may also name a config that comes with cbow (see :func:`find_config`).
+    """
+    layers = []
+    if path is not None:
+        found = find_config(path)
+        # a bundled config is named by its path in messages, a user's file as they gave it
+        layers.append((_read_yaml_file(found), str(path if found == Path(path) else found)))
     layers += [(parse_override(assignment), f"--set {assignment}") for assignment in overrides]
     return _build(layers)
 

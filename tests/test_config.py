@@ -156,3 +156,29 @@ def test_min_alpha_above_alpha_is_refused_naming_min_alpha():
     assert load_config(None, ["train.steps=5", "train.alpha=0.00001"]).train.min_alpha == 0.0001
     assert load_config(None, ["train.steps=5", "train.schedule=linear", "train.alpha=0.01",
                               "train.min_alpha=0.01"])
+
+
+def test_a_bare_name_finds_the_bundled_config(tmp_path, monkeypatch):
+    # issue 18, item 10: a non-editable install has no configs/ beside the working directory
+    from cbow.config import bundled_configs, find_config
+    monkeypatch.chdir(tmp_path)
+    assert set(bundled_configs()) >= {"course", "shakespeare", "word2vec"}
+    assert find_config("word2vec") == REPO_ROOT / "configs" / "word2vec.yaml"
+    assert find_config("word2vec.yaml") == REPO_ROOT / "configs" / "word2vec.yaml"
+    cfg = load_config("word2vec", ["train.steps=5"])
+    shipped = load_config(REPO_ROOT / "configs" / "word2vec.yaml")
+    assert cfg.model.objective == shipped.model.objective == "negative"
+    (tmp_path / "word2vec").write_text("train:\n  steps: 7\n")  # a file that exists wins
+    assert load_config("word2vec").train.steps == 7
+    with pytest.raises(ConfigError, match="config file nope does not exist; the bundled configs "
+                                          "are course, shakespeare, word2vec"):
+        load_config("nope")
+
+
+def test_the_configs_are_package_data_of_the_installed_package():
+    # configs/ is installed as cbow.configs (pyproject's package-dir): one copy of each file
+    import tomllib
+    setup = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "cbow.configs" in setup["packages"]
+    assert setup["package-dir"] == {"cbow.configs": "configs"}
+    assert setup["package-data"]["cbow.configs"] == ["*.yaml"]
