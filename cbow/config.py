@@ -90,6 +90,9 @@ def section(cls):
 #: windows of 5 to 10 and 5 to 20 noise words; these are a hundred times that).
 MAX_C = 1000
 MAX_NEGATIVE = 1000
+#: Processes (prepare) and threads (word2vec training) are bounded too: each costs memory up
+#: front, and `workers: 100000` would start that many before any work.
+MAX_WORKERS = 1024
 
 @dataclass
 class ModelConfig:
@@ -153,7 +156,7 @@ class TrainConfig:
     sample: float = key(0.0, number("a number >= 0", lambda v: v >= 0),
                         "frequent-word subsampling threshold, word2vec's `sample` (0: off; "
                         "word2vec objectives only)", identity=True)
-    workers: int | None = key(None, optional(integer(1)),
+    workers: int | None = key(None, optional(integer(1, MAX_WORKERS)),
                               "threads of the word2vec objectives (null: the number of cores); "
                               "1 is deterministic, more share the weights lock-free")
     val_fraction: float = key(0.05, number("a number in [0, 0.5)", lambda v: 0 <= v < 0.5),
@@ -210,7 +213,8 @@ class PrepareConfig:
     errors: str = key("strict", one_of("strict", "replace"),
                       "bytes that are not UTF-8: `strict` stops with the file, line and byte; "
                       "`replace` puts U+FFFD instead (and counts them)", identity=True)
-    workers: int | None = key(None, optional(integer(1)), "processes that tokenize and count "
+    workers: int | None = key(None, optional(integer(1, MAX_WORKERS)),
+                              "processes that tokenize and count "
                               "(null: the number of cores); the ids do not depend on it")
     cache_dir: str | None = key(None, optional(text("a folder path")),
                                 "where prepared corpora are kept (null: `prepared/` in the data "

@@ -426,6 +426,11 @@ class TextStream:
     def _check_unchanged(self, bytes_read: int, status: os.stat_result) -> None:
         """Refuse a file that was written to while it was read: its ids would match no state."""
         source = self.source
+        if source.size == 0 and bytes_read:
+            raise SourceError(
+                f"corpus file {source.path} says it has 0 bytes but has content: it is a "
+                f"generated file (as in /proc or /sys), whose text can change between reads. "
+                f"Save a copy of it (cp '{source.path}' corpus.txt) and prepare the copy.")
         if bytes_read != source.size or status.st_size != source.size \
                 or status.st_mtime_ns != source.mtime_ns:
             touched = ", and a new modification time" if status.st_mtime_ns != source.mtime_ns \

@@ -135,6 +135,8 @@ def test_config_folder_and_non_utf8_file_name_the_path(tmp_path):
 @pytest.mark.parametrize("override, key, bound", [
     ("model.negative=1000000000", "model.negative", "an integer from 1 to 1,000"),
     ("model.C=100000", "model.C", "an integer from 1 to 1,000"),
+    ("prepare.workers=100000", "prepare.workers", "null or an integer from 1 to 1,024"),
+    ("train.workers=100000", "train.workers", "null or an integer from 1 to 1,024"),
 ])
 def test_keys_that_multiply_the_work_of_an_example_are_bounded(override, key, bound):
     # issue 18, item 8: model.negative 1e9 made a step that never ends

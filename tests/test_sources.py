@@ -231,3 +231,11 @@ def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path, change):
     # unchanged, it reads: the recorded size is what was read
     text, unchanged = read_all(path)
     assert unchanged.disk_bytes == path.stat().st_size
+
+
+def test_a_generated_file_of_size_0_is_refused_not_read_as_empty(tmp_path):
+    [source] = resolve_sources("/proc/self/status")  # stat says 0 bytes; reading gives text
+    assert source.size == 0
+    with pytest.raises(SourceError, match=r"/proc/self/status says it has 0 bytes but has "
+                                          r"content: it is a generated file"):
+        "".join(TextStream(source))
