@@ -325,12 +325,15 @@ def _open(folder: Path, vocab: Vocabulary | None) -> PreparedCorpus:
     A folder found on disk (``vocab`` None) is verified in full: checksums and ranges.
     """
     description = _read_description(folder)
+    name = VOCAB_FILE
     try:
         loaded = Vocabulary.load(folder / VOCAB_FILE) if vocab is None else vocab
+        name = IDS_FILE
         ids = np.load(folder / IDS_FILE, mmap_mode="r", allow_pickle=False)
+        name = STARTS_FILE
         starts = np.load(folder / STARTS_FILE, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:
-        raise _damaged(folder, f"{error}") from None
+        raise _damaged(folder, f"{name} cannot be read ({error})") from None
     expected = description["tokens"]["kept"], description["words"]["kept"]
     if (ids.dtype != _IDS_DTYPE or ids.shape != (expected[0],) or len(loaded) != expected[1]
             or starts.dtype != _STARTS_DTYPE or starts.ndim != 1):

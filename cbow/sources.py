@@ -187,9 +187,10 @@ def _resolve_one(item: str | os.PathLike, download: bool) -> list[SourceFile]:
         return files
     if path.exists():
         raise SourceError(
-            f"corpus path {path} is not a regular file ({_kind(path)}): a corpus is read twice "
-            f"in size and content, so give a text file, a folder of text files or a glob "
-            f"pattern (to use a stream, save it to a file first).")
+            f"corpus path {path} is not a regular file ({_kind(path)}). A prepared corpus is "
+            f"found again by its files' size and modification time, which a stream does not "
+            f"have: save it to a file first, or give a text file, a folder of text files or a "
+            f"glob pattern.")
     if _GLOB_CHARACTERS & set(spec):
         matches = sorted(glob.glob(os.path.expanduser(spec), recursive=True))
         files = []

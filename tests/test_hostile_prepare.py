@@ -51,9 +51,9 @@ DAMAGE = {
                              "description.json cannot be read"),
     # empty and truncated arrays
     "empty starts": (lambda f: (f / "sentence_starts.npy").write_bytes(b""),
-                     "damaged: "),
+                     "damaged: sentence_starts.npy cannot be read (No data left in file)"),
     "truncated ids": (lambda f: (f / "ids.npy").write_bytes((f / "ids.npy").read_bytes()[:-4]),
-                      "damaged: "),
+                      "damaged: ids.npy cannot be read"),
     # valid arrays with wrong content
     "id >= V": (lambda f: rewrite_npy(f / "ids.npy", lambda a: np.where(
         np.arange(a.size) == 7, 999, a).astype(a.dtype)),
