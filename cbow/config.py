@@ -303,7 +303,21 @@ def _from_dict(values: dict) -> Config:
 # -------------------------------------------------------------------------------- loading
 
 class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, reading ``1e-3`` as a float as YAML 1.2 does (1.1 says string)."""
+    """PyYAML's safe loader, reading ``1e-3`` as a float as YAML 1.2 does (1.1 says string),
+    and refusing a key given twice in one mapping (PyYAML keeps the last silently: a second
+    ``train:`` section would drop every key of the first)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key_node, _ in node.value:
+                name = self.construct_object(key_node, deep=True)
+                if isinstance(name, str) and name in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"'{name}' is given twice in the same mapping; merge the "
+                                    f"two into one", key_node.start_mark)
+                seen.add(name)
+        return super().construct_mapping(node, deep)
 
 
 _Loader.add_implicit_resolver(
@@ -365,9 +379,14 @@ def parse_override(assignment: str) -> dict:
     return nested
 
 
+#: A config is a few kB; reading stops past this (``--config /dev/zero`` would never end).
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def _read_yaml_file(path: Path) -> dict:
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         names = ", ".join(bundled_configs())
         raise ConfigError(f"config file {path} does not exist"
@@ -377,6 +396,9 @@ def _read_yaml_file(path: Path) -> dict:
                           f"(see configs/)") from None
     except OSError as err:
         raise ConfigError(f"config file {path} cannot be read: {err.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is over {MAX_CONFIG_BYTES >> 20} MB: not a "
+                          f"config (they are a few kB of YAML; see configs/)")
     try:
         source = raw.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -184,3 +184,18 @@ def test_the_configs_are_package_data_of_the_installed_package():
     assert "cbow.configs" in setup["packages"]
     assert setup["package-dir"] == {"cbow.configs": "configs"}
     assert setup["package-data"]["cbow.configs"] == ["*.yaml"]
+
+
+def test_a_key_given_twice_is_refused_with_its_line(tmp_path):
+    # PyYAML keeps the last one silently: the second train: dropped train.steps of the first
+    path = write(tmp_path, "train:\n  steps: 5\ntrain:\n  alpha: 0.5\n")
+    with pytest.raises(ConfigError, match=r"c.yaml, line 3, column 1: invalid YAML: 'train' is "
+                                          r"given twice in the same mapping"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="line 3, column 3: invalid YAML: 'steps' is given"):
+        load_config(write(tmp_path, "train:\n  steps: 5\n  steps: 6\n"))
+
+
+def test_an_endless_config_file_is_refused_not_read_for_ever():
+    with pytest.raises(ConfigError, match="config file /dev/zero is over 1 MB: not a config"):
+        load_config("/dev/zero")
