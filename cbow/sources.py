@@ -27,13 +27,13 @@ import gzip
 import hashlib
 import lzma
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence, Union
 
 from cbow.corpus import SHAKESPEARE_NAME, ChecksumError, find_corpus
 from cbow.errors import InputError, UserError
+from cbow.io import special_kind
 
 __all__ = [
     "COMPRESSED_SUFFIXES",
@@ -187,7 +187,7 @@ def _resolve_one(item: str | os.PathLike, download: bool) -> list[SourceFile]:
         return files
     if path.exists():
         raise SourceError(
-            f"corpus path {path} is not a regular file ({_kind(path)}). A prepared corpus is "
+            f"corpus path {path} is not a regular file ({special_kind(path) or 'neither file nor folder'}). A prepared corpus is "
             f"found again by its files' size and modification time, which a stream does not "
             f"have: save it to a file first, or give a text file, a folder of text files or a "
             f"glob pattern.")
@@ -209,16 +209,6 @@ def _resolve_one(item: str | os.PathLike, download: bool) -> list[SourceFile]:
         f"corpus path {path} does not exist (resolved from the working directory "
         f"{Path.cwd()}). Give a text file, a folder of text files, a glob pattern such as "
         f"'corpora/*.txt', or the name '{SHAKESPEARE_NAME}' for the course's corpus.")
-
-
-def _kind(path: Path) -> str:
-    """What a path that is neither a regular file nor a folder is, in words."""
-    mode = path.stat().st_mode
-    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a file or folder"
 
 
 def resolve_sources(sources: SourceSpec, *, download: bool = True) -> list[SourceFile]:
