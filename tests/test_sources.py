@@ -239,3 +239,20 @@ def test_a_generated_file_of_size_0_is_refused_not_read_as_empty(tmp_path):
     with pytest.raises(SourceError, match=r"/proc/self/status says it has 0 bytes but has "
                                           r"content: it is a generated file"):
         "".join(TextStream(source))
+
+
+def test_a_file_another_process_keeps_appending_to_is_refused_not_chased(tmp_path):
+    import subprocess
+    path = write(tmp_path / "log.txt", "word " * 200_000)
+    [source] = resolve_sources(path)
+    writer = subprocess.Popen(["sh", "-c", f"while true; do echo more words >> '{path}'; done"])
+    try:
+        import time
+        deadline = time.monotonic() + 30
+        while path.stat().st_size == source.size and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the writer has started
+        with pytest.raises(SourceError, match="log.txt changed while it was read"):
+            "".join(TextStream(source, piece_bytes=4096))
+    finally:
+        writer.kill()
+        writer.wait()
