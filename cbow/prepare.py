@@ -22,7 +22,9 @@ The result is a folder in the cache (``<cache_root>/<tokenizer>-<key>``)::
     ids.npy              uint32 (n,)  token ids, in corpus order, tokens of dropped words removed
     sentence_starts.npy  int64 (S,)   offset in ids.npy where each sentence starts (see below)
     vocab.txt            word<TAB>count per line, in id order
-    description.json     settings, inputs (path, size, mtime_ns, sha256), counts, timings
+    description.json     settings, inputs (path, size, mtime_ns, sha256), counts, timings,
+                         and a CRC-32 of each file above, verified with the arrays' ranges
+                         every time the folder is loaded (see :func:`load_prepared`)
 
 The key is a hash of every input file's path, size and modification time and of every
 setting that changes the ids, so finding a prepared corpus costs a ``stat`` per file, not a
