@@ -32,6 +32,16 @@ from cbow.objectives import objective_class
 from cbow.vocab import Vocabulary
 
 
+def size(n_bytes: float) -> str:
+    """``n_bytes`` for a message, in a unit that shows the number: ``350.5 KiB``, ``5.0 GiB``."""
+    if n_bytes < 1024:
+        return f"{n_bytes:,.0f} bytes"
+    for unit in ("KiB", "MiB", "GiB"):
+        n_bytes /= 1024
+        if n_bytes < 1024 or unit == "GiB":
+            return f"{n_bytes:,.1f} {unit}"
+
+
 class RunFolderError(UserError):
     """A run folder that cannot be used as asked; the message says which and what to do."""
 
@@ -134,22 +144,21 @@ class RunFolder:
         ``parameters`` bytes plus the one being written. ``sizes`` says where the numbers
         come from (parameters, buffers), ``smaller`` what makes them smaller (for the message).
         """
-        gib = 1 << 30
         memory = parameters + buffers
         available = available_memory()
         if available is not None and memory > available:
             raise TrainingError(
-                f"this run needs about {memory / gib:.1f} GiB of memory (parameters "
-                f"{parameters / gib:.1f} GiB {sizes[0]}; step buffers {buffers / gib:.1f} GiB "
-                f"{sizes[1]}) but {available / gib:.1f} GiB is available; {smaller}")
+                f"this run needs about {size(memory)} of memory (parameters "
+                f"{size(parameters)} {sizes[0]}; step buffers {size(buffers)} "
+                f"{sizes[1]}) but {size(available)} is available; {smaller}")
         already = sum(p.stat().st_size for p in self.checkpoints())
         disk = max(0, (keep + 1) * parameters - already)
         free = shutil.disk_usage(self.path).free
         if disk > free:
             raise TrainingError(
-                f"{keep} checkpoints (checkpoint.keep) of about {parameters / gib:.2f} GiB "
-                f"each, plus the one being written, need {disk / gib:.1f} GiB more disk in "
-                f"{self.path}, which has {free / gib:.1f} GiB free; free some space, lower "
+                f"{keep} checkpoints (checkpoint.keep) of about {size(parameters)} "
+                f"each, plus the one being written, need {size(disk)} more disk in "
+                f"{self.path}, which has {size(free)} free; free some space, lower "
                 f"checkpoint.keep, or train elsewhere (--out)")
 
     # ---------------------------------------------------------------------------- the lock
