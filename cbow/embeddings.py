@@ -14,6 +14,7 @@ import numpy as np
 
 from cbow import formats
 from cbow.errors import InputError, UnknownWord
+from cbow.fasttext_bin import is_fasttext_bin
 from cbow.vocab import Vocabulary
 
 
@@ -89,9 +90,10 @@ class Embeddings:
         Parameters
         ----------
         path : str or Path
-            A word2vec text or binary file, a ``.npy`` file with ``vocab.txt`` beside it, or a
-            folder holding ``vectors.npy`` and ``vocab.txt``.
-        format : {"word2vec", "word2vec-bin", "npy"}, optional
+            A word2vec text or binary file, a ``.npy`` file with ``vocab.txt`` beside it, a
+            folder holding ``vectors.npy`` and ``vocab.txt``, or a fastText ``.bin`` model (read
+            as :class:`~cbow.fasttext_vectors.SubwordEmbeddings`: vectors for unseen words too).
+        format : {"word2vec", "word2vec-bin", "npy", "fasttext-bin"}, optional
             Detected from the content when not given.
         dtype : numpy dtype, optional
             Dtype of the vectors. By default: float64 for text (exact for any text written by
@@ -105,6 +107,9 @@ class Embeddings:
         VectorFileError
             If the file is malformed; the message says where.
         """
+        if format == "fasttext-bin" or (format is None and is_fasttext_bin(path)):
+            from cbow.fasttext_vectors import SubwordEmbeddings  # it builds on this module
+            return SubwordEmbeddings.load(path, dtype=dtype)
         words, vectors, counts = formats.read_vectors(path, format)
         if dtype is not None:
             vectors = vectors.astype(dtype, copy=False)
