@@ -115,6 +115,13 @@ class Embeddings:
             vectors = vectors.astype(dtype, copy=False)
         return cls(words, vectors, counts=counts, source=str(path))
 
+    def reordered(self, order) -> "Embeddings":
+        """The same vectors with word ``order[i]`` as word ``i`` (counts follow their words)."""
+        order = np.asarray(order)
+        return Embeddings([self._words[i] for i in order], self._vectors[order],
+                          counts=None if self.counts is None else self.counts[order],
+                          source=self.source, which=self.which)
+
     # ------------------------------------------------------------------------------------ saving
 
     def save(self, path: str | Path, format: str = "word2vec") -> list[Path]:

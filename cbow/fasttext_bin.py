@@ -70,16 +70,18 @@ class FastTextArgs:
 class FastTextModel:
     """The content of a ``.bin`` file.
 
-    ``input`` is ``(len(words) + args.bucket, args.dim)`` float32: the words' own rows, then
-    the n-gram buckets; ``output`` is ``(k, args.dim)`` float32, or None when not read.
+    The input matrix is ``word_rows`` ``(len(words), args.dim)`` (the words' own rows) followed
+    by ``ngram_rows`` ``(args.bucket, args.dim)``; ``output`` is ``(k, args.dim)``, or None
+    when not read (written as zeros). Read matrices are float32.
     """
 
     args: FastTextArgs
     words: list[str]
     counts: np.ndarray
     ntokens: int
-    input: np.ndarray
-    output: np.ndarray | None
+    word_rows: np.ndarray
+    ngram_rows: np.ndarray
+    output: np.ndarray | None = None
 
 
 def is_fasttext_bin(path: str | Path) -> bool:
@@ -102,9 +104,9 @@ def write_model(path: str | Path, model: FastTextModel) -> Path:
     path = Path(path)
     args = model.args
     V, bucket, dim = len(model.words), args.bucket, args.dim
-    if model.input.shape != (V + bucket, dim):
-        raise ValueError(f"the input matrix must be (words + bucket, dim) = ({V + bucket}, {dim}); "
-                         f"got {model.input.shape}")
+    if model.word_rows.shape != (V, dim) or model.ngram_rows.shape != (bucket, dim):
+        raise ValueError(f"the input matrix must be ({V}, {dim}) word rows and ({bucket}, {dim}) "
+                         f"n-gram rows; got {model.word_rows.shape} and {model.ngram_rows.shape}")
     output = model.output if model.output is not None else np.zeros((V, dim), np.float32)
     if output.ndim != 2 or output.shape[1] != dim:
         raise ValueError(f"the output matrix must have {dim} columns; got {output.shape}")
@@ -124,7 +126,7 @@ def write_model(path: str | Path, model: FastTextModel) -> Path:
         f.write(_DICT_HEADER.pack(V, V, 0, int(model.ntokens), -1))
         f.write(b"".join(raw + b"\0" + _ENTRY_TAIL.pack(count, 0)
                          for raw, count in zip(encoded, counts.tolist())))
-        _write_matrix(f, model.input)
+        _write_matrix(f, model.word_rows, model.ngram_rows)
         _write_matrix(f, output)
     return path
 
@@ -136,11 +138,12 @@ def _code(table: dict[int, str], name: str, what: str) -> int:
     raise ValueError(f"{what} must be one of {', '.join(table.values())}; got {name!r}")
 
 
-def _write_matrix(f, matrix: np.ndarray) -> None:
-    rows, columns = matrix.shape
-    f.write(_MATRIX_HEADER.pack(False, rows, columns))
-    for start in range(0, rows, _ROWS_PER_CHUNK):  # a float32 copy of one chunk at a time
-        f.write(np.ascontiguousarray(matrix[start:start + _ROWS_PER_CHUNK], dtype="<f4").data)
+def _write_matrix(f, *blocks: np.ndarray) -> None:
+    """One matrix made of ``blocks`` stacked vertically (same number of columns)."""
+    f.write(_MATRIX_HEADER.pack(False, sum(b.shape[0] for b in blocks), blocks[0].shape[1]))
+    for block in blocks:
+        for start in range(0, block.shape[0], _ROWS_PER_CHUNK):  # one float32 chunk at a time
+            f.write(np.ascontiguousarray(block[start:start + _ROWS_PER_CHUNK], dtype="<f4").data)
 
 
 # ------------------------------------------------------------------------------------ reading
@@ -180,7 +183,8 @@ def read_model(path: str | Path, output: bool = False) -> FastTextModel:
         if output:
             output_matrix, _ = _read_matrix(path, f, data, position, "output",
                                             (rows_out, args.dim))
-    return FastTextModel(args, words, counts, ntokens, input_matrix, output_matrix)
+    return FastTextModel(args, words, counts, ntokens, input_matrix[:V], input_matrix[V:],
+                         output_matrix)
 
 
 def _fail(path: Path, offset: int, message: str):

@@ -9,11 +9,12 @@ import pytest
 from gensim.models import KeyedVectors
 from gensim.models.fasttext import load_facebook_model, load_facebook_vectors
 
-from cbow import fasttext_bin, subwords
+from cbow import evaluate, fasttext_bin, subwords
 from cbow.embeddings import Embeddings
 from cbow.errors import InputError, UnknownWord
 from cbow.fasttext_bin import FastTextFileError
 from cbow.fasttext_vectors import SubwordEmbeddings
+from conftest import run_cbow
 from fasttext_oracle import fasttext_model  # noqa: F401 (a fixture)
 
 WORDS = ["the", "king", "queen", "café", "naïve", "日本語", "a", "kingdom", "über"]
@@ -25,15 +26,16 @@ MINN, MAXN, BUCKET, N = 3, 5, 500, 8
 def emb() -> SubwordEmbeddings:
     rng = np.random.default_rng(1)
     matrix = rng.standard_normal((len(WORDS) + BUCKET, N)).astype(np.float32)
-    return SubwordEmbeddings(WORDS, matrix, MINN, MAXN, BUCKET,
-                             counts=np.arange(len(WORDS), 0, -1) * 10)
+    return SubwordEmbeddings.from_input_matrix(WORDS, matrix, MINN, MAXN,
+                                               counts=np.arange(len(WORDS), 0, -1) * 10)
 
 
 def naive_vector(emb: SubwordEmbeddings, word: str) -> np.ndarray:
     """fastText's getWordVector written out: own row (if any) and n-gram rows, mean in float64."""
     rows = [WORDS.index(word)] if word in WORDS else []
     rows += [len(WORDS) + h % BUCKET for h in subwords.ngram_hashes(word, MINN, MAXN).tolist()]
-    return emb.input_matrix[rows].astype(np.float64).mean(axis=0)
+    matrix = np.concatenate([emb.word_rows, emb.ngram_rows])
+    return matrix[rows].astype(np.float64).mean(axis=0)
 
 
 # -------------------------------------------------------------------------- composition
@@ -55,7 +57,8 @@ def test_an_unseen_word_is_not_in_the_vocabulary_but_has_a_vector(emb):
 
 def test_a_word_without_ngrams_is_one_clear_error_or_zeros_when_asked():
     matrix = np.ones((2 + 10, 4), np.float32)
-    emb = SubwordEmbeddings(["alpha", "beta"], matrix, 5, 6, 10)  # '<ab>' is too short for 5
+    # '<ab>' is too short for n-grams of 5 characters.
+    emb = SubwordEmbeddings.from_input_matrix(["alpha", "beta"], matrix, 5, 6)
     with pytest.raises(UnknownWord, match=r"'ab' is not in the vocabulary.*no character n-grams "
                                           r"of 5-6 characters: it has no vector"):
         emb["ab"]
@@ -68,15 +71,29 @@ def test_a_word_without_ngrams_is_one_clear_error_or_zeros_when_asked():
 
 def test_without_ngrams_it_is_a_plain_vocabulary(emb):
     vectors = np.random.default_rng(0).standard_normal((3, 4))
-    plain = SubwordEmbeddings(["x", "y", "z"], vectors, 3, 0, 0)
+    plain = SubwordEmbeddings(["x", "y", "z"], vectors, np.zeros((0, 4)), 3, 0)
     np.testing.assert_array_equal(plain.vectors, vectors)
     with pytest.raises(UnknownWord, match=r"maxn 0"):
         plain["w"]
 
 
-def test_the_input_matrix_must_have_a_row_per_word_and_bucket():
-    with pytest.raises(ValueError, match=r"\(words \+ bucket, N\) = \(12, N\)"):
-        SubwordEmbeddings(["a", "b"], np.zeros((11, 3)), 3, 6, 10)
+def test_the_rows_must_fit_the_words():
+    with pytest.raises(ValueError, match=r"word_rows must be \(2, N\)"):
+        SubwordEmbeddings(["a", "b"], np.zeros((3, 3)), np.zeros((10, 3)), 3, 6)
+    with pytest.raises(ValueError, match="same dtype"):
+        SubwordEmbeddings(["a", "b"], np.zeros((2, 3)), np.zeros((10, 3), np.float32), 3, 6)
+    with pytest.raises(InputError, match="bucket must be >= 1 when maxn > 0"):
+        SubwordEmbeddings(["a", "b"], np.zeros((2, 3)), np.zeros((0, 3)), 3, 6)
+
+
+def test_reordered_keeps_every_vector_and_shares_the_ngram_rows(emb):
+    order = np.argsort(emb.words)
+    other = emb.reordered(order)
+    assert other.words == sorted(WORDS) and other.ngram_rows is not None
+    assert np.shares_memory(other.ngram_rows, emb.ngram_rows)
+    for word in WORDS + UNSEEN:
+        np.testing.assert_array_equal(other[word], emb[word])
+    np.testing.assert_array_equal(other.counts, emb.counts[order])
 
 
 # ------------------------------------------------------------------------------ queries
@@ -100,7 +117,7 @@ def test_queries_accept_unseen_words(emb):
 
 
 def test_analogy_names_every_word_without_a_vector():
-    emb = SubwordEmbeddings(["alpha", "beta", "gamma"], np.ones((3 + 10, 4)), 6, 6, 10)
+    emb = SubwordEmbeddings.from_input_matrix(["alpha", "beta", "gamma"], np.ones((13, 4)), 6, 6)
     with pytest.raises(UnknownWord, match=r"2 words .*'ab', 'cd'"):
         emb.analogy("ab", "alpha", "cd")
 
@@ -113,7 +130,8 @@ def test_bin_round_trip_keeps_every_row(emb, tmp_path):
     back = Embeddings.load(path)
     assert isinstance(back, SubwordEmbeddings) and back.words == WORDS
     assert (back.minn, back.maxn, back.bucket) == (MINN, MAXN, BUCKET)
-    np.testing.assert_array_equal(back.input_matrix, emb.input_matrix)
+    np.testing.assert_array_equal(back.word_rows, emb.word_rows)
+    np.testing.assert_array_equal(back.ngram_rows, emb.ngram_rows)
     np.testing.assert_array_equal(back.counts, emb.counts)
     for word in UNSEEN:
         np.testing.assert_array_equal(back[word], emb[word])
@@ -168,7 +186,7 @@ def test_vec_is_word2vec_text_of_the_composed_vectors(emb, tmp_path):
 
 
 def test_words_the_bin_format_cannot_hold(tmp_path):
-    emb = SubwordEmbeddings(["a\0b", "c"], np.zeros((2 + 4, 2)), 3, 3, 4)
+    emb = SubwordEmbeddings(["a\0b", "c"], np.zeros((2, 2)), np.zeros((4, 2)), 3, 3)
     with pytest.raises(FastTextFileError, match="NUL"):
         emb.save(tmp_path / "x.bin")
     assert not (tmp_path / "x.bin").exists()
@@ -266,3 +284,52 @@ def test_other_files_are_not_fasttext_models(tmp_path, emb):
     with pytest.raises(FileNotFoundError):
         SubwordEmbeddings.load(tmp_path / "missing.bin")
     assert type(Embeddings.load(text)) is Embeddings
+
+
+# ------------------------------------------------------------------------------ evaluation
+
+PAIRS = ("king queen 9\n"
+         "kings queen 8\n"      # 'kings' is unseen: its n-grams give it a vector
+         "the kingdom 2\n"
+         "Cafés naïve 3\n"      # unseen (lower-cased to 'cafés' by the case mode)
+         "king a 1\n"
+         "qq the 0\n")          # unseen; '<qq>' has n-grams of 3 and 4 characters, not of 6
+
+
+def test_word_pairs_score_unseen_words_with_their_subword_vectors(emb, tmp_path):
+    path = tmp_path / "pairs.txt"
+    path.write_text(PAIRS, encoding="utf-8")
+    result = evaluate.evaluate_word_pairs(emb, path)
+    assert (result.pairs_used, result.pairs_total, result.pairs_subword) == (6, 6, 3)
+    pairs = [line.split() for line in PAIRS.splitlines()]
+    cosines = [emb.similarity(a.lower(), b.lower()) for a, b, _ in pairs]
+    assert result.spearman == pytest.approx(
+        evaluate.spearman([float(s) for *_, s in pairs], cosines), rel=1e-6)
+    assert evaluate.to_json([result])["pairs"][str(path)]["pairs_subword"] == 3
+    # The same composed vectors without n-grams skip the pairs with unseen words.
+    plain = evaluate.evaluate_word_pairs(Embeddings(emb.words, emb.vectors), path)
+    assert (plain.pairs_used, plain.pairs_subword) == (3, 0)
+    # A word too short for any n-gram is still skipped.
+    short = SubwordEmbeddings.from_input_matrix(WORDS, np.concatenate([emb.word_rows,
+                                                                       emb.ngram_rows]), 6, 6)
+    assert evaluate.evaluate_word_pairs(short, path).pairs_oov == 1  # 'qq'
+
+
+def test_by_frequency_keeps_subword_vectors(emb):
+    ordered = evaluate.by_frequency(emb.reordered(np.arange(len(WORDS))[::-1]))
+    assert isinstance(ordered, SubwordEmbeddings) and ordered.words == WORDS
+    np.testing.assert_array_equal(ordered["kings"], emb["kings"])
+
+
+def test_cli_evaluate_and_similar_on_a_bin(emb, tmp_path):
+    model, pairs = tmp_path / "model.bin", tmp_path / "pairs.txt"
+    emb.save(model)
+    pairs.write_text(PAIRS, encoding="utf-8")
+    out = run_cbow("evaluate", model, "--pairs", pairs, check=True).stdout
+    assert "subword" in out and f"{pairs}" in out
+    line = next(line for line in out.splitlines() if line.startswith(str(pairs)))
+    assert line.split()[-1] == "3" and "6 / 6" in line
+    out = run_cbow("similar", model, "kings", "--topn", "2", check=True).stdout
+    assert out.startswith("nearest to 'kings':")
+    assert [row.split()[1] for row in out.splitlines()[2:]] == [
+        w for w, _ in emb.most_similar("kings", topn=2)]
