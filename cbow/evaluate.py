@@ -62,7 +62,6 @@ import numpy as np
 
 from cbow.embeddings import COMBINATIONS, Embeddings, unit_rows
 from cbow.errors import InputError
-from cbow.fasttext_vectors import SubwordEmbeddings
 
 CASES = ("auto", "lower", "exact", "insensitive")
 METHODS = COMBINATIONS  # 3CosAdd and 3CosMul, as Embeddings.most_similar names them
@@ -394,12 +393,11 @@ def _pair_cosines(embeddings, pairs: Sequence[WordPair], case: str):
     rows = lookup.rows(words).reshape(-1, 2)
     outside = np.zeros(rows.shape, dtype=bool)  # words given their subword vector
     extra: dict[tuple[int, int], np.ndarray] = {}
-    if isinstance(embeddings, SubwordEmbeddings):
-        for i, j in zip(*np.nonzero(rows < 0)):
-            word = lookup.subword_key(words[2 * i + j])
-            if embeddings.has_vector(word):
-                extra[i, j] = embeddings.vector(word)
-                outside[i, j] = True
+    for i, j in zip(*np.nonzero(rows < 0)):  # subword vectors give unseen words one
+        word = lookup.subword_key(words[2 * i + j])
+        if word not in embeddings and embeddings.has_vector(word):
+            extra[i, j] = embeddings.vector(word)
+            outside[i, j] = True
     used = ((rows >= 0) | outside).all(axis=1)
     # Only the rows in the benchmark are normalised, in float64 whatever the vectors' dtype.
     pair_vectors = []

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow.formats import VectorFileError
+from cbow.formats import Codec, VectorFileError
 from cbow.io import atomic_writer
 
 MAGIC = 793712314
@@ -92,6 +92,29 @@ def is_fasttext_bin(path: str | Path) -> bool:
     with open(path, "rb") as f:
         head = f.read(4)
     return len(head) == 4 and struct.unpack("<i", head)[0] == MAGIC
+
+
+# ------------------------------------------------------------------------------ the codec
+
+def _read_vectors(path: Path):
+    """``(words, vectors, counts)``: the words' composed vectors (fastText's getWordVector)."""
+    from cbow.fasttext_vectors import SubwordEmbeddings  # it builds on this module
+    embeddings = SubwordEmbeddings.load(path)
+    return embeddings.words, embeddings.vectors, embeddings.counts
+
+
+def _write_vectors(path: Path, words: list[str], vectors: np.ndarray, counts) -> list[Path]:
+    """Word vectors without n-grams as a fastText model (``maxn`` 0, no buckets): fastText and
+    gensim read it; an unseen word has no vector there (fastText gives it zeros)."""
+    counts = np.ones(len(words), np.int64) if counts is None else counts
+    args = FastTextArgs(dim=vectors.shape[1], bucket=0, minn=0, maxn=0)
+    model = FastTextModel(args, list(words), counts, int(np.sum(counts)), vectors,
+                          np.zeros((0, vectors.shape[1]), vectors.dtype))
+    return [write_model(path, model)]
+
+
+CODEC = Codec(_read_vectors, _write_vectors)
+"""The ``fasttext-bin`` vector format (:data:`cbow.registry.VECTOR_FORMATS`)."""
 
 
 # ------------------------------------------------------------------------------------ writing

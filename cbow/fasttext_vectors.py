@@ -22,8 +22,6 @@ from cbow import fasttext_bin, subwords
 from cbow.embeddings import Embeddings, _unit
 from cbow.errors import InputError, UnknownWord
 
-FORMATS = ("fasttext-bin", "fasttext-vec")
-"""The formats :meth:`SubwordEmbeddings.save` adds to those of :class:`Embeddings`."""
 
 
 @njit(nogil=True, cache=True, fastmath=False)
@@ -166,17 +164,14 @@ class SubwordEmbeddings(Embeddings):
         return cls(model.words, word_rows, ngram_rows, model.args.minn, model.args.maxn,
                    counts=model.counts, source=str(path))
 
-    def save(self, path: str | Path, format: str = "fasttext-bin") -> list[Path]:
-        """Write ``fasttext-bin`` (the whole model: every word and n-gram row), ``fasttext-vec``
-        (word2vec text of the composed vocabulary vectors) or any format of
-        :meth:`Embeddings.save` (composed vectors).
+    def save(self, path: str | Path, format: str = "word2vec") -> list[Path]:
+        """As :meth:`Embeddings.save` (the composed vectors); ``fasttext-bin`` writes the whole
+        model: every word and n-gram row, which fastText and gensim read.
 
-        A ``.bin`` written here records fastText's default training arguments besides ``dim``,
-        ``minn``, ``maxn`` and ``bucket``, and an output matrix of zeros (the vectors layer has
-        none); :func:`cbow.fasttext_bin.write_model` writes a trained model's own.
+        That ``.bin`` records fastText's default training arguments besides ``dim``, ``minn``,
+        ``maxn`` and ``bucket``, and an output matrix of zeros (the vectors layer has none);
+        :func:`cbow.fasttext_bin.write_model` writes a trained model's own.
         """
-        if format == "fasttext-vec":
-            return super().save(path, "word2vec")
         if format != "fasttext-bin":
             return super().save(path, format)
         counts = self.counts if self.counts is not None else np.ones(len(self), np.int64)
@@ -258,26 +253,13 @@ class SubwordEmbeddings(Embeddings):
 
     # ---------------------------------------------------------------------------- queries
 
-    def _unit_vector(self, word: str) -> np.ndarray:
-        if word in self.vocab:
-            return self.unit_vectors[self.vocab.word2index[word]]
-        return _unit(self.vector(word))
-
-    def similarity(self, a: str, b: str) -> float:
-        """Cosine of the vectors of ``a`` and ``b``, either of them possibly unseen."""
-        return float(self._unit_vector(a) @ self._unit_vector(b))
-
-    def most_similar(self, word_or_vector, *args, **kwargs):
-        """As :meth:`Embeddings.most_similar`; an unseen word is queried by its n-gram vector."""
-        if isinstance(word_or_vector, str) and word_or_vector not in self.vocab:
-            word_or_vector = self.vector(word_or_vector)
-        return super().most_similar(word_or_vector, *args, **kwargs)
-
-    def analogy(self, a: str, b: str, c: str, topn: int = 1) -> list[tuple[str, float]]:
-        """As :meth:`Embeddings.analogy`, with unseen words taken by their n-gram vectors."""
-        if all(w in self.vocab for w in (a, b, c)):
-            return super().analogy(a, b, c, topn)
-        self.check_words([a, b, c])
-        query = self._unit_vector(b) - self._unit_vector(a) + self._unit_vector(c)
-        exclude = [self.vocab.word2index[w] for w in (a, b, c) if w in self.vocab]
-        return self._nearest(_unit(query), exclude=exclude, topn=topn)
+    def _query(self, words: Sequence[str]) -> tuple[np.ndarray, list[int]]:
+        """As :meth:`Embeddings._query`; an unseen word's unit vector is its n-gram vector's,
+        so :meth:`similarity`, :meth:`most_similar` and :meth:`analogy` accept unseen words."""
+        self.check_words(words)
+        if all(w in self.vocab for w in words):
+            return super()._query(words)
+        unit = self.unit_vectors
+        units = np.stack([unit[self.vocab.word2index[w]] if w in self.vocab
+                          else _unit(self.vector(w)) for w in words])
+        return units, [self.vocab.word2index[w] for w in words if w in self.vocab]

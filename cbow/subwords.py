@@ -44,11 +44,15 @@ def encode(word: str) -> bytes:
 
 
 def check_ngram_lengths(minn: int, maxn: int, bucket: int) -> None:
-    """``minn >= 1``, ``maxn >= 0``, and ``bucket >= 1`` when there are n-grams (``maxn > 0``)."""
+    """``maxn >= 0``; when there are n-grams (``maxn > 0``), ``minn >= 1`` and ``bucket >= 1``.
+
+    (fastText writes ``minn`` 0 in models without n-grams.)
+    """
     problems = []
-    if not (isinstance(minn, (int, np.integer)) and minn >= 1):
-        problems.append(f"minn must be an integer >= 1; got {minn!r}")
-    if not (isinstance(maxn, (int, np.integer)) and maxn >= 0):
+    integer = (lambda v: isinstance(v, (int, np.integer)))  # noqa: E731
+    if not (integer(minn) and minn >= (1 if integer(maxn) and maxn > 0 else 0)):
+        problems.append(f"minn must be an integer >= 1 (>= 0 with maxn 0); got {minn!r}")
+    if not (integer(maxn) and maxn >= 0):
         problems.append(f"maxn must be an integer >= 0 (0: no n-grams); got {maxn!r}")
     if not (isinstance(bucket, (int, np.integer)) and bucket >= 0):
         problems.append(f"bucket must be an integer >= 0; got {bucket!r}")

@@ -126,7 +126,7 @@ def test_analogy_names_every_word_without_a_vector():
 
 def test_bin_round_trip_keeps_every_row(emb, tmp_path):
     path = tmp_path / "model.bin"
-    assert emb.save(path) == [path]
+    assert emb.save(path, "fasttext-bin") == [path]
     back = Embeddings.load(path)
     assert isinstance(back, SubwordEmbeddings) and back.words == WORDS
     assert (back.minn, back.maxn, back.bucket) == (MINN, MAXN, BUCKET)
@@ -159,7 +159,7 @@ def test_we_read_fasttexts_bin_with_its_exact_vectors(fasttext_model, tmp_path):
 
 def test_fasttext_and_gensim_read_our_bin_with_our_vectors(emb, tmp_path):
     path = tmp_path / "ours.bin"
-    emb.save(path)
+    emb.save(path, "fasttext-bin")
     theirs = fasttext.load_model(str(path))
     assert theirs.words == WORDS
     assert theirs.get_input_matrix().shape == (len(WORDS) + BUCKET, N)
@@ -188,7 +188,7 @@ def test_vec_is_word2vec_text_of_the_composed_vectors(emb, tmp_path):
 def test_words_the_bin_format_cannot_hold(tmp_path):
     emb = SubwordEmbeddings(["a\0b", "c"], np.zeros((2, 2)), np.zeros((4, 2)), 3, 3)
     with pytest.raises(FastTextFileError, match="NUL"):
-        emb.save(tmp_path / "x.bin")
+        emb.save(tmp_path / "x.bin", "fasttext-bin")
     assert not (tmp_path / "x.bin").exists()
 
 
@@ -197,7 +197,7 @@ def test_words_the_bin_format_cannot_hold(tmp_path):
 @pytest.fixture
 def good_bin(emb, tmp_path):
     path = tmp_path / "good.bin"
-    emb.save(path)
+    emb.save(path, "fasttext-bin")
     return path
 
 
@@ -323,7 +323,7 @@ def test_by_frequency_keeps_subword_vectors(emb):
 
 def test_cli_evaluate_and_similar_on_a_bin(emb, tmp_path):
     model, pairs = tmp_path / "model.bin", tmp_path / "pairs.txt"
-    emb.save(model)
+    emb.save(model, "fasttext-bin")
     pairs.write_text(PAIRS, encoding="utf-8")
     out = run_cbow("evaluate", model, "--pairs", pairs, check=True).stdout
     assert "subword" in out and f"{pairs}" in out

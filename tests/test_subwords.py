@@ -103,6 +103,7 @@ def test_row_table_uses_int64_rows_when_they_do_not_fit_int32():
 
 @pytest.mark.parametrize("minn, maxn, bucket, message", [
     (0, 6, 10, "minn must be an integer >= 1"),
+    (-1, 0, 0, "minn must be an integer >= 1 \\(>= 0 with maxn 0\\)"),
     (3, -1, 10, "maxn must be an integer >= 0"),
     (3, 6, 0, "bucket must be >= 1 when maxn > 0"),
     (3, 6, -5, "bucket must be an integer >= 0"),
