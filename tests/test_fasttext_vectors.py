@@ -333,3 +333,28 @@ def test_cli_evaluate_and_similar_on_a_bin(emb, tmp_path):
     assert out.startswith("nearest to 'kings':")
     assert [row.split()[1] for row in out.splitlines()[2:]] == [
         w for w, _ in emb.most_similar("kings", topn=2)]
+
+
+def test_vector_arithmetic_takes_unseen_words(emb):
+    unit = lambda v: v / np.linalg.norm(v)  # noqa: E731
+    got = emb.most_similar(positive=["kings", "queen"], negative=["king"], topn=3)
+    query = (unit(emb["kings"]) + unit(emb["queen"]) - unit(emb["king"])) / 3
+    expected = [(w, s) for w, s in emb.most_similar(query, topn=len(WORDS))
+                if w not in ("queen", "king")][:3]
+    assert [w for w, _ in got] == [w for w, _ in expected]
+    np.testing.assert_allclose([s for _, s in got], [s for _, s in expected], rtol=1e-5)
+    cosmul = emb.most_similar(positive=["kings"], negative=["cafés"], method="3cosmul", topn=2)
+    assert len(cosmul) == 2 and "kings" not in dict(cosmul)
+
+
+def test_the_most_frequent_words_keep_their_subword_vectors(emb):
+    top = emb.most_frequent(3)  # counts fall with the row: the first three words
+    assert isinstance(top, SubwordEmbeddings) and top.words == WORDS[:3]
+    for word in ["kings", "café", "the"]:  # 'café' is now unseen: its n-grams remain
+        np.testing.assert_allclose(top[word], naive_vector(emb, word) if word != "café" else
+                                   _ngram_mean(emb, word), rtol=1e-5, atol=1e-6)
+
+
+def _ngram_mean(emb, word):
+    rows = [h % BUCKET for h in subwords.ngram_hashes(word, MINN, MAXN).tolist()]
+    return emb.ngram_rows[rows].astype(np.float64).mean(axis=0)
