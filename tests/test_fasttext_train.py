@@ -1,4 +1,4 @@
-"""fastText's CBOW through the trainer: config, subword rows, exact resume, exports, reading back."""
+"""fastText's CBOW through the trainer: config, subword rows, exact resume, exports."""
 import json
 
 import fasttext
@@ -93,6 +93,15 @@ def test_one_worker_is_deterministic_and_resumes_bit_for_bit(corpus_file, tmp_pa
     arrays, vocab, meta = ckpt.load_checkpoint(resumed.checkpoint)
     assert arrays["input_vectors"].shape == (len(vocab) + BUCKET, 12)
     assert meta["epoch"] > 1  # the generators were carried across the resume
+
+
+@pytest.mark.parametrize("objective", ["negative", "hierarchical"])
+def test_two_workers_train_the_subword_rows(corpus_file, tmp_path, objective):
+    train(ft_config(corpus_file, tmp_path, f"model.objective={objective}", "train.workers=2",
+                    "train.steps=120", "train.eval_every=40"), quiet=True, log=None)
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").open()]
+    held_out = [r["val_loss"] for r in rows if r.get("val_loss") is not None]
+    assert len(held_out) == 4 and held_out[-1] < held_out[0]
 
 
 def test_training_moves_the_ngram_rows_the_words_read(corpus_file, tmp_path):

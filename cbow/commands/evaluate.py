@@ -139,7 +139,8 @@ def format_pairs_table(results, subword: bool = False) -> str:
     for r in results:
         lines.append(f"{r.file:<{width}}  {_correlation(r.spearman):>8}  "
                      f"{_correlation(r.pearson):>8}  {r.pairs_used:>6,} / {r.pairs_total:<6,}"
-                     f"{_percent(r.oov_ratio):>7}" + (f"  {r.pairs_subword:>7,}" if subword else ""))
+                     f"{_percent(r.oov_ratio):>7}"
+                     + (f"  {r.pairs_subword:>7,}" if subword else ""))
     if subword:
         lines.append("subword: used pairs with a word outside the vocabulary, scored with the "
                      "vector of its character n-grams")
