@@ -62,6 +62,7 @@ import numpy as np
 
 from cbow.embeddings import COMBINATIONS, Embeddings, unit_rows
 from cbow.errors import InputError
+from cbow.io import special_kind
 
 CASES = ("auto", "lower", "exact", "insensitive")
 METHODS = COMBINATIONS  # 3CosAdd and 3CosMul, as Embeddings.most_similar names them
@@ -107,6 +108,9 @@ def _read_lines(path: str | Path) -> list[tuple[int, str]]:
     The bytes are decoded line by line, so a byte that is not UTF-8 is reported with its line.
     """
     path = Path(path)
+    kind = special_kind(path)
+    if kind is not None:  # /dev/zero never ends; a FIFO cannot be read twice (checked, then used)
+        raise BenchmarkFileError(f"{path} is {kind}, not a benchmark file; save it to a file")
     try:
         data = path.read_bytes()
     except FileNotFoundError:

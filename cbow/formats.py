@@ -21,7 +21,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from cbow.errors import InputError
-from cbow.io import atomic_writer
+from cbow.io import atomic_writer, special_kind
 from cbow.registry import VECTOR_FORMATS
 from cbow.vocab import Vocabulary
 
@@ -51,6 +51,9 @@ def read_vectors(path: str | Path, format: str | None = None):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"vector file {path} does not exist")
+    kind = special_kind(path)
+    if kind is not None:  # /dev/zero never ends; a FIFO cannot be read twice (format, then data)
+        raise VectorFileError(f"{path} is {kind}, not a vector file; save it to a file")
     format = check_format(format) if format is not None else detect_format(path)
     return VECTOR_FORMATS.load(format).read(path)
 

@@ -71,9 +71,9 @@ class Tokenizer(Entry):
 class Objective(Entry):
     """A training objective: ``loader`` gives its class (see :mod:`cbow.objectives`).
 
-    ``vectors`` are the vector sets the model gives (``--which``), the first the default; the
-    class's ``VECTORS`` must be the same (a test checks it), so that ``--help`` needs no import
-    of the class (which may import numba).
+    ``vectors`` are the vector sets the model gives (``--which``), the first the default,
+    declared here (the class's ``VECTORS`` reads them) so that ``--help`` needs no import of
+    the class (which may import numba).
     """
 
     vectors: tuple[str, ...] = ()

@@ -83,8 +83,18 @@ class RunFolder:
 
     def latest_checkpoint(self, on_skip: Callable[[Path, Exception], None] | None = None
                           ) -> ckpt.Checkpoint | None:
-        """Newest readable checkpoint, or None; ``on_skip(path, error)`` hears of the others."""
-        return ckpt.load_latest(self.checkpoint_dir, on_skip=on_skip)
+        """Newest readable checkpoint, or None.
+
+        Unreadable newer files are moved into ``checkpoints/unreadable/`` (they would rank
+        above every checkpoint the run writes next); ``on_skip(path, error)`` is told about
+        each, once.
+        """
+        def set_aside(path: Path, error: Exception) -> None:
+            moved = ckpt.set_aside(path)
+            if on_skip is not None:
+                on_skip(path, ckpt.CheckpointError(f"{error}; moved it to {moved}"))
+
+        return ckpt.load_latest(self.checkpoint_dir, on_skip=set_aside)
 
     def prune_checkpoints(self, keep: int) -> list[Path]:
         return ckpt.prune_checkpoints(self.checkpoint_dir, keep)

@@ -23,6 +23,7 @@ from cbow.evaluate import unigram_cross_entropy
 from cbow.fasttext_vectors import SubwordEmbeddings
 from cbow.objectives import ParamsObjective, StepResult, check_rows, check_which, take
 from cbow.prepare import default_workers
+from cbow.registry import OBJECTIVES
 
 if TYPE_CHECKING:
     from cbow.checkpoint import Checkpoint
@@ -212,7 +213,7 @@ class _Word2VecObjective(ParamsObjective):
 
 class NegativeSamplingObjective(_Word2VecObjective):
     name: ClassVar[str] = "negative"
-    VECTORS: ClassVar[tuple[str, ...]] = ("input", "output", "mean")
+    VECTORS: ClassVar[tuple[str, ...]] = OBJECTIVES.get("negative").vectors  # declared there
     LOSS_IS_CROSS_ENTROPY: ClassVar[bool] = False  # binary losses: no unigram baseline
 
     @staticmethod
@@ -231,7 +232,7 @@ class NegativeSamplingObjective(_Word2VecObjective):
 
 class HierarchicalSoftmaxObjective(_Word2VecObjective):
     name: ClassVar[str] = "hierarchical"
-    VECTORS: ClassVar[tuple[str, ...]] = ("input",)  # output rows are tree nodes, not words
+    VECTORS: ClassVar[tuple[str, ...]] = OBJECTIVES.get("hierarchical").vectors  # declared there
     LOSS_IS_CROSS_ENTROPY: ClassVar[bool] = True
 
     @staticmethod
