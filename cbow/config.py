@@ -94,6 +94,9 @@ MAX_NEGATIVE = 1000
 #: Processes (prepare) and threads (word2vec training) are bounded too: each costs memory up
 #: front, and `workers: 100000` would start that many before any work.
 MAX_WORKERS = 1024
+#: Hash buckets of the n-grams: input rows are int32, so words + buckets stay below 2**31.
+MAX_BUCKET = 1 << 30
+
 
 @dataclass
 class ModelConfig:
@@ -120,6 +123,15 @@ class ModelConfig:
                     identity=True)
     shrink_window: bool = key(False, BOOLEAN, "draw each example's window in [1, C], as "
                               "word2vec does (word2vec objectives only)", identity=True)
+    minn: int = key(3, integer(1), "shortest character n-gram of `<word>` (with `maxn`)",
+                    identity=True)
+    maxn: int = key(0, integer(0), "longest character n-gram of `<word>`; 0: no subwords "
+                    "(word2vec); > 0: fastText's CBOW, each word's input rows are its own and "
+                    "its n-grams' (word2vec objectives, `init: word2vec`)", identity=True)
+    bucket: int = key(2_000_000, Rule(lambda v: _is_int(v) and 1 <= v <= MAX_BUCKET,
+                                      f"an integer in [1, {MAX_BUCKET:,}]"),
+                      "hash buckets of the n-grams: input rows beyond the words' (with `maxn` > "
+                      "0; bucket x N float32 weights: 800 MB for 2,000,000 x 100)", identity=True)
 
 
 @dataclass
@@ -423,6 +435,7 @@ def _check(values: dict, origins: dict[str, str]) -> list[str]:
     problems = [f"{origins.get(dotted, 'defaults')}: {dotted} must be {spec.rule.text}; "
                 f"got {flat[dotted]!r}"
                 for dotted, spec in KEYS.items() if not spec.rule.check(flat[dotted])]
+    subwords = _is_int(flat["model.maxn"]) and flat["model.maxn"] > 0
     if flat["train.steps"] is None and flat["train.epochs"] is None:
         problems.append("set train.steps or train.epochs in the config (or both: the run "
                         "stops at whichever comes first)")
@@ -435,7 +448,8 @@ def _check(values: dict, origins: dict[str, str]) -> list[str]:
     if flat["model.objective"] == "softmax":
         # The course's model: its encoder, initialisation and fixed 2C-word windows.
         for dotted, course_value in (("model.hidden", "relu"), ("model.init", "course"),
-                                     ("model.shrink_window", False), ("train.sample", 0.0)):
+                                     ("model.shrink_window", False), ("train.sample", 0.0),
+                                     ("model.maxn", 0)):
             if flat[dotted] != course_value:
                 problems.append(f"{origins.get(dotted, 'defaults')}: {dotted}={flat[dotted]!r} "
                                 f"needs a word2vec objective (model.objective negative or "
@@ -448,6 +462,14 @@ def _check(values: dict, origins: dict[str, str]) -> list[str]:
         if flat["train.batcher"] != "default":
             problems.append(f"{origins.get('train.batcher', 'defaults')}: the course batcher "
                             f"feeds the softmax objective only")
+        if subwords and flat["model.init"] != "word2vec":
+            problems.append(f"{origins.get('model.maxn', 'defaults')}: model.maxn "
+                            f"{flat['model.maxn']} (subwords) initialises the word and n-gram "
+                            f"rows as word2vec does; set model.init: word2vec")
+    if subwords and _is_int(flat["model.minn"]) and flat["model.minn"] > flat["model.maxn"]:
+        problems.append(f"{origins.get('model.minn', 'defaults')}: model.minn "
+                        f"{flat['model.minn']} is longer than model.maxn {flat['model.maxn']}: "
+                        f"no n-gram would be cut; set minn <= maxn (or maxn: 0 for none)")
     return problems
 
 

@@ -88,13 +88,17 @@ def is_zip(path: Path) -> bool:
 
 
 def detect_format(path: Path) -> str:
-    """``npy``, ``projector``, ``word2vec`` or ``word2vec-bin``, from the first bytes of the file."""
+    """``npy``, ``projector``, ``fasttext-bin``, ``word2vec`` or ``word2vec-bin``, from the first
+    bytes of the file."""
     if path.is_dir():
         return "projector" if (path / "vectors.tsv").exists() and not (path / NPY_VECTORS).exists() else "npy"
     with open(path, "rb") as f:
         head = f.read(_SNIFF_BYTES)
     if head.startswith(b"\x93NUMPY"):
         return "npy"
+    from cbow.fasttext_bin import is_fasttext_bin  # it builds on this module
+    if is_fasttext_bin(path):
+        return "fasttext-bin"
     if head.startswith(b"PK\x03\x04"):
         raise VectorFileError(f"{path} is a zip archive (a training checkpoint?), not a vector "
                               f"file; use cbow.run.load_embeddings for checkpoints")

@@ -179,4 +179,8 @@ VECTOR_FORMATS = Registry(
                  "cbow.formats:NPY"),
     VectorFormat("projector", "`vectors.tsv` and `metadata.tsv` (word, count) in a folder, for "
                  "the TensorFlow Embedding Projector", "cbow.projector:PROJECTOR"),
+    VectorFormat("fasttext-vec", "fastText's `.vec`: word2vec text of the words' vectors",
+                 "cbow.formats:WORD2VEC_TEXT"),
+    VectorFormat("fasttext-bin", "fastText's `.bin` model: word and n-gram rows, so unseen words "
+                 "get vectors too; fastText and gensim read it", "cbow.fasttext_bin:CODEC"),
 )

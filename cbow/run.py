@@ -21,7 +21,7 @@ import shutil
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, TextIO
+from typing import TYPE_CHECKING, Callable, Iterator, TextIO
 
 from cbow import checkpoint as ckpt
 from cbow import formats
@@ -30,6 +30,9 @@ from cbow.errors import InputError, TrainingError, UserError
 from cbow.io import atomic_write_bytes
 from cbow.objectives import objective_class
 from cbow.vocab import Vocabulary
+
+if TYPE_CHECKING:
+    from cbow.fasttext_bin import FastTextModel
 
 
 def size(n_bytes: float) -> str:
@@ -344,14 +347,15 @@ def load_embeddings(path: str | Path, which: str | None = None,
         arrays, vocab, meta = ckpt.load_checkpoint(checkpoint)
         Objective = objective_class(meta["objective"])
         which = which or Objective.VECTORS[0]
-        vectors = Objective.vectors(arrays, which)
         if vocab is None:  # an old checkpoint: its run folder's vocab.txt (size checked)
-            vocab = vocabulary_beside(checkpoint, vectors.shape[0])
-        elif len(vocab) != vectors.shape[0]:
-            raise ckpt.CheckpointError(f"{checkpoint}: the vocabulary has {len(vocab)} words "
-                                       f"but the model has {vectors.shape[0]}")
-        return Embeddings(vocab.words, unit_rows(vectors) if normalize else vectors,
-                          counts=vocab.counts, source=str(checkpoint), which=which)
+            vocab = vocabulary_beside(checkpoint, Objective.vectors(arrays, which).shape[0])
+        embeddings = Objective.embeddings(arrays, vocab, which, meta.get("run_identity", {}),
+                                          source=str(checkpoint))
+        if normalize:  # unit word vectors (a subword model's n-gram rows are not kept)
+            embeddings = Embeddings(embeddings.words, unit_rows(embeddings.vectors),
+                                    counts=embeddings.counts, source=embeddings.source,
+                                    which=which)
+        return embeddings
     if which is not None:
         raise InputError(f"{path} is a vector file: it holds one set of vectors, so --which "
                          f"applies only to training runs and checkpoints")
@@ -360,3 +364,42 @@ def load_embeddings(path: str | Path, which: str | None = None,
         embeddings = Embeddings(embeddings.words, unit_rows(embeddings.vectors),
                                 counts=embeddings.counts, source=embeddings.source)
     return embeddings
+
+
+def fasttext_model(path: str | Path) -> "FastTextModel":
+    """A run's word2vec model (negative sampling or hierarchical softmax, with or without
+    subwords) as fastText's ``.bin`` holds it: the run's own settings, every input row and the
+    output rows.
+
+    Hierarchical softmax's output rows are the inner nodes of cbow's Huffman tree, padded with a
+    zero row to fastText's V rows; fastText numbers its tree's nodes its own way, so only the
+    input rows (the word vectors) carry over there. ``epoch`` is the epochs trained.
+    """
+    import numpy as np
+
+    from cbow.fasttext_bin import FastTextArgs, FastTextModel
+
+    checkpoint = find_checkpoint(path)
+    arrays, vocab, meta = ckpt.load_checkpoint(checkpoint)
+    if meta["objective"] not in ("negative", "hierarchical") or vocab is None:
+        raise InputError(f"{checkpoint}: a fastText model is a word2vec objective's (negative or "
+                         f"hierarchical) with its vocabulary; this checkpoint holds a "
+                         f"{meta['objective']} model{'' if vocab else ' without one'}")
+    identity = meta["run_identity"]
+    maxn = identity.get("model.maxn", 0)
+    bucket = identity["model.bucket"] if maxn else 0
+    inputs, outputs = arrays["input_vectors"], arrays["output_vectors"]
+    V = len(vocab)
+    if inputs.shape[0] != V + bucket:
+        raise ckpt.CheckpointError(f"{checkpoint}: {inputs.shape[0]} input rows for {V} words "
+                                   f"and {bucket} buckets")
+    if outputs.shape[0] < V:  # hierarchical softmax: V - 1 inner nodes
+        outputs = np.concatenate([outputs, np.zeros((V - outputs.shape[0], outputs.shape[1]),
+                                                    outputs.dtype)])
+    args = FastTextArgs(
+        dim=identity["model.N"], ws=identity["model.C"], epoch=int(round(meta.get("epoch", 0))),
+        min_count=identity["vocab.min_count"], neg=identity["model.negative"],
+        loss="ns" if meta["objective"] == "negative" else "hs", model="cbow", bucket=bucket,
+        minn=identity.get("model.minn", 0) if maxn else 0, maxn=maxn, t=identity["train.sample"])
+    return FastTextModel(args, vocab.words, vocab.counts, int(vocab.counts.sum()), inputs[:V],
+                         inputs[V:], outputs)

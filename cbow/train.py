@@ -24,9 +24,8 @@ from tqdm import tqdm
 
 from cbow import checkpoint as ckpt
 from cbow.batching import check_window_args
-from cbow.config import Config, dump, run_identity
+from cbow.config import KEYS, Config, dump, run_identity
 from cbow.errors import TrainingDiverged, TrainingError
-from cbow.embeddings import Embeddings
 from cbow.evaluate import BenchmarkSuite
 from cbow.io import atomic_write_bytes
 from cbow.objectives import TrainableModel, objective_class
@@ -270,7 +269,8 @@ def _stop_signals():
 
 
 def _check_resumable(cfg: Config, data: TrainingData, meta: dict, path: Path) -> None:
-    saved = meta.get("run_identity", {})
+    # A key newer than the checkpoint is missing from it: the run had that key's default.
+    saved = {k: v.default for k, v in KEYS.items()} | meta.get("run_identity", {})
     now = run_identity(cfg)
     changed = [f"{k}: {saved.get(k)!r} in the checkpoint, {now[k]!r} now"
                for k in now if saved.get(k) != now[k]]
@@ -388,9 +388,8 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
         with speed.paused():
             row["val_loss"] = feed.heldout_loss()
             if benchmarks:
-                vectors = model.vectors(model.arrays(), model.VECTORS[0])
-                row["benchmarks"] = benchmarks.score(Embeddings(vocab.words, vectors,
-                                                                counts=vocab.counts))
+                row["benchmarks"] = benchmarks.score(model.embeddings(
+                    model.arrays(), vocab, model.VECTORS[0], run_identity(cfg)))
         return row
 
     def diverged(at_step: int, what: str) -> TrainingDiverged:

@@ -172,8 +172,9 @@ def test_a_bare_name_finds_the_bundled_config(tmp_path, monkeypatch):
     assert cfg.model.objective == shipped.model.objective == "negative"
     (tmp_path / "word2vec").write_text("train:\n  steps: 7\n")  # a file that exists wins
     assert load_config("word2vec").train.steps == 7
+    # every bundled config is listed (configs/fasttext.yaml came with issue 20)
     with pytest.raises(ConfigError, match="config file nope does not exist; the bundled configs "
-                                          "are course, shakespeare, word2vec"):
+                                          "are course, fasttext, shakespeare, word2vec"):
         load_config("nope")
 
 

@@ -41,22 +41,28 @@ def stop_after(monkeypatch, steps: int) -> None:
     monkeypatch.setattr(StreamFeed, "step", step)
 
 
+def check_deterministic_and_exact_resume(config, tmp_path, monkeypatch):
+    """Two runs of ``config(out_dir)`` give the same bits, and so does one stopped after 17
+    steps and resumed; returns the resumed run's result."""
+    full = train(config(tmp_path / "full"), quiet=True, log=None)
+    again = train(config(tmp_path / "again"), quiet=True, log=None)
+    assert_same_params(full.model.arrays(), again.model.arrays())
+    with monkeypatch.context() as patch:
+        stop_after(patch, 17)
+        stopped = train(config(tmp_path / "half"), quiet=True, log=None)
+    assert stopped.interrupted and stopped.step == 17
+    resumed = train(config(tmp_path / "half"), resume=True, quiet=True, log=lambda m: None)
+    assert resumed.step == full.step == 40
+    assert_same_params(full.model.arrays(), resumed.model.arrays())
+    return resumed
+
+
 @pytest.mark.parametrize("objective", ["negative", "hierarchical"])
 def test_one_worker_is_deterministic_and_resumes_bit_for_bit(corpus_file, tmp_path, objective,
                                                             monkeypatch):
     extra = [f"model.objective={objective}", "model.hidden=relu"]
-    full = train(w2v_config(corpus_file, tmp_path / "full", *extra), quiet=True, log=None)
-    again = train(w2v_config(corpus_file, tmp_path / "again", *extra), quiet=True, log=None)
-    assert_same_params(full.model.arrays(), again.model.arrays())
-    with monkeypatch.context() as patch:
-        stop_after(patch, 17)
-        stopped = train(w2v_config(corpus_file, tmp_path / "half", *extra), quiet=True,
-                        log=None)
-    assert stopped.interrupted and stopped.step == 17
-    resumed = train(w2v_config(corpus_file, tmp_path / "half", *extra), resume=True,
-                    quiet=True, log=lambda m: None)
-    assert resumed.step == full.step == 40
-    assert_same_params(full.model.arrays(), resumed.model.arrays())
+    resumed = check_deterministic_and_exact_resume(
+        lambda out: w2v_config(corpus_file, out, *extra), tmp_path, monkeypatch)
     arrays, _, meta = ckpt.load_checkpoint(resumed.checkpoint)
     assert meta["objective"] == objective
     assert set(arrays) == {"input_vectors", "output_vectors", "hidden_bias"}

@@ -23,6 +23,7 @@ from cbow.registry import OBJECTIVES
 if TYPE_CHECKING:
     from cbow.checkpoint import Checkpoint
     from cbow.config import Config
+    from cbow.embeddings import Embeddings
     from cbow.train import TrainingData
     from cbow.vocab import Vocabulary
 
@@ -119,6 +120,15 @@ class TrainableModel(Protocol):
     @classmethod
     def vectors(cls, arrays: dict[str, np.ndarray], which: str) -> np.ndarray: ...
 
+    @classmethod
+    def embeddings(cls, arrays: dict[str, np.ndarray], vocab: "Vocabulary", which: str,
+                   identity: dict, source: str | None = None) -> "Embeddings":
+        """The vectors ``which`` as :class:`~cbow.embeddings.Embeddings` labelled by ``vocab``.
+
+        ``identity`` is the run's identity settings (:func:`cbow.config.run_identity`, or a
+        checkpoint's ``run_identity``): what the arrays alone do not say, such as subwords.
+        """
+
 
 def check_which(cls, which: str) -> None:
     if which not in cls.VECTORS:
@@ -157,3 +167,20 @@ class ParamsObjective:
 
     def all_finite(self) -> bool:
         return self.params.all_finite()
+
+    @classmethod
+    def embeddings(cls, arrays: dict[str, np.ndarray], vocab: "Vocabulary", which: str,
+                   identity: dict, source: str | None = None) -> "Embeddings":
+        """One vector per word: :meth:`vectors` labelled by ``vocab`` (sizes checked)."""
+        from cbow.embeddings import Embeddings
+        vectors = cls.vectors(arrays, which)
+        check_rows(vocab, vectors.shape[0], source)
+        return Embeddings(vocab.words, vectors, counts=vocab.counts, source=source, which=which)
+
+
+def check_rows(vocab: "Vocabulary", rows: int, source: str | None) -> None:
+    """A model's ``rows`` word rows must be ``vocab``'s words, one each."""
+    if len(vocab) != rows:
+        from cbow.checkpoint import CheckpointError
+        raise CheckpointError(f"{source or 'the model'}: the vocabulary has {len(vocab)} words "
+                              f"but the model has {rows}")
