@@ -39,6 +39,8 @@ __all__ = ["Origin", "carry_over", "check_outside", "find_origin", "check_carrie
 #: Settings an origin's weights must share with the new run: the arrays' shapes and meaning
 #: depend on them (the word axis apart). ``train.dtype`` changes only the full softmax's.
 CARRIED = ("model.objective", "model.N", "model.hidden", "train.dtype")
+#: Settings that may differ, but then the two corpora may spell a word differently: noted.
+SPELLING = ("tokenizer", "prepare.lowercase")
 #: Token ids renumbered at a time (16 MiB of uint32 in, as much out).
 CHUNK = 1 << 22
 
@@ -122,8 +124,9 @@ def find_origin(init_from: str | Path | Mapping, log=None) -> Origin:
     return Origin(found, sha256)
 
 
-def check_carried(cfg: Config, origin: Origin) -> None:
-    """Refuse, in one line, weights this config cannot continue (:data:`CARRIED`)."""
+def check_carried(cfg: Config, origin: Origin, log=None) -> None:
+    """Refuse, in one line, weights this config cannot continue (:data:`CARRIED`); tell
+    ``log`` of a :data:`SPELLING` setting that differs."""
     meta = origin.checkpoint.meta
     saved = dict(meta.get("run_identity", {}))
     saved["model.objective"] = meta["objective"]
@@ -139,6 +142,11 @@ def check_carried(cfg: Config, origin: Origin) -> None:
             raise InputError(f"cannot start from {origin.checkpoint.path}: its {dotted} is "
                              f"{saved[dotted]!r}, this config's {now[dotted]!r}; set {dotted}: "
                              f"{saved[dotted]!r}, or train without --init-from")
+    for dotted in SPELLING:
+        if dotted in saved and saved[dotted] != now[dotted] and log is not None:
+            log(f"note: {origin.checkpoint.path} was trained with {dotted} {saved[dotted]!r}, "
+                f"this corpus is read with {now[dotted]!r}: a word may be spelt differently in "
+                f"the two vocabularies, and counted as new")
 
 
 def check_same_origin(init_from, record: dict | None, path: Path) -> None:
@@ -207,7 +215,7 @@ def carry_over(cfg: Config, data, found: ckpt.Checkpoint | None, ids_path: Path,
     if cfg.init_from is None:
         return None, None, data
     origin = find_origin(cfg.init_from, log)
-    check_carried(cfg, origin)
+    check_carried(cfg, origin, log)
     vocab, table = origin.vocab.extended(data.vocab)
     log(f"starting from {origin.checkpoint.path} (step {origin.step}): "
         f"{len(origin.vocab):,} words carried, {len(vocab) - len(origin.vocab):,} new words "

@@ -269,3 +269,10 @@ def test_init_from_in_a_config_is_a_path_or_a_record(tmp_path):
         with pytest.raises(ConfigError, match="init_from must be null, a run folder or "
                                               "checkpoint path, or a record"):
             load_config(None, ["train.steps=1", bad])
+
+
+def test_another_spelling_of_the_corpus_is_noted(corpora, old_runs, tmp_path):
+    notes = []
+    train(config(corpora[1], tmp_path / "new", "negative", "prepare.lowercase=false"),
+          init_from=old_runs["negative"], quiet=True, log=notes.append)
+    assert any("prepare.lowercase True" in n and "spelt differently" in n for n in notes)
