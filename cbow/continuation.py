@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
@@ -33,12 +33,15 @@ from cbow.errors import InputError, TrainingError
 from cbow.io import atomic_writer
 from cbow.vocab import Vocabulary
 
+if TYPE_CHECKING:
+    from cbow.train import TrainingData
+
 __all__ = ["Origin", "carry_over", "check_outside", "find_origin", "check_carried",
            "check_same_origin", "renumbered", "origin_path"]
 
 #: Settings an origin's weights must share with the new run: the arrays' shapes and meaning
 #: depend on them (the word axis apart). ``train.dtype`` changes only the full softmax's.
-CARRIED = ("model.objective", "model.N", "model.hidden", "train.dtype")
+MUST_MATCH = ("model.objective", "model.N", "model.hidden", "train.dtype")
 #: Settings that may differ, but then the two corpora may spell a word differently: noted.
 SPELLING = ("tokenizer", "prepare.lowercase")
 #: Token ids renumbered at a time (16 MiB of uint32 in, as much out).
@@ -125,7 +128,7 @@ def find_origin(init_from: str | Path | Mapping, log=None) -> Origin:
 
 
 def check_carried(cfg: Config, origin: Origin, log=None) -> None:
-    """Refuse, in one line, weights this config cannot continue (:data:`CARRIED`); tell
+    """Refuse, in one line, weights this config cannot continue (:data:`MUST_MATCH`); tell
     ``log`` of a :data:`SPELLING` setting that differs."""
     meta = origin.checkpoint.meta
     saved = dict(meta.get("run_identity", {}))
@@ -137,7 +140,7 @@ def check_carried(cfg: Config, origin: Origin, log=None) -> None:
                          f"{saved['model.objective']} model and this config trains "
                          f"{now['model.objective']}; set model.objective: "
                          f"{saved['model.objective']}, or train without --init-from")
-    for dotted in CARRIED[1:]:
+    for dotted in MUST_MATCH[1:]:
         if dotted in saved and saved[dotted] != now[dotted]:
             raise InputError(f"cannot start from {origin.checkpoint.path}: its {dotted} is "
                              f"{saved[dotted]!r}, this config's {now[dotted]!r}; set {dotted}: "
@@ -188,8 +191,8 @@ def renumbered(ids: np.ndarray, table: np.ndarray, path: Path, chunk: int = CHUN
     return np.load(path, mmap_mode="r")
 
 
-def carry_over(cfg: Config, data, found: ckpt.Checkpoint | None, ids_path: Path, log
-               ) -> tuple[Origin | None, dict | None, object]:
+def carry_over(cfg: Config, data: "TrainingData", found: ckpt.Checkpoint | None,
+               ids_path: Path, log) -> tuple[Origin | None, dict | None, "TrainingData"]:
     """What a run continues: ``(origin, record, data)``.
 
     ``data`` (a :class:`cbow.train.TrainingData` over the corpus's own vocabulary) is

@@ -208,6 +208,10 @@ def test_resume_checks_the_origin_it_is_given(corpora, old_runs, tmp_path):
                  log=None).step == 15
     more = config(corpora[1], tmp_path / "new", "negative", "train.steps=20")
     assert train(more, resume="auto", init_from=origin_file, quiet=True, log=None).step == 20
+    # the run's own config.yaml names its origin by a record: resumable with it
+    own = load_config(tmp_path / "new" / "config.yaml", ["train.steps=25"])
+    assert isinstance(own.init_from, dict)
+    assert train(own, resume=True, quiet=True, log=None).step == 25
     # a run that started from nothing is not resumed as if it had
     plain = config(corpora[1], tmp_path / "plain", "negative", "train.steps=5")
     train(plain, quiet=True, log=None)
@@ -276,3 +280,20 @@ def test_another_spelling_of_the_corpus_is_noted(corpora, old_runs, tmp_path):
     train(config(corpora[1], tmp_path / "new", "negative", "prepare.lowercase=false"),
           init_from=old_runs["negative"], quiet=True, log=notes.append)
     assert any("prepare.lowercase True" in n and "spelt differently" in n for n in notes)
+
+
+def test_merged_counts_are_gensims_build_vocab_update(corpora, old_runs, tmp_path):
+    """The grown vocabulary's words and counts are those of gensim's
+    ``build_vocab(update=True)`` on the same sentences (its order of new words aside)."""
+    from gensim.models import Word2Vec
+
+    def sentences(path):
+        return [line.split() for line in path.read_text(encoding="utf-8").splitlines()]
+
+    model = Word2Vec(vector_size=8, min_count=2, sg=0)
+    model.build_vocab(sentences(corpora[0]))
+    model.build_vocab(sentences(corpora[1]), update=True)
+    theirs = {w: model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key}
+    result = train(config(corpora[1], tmp_path / "new"), init_from=old_runs["negative"],
+                   quiet=True, log=None)
+    assert dict(zip(result.vocab.words, result.vocab.counts.tolist())) == theirs
