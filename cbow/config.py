@@ -255,6 +255,9 @@ class Config:
     eval: EvalConfig = section(EvalConfig)
     checkpoint: CheckpointConfig = section(CheckpointConfig)
     out_dir: str = key("runs/default", text("a folder path"), "the run folder")
+    # Not a setting but a record (left out of KEYS and of the key table): the checkpoint the
+    # run started from (cbow.continuation), set by --init-from and kept in config.yaml.
+    init_from: str | dict | None = field(default=None, metadata={"record": True})
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,8 @@ class KeySpec:
 
 def _walk(cls, prefix: str = ""):
     for f in dataclasses.fields(cls):
+        if "record" in f.metadata:
+            continue
         if "rule" in f.metadata:
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
             yield KeySpec(prefix + f.name, default, f.metadata["rule"], f.metadata["meaning"],
@@ -280,14 +285,20 @@ def _walk(cls, prefix: str = ""):
 
 KEYS: dict[str, KeySpec] = {spec.dotted: spec for spec in _walk(Config)}
 SECTIONS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Config)
-                                  if "rule" not in f.metadata)
+                                  if not {"rule", "record"} & set(f.metadata))
+#: Top-level entries that record where a run came from (None when it came from nowhere).
+RECORDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Config)
+                                 if "record" in f.metadata)
 
 
 # ---------------------------------------------------------------------- dicts <-> Config
 
 def to_dict(cfg: Config) -> dict:
-    """The nested plain dict of ``cfg``, in declaration order (what ``config.yaml`` holds)."""
-    return dataclasses.asdict(cfg)
+    """The nested plain dict of ``cfg``, in declaration order (what ``config.yaml`` holds);
+    a :data:`RECORDS` entry only when it records something."""
+    values = dataclasses.asdict(cfg)
+    return {name: value for name, value in values.items()
+            if not (name in RECORDS and value is None)}
 
 
 def flatten(cfg: dict, prefix: str = "") -> dict[str, Any]:
@@ -306,7 +317,7 @@ def _from_dict(values: dict) -> Config:
     top = {}
     for f in dataclasses.fields(Config):
         value = values[f.name]
-        top[f.name] = f.default_factory(**value) if "rule" not in f.metadata else value
+        top[f.name] = f.default_factory(**value) if f.name in SECTIONS else value
     return Config(**top)
 
 
@@ -359,7 +370,7 @@ def _merge(base: dict, update: dict, source: str, origins: dict, problems: list[
             leaf = (next(iter(flatten(value, dotted + ".")))
                     if isinstance(value, dict) and value else dotted)
             problems.append(_unknown_key(leaf, source))
-        elif isinstance(base[name], dict):
+        elif isinstance(base[name], dict) and prefix + name not in RECORDS:
             if isinstance(value, dict):
                 _merge(base[name], value, source, origins, problems, dotted + ".")
             else:
@@ -430,11 +441,24 @@ def _read_yaml_file(path: Path) -> dict:
     return loaded
 
 
+def _is_init_record(v) -> bool:
+    return (isinstance(v, dict) and isinstance(v.get("path"), str) and v["path"].strip() != ""
+            and set(v) <= {"path", "step", "sha256"})
+
+
+_INIT_FROM = Rule(lambda v: v is None or (isinstance(v, str) and v.strip() != "")
+                  or _is_init_record(v),
+                  "null, a run folder or checkpoint path, or a record {path, step, sha256}")
+
+
 def _check(values: dict, origins: dict[str, str]) -> list[str]:
     flat = flatten(values)
     problems = [f"{origins.get(dotted, 'defaults')}: {dotted} must be {spec.rule.text}; "
                 f"got {flat[dotted]!r}"
                 for dotted, spec in KEYS.items() if not spec.rule.check(flat[dotted])]
+    if not _INIT_FROM.check(values["init_from"]):
+        problems.append(f"{origins.get('init_from', 'defaults')}: init_from must be "
+                        f"{_INIT_FROM.text}; got {values['init_from']!r}")
     subwords = _is_int(flat["model.maxn"]) and flat["model.maxn"] > 0
     if flat["train.steps"] is None and flat["train.epochs"] is None:
         problems.append("set train.steps or train.epochs in the config (or both: the run "
@@ -479,7 +503,7 @@ def from_mapping(values: dict, source: str = "config") -> Config:
 
 
 def _build(layers: list[tuple[dict, str]]) -> Config:
-    merged = to_dict(Config())
+    merged = {**to_dict(Config()), **dict.fromkeys(RECORDS)}
     origins: dict[str, str] = {}
     problems: list[str] = []
     for values, source in layers:

@@ -7,6 +7,8 @@
       vocab.txt               word<TAB>count, one line per word in id order
       metrics.jsonl           one JSON object per logged step
       checkpoints/step_*.npz  cbow.checkpoint files, newest last
+      ids.npy                 a run started from another (--init-from): the corpus's token ids
+                              renumbered to its grown vocabulary (cbow.continuation)
       .lock                   held (flock) by the process training into RUN; holds its pid
 
 Everything else that reads or writes a run folder asks :class:`RunFolder` for the path.
@@ -56,6 +58,7 @@ class RunFolder:
     VOCAB = "vocab.txt"
     METRICS = "metrics.jsonl"
     CHECKPOINTS = "checkpoints"
+    IDS = "ids.npy"
     LOCK = ".lock"
 
     def __init__(self, path: str | Path):
@@ -75,6 +78,10 @@ class RunFolder:
     @property
     def metrics_path(self) -> Path:
         return self.path / self.METRICS
+
+    @property
+    def ids_path(self) -> Path:
+        return self.path / self.IDS
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -136,7 +143,7 @@ class RunFolder:
                                      f"discard it with --overwrite")
             for path in self.checkpoints():
                 path.unlink()
-            for path in (self.metrics_path, self.config_path, self.vocab_path):
+            for path in (self.metrics_path, self.config_path, self.vocab_path, self.ids_path):
                 path.unlink(missing_ok=True)
 
     def check_room(self, parameters: int, buffers: int, keep: int, sizes: tuple[str, str],

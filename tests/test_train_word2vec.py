@@ -23,13 +23,15 @@ def w2v_config(corpus_file, out_dir, *overrides):
                               f"prepare.cache_dir={out_dir.parent / 'prepared'}", *overrides])
 
 
-def stop_after(monkeypatch, steps: int) -> None:
-    """Send this process SIGINT after ``steps`` steps, as a user's Ctrl-C would."""
+def stop_after(monkeypatch, steps: int, feed_class=None) -> None:
+    """Send this process SIGINT after ``steps`` steps of ``feed_class`` (default: word2vec's
+    StreamFeed), as a user's Ctrl-C would."""
     import os
     import signal
 
     from cbow.objectives.word2vec import StreamFeed
-    original, done = StreamFeed.step, []
+    feed_class = feed_class or StreamFeed
+    original, done = feed_class.step, []
 
     def step(self, *args):
         result = original(self, *args)
@@ -38,7 +40,7 @@ def stop_after(monkeypatch, steps: int) -> None:
             os.kill(os.getpid(), signal.SIGINT)
         return result
 
-    monkeypatch.setattr(StreamFeed, "step", step)
+    monkeypatch.setattr(feed_class, "step", step)
 
 
 def check_deterministic_and_exact_resume(config, tmp_path, monkeypatch):

@@ -129,6 +129,12 @@ class TrainableModel(Protocol):
         checkpoint's ``run_identity``): what the arrays alone do not say, such as subwords.
         """
 
+    @classmethod
+    def grown(cls, cfg: "Config", vocab: "Vocabulary", origin: "Checkpoint",
+              log=None) -> "TrainableModel":
+        """A new model for ``vocab``, whose first words are ``origin``'s vocabulary: their
+        rows are ``origin``'s, the others' drawn as :meth:`build` draws them."""
+
 
 def check_which(cls, which: str) -> None:
     if which not in cls.VECTORS:
@@ -146,9 +152,35 @@ def take(cls, arrays: dict[str, np.ndarray], names: tuple[str, ...]) -> dict[str
 
 
 class ParamsObjective:
-    """What every objective reads off its ``params`` (:class:`Parameters`)."""
+    """What every objective reads off its ``params`` (:class:`Parameters`), and its growth."""
 
     params: Parameters
+    #: The arrays a model started from another run's checkpoint (``--init-from``) takes from
+    #: it, each with the axis of its rows per word (None: the whole array is carried). An
+    #: array not named here starts as :meth:`build` draws it.
+    CARRIED: ClassVar[dict[str, int | None]]
+
+    @classmethod
+    def grown(cls, cfg: "Config", vocab: "Vocabulary", origin: "Checkpoint", log=None):
+        """A new model for ``vocab``, whose first words are ``origin``'s vocabulary.
+
+        The model is drawn as :meth:`build` draws a new one (seeded by ``train.seed``), then
+        the first ``len(origin.vocab)`` rows of each :attr:`CARRIED` array are overwritten with
+        ``origin``'s: the old words keep their rows, the new words have the rows a new model
+        would give them.
+        """
+        model = cls.build(cfg, vocab)
+        arrays, old_words = model.arrays(), len(origin.vocab)
+        for name, old in take(cls, origin.arrays, tuple(cls.CARRIED)).items():
+            axis = cls.CARRIED[name]
+            rows = arrays[name][(...,) if axis is None else
+                                (slice(None),) * axis + (slice(0, old_words),)]  # a view
+            if old.dtype != rows.dtype or old.shape != rows.shape:
+                raise InputError(f"cannot start from {origin.path}: its {name} is {old.dtype} "
+                                 f"{old.shape}; this run needs {rows.dtype} {rows.shape} "
+                                 f"(model.N, train.dtype)")
+            rows[...] = old
+        return model
 
     @property
     def V(self) -> int:

@@ -215,6 +215,9 @@ class NegativeSamplingObjective(_Word2VecObjective):
     name: ClassVar[str] = "negative"
     VECTORS: ClassVar[tuple[str, ...]] = OBJECTIVES.get("negative").vectors  # declared there
     LOSS_IS_CROSS_ENTROPY: ClassVar[bool] = False  # binary losses: no unigram baseline
+    # one output row per word: carried by word like the input rows
+    CARRIED: ClassVar[dict[str, int | None]] = {"input_vectors": 0, "output_vectors": 0,
+                                                "hidden_bias": None}
 
     @staticmethod
     def _kernel_objective(counts, settings):
@@ -234,6 +237,17 @@ class HierarchicalSoftmaxObjective(_Word2VecObjective):
     name: ClassVar[str] = "hierarchical"
     VECTORS: ClassVar[tuple[str, ...]] = OBJECTIVES.get("hierarchical").vectors  # declared there
     LOSS_IS_CROSS_ENTROPY: ClassVar[bool] = True
+    # output rows are the inner nodes of a Huffman tree of the counts: a grown vocabulary has
+    # another tree, whose nodes start as a new model's
+    CARRIED: ClassVar[dict[str, int | None]] = {"input_vectors": 0, "hidden_bias": None}
+
+    @classmethod
+    def grown(cls, cfg: "Config", vocab: "Vocabulary", origin: "Checkpoint", log=None):
+        if log is not None:
+            log(f"hierarchical softmax: the Huffman tree is rebuilt from the merged counts "
+                f"({len(vocab):,} words); its output rows (tree nodes) start afresh, the input "
+                f"rows of the {len(origin.vocab):,} carried words are kept")
+        return super().grown(cfg, vocab, origin, log)
 
     @staticmethod
     def _kernel_objective(counts, settings):
