@@ -41,7 +41,9 @@ __all__ = ["Origin", "carry_over", "check_outside", "find_origin", "check_carrie
 
 #: Settings an origin's weights must share with the new run: the arrays' shapes and meaning
 #: depend on them (the word axis apart). ``train.dtype`` changes only the full softmax's.
-MUST_MATCH = ("model.objective", "model.N", "model.hidden", "train.dtype")
+# (the subword settings too: a bucket row means the n-grams that hash to it under them)
+MUST_MATCH = ("model.objective", "model.N", "model.hidden", "train.dtype", "model.minn",
+              "model.maxn", "model.bucket")
 #: Settings that may differ, but then the two corpora may spell a word differently: noted.
 SPELLING = ("tokenizer", "prepare.lowercase")
 #: Token ids renumbered at a time (16 MiB of uint32 in, as much out).

@@ -297,3 +297,22 @@ def test_merged_counts_are_gensims_build_vocab_update(corpora, old_runs, tmp_pat
     result = train(config(corpora[1], tmp_path / "new"), init_from=old_runs["negative"],
                    quiet=True, log=None)
     assert dict(zip(result.vocab.words, result.vocab.counts.tolist())) == theirs
+
+
+def test_subword_rows_are_carried_with_the_words(corpora, tmp_path, monkeypatch):
+    # fastText's n-gram rows follow the words' rows: they move with the grown vocabulary
+    subwords = ("model.minn=2", "model.maxn=3", "model.bucket=50")
+    old_run = train(config(corpora[0], tmp_path / "old", "negative", *subwords), quiet=True,
+                    log=None).out_dir
+    started = capture_start(monkeypatch, "negative")
+    train(config(corpora[1], tmp_path / "new", "negative", *subwords), init_from=old_run,
+          quiet=True, log=None)
+    old = ckpt.load_latest(old_run / "checkpoints")
+    V_old, V = len(old.vocab), len(started["vocab"])
+    inputs, old_inputs = started["input_vectors"], old.arrays["input_vectors"]
+    assert inputs.shape == (V + 50, 8) and old_inputs.shape == (V_old + 50, 8)
+    assert np.array_equal(inputs[:V_old], old_inputs[:V_old])
+    assert np.array_equal(inputs[V:], old_inputs[V_old:])
+    with pytest.raises(InputError, match="model.bucket"):  # another hashing: not carried
+        train(config(corpora[1], tmp_path / "other", "negative", "model.minn=2", "model.maxn=3",
+                     "model.bucket=40"), init_from=old_run, quiet=True, log=None)

@@ -11,6 +11,7 @@ Its word vectors are :class:`~cbow.fasttext_vectors.SubwordEmbeddings`.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -21,6 +22,7 @@ from cbow.batching import EpochRanges
 from cbow.embeddings import Embeddings
 from cbow.evaluate import unigram_cross_entropy
 from cbow.fasttext_vectors import SubwordEmbeddings
+from cbow.errors import InputError
 from cbow.objectives import ParamsObjective, StepResult, check_rows, check_which, take
 from cbow.prepare import default_workers
 from cbow.registry import OBJECTIVES
@@ -140,6 +142,25 @@ class _Word2VecObjective(ParamsObjective):
                                                output_rows=kernel_objective.output_rows)
             params = Word2VecParams(W1.T, W2, b1[:, 0])
         return cls(params, settings, vocab)
+
+    @classmethod
+    def grown(cls, cfg: "Config", vocab: "Vocabulary", origin: "Checkpoint", log=None):
+        """:meth:`ParamsObjective.grown`; with subwords the n-gram rows, which follow the
+        words' rows, are carried too (the same settings hash an n-gram to the same bucket)."""
+        extra = Word2VecSettings.from_config(cfg).ngram_rows
+        old_inputs, old_words = origin.arrays.get("input_vectors"), len(origin.vocab)
+        if not extra or old_inputs is None:
+            return super().grown(cfg, vocab, origin, log)
+        words_only = dataclasses.replace(
+            origin, arrays=dict(origin.arrays, input_vectors=old_inputs[:old_words]))
+        model = super().grown(cfg, vocab, words_only, log)
+        new_inputs = model.params.input_vectors
+        if old_inputs.shape[0] - old_words != new_inputs.shape[0] - len(vocab):
+            raise InputError(f"cannot start from {origin.path}: it has "
+                             f"{old_inputs.shape[0] - old_words:,} n-gram rows, this config "
+                             f"{extra:,}; set model.bucket as it was trained")
+        new_inputs[len(vocab):] = old_inputs[old_words:]
+        return model
 
     @staticmethod
     def estimate_bytes(cfg: "Config", V: int) -> dict[str, int]:
