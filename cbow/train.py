@@ -87,6 +87,11 @@ class Result:
     wall_s: float = 0.0
     words_per_s: float = 0.0  # training positions (full softmax: windows) per second of training
     eval_s: float = 0.0       # of wall_s, the time spent on held-out evaluations
+    checkpoint_s: float = 0.0  # of wall_s, the time spent checking weights and saving checkpoints
+    # of wall_s, the time the objective's steps spent computing (the full softmax: its model
+    # step); the rest of training time is the loop's own (feeding, checks, logging). None if the
+    # objective's feed does not measure it
+    compute_s: float | None = None
     # centre words kept by subsampling, summed over the run since step 0 (all positions when
     # nothing is subsampled; None when resumed from a checkpoint that did not count them)
     effective_words: int | None = 0
@@ -201,19 +206,29 @@ def step_rates(cfg: Config, step: int, last_step: int) -> tuple[float, float]:
 
 
 class Throughput:
-    """Training speed with evaluation left out: per logging window and for the whole run."""
+    """Training speed with evaluation left out: per logging window and for the whole run.
+
+    It also splits the elapsed time: ``paused_s`` (evaluating), ``checkpoint_s`` (saving) and
+    ``compute_s``, the steps' computation as their feed reports it (None once a step did not).
+    """
 
     def __init__(self):
         self.started = self._window_start = time.perf_counter()
         self.words = 0             # positions trained by this process
         self.paused_s = 0.0        # of the elapsed time, spent in :meth:`paused`
+        self.checkpoint_s = 0.0    # of the elapsed time, spent saving checkpoints
+        self.compute_s: float | None = 0.0
         self._examples = self._window_words = 0
         self._window_paused_s = 0.0
 
-    def count(self, examples: int, words: int) -> None:
+    def count(self, examples: int, words: int, compute_s: float | None = None) -> None:
         self.words += words
         self._examples += examples
         self._window_words += words
+        if compute_s is None or self.compute_s is None:
+            self.compute_s = None
+        else:
+            self.compute_s += compute_s
 
     @contextmanager
     def paused(self):
@@ -225,6 +240,15 @@ class Throughput:
             spent = time.perf_counter() - begin
             self.paused_s += spent
             self._window_paused_s += spent
+
+    @contextmanager
+    def saving(self):
+        """Time spent inside (checking the weights, writing a checkpoint) is counted apart."""
+        begin = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.checkpoint_s += time.perf_counter() - begin
 
     def window(self) -> tuple[float, float]:
         """Examples and words per second since the last call (or the start); starts a new one."""
@@ -400,18 +424,20 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                                 f"(now {t.alpha}) and train again{kept}")
 
     def save(at_step: int) -> Path:
-        # A checkpoint is the last good state: the weights are checked before each one.
-        if not model.all_finite():
-            raise diverged(at_step, "a weight is not finite")
-        meta = {"objective": model.name, "step": at_step, "batcher": feed.state(),
-                "epoch": feed.epochs_done, "alpha": alpha_at(cfg, at_step, last_step),
-                "run_identity": run_identity(cfg), "vocab_fingerprint": vocab.fingerprint(),
-                "vocab_size": len(vocab), "corpus_sha256": data.fingerprint,
-                "val_loss_start": val_loss_start, "model_state": model.state(),
-                "effective_words": effective_words}
-        path = ckpt.save_checkpoint(folder.checkpoint_path(at_step), model.arrays(), vocab, meta)
-        folder.prune_checkpoints(cfg.checkpoint.keep)
-        return path
+        with speed.saving():
+            # A checkpoint is the last good state: the weights are checked before each one.
+            if not model.all_finite():
+                raise diverged(at_step, "a weight is not finite")
+            meta = {"objective": model.name, "step": at_step, "batcher": feed.state(),
+                    "epoch": feed.epochs_done, "alpha": alpha_at(cfg, at_step, last_step),
+                    "run_identity": run_identity(cfg), "vocab_fingerprint": vocab.fingerprint(),
+                    "vocab_size": len(vocab), "corpus_sha256": data.fingerprint,
+                    "val_loss_start": val_loss_start, "model_state": model.state(),
+                    "effective_words": effective_words}
+            path = ckpt.save_checkpoint(folder.checkpoint_path(at_step), model.arrays(), vocab,
+                                        meta)
+            folder.prune_checkpoints(cfg.checkpoint.keep)
+            return path
 
     # ---- the loop: step, check, log (and evaluate), checkpoint
     ceiling = loss_ceiling(len(vocab))
@@ -444,7 +470,7 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                 with np.errstate(over="ignore", invalid="ignore"):
                     done = feed.step(alpha, next_alpha)
                 step, loss = step + 1, done.loss
-                speed.count(done.examples, done.words)
+                speed.count(done.examples, done.words, done.compute_s)
                 if effective_words is not None:
                     effective_words += done.effective_words
                 if not math.isfinite(loss):
@@ -486,7 +512,8 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                   val_loss_end=vals[-1] if vals else None, unigram_val_loss=unigram_val_loss,
                   benchmarks=scored[-1] if scored else {}, last_loss=loss,
                   wall_s=speed.elapsed(), words_per_s=speed.words_per_s(),
-                  eval_s=speed.paused_s, effective_words=effective_words,
+                  eval_s=speed.paused_s, checkpoint_s=speed.checkpoint_s,
+                  compute_s=speed.compute_s, effective_words=effective_words,
                   stopped_by=stopped_by, history=history)
 
 
