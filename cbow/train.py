@@ -407,9 +407,11 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                       unigram_val_loss=unigram_val_loss, effective_words=effective_words,
                       already_complete=True, history=history)
 
+    errors = np.geterr()  # the caller's: evaluations run with them, the steps ignore overflow
+
     def evaluation(row: dict) -> dict:
         """``row`` with the held-out loss and, if configured, the benchmark figures."""
-        with speed.paused():
+        with speed.paused(), np.errstate(**errors):
             row["val_loss"] = feed.heldout_loss()
             if benchmarks:
                 vectors = model.vectors(model.arrays(), model.VECTORS[0])
@@ -447,7 +449,10 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     bar = tqdm(total=last_step, initial=step, disable=quiet or not interactive, unit="step",
                dynamic_ncols=True, desc="train")
     try:
-        with _stop_signals() as stop, folder.metrics_writer(history) as metrics:
+        # Overflow in a step shows up as a non-finite loss or weight, reported below with its
+        # step: the steps run without numpy's overflow warnings (set once, not at every step).
+        with (_stop_signals() as stop, folder.metrics_writer(history) as metrics,
+              np.errstate(over="ignore", invalid="ignore")):
             def write_row(row: dict) -> None:
                 history.append(row)
                 metrics.write(json.dumps(row) + "\n")
@@ -466,9 +471,7 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                 write_row(row)
             while step < last_step and stop["signal"] is None:
                 alpha, next_alpha = step_rates(cfg, step, last_step)
-                # Overflow shows up as a non-finite loss or weight, reported below with its step.
-                with np.errstate(over="ignore", invalid="ignore"):
-                    done = feed.step(alpha, next_alpha)
+                done = feed.step(alpha, next_alpha)
                 step, loss = step + 1, done.loss
                 speed.count(done.examples, done.words, done.compute_s)
                 if effective_words is not None:
