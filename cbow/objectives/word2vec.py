@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from cbow import executor as executors
 from cbow import model, word2vec
 from cbow.batching import EpochRanges
 from cbow.evaluate import unigram_cross_entropy
@@ -39,6 +40,7 @@ class Word2VecSettings:
     shrink_window: bool  # model.shrink_window
     sample: float       # train.sample
     workers: int        # train.workers (null: the number of cores)
+    piece_words: int | None  # train.piece_words
     seed: int           # train.seed
 
     @classmethod
@@ -46,7 +48,8 @@ class Word2VecSettings:
         m, t = cfg.model, cfg.train
         return cls(C=m.C, negative=m.negative, ns_exponent=m.ns_exponent,
                    relu=m.hidden == "relu", init=m.init, shrink_window=m.shrink_window,
-                   sample=t.sample, workers=t.workers or default_workers(), seed=t.seed)
+                   sample=t.sample, workers=t.workers or default_workers(),
+                   piece_words=t.piece_words, seed=t.seed)
 
 
 class Word2VecParams:
@@ -139,7 +142,7 @@ class _Word2VecObjective(ParamsObjective):
             sentence_starts, begin, end, alpha_start=alpha_start, alpha_end=alpha_end,
             window=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
             hidden_bias=p.hidden_bias, workers=s.workers, seed=s.seed, epoch=epoch,
-            rng_states=self.rng_states)
+            rng_states=self.rng_states, executor=executors.threads(s.workers, s.piece_words))
         self.rng_states = result.rng_states
         mean = result.loss / result.examples if result.examples else 0.0
         return StepResult(mean, result.examples, result.words, result.effective_words)
