@@ -426,20 +426,18 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                                 f"(now {t.alpha}) and train again{kept}")
 
     def save(at_step: int) -> Path:
-        with speed.saving():
-            # A checkpoint is the last good state: the weights are checked before each one.
-            if not model.all_finite():
-                raise diverged(at_step, "a weight is not finite")
-            meta = {"objective": model.name, "step": at_step, "batcher": feed.state(),
-                    "epoch": feed.epochs_done, "alpha": alpha_at(cfg, at_step, last_step),
-                    "run_identity": run_identity(cfg), "vocab_fingerprint": vocab.fingerprint(),
-                    "vocab_size": len(vocab), "corpus_sha256": data.fingerprint,
-                    "val_loss_start": val_loss_start, "model_state": model.state(),
-                    "effective_words": effective_words}
-            path = ckpt.save_checkpoint(folder.checkpoint_path(at_step), model.arrays(), vocab,
-                                        meta)
-            folder.prune_checkpoints(cfg.checkpoint.keep)
-            return path
+        # A checkpoint is the last good state: the weights are checked before each one.
+        if not model.all_finite():
+            raise diverged(at_step, "a weight is not finite")
+        meta = {"objective": model.name, "step": at_step, "batcher": feed.state(),
+                "epoch": feed.epochs_done, "alpha": alpha_at(cfg, at_step, last_step),
+                "run_identity": run_identity(cfg), "vocab_fingerprint": vocab.fingerprint(),
+                "vocab_size": len(vocab), "corpus_sha256": data.fingerprint,
+                "val_loss_start": val_loss_start, "model_state": model.state(),
+                "effective_words": effective_words}
+        path = ckpt.save_checkpoint(folder.checkpoint_path(at_step), model.arrays(), vocab, meta)
+        folder.prune_checkpoints(cfg.checkpoint.keep)
+        return path
 
     # ---- the loop: step, check, log (and evaluate), checkpoint
     ceiling = loss_ceiling(len(vocab))
@@ -501,11 +499,13 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                                     words_s=f"{words_per_s:,.0f}", refresh=False)
                 bar.update(1)
                 if step % cfg.checkpoint.every == 0:
-                    last_path = save(step)
+                    with speed.saving():
+                        last_path = save(step)
             stopped_by = stop["signal"] if step < last_step else None
             # The final state (end of run or a stop signal), unless the loop just saved it.
             if last_path is None or last_path != folder.checkpoint_path(step):
-                last_path = save(step)
+                with speed.saving():
+                    last_path = save(step)
     finally:
         bar.close()
 
@@ -514,9 +514,9 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     return Result(folder.path, model, vocab, step, last_path, val_loss_start=val_loss_start,
                   val_loss_end=vals[-1] if vals else None, unigram_val_loss=unigram_val_loss,
                   benchmarks=scored[-1] if scored else {}, last_loss=loss,
+                  checkpoint_s=speed.checkpoint_s, compute_s=speed.compute_s,
                   wall_s=speed.elapsed(), words_per_s=speed.words_per_s(),
-                  eval_s=speed.paused_s, checkpoint_s=speed.checkpoint_s,
-                  compute_s=speed.compute_s, effective_words=effective_words,
+                  eval_s=speed.paused_s, effective_words=effective_words,
                   stopped_by=stopped_by, history=history)
 
 

@@ -140,9 +140,10 @@ class _Word2VecObjective(ParamsObjective):
         result = word2vec.train_range(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
             sentence_starts, begin, end, alpha_start=alpha_start, alpha_end=alpha_end,
+            executor=executors.threads(s.workers, s.piece_words),  # the cut: train.piece_words
             window=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
             hidden_bias=p.hidden_bias, workers=s.workers, seed=s.seed, epoch=epoch,
-            rng_states=self.rng_states, executor=executors.threads(s.workers, s.piece_words))
+            rng_states=self.rng_states)
         self.rng_states = result.rng_states
         mean = result.loss / result.examples if result.examples else 0.0
         return StepResult(mean, result.examples, result.words, result.effective_words)
