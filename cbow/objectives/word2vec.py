@@ -47,9 +47,9 @@ class Word2VecSettings:
     def from_config(cls, cfg: "Config") -> "Word2VecSettings":
         m, t = cfg.model, cfg.train
         return cls(C=m.C, negative=m.negative, ns_exponent=m.ns_exponent,
+                   piece_words=t.piece_words,
                    relu=m.hidden == "relu", init=m.init, shrink_window=m.shrink_window,
-                   sample=t.sample, workers=t.workers or default_workers(),
-                   piece_words=t.piece_words, seed=t.seed)
+                   sample=t.sample, workers=t.workers or default_workers(), seed=t.seed)
 
 
 class Word2VecParams:
