@@ -170,6 +170,12 @@ class TrainConfig:
     workers: int | None = key(None, optional(integer(1, MAX_WORKERS)),
                               "threads of the word2vec objectives (null: the number of cores); "
                               "1 is deterministic, more share the weights lock-free")
+    piece_words: int | None = key(None, optional(integer(1)),
+                                  "with more than one worker (word2vec objectives): cut each "
+                                  "step into pieces of about this many positions that the "
+                                  "threads take from a shared counter, gensim's job queue, so a "
+                                  "stalled thread holds up one piece, not its share of the step "
+                                  "(null: one equal piece per worker); no effect with 1 worker")
     val_fraction: float = key(0.05, number("a number in [0, 0.5)", lambda v: 0 <= v < 0.5),
                               "the last fraction of the corpus held out for validation, "
                               "in [0, 0.5)", identity=True)

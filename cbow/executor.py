@@ -40,7 +40,7 @@ job queue), so that a thread the machine stalls holds up one small piece, not ha
 which lane trains which piece then depends on timing (one worker still trains them all in
 order). Its threads are started once and live as long as the executor: a trainer calls ``run``
 for every step, and starting threads each time cost about 8% of a 2-worker epoch on GCIDE.
-:func:`threads` gives one shared executor per number of workers.
+:func:`threads` gives one shared executor per number of workers and piece size.
 
 **Rounds.** When there are more pieces than lanes, the lanes take them in order, ``workers`` at
 a time: piece ``k`` runs in round ``k // workers`` of :func:`rounds` (``pieces``, ``workers``).
@@ -163,14 +163,15 @@ class ThreadExecutor:
             pool.shutdown(wait=True)
 
 
-_shared: dict[int, ThreadExecutor] = {}
+_shared: dict[tuple[int, int | None], ThreadExecutor] = {}
 _shared_lock = threading.Lock()
 
 
-def threads(workers: int) -> ThreadExecutor:
-    """The process's one :class:`ThreadExecutor` of ``workers`` workers, made on first use."""
+def threads(workers: int, piece_words: int | None = None) -> ThreadExecutor:
+    """The process's one :class:`ThreadExecutor` of ``workers`` workers cutting steps into
+    pieces of ``piece_words`` (None: one per worker), made on first use."""
     with _shared_lock:
-        executor = _shared.get(workers)
+        executor = _shared.get((workers, piece_words))
         if executor is None:
-            executor = _shared[workers] = ThreadExecutor(workers)
+            executor = _shared[workers, piece_words] = ThreadExecutor(workers, piece_words)
         return executor

@@ -89,6 +89,11 @@ class Result:
     wall_s: float = 0.0
     words_per_s: float = 0.0  # training positions (full softmax: windows) per second of training
     eval_s: float = 0.0       # of wall_s, the time spent on held-out evaluations
+    checkpoint_s: float = 0.0  # of wall_s, the time spent checking weights and saving checkpoints
+    # of wall_s, the time the objective's steps spent computing (the full softmax: its model
+    # step); the rest of training time is the loop's own (feeding, checks, logging). None if the
+    # objective's feed does not measure it
+    compute_s: float | None = None
     # centre words kept by subsampling, summed over the run since step 0 (all positions when
     # nothing is subsampled; None when resumed from a checkpoint that did not count them)
     effective_words: int | None = 0
@@ -207,19 +212,29 @@ def step_rates(cfg: Config, step: int, last_step: int) -> tuple[float, float]:
 
 
 class Throughput:
-    """Training speed with evaluation left out: per logging window and for the whole run."""
+    """Training speed with evaluation left out: per logging window and for the whole run.
+
+    It also splits the elapsed time: ``paused_s`` (evaluating), ``checkpoint_s`` (saving) and
+    ``compute_s``, the steps' computation as their feed reports it (None once a step did not).
+    """
 
     def __init__(self):
         self.started = self._window_start = time.perf_counter()
         self.words = 0             # positions trained by this process
         self.paused_s = 0.0        # of the elapsed time, spent in :meth:`paused`
+        self.checkpoint_s = 0.0    # of the elapsed time, spent saving checkpoints
+        self.compute_s: float | None = 0.0
         self._examples = self._window_words = 0
         self._window_paused_s = 0.0
 
-    def count(self, examples: int, words: int) -> None:
+    def count(self, examples: int, words: int, compute_s: float | None = None) -> None:
         self.words += words
         self._examples += examples
         self._window_words += words
+        if compute_s is None or self.compute_s is None:
+            self.compute_s = None
+        else:
+            self.compute_s += compute_s
 
     @contextmanager
     def paused(self):
@@ -231,6 +246,15 @@ class Throughput:
             spent = time.perf_counter() - begin
             self.paused_s += spent
             self._window_paused_s += spent
+
+    @contextmanager
+    def saving(self):
+        """Time spent inside (checking the weights, writing a checkpoint) is counted apart."""
+        begin = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.checkpoint_s += time.perf_counter() - begin
 
     def window(self) -> tuple[float, float]:
         """Examples and words per second since the last call (or the start); starts a new one."""
@@ -410,9 +434,11 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                       unigram_val_loss=unigram_val_loss, effective_words=effective_words,
                       already_complete=True, history=history, init_from=record)
 
+    errors = np.geterr()  # the caller's: evaluations run with them, the steps ignore overflow
+
     def evaluation(row: dict) -> dict:
         """``row`` with the held-out loss and, if configured, the benchmark figures."""
-        with speed.paused():
+        with speed.paused(), np.errstate(**errors):
             row["val_loss"] = feed.heldout_loss()
             if benchmarks:
                 row["benchmarks"] = benchmarks.score(model.embeddings(
@@ -447,7 +473,10 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     bar = tqdm(total=last_step, initial=step, disable=quiet or not interactive, unit="step",
                dynamic_ncols=True, desc="train")
     try:
-        with _stop_signals() as stop, folder.metrics_writer(history) as metrics:
+        # Overflow in a step shows up as a non-finite loss or weight, reported below with its
+        # step: the steps run without numpy's overflow warnings (set once, not at every step).
+        with (_stop_signals() as stop, folder.metrics_writer(history) as metrics,
+              np.errstate(over="ignore", invalid="ignore")):
             def write_row(row: dict) -> None:
                 history.append(row)
                 metrics.write(json.dumps(row) + "\n")
@@ -467,11 +496,9 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                 write_row(row)
             while step < last_step and stop["signal"] is None:
                 alpha, next_alpha = step_rates(cfg, step, last_step)
-                # Overflow shows up as a non-finite loss or weight, reported below with its step.
-                with np.errstate(over="ignore", invalid="ignore"):
-                    done = feed.step(alpha, next_alpha)
+                done = feed.step(alpha, next_alpha)
                 step, loss = step + 1, done.loss
-                speed.count(done.examples, done.words)
+                speed.count(done.examples, done.words, done.compute_s)
                 if effective_words is not None:
                     effective_words += done.effective_words
                 if not math.isfinite(loss):
@@ -499,11 +526,13 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                                     words_s=f"{words_per_s:,.0f}", refresh=False)
                 bar.update(1)
                 if step % cfg.checkpoint.every == 0:
-                    last_path = save(step)
+                    with speed.saving():
+                        last_path = save(step)
             stopped_by = stop["signal"] if step < last_step else None
             # The final state (end of run or a stop signal), unless the loop just saved it.
             if last_path is None or last_path != folder.checkpoint_path(step):
-                last_path = save(step)
+                with speed.saving():
+                    last_path = save(step)
     finally:
         bar.close()
 
@@ -512,6 +541,7 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     return Result(folder.path, model, vocab, step, last_path, val_loss_start=val_loss_start,
                   val_loss_end=vals[-1] if vals else None, unigram_val_loss=unigram_val_loss,
                   benchmarks=scored[-1] if scored else {}, last_loss=loss,
+                  checkpoint_s=speed.checkpoint_s, compute_s=speed.compute_s,
                   wall_s=speed.elapsed(), words_per_s=speed.words_per_s(),
                   eval_s=speed.paused_s, effective_words=effective_words,
                   stopped_by=stopped_by, history=history, init_from=record)

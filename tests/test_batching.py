@@ -279,3 +279,54 @@ def test_window_batcher_resumes_mid_epoch(full_shuffle_max):
     resumed = WindowBatcher(windows, 7, epoch=state["epoch"], offset=state["offset"], **settings)
     for want in expected[61:]:
         assert all(np.array_equal(a, b) for a, b in zip(resumed.next_batch(), want))
+
+
+def _sentences_corpus(n=3000, seed=5):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, 40, n).astype(np.uint32)
+    starts = np.unique(np.concatenate(([0], rng.integers(1, n, 200))))
+    return ids, starts
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 64, 5000])
+@pytest.mark.parametrize("kind", ["shuffled", "blocks", "in order", "course"])
+def test_batches_gathered_ahead_equal_batches_gathered_one_by_one(monkeypatch, batch_size,
+                                                                  kind):
+    """The batchers read many batches' windows at once; the batches stay exactly the same,
+    across epoch ends, resumes and whatever the number gathered ahead."""
+    import cbow.batching as batching
+
+    ids, starts = _sentences_corpus()
+    windows = Windows(ids, 2, starts)
+    default = batching.GATHER_AHEAD
+
+    def batcher(**state):
+        if kind == "course":
+            return WindowCourseBatcher(windows, batch_size, **state)
+        return WindowBatcher(windows, batch_size, shuffle=kind != "in order", seed=3,
+                             full_shuffle_max=100 if kind == "blocks" else 10**6,
+                             block=50, group=4, **state)
+
+    def served(ahead, steps, **state):
+        monkeypatch.setattr(batching, "GATHER_AHEAD", ahead)
+        b = batcher(**state)
+        out = [b.next_batch() for _ in range(steps)]
+        return [(ctx.copy(), ctr.copy()) for ctx, ctr in out], b.state()
+
+    steps = 3 * -(-windows.n_windows // batch_size) + 2  # three epochs and a bit
+    one_by_one, end = served(1, steps)
+    for ahead in (default, 100, 2 * batch_size + 1):
+        got, got_end = served(ahead, steps)
+        assert got_end == end
+        for (ctx, ctr), (ctx1, ctr1) in zip(got, one_by_one, strict=True):
+            assert ctx.dtype == ctx1.dtype == ctr.dtype == ctr1.dtype == np.int64
+            assert np.array_equal(ctx, ctx1) and np.array_equal(ctr, ctr1)
+    # resumed from the state after a few batches: the same batches follow
+    b = batcher()
+    for _ in range(5):
+        b.next_batch()
+    state = {k: v for k, v in b.state().items() if k != "kind"}
+    resumed, resumed_end = served(default, steps - 5, **state)
+    assert resumed_end == end
+    for (ctx, ctr), (ctx1, ctr1) in zip(resumed, one_by_one[5:], strict=True):
+        assert np.array_equal(ctx, ctx1) and np.array_equal(ctr, ctr1)

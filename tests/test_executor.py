@@ -63,6 +63,14 @@ def test_the_runs_shape_is_checked():
     assert executors.threads(2) is executors.threads(2) and executors.threads(2).workers == 2
 
 
+def test_shared_threads_one_executor_per_workers_and_piece_size():
+    queue = executors.threads(2, 500)
+    assert queue is executors.threads(2, 500)
+    assert queue is not executors.threads(2) and executors.threads(2).piece_words is None
+    assert (queue.workers, queue.piece_words) == (2, 500)
+    assert queue.cut(0, 2000) == [(0, 500), (500, 1000), (1000, 1500), (1500, 2000)]
+
+
 class CopyingExecutor:
     """A stand-in for a cluster executor: each lane trains its own copy of the arrays, one lane
     after the other, and the copies' mean is written back (model averaging)."""

@@ -14,7 +14,7 @@ from cbow import course
 from cbow.config import load_config
 from cbow.corpus import read_text
 from cbow.text import course_tokenize
-from cbow.train import TrainingDiverged, TrainingError, train
+from cbow.train import Throughput, TrainingDiverged, TrainingError, train
 from conftest import REPO_ROOT, run_cbow
 
 WORDS = ("king queen lord lady man woman dog wolf rich poor happy sad love death war peace "
@@ -92,6 +92,25 @@ def test_run_folder_artifacts(corpus_file, tmp_path):
     assert arrays["W1"].shape == (8, len(vocab))
     assert arrays["b2"].shape == (len(vocab), 1)
     assert meta["alpha"] == pytest.approx(0.05 * 0.66 ** 2)
+
+
+def test_result_splits_the_time_into_model_steps_checkpoints_and_evaluation(corpus_file,
+                                                                             tmp_path):
+    result = train(small_config(corpus_file, tmp_path), quiet=True, log=None)
+    # the full softmax's feed times its model steps; the loop's own work is what remains
+    assert 0 < result.compute_s
+    assert 0 < result.checkpoint_s and 0 < result.eval_s
+    assert result.compute_s + result.checkpoint_s + result.eval_s < result.wall_s
+
+
+def test_throughput_reports_no_compute_time_once_a_step_did_not_measure_it():
+    speed = Throughput()
+    speed.count(4, 4, 0.25)
+    speed.count(4, 4, 0.5)
+    assert speed.compute_s == 0.75 and speed.words == 8
+    speed.count(4, 4)  # a feed that does not time its computation
+    speed.count(4, 4, 0.5)
+    assert speed.compute_s is None and speed.words == 16
 
 
 def test_corrupt_newest_checkpoint_is_reported_and_skipped(corpus_file, tmp_path):

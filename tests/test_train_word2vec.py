@@ -185,3 +185,49 @@ def test_result_params_for_every_objective(corpus_file, tmp_path):
     result = train(w2v_config(corpus_file, tmp_path / "ns"), quiet=True, log=None)
     assert_same_params(result.params, result.model.arrays())
     assert result.params.all_finite()
+
+
+def test_piece_words_changes_no_bit_with_one_worker_and_a_resume_may_change_it(corpus_file,
+                                                                              tmp_path,
+                                                                              monkeypatch):
+    """train.piece_words is not part of the run's identity: with one worker a step is one
+    piece whatever it says, so the bits are those of the default cut, resumed or not."""
+    full = train(w2v_config(corpus_file, tmp_path / "full"), quiet=True, log=None)
+    pieces = train(w2v_config(corpus_file, tmp_path / "pieces", "train.piece_words=7"),
+                   quiet=True, log=None)
+    assert_same_params(full.model.arrays(), pieces.model.arrays())
+    with monkeypatch.context() as patch:
+        stop_after(patch, 17)
+        stopped = train(w2v_config(corpus_file, tmp_path / "half"), quiet=True, log=None)
+    assert stopped.interrupted and stopped.step == 17
+    resumed = train(w2v_config(corpus_file, tmp_path / "half", "train.piece_words=7"),
+                    resume=True, quiet=True, log=lambda m: None)
+    assert resumed.step == 40
+    assert_same_params(full.model.arrays(), resumed.model.arrays())
+
+
+@pytest.mark.parametrize("piece_words, pieces", [(None, 2), (7, 9)])
+def test_piece_words_reaches_the_executor(corpus_file, tmp_path, monkeypatch, piece_words,
+                                          pieces):
+    from cbow import word2vec
+    seen = []
+    original = word2vec.train_range
+
+    def spy(*args, executor=None, **kwargs):
+        seen.append(executor)
+        return original(*args, executor=executor, **kwargs)
+
+    monkeypatch.setattr(word2vec, "train_range", spy)
+    result = train(w2v_config(corpus_file, tmp_path, "train.workers=2",
+                              f"train.piece_words={'null' if piece_words is None else 7}"),
+                   quiet=True, log=None)
+    assert len(seen) == 40 and len({id(e) for e in seen}) == 1
+    assert seen[0].workers == 2 and seen[0].piece_words == piece_words
+    assert len(seen[0].cut(0, 60)) == pieces  # train.batch_size=60 positions a step
+    assert result.model.all_finite() and result.val_loss_end < result.val_loss_start
+
+
+@pytest.mark.parametrize("value", [0, -5, 2.5, "many"])
+def test_bad_piece_words_names_the_key(corpus_file, tmp_path, value):
+    with pytest.raises(ConfigError, match=r"train\.piece_words must be null or an integer >= 1"):
+        w2v_config(corpus_file, tmp_path, f"train.piece_words={value}")

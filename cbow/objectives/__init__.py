@@ -48,6 +48,9 @@ class StepResult(NamedTuple):
     examples: int         # examples trained (full softmax: windows; word2vec: SGD updates)
     words: int            # training positions covered (full softmax: windows)
     effective_words: int  # of those, the centre words kept by subsampling (word2vec's count)
+    # seconds of the step spent computing (the full softmax: its model step, feeding left out),
+    # as the feed measures it; None if it does not (the trainer then reports no split)
+    compute_s: float | None = None
 
 
 class Feed(Protocol):

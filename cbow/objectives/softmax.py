@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import time
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -123,9 +124,11 @@ class WindowFeed:
     def step(self, alpha: float, next_alpha: float) -> StepResult:
         """One batch at the constant rate ``alpha``; every window is a word (no subsampling)."""
         context_ids, center_ids = self.batcher.next_batch()
+        start = time.perf_counter()
         loss = self.model.train_step(context_ids, center_ids, alpha)
+        compute_s = time.perf_counter() - start
         windows = center_ids.shape[0]
-        return StepResult(loss, windows, windows, windows)
+        return StepResult(loss, windows, windows, windows, compute_s)
 
     def _heldout_chunks(self):
         for start in range(0, self.heldout.n_windows, self.HELDOUT_CHUNK):

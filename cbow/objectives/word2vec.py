@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from cbow import executor as executors
 from cbow import model, subwords, word2vec
 from cbow.batching import EpochRanges
 from cbow.embeddings import Embeddings
 from cbow.evaluate import unigram_cross_entropy
-from cbow.fasttext_vectors import SubwordEmbeddings
 from cbow.errors import InputError
+from cbow.fasttext_vectors import SubwordEmbeddings
 from cbow.objectives import ParamsObjective, StepResult, check_rows, check_which, take
 from cbow.prepare import default_workers
 from cbow.registry import OBJECTIVES
@@ -50,6 +51,7 @@ class Word2VecSettings:
     shrink_window: bool  # model.shrink_window
     sample: float       # train.sample
     workers: int        # train.workers (null: the number of cores)
+    piece_words: int | None  # train.piece_words
     seed: int           # train.seed
     minn: int           # model.minn
     maxn: int           # model.maxn: 0, one input row per word (word2vec); > 0, subwords
@@ -59,6 +61,7 @@ class Word2VecSettings:
     def from_config(cls, cfg: "Config") -> "Word2VecSettings":
         m, t = cfg.model, cfg.train
         return cls(C=m.C, negative=m.negative, ns_exponent=m.ns_exponent,
+                   piece_words=t.piece_words,
                    relu=m.hidden == "relu", init=m.init, shrink_window=m.shrink_window,
                    sample=t.sample, workers=t.workers or default_workers(), seed=t.seed,
                    minn=m.minn, maxn=m.maxn, bucket=m.bucket)
@@ -192,6 +195,7 @@ class _Word2VecObjective(ParamsObjective):
         result = word2vec.train_range(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
             sentence_starts, begin, end, alpha_start=alpha_start, alpha_end=alpha_end,
+            executor=executors.threads(s.workers, s.piece_words),  # the cut: train.piece_words
             window=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
             hidden_bias=p.hidden_bias, workers=s.workers, seed=s.seed, epoch=epoch,
             rng_states=self.rng_states, row_table=self.row_table)
