@@ -206,6 +206,30 @@ class PrepareConfig:
                                 "folder)")
 
 
+def _scheduler(v) -> bool:
+    return v is None or (isinstance(v, str) and re.fullmatch(
+        r"local:[1-9][0-9]*|[a-z][a-z0-9+.-]*://\S+", v) is not None)
+
+
+@dataclass
+class ClusterConfig:
+    scheduler: str | None = key(None, Rule(_scheduler, "null, 'local:N' (N >= 1) or a Dask "
+                                           "scheduler address such as 'tcp://host:8786'"),
+                                "where `prepare` runs its tasks: null in this process (as "
+                                "without Dask); `local:N` a Dask `LocalCluster` of N worker "
+                                "processes started for the run; `tcp://host:8786` a running "
+                                "Dask scheduler (`pip install 'cbow[dask]'`); the results do "
+                                "not depend on it")
+    shared_dir: str | None = key(None, optional(text("a folder path or an fsspec URL")),
+                                 "where the workers write the prepared shards, a folder or "
+                                 "fsspec URL (`s3://...`) that every worker and this process "
+                                 "can reach (null: beside the prepared-corpus cache, right for "
+                                 "`local:N` and for workers that share its file system)")
+    connect_timeout: float = key(5.0, number("a number > 0", lambda v: v > 0),
+                                 "seconds to reach the scheduler and for its first worker to "
+                                 "be there before giving up with an error")
+
+
 def _corpus(v) -> bool:
     if isinstance(v, list):
         return bool(v) and all(isinstance(x, str) and x.strip() for x in v)
@@ -229,6 +253,7 @@ class Config:
     train: TrainConfig = section(TrainConfig)
     eval: EvalConfig = section(EvalConfig)
     checkpoint: CheckpointConfig = section(CheckpointConfig)
+    cluster: ClusterConfig = section(ClusterConfig)
     out_dir: str = key("runs/default", text("a folder path"), "the run folder")
 
 

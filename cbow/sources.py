@@ -174,6 +174,10 @@ def _resolve_one(item: str | os.PathLike, download: bool) -> list[SourceFile]:
         except FileNotFoundError as error:
             raise SourceNotFoundError(str(error)) from error
     spec = os.fspath(item)
+    if "://" in spec:
+        raise SourceError(f"corpus input {spec!r} is a URL: URLs (s3://, gs://, file://, ...) are "
+                          f"read by the workers of a Dask cluster, so give a scheduler "
+                          f"(--scheduler local:N or tcp://host:8786), or a local path.")
     path = Path(spec).expanduser()
     if path.is_file():
         return [SourceFile.from_path(path, spec)]
@@ -341,20 +345,26 @@ class TextStream:
         self.disk_bytes = self.text_bytes = self.lines = self.replaced = 0
         self.has_text = False
 
-    def __iter__(self) -> Iterator[str]:
-        path = self.source.path
-        digest = hashlib.sha256()
-        opener = COMPRESSED_SUFFIXES.get(path.suffix.lower())
+    #: Whether the bytes read start the file (a byte-order mark is dropped only there).
+    starts_file = True
+
+    def open_bytes(self):
+        """The bytes to read, as a binary file object (a subclass may read part of a file)."""
         try:
-            raw = open(path, "rb")
+            return open(self.source.path, "rb")
         except FileNotFoundError:
-            raise SourceNotFoundError(f"corpus file {path} disappeared before it was read "
-                                      f"(named by {self.source.spec!r})") from None
-        with raw:
+            raise SourceNotFoundError(f"corpus file {self.source.path} disappeared before it "
+                                      f"was read (named by {self.source.spec!r})") from None
+
+    def __iter__(self) -> Iterator[str]:
+        digest = hashlib.sha256()
+        compression = self.source.compression
+        opener = COMPRESSED_SUFFIXES[f".{compression}"] if compression else None
+        with self.open_bytes() as raw:
             hashing = _HashingReader(raw, digest, self._on_read)
             stream = opener(hashing) if opener else hashing
             # offset: bytes of text before `pending`; line bookkeeping for error messages.
-            offset, pending, pending_cr, first = 0, b"", "", True
+            offset, pending, pending_cr, first = 0, b"", "", self.starts_file
             last_newline = -1          # file offset of the last "\n" before `offset`
             ends_with_newline = True   # whether the text so far ends a line (an empty file does)
             while True:

@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from cbow import checkpoint as ckpt
+from cbow import cluster
 from cbow.batching import Windows, WindowBatcher, WindowCourseBatcher, check_window_args
 from cbow.config import Config, dump, run_identity
 from cbow.errors import TrainingDiverged, TrainingError
@@ -146,12 +147,17 @@ def prepare_training_data(cfg: Config, progress: bool | None = None) -> Training
 
 
 def prepare_corpus(cfg: Config, progress: bool | None = None) -> PreparedCorpus:
-    """``cbow.prepare.prepare`` with the config's settings (what ``cbow prepare`` runs)."""
-    p, v = cfg.prepare, cfg.vocab
-    return prepare(cfg.corpus, tokenizer=cfg.tokenizer, lowercase=p.lowercase,
-                   min_count=v.min_count, max_size=v.max_size, order=v.order,
-                   workers=p.workers, cache_root=p.cache_dir, errors=p.errors,
-                   progress=progress)
+    """``cbow.prepare.prepare`` with the config's settings (what ``cbow prepare`` runs), or
+    its Dask twin when ``cluster.scheduler`` is set (same result)."""
+    p, v, c = cfg.prepare, cfg.vocab, cfg.cluster
+    settings = dict(tokenizer=cfg.tokenizer, lowercase=p.lowercase, min_count=v.min_count,
+                    max_size=v.max_size, order=v.order, cache_root=p.cache_dir,
+                    errors=p.errors, progress=progress)
+    if c.scheduler is not None:
+        from cbow.distributed_prepare import prepare_on_cluster
+        return prepare_on_cluster(cfg.corpus, scheduler=c.scheduler, shared_dir=c.shared_dir,
+                                  timeout=c.connect_timeout, **settings)
+    return prepare(cfg.corpus, workers=p.workers, **settings)
 
 
 def alpha_at(cfg: Config, step: int, last_step: int | None = None) -> float:
@@ -442,7 +448,9 @@ def train(cfg: Config, resume: bool | str = False, overwrite: bool = False,
     log = log or (lambda message: None)
     mode = _resume_mode(resume)
     folder = RunFolder(cfg.out_dir)
-    with folder.lock(), threadpool_limits(limits=cfg.train.blas_threads, user_api="blas"):
+    # The cluster first: a scheduler that cannot be reached leaves no run folder behind.
+    with cluster.session(cfg.cluster.scheduler, timeout=cfg.cluster.connect_timeout), \
+            folder.lock(), threadpool_limits(limits=cfg.train.blas_threads, user_api="blas"):
         _claim(folder, mode, overwrite)
         for leftover in folder.remove_temporary_files():
             log(f"removed {leftover}, left by a process killed while writing it")

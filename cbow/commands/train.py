@@ -27,17 +27,22 @@ def add_arguments(parser) -> None:
                              "when there is none, for schedulers that restart jobs blindly")
     parser.add_argument("--overwrite", action="store_true",
                         help="discard the run already in the run folder and start again")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the work on a Dask cluster: tcp://host:8786 joins a running "
+                             "one, local:N starts N worker processes here (overrides "
+                             "cluster.scheduler; pip install 'cbow[dask]')")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar, progress lines or summary (warnings still show)")
 
 
 def run(args) -> int:
+    from cbow.cluster import with_scheduler
     from cbow.config import load_config
     from cbow.errors import InputError
     from cbow.train import train
 
     overrides = list(args.overrides)
-    cfg = load_config(args.config, overrides)
+    cfg = with_scheduler(load_config(args.config, overrides), args.scheduler)
     if args.out is not None:
         if not args.out.strip():
             raise InputError("--out: give the path of a run folder")
@@ -63,6 +68,8 @@ def resume_command(args) -> str:
         words += ["--set", assignment]
     if args.out is not None:
         words += ["--out", args.out]
+    if args.scheduler is not None:
+        words += ["--scheduler", args.scheduler]
     words += ["--resume"]
     if args.quiet:
         words.append("--quiet")

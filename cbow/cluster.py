@@ -1,0 +1,156 @@
+"""From a scheduler setting (``cluster.scheduler``, ``--scheduler``) to a Dask client.
+
+``None``
+    No cluster: everything runs in this process, as without Dask, and nothing imports it.
+``"local:N"``
+    A Dask ``LocalCluster`` of N worker processes (one thread each) is started for the run
+    and closed at its end; its dashboard address is printed once.
+``"tcp://host:port"`` (or another Dask protocol)
+    Joins a running cluster (``dask scheduler`` and ``dask worker tcp://host:port``).
+
+:func:`session` is the one way in. It is re-entrant: a ``session`` opened inside another for
+the same setting reuses its client, so that ``train`` can open the cluster before it makes
+the run folder (an unreachable scheduler then leaves nothing behind) and the preparation it
+calls finds the same cluster. Dask is imported only when a scheduler is given; without it,
+the error says what to install.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+from cbow.errors import UserError
+
+__all__ = ["ClusterError", "DaskMissing", "session", "with_scheduler"]
+
+
+class ClusterError(UserError):
+    """A scheduler that cannot be reached, has no workers, or was lost during the run."""
+
+
+class DaskMissing(UserError, ImportError):
+    """A scheduler was given but Dask's ``distributed`` package is not installed."""
+
+
+#: Clients opened by :func:`session`, by scheduler setting: [client, cluster or None, depth].
+_OPEN: dict[str, list] = {}
+
+
+def with_scheduler(cfg, address: str | None):
+    """``cfg`` with ``cluster.scheduler`` set to ``address`` (``--scheduler``), if given."""
+    from cbow.config import KEYS, ConfigError
+
+    if address is None:
+        return cfg
+    rule = KEYS["cluster.scheduler"].rule
+    if not rule.check(address):
+        raise ConfigError(f"--scheduler {address!r}: must be {rule.text}")
+    return dataclasses.replace(cfg, cluster=dataclasses.replace(cfg.cluster, scheduler=address))
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError as error:
+        raise DaskMissing(
+            f"a Dask scheduler was given (--scheduler or cluster.scheduler) but Dask's "
+            f"distributed package cannot be imported ({error}). Install it with "
+            f"`pip install 'cbow[dask]'`, or leave the scheduler unset to run in this "
+            f"process.") from None
+    return distributed
+
+
+def _local_workers(spec: str) -> int | None:
+    """N of ``"local:N"``; None for a scheduler address."""
+    if spec.startswith("local:"):
+        return int(spec[len("local:"):])
+    return None
+
+
+def _connect(spec: str, timeout: float, log):
+    """Start or join the cluster; return ``(client, local cluster or None)``."""
+    distributed = _import_distributed()
+    workers = _local_workers(spec)
+    if workers is not None:
+        cluster = distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True,
+            dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+        try:
+            client = distributed.Client(cluster, timeout=timeout)
+        except BaseException:
+            cluster.close()
+            raise
+        log(f"Dask LocalCluster of {workers} worker processes; dashboard: "
+            f"{cluster.dashboard_link}")
+        return client, cluster
+    try:
+        client = distributed.Client(spec, timeout=timeout)
+    except (OSError, TimeoutError) as error:
+        raise ClusterError(
+            f"cannot reach the Dask scheduler at {spec} within {timeout:g} s ({error}). Check "
+            f"the address (--scheduler or cluster.scheduler) and that `dask scheduler` runs "
+            f"there; or use --scheduler local:N to start a cluster on this machine.") from None
+    except ValueError as error:  # an address Dask cannot parse, e.g. an unknown protocol
+        raise ClusterError(f"--scheduler {spec}: not a Dask scheduler address ({error}); "
+                           f"give one such as tcp://host:8786, or local:N") from None
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (OSError, TimeoutError):
+        client.close()
+        raise ClusterError(
+            f"the Dask scheduler at {spec} has no worker (none joined within {timeout:g} s). "
+            f"Start some with `dask worker {spec}` where cbow is installed.") from None
+    dashboard = client.dashboard_link
+    log(f"Dask scheduler {spec}: {len(client.scheduler_info(n_workers=-1)['workers'])} "
+        f"workers; dashboard: {dashboard}")
+    return client, None
+
+
+@contextmanager
+def session(spec: str | None, *, timeout: float = 5.0, log=None) -> Iterator[object]:
+    """A Dask client for ``spec`` for the duration of the ``with`` block, or None.
+
+    Parameters
+    ----------
+    spec : str or None
+        ``None``, ``"local:N"`` or a scheduler address (``cluster.scheduler``).
+    timeout : float
+        Seconds to reach the scheduler and for a first worker (``cluster.connect_timeout``).
+    log : callable, optional
+        Receives the one line naming the cluster and its dashboard; default: stderr.
+
+    Yields
+    ------
+    distributed.Client or None
+
+    Raises
+    ------
+    DaskMissing
+        ``spec`` is given and ``distributed`` is not installed.
+    ClusterError
+        The scheduler cannot be reached within ``timeout``, or has no worker.
+    """
+    if spec is None:
+        yield None
+        return
+    opened = _OPEN.get(spec)
+    if opened is not None:
+        opened[2] += 1
+        try:
+            yield opened[0]
+        finally:
+            opened[2] -= 1
+        return
+    client, cluster = _connect(spec, timeout,
+                               log or (lambda line: print(line, file=sys.stderr)))
+    _OPEN[spec] = [client, cluster, 1]
+    try:
+        yield client
+    finally:
+        del _OPEN[spec]
+        client.close()
+        if cluster is not None:
+            cluster.close()
