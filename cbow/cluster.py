@@ -17,14 +17,16 @@ the error says what to install.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
 import sys
 from contextlib import contextmanager
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Callable, Iterator
 
 from cbow.errors import UserError
 
-__all__ = ["ClusterError", "DaskMissing", "session", "with_scheduler"]
+__all__ = ["ClusterError", "DaskMissing", "results", "session", "task", "with_scheduler"]
 
 
 class ClusterError(UserError):
@@ -154,3 +156,73 @@ def session(spec: str | None, *, timeout: float = 5.0, log=None) -> Iterator[obj
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Tasks and their results
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Failed:
+    """A task's :class:`UserError`, sent back as its class's name and its message.
+
+    Not every error class can be rebuilt from its pickled arguments (``NotUTF8Error`` takes
+    five), so the driver raises the nearest base class that takes just the message.
+    """
+
+    module: str
+    name: str
+    message: str
+    exit_code: int
+
+    @classmethod
+    def of(cls, error: UserError) -> "_Failed":
+        kind = next(k for k in type(error).__mro__
+                    if issubclass(k, UserError) and k.__init__ is UserError.__init__)
+        return cls(kind.__module__, kind.__qualname__, str(error), error.exit_code)
+
+    def error(self) -> UserError:
+        error = getattr(importlib.import_module(self.module), self.name)(self.message)
+        error.exit_code = self.exit_code
+        return error
+
+
+def task(function: Callable, *args):
+    """Run ``function(*args)`` on a worker: submit ``task, function, *args``.
+
+    A :class:`UserError` (bad input found by the worker) comes back as a value, which
+    :func:`results` raises on the driver as one clear error; any other exception is a bug
+    and keeps its traceback.
+    """
+    try:
+        return function(*args)
+    except UserError as error:
+        return _Failed.of(error)
+
+
+def results(futures: list, on_result: Callable[[], object] | None = None) -> list:
+    """The results of ``futures`` (of :func:`task`), in their order, waiting for all.
+
+    ``on_result()`` is called as each completes (a progress bar). A task's user error is
+    raised here, the tasks not done yet cancelled. Losing the scheduler is a
+    :class:`ClusterError`.
+    """
+    from distributed import as_completed
+
+    position = {future.key: n for n, future in enumerate(futures)}
+    done: list = [None] * len(futures)
+    try:
+        for future, result in as_completed(futures, with_results=True):
+            if future.cancelled() or isinstance(result, BaseException):
+                raise ClusterError(f"lost the Dask scheduler during the run ({result}). "
+                                   f"Check the scheduler, then run the command again.")
+            if isinstance(result, _Failed):
+                raise result.error()
+            done[position[future.key]] = result
+            if on_result is not None:
+                on_result()
+    finally:
+        pending = [future for future in futures if not future.done()]
+        if pending and futures[0].client.status == "running":
+            futures[0].client.cancel(pending)
+    return done

@@ -51,7 +51,6 @@ import numpy as np
 
 from cbow import cluster
 from cbow import prepare as prep
-from cbow.errors import UserError
 from cbow.sources import (COMPRESSED_SUFFIXES, NoTextError, SourceError, SourceNotFoundError,
                           SourceSpec, TextStream, resolve_sources)
 from cbow.vocab import Vocabulary
@@ -303,28 +302,6 @@ class _Store:
 # The tasks (run on the workers; pure functions of their arguments)
 # --------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Failed:
-    """A task's :class:`UserError`, sent back as text (not every error class pickles)."""
-
-    source_error: bool
-    message: str
-    exit_code: int
-
-    def error(self) -> UserError:
-        error = (SourceError if self.source_error else UserError)(self.message)
-        error.exit_code = self.exit_code
-        return error
-
-
-def _task(function, *args):
-    """Run ``function(*args)`` on a worker; a user error comes back as a :class:`_Failed`."""
-    try:
-        return function(*args)
-    except UserError as error:
-        return _Failed(isinstance(error, SourceError), str(error), error.exit_code)
-
-
 def _read_blocks(part: _Range, settings, splitter, on_block) -> dict:
     """Feed one range's text through ``splitter``; return what the report needs of it."""
     stream = _RangeStream(part, settings.errors)
@@ -444,24 +421,6 @@ def prepare_on_cluster(sources: SourceSpec = "shakespeare", *, scheduler: str,
             client, scheduler, files, settings, temp, key, shared_dir, piece_bytes, progress))
 
 
-def _results(client, futures: list, bar) -> list:
-    """The futures' results in their order, ticking ``bar`` as each completes; a task's
-    user error is raised here (the other tasks cancelled)."""
-    from distributed import as_completed
-
-    position = {future.key: n for n, future in enumerate(futures)}
-    results: list = [None] * len(futures)
-    try:
-        for future, result in as_completed(futures, with_results=True):
-            if isinstance(result, _Failed):
-                raise result.error()
-            results[position[future.key]] = result
-            bar.update()
-    finally:
-        client.cancel([future for future in futures if not future.done()])
-    return results
-
-
 def _build(client, scheduler: str, files: list, settings, folder: Path, key: str,
            shared_dir: str | None, piece_bytes: int, progress: bool | None) -> Vocabulary:
     started = time.perf_counter()
@@ -477,13 +436,14 @@ def _build(client, scheduler: str, files: list, settings, folder: Path, key: str
             for piece in pieces:
                 for part in piece:
                     ranges[part.file] = ranges.get(part.file, 0) + 1
-            hashes = {number: client.submit(_task, _hash_file, files[number],
+            hashes = {number: client.submit(cluster.task, _hash_file, files[number],
                                             key=f"cbow-hash-{token}-{number}")
                       for number, n_ranges in ranges.items() if n_ranges > 1}
-            counted = _results(client, [
-                client.submit(_task, _count_piece, piece, settings, store, key=f"cbow-count-{token}-{n}")
-                for n, piece in enumerate(pieces)], bar)
-            digests = dict(zip(hashes, _results(client, list(hashes.values()), bar=_NoBar)))
+            counted = cluster.results([
+                client.submit(cluster.task, _count_piece, piece, settings, store,
+                              key=f"cbow-count-{token}-{n}")
+                for n, piece in enumerate(pieces)], bar.update)
+            digests = dict(zip(hashes, cluster.results(list(hashes.values()))))
 
             totals = prep._Counts()
             tables = []
@@ -494,10 +454,10 @@ def _build(client, scheduler: str, files: list, settings, folder: Path, key: str
             reports = _reports(files, pieces, counted, digests)
 
             def encode(final_of: np.ndarray, n_kept: int) -> int:
-                shards = _results(client, [
-                    client.submit(_task, _encode_piece, result, final_of[table], sentences, store,
-                                  key=f"cbow-encode-{token}-{n}")
-                    for n, (result, table) in enumerate(zip(counted, tables))], bar)
+                shards = cluster.results([
+                    client.submit(cluster.task, _encode_piece, result, final_of[table],
+                                  sentences, store, key=f"cbow-encode-{token}-{n}")
+                    for n, (result, table) in enumerate(zip(counted, tables))], bar.update)
                 parts = ((store.load(shard["ids"]),
                           None if shard["starts"] is None else store.load(shard["starts"]))
                          for shard in shards)
@@ -514,12 +474,6 @@ def _build(client, scheduler: str, files: list, settings, folder: Path, key: str
                                 started)
     finally:
         store.remove()
-
-
-class _NoBar:
-    @staticmethod
-    def update(n: int = 1) -> None:
-        pass
 
 
 def _reports(files: list, pieces: list, counted: list, digests: dict) -> list[dict]:
