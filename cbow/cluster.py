@@ -105,10 +105,39 @@ def _connect(spec: str, timeout: float, log):
         raise ClusterError(
             f"the Dask scheduler at {spec} has no worker (none joined within {timeout:g} s). "
             f"Start some with `dask worker {spec}` where cbow is installed.") from None
-    dashboard = client.dashboard_link
-    log(f"Dask scheduler {spec}: {len(client.scheduler_info(n_workers=-1)['workers'])} "
-        f"workers; dashboard: {dashboard}")
+    try:
+        _check_cbow(client, timeout)
+    except BaseException:
+        client.close()
+        raise
+    info = client.scheduler_info(n_workers=-1)
+    port = info.get("services", {}).get("dashboard")
+    host = spec.split("://", 1)[-1].rsplit(":", 1)[0]
+    log(f"Dask scheduler {spec}: {len(info['workers'])} workers; dashboard: "
+        f"{f'http://{host}:{port}/status' if port else 'none (the scheduler serves none)'}")
     return client, None
+
+
+def _cbow_here() -> str:
+    """Run on the scheduler's workers: the cbow they import (it is this module's package)."""
+    return __name__
+
+
+def _check_cbow(client, timeout: float) -> None:
+    """Raise :class:`ClusterError` unless the scheduler and the workers can run cbow's tasks.
+
+    A worker without cbow would never finish a task (it cannot read it), and a scheduler
+    without it refuses every task with a message about environments.
+    """
+    try:
+        client.run(_cbow_here, on_error="raise")
+        client.submit(_cbow_here, pure=False).result(timeout=max(timeout, 30))
+    except Exception as error:  # noqa: BLE001 - any failure means "cannot run cbow there"
+        raise ClusterError(
+            f"the Dask cluster at {client.scheduler.address} cannot run cbow's tasks "
+            f"({type(error).__name__}: {' '.join(str(error).split())[:200]}). "
+            f"Install cbow, the same version as here, where the scheduler and every worker "
+            f"run.") from None
 
 
 @contextmanager

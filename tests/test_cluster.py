@@ -212,35 +212,51 @@ def test_an_unreachable_scheduler_is_one_error_and_leaves_nothing(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:1 of the 5 corpus files hold no text")
-def test_cli_on_a_scheduler_and_worker_started_by_hand(tmp_path):
+def test_cli_on_a_scheduler_and_workers_started_by_hand(tmp_path):
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}  # the workers import this cbow
     dask = [sys.executable, "-m", "dask"]
+    worker = dask + ["worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                     "--host", "127.0.0.1"]
+    folder = corpus_folder(tmp_path, "whitespace")
+
+    def prepare_command(cache: Path) -> subprocess.CompletedProcess:
+        return run_cbow("prepare", "--config", REPO_ROOT / "configs" / "word2vec.yaml",
+                        "--set", f"corpus={folder}", "--set", "tokenizer=whitespace",
+                        "--set", f"prepare.cache_dir={cache}",
+                        "--set", "cluster.connect_timeout=30", "--scheduler", address,
+                        "--quiet", timeout=120, env=env)
+
     processes = []
     try:
         processes.append(subprocess.Popen(
             dask + ["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        processes.append(subprocess.Popen(
-            dask + ["worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
-                    "--host", "127.0.0.1"],
-            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        folder = corpus_folder(tmp_path, "whitespace")
-        proc = run_cbow("prepare", "--config", REPO_ROOT / "configs" / "word2vec.yaml",
-                        "--set", f"corpus={folder}", "--set", "tokenizer=whitespace",
-                        "--set", f"prepare.cache_dir={tmp_path / 'c1'}",
-                        "--set", "cluster.connect_timeout=30", "--scheduler", address,
-                        "--quiet", timeout=120, env=env)
+        processes.append(subprocess.Popen(worker, env=env, cwd=tmp_path,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        made = prepare_command(tmp_path / "c1")
+        # A worker whose cbow is not this one (here: a package that fails to import).
+        write(tmp_path / "other" / "cbow" / "__init__.py", "raise ImportError('old cbow')\n")
+        other = {**env, "PYTHONPATH": str(tmp_path / "other")}
+        processes.append(subprocess.Popen(worker, env=other, cwd=tmp_path,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        from distributed import Client
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        refused = prepare_command(tmp_path / "c3")
     finally:
         for process in processes:
             process.kill()
             process.wait()
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("prepared corpus") and "Traceback" not in proc.stderr
-    assert f"Dask scheduler {address}: 1 workers" in proc.stderr
-    [made] = (tmp_path / "c1").iterdir()
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("prepared corpus") and "Traceback" not in made.stderr
+    assert f"Dask scheduler {address}: 1 workers" in made.stderr
+    [folder_made] = (tmp_path / "c1").iterdir()
     cfg = load_config(REPO_ROOT / "configs" / "word2vec.yaml",
                       [f"corpus={folder}", "tokenizer=whitespace", "prepare.workers=1",
                        f"prepare.cache_dir={tmp_path / 'c2'}"])
-    assert_same_corpus(load_prepared(made), prepare_corpus(cfg, progress=False))
+    assert_same_corpus(load_prepared(folder_made), prepare_corpus(cfg, progress=False))
+    assert refused.returncode == 2 and not (tmp_path / "c3").exists()
+    [line] = refused.stderr.strip().splitlines()
+    assert "cannot run cbow's tasks" in line and "old cbow" in line
