@@ -203,15 +203,48 @@ class _Batcher:
             yield self.next_batch()
 
 
-class WindowBatcher(_Batcher):
-    """:class:`EpochBatcher` for :class:`Windows`: every window once per epoch.
+class EpochRanges:
+    """Consecutive ranges of ``batch_size`` positions out of ``n``, epoch after epoch.
+
+    The one place an epoch rolls over: a range never crosses the end of an epoch (the last
+    range of an epoch may be shorter), and the next range starts epoch ``epoch + 1`` at 0.
+    ``(epoch, offset)`` is the whole state: the epoch in progress and the positions of it
+    already served.
+    """
+
+    def __init__(self, n: int, batch_size: int, epoch: int = 0, offset: int = 0):
+        check_batch_size(batch_size)
+        self.n, self.batch_size = int(n), int(batch_size)
+        self.epoch, self.offset = int(epoch), int(offset)
+
+    def next_range(self) -> tuple[int, int]:
+        """``(begin, end)`` of the next range, in the (possibly new) epoch ``self.epoch``."""
+        if self.offset >= self.n:
+            self.epoch, self.offset = self.epoch + 1, 0
+        begin, end = self.offset, min(self.offset + self.batch_size, self.n)
+        self.offset = end
+        return begin, end
+
+    def ranges_per_epoch(self) -> int:
+        return -(-self.n // self.batch_size)
+
+    @property
+    def epochs_done(self) -> float:
+        """Epochs completed, fractional: 1.5 means half-way through the second epoch."""
+        return self.epoch + self.offset / self.n
+
+
+class WindowBatcher(EpochRanges, _Batcher):
+    """Every window of :class:`Windows` once per epoch, in a seeded random order or in order.
 
     The order of epoch ``e`` depends only on ``(seed, e)``, so resuming needs only
-    ``(epoch, offset)``, as for :class:`EpochBatcher`. Up to ``full_shuffle_max`` windows the
-    order is the same permutation :class:`EpochBatcher` draws, so on a single stream (the
-    ``course`` tokenizer) the batches are bit-identical to ``EpochBatcher(*make_windows(ids,
-    C), ...)`` with the same seed. Larger epochs are shuffled by blocks (see
-    :func:`_block_order`), which needs memory for one group, not for the corpus.
+    ``(epoch, offset)``: the epoch in progress and how many of its windows were served. The
+    last batch of an epoch may be smaller than ``batch_size``; no window is lost. Up to
+    ``full_shuffle_max`` windows the order is one full permutation, so on a single stream
+    (the ``course`` tokenizer) the batches are bit-identical to those of its subclass
+    :class:`EpochBatcher` (the same batcher over the arrays of ``make_windows(ids, C)``) with
+    the same seed. Larger epochs are shuffled by blocks (see :func:`_block_order`), which
+    needs memory for one group, not for the corpus.
 
     Parameters
     ----------
@@ -219,7 +252,7 @@ class WindowBatcher(_Batcher):
     batch_size : int
     shuffle : bool, default True
     seed, epoch, offset : int
-        As for :class:`EpochBatcher`.
+        The order's seed, and the position to start from.
     full_shuffle_max, block, group : int
         Shuffle settings (:data:`FULL_SHUFFLE_MAX`, :data:`SHUFFLE_BLOCK`,
         :data:`SHUFFLE_GROUP`); they change the order, so a resumed run must use the same.
@@ -228,11 +261,9 @@ class WindowBatcher(_Batcher):
     def __init__(self, windows: Windows, batch_size: int, shuffle: bool = True, seed: int = 0,
                  epoch: int = 0, offset: int = 0, *, full_shuffle_max: int = FULL_SHUFFLE_MAX,
                  block: int = SHUFFLE_BLOCK, group: int = SHUFFLE_GROUP):
-        check_batch_size(batch_size)
+        super().__init__(windows.n_windows, batch_size, epoch, offset)
         self.windows = windows
-        self.batch_size = int(batch_size)
         self.shuffle, self.seed = bool(shuffle), int(seed)
-        self.epoch, self.offset = int(epoch), int(offset)
         self.full_shuffle_max = int(full_shuffle_max)
         self.block, self.group = int(block), int(group)
         self._order_epoch = None  # epoch whose order is cached below
@@ -240,7 +271,7 @@ class WindowBatcher(_Batcher):
         self._group = -1          # index of the cached group (block shuffle)
 
     def batches_per_epoch(self) -> int:
-        return -(-self.n_windows // self.batch_size)
+        return self.ranges_per_epoch()
 
     def _rows(self, begin: int, end: int) -> np.ndarray:
         """Window indices at positions ``begin .. end-1`` of the current epoch's order."""
@@ -273,17 +304,7 @@ class WindowBatcher(_Batcher):
         return np.concatenate(pieces)
 
     def next_batch(self) -> Batch:
-        if self.offset >= self.n_windows:
-            self.epoch, self.offset = self.epoch + 1, 0
-        stop = min(self.offset + self.batch_size, self.n_windows)
-        rows = self._rows(self.offset, stop)
-        self.offset = stop
-        return self.windows.gather(rows)
-
-    @property
-    def epochs_done(self) -> float:
-        """Epochs completed, fractional: 1.5 means half-way through the second epoch."""
-        return self.epoch + self.offset / self.n_windows
+        return self.windows.gather(self._rows(*self.next_range()))
 
     def state(self) -> dict:
         return {"kind": "epoch", "epoch": self.epoch, "offset": self.offset}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -116,14 +117,24 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, np.ndarray], Vocabulary
     return arrays, vocab, meta
 
 
-def load_latest(directory: str | Path, on_skip=None):
-    """Newest readable checkpoint in ``directory`` as ``(path, arrays, vocab, meta)``, or None.
+@dataclass(frozen=True)
+class Checkpoint:
+    """A checkpoint read from ``path``: what :func:`load_checkpoint` returns, named."""
+
+    path: Path
+    arrays: dict[str, np.ndarray]
+    vocab: Vocabulary | None
+    meta: dict
+
+
+def load_latest(directory: str | Path, on_skip=None) -> Checkpoint | None:
+    """Newest readable checkpoint in ``directory``, or None.
 
     Unreadable files are skipped for older ones; ``on_skip(path, error)`` is told about each.
     """
     for path in reversed(list_checkpoints(directory)):
         try:
-            return (path, *load_checkpoint(path))
+            return Checkpoint(path, *load_checkpoint(path))
         except CheckpointError as err:
             if on_skip is not None:
                 on_skip(path, err)

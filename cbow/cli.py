@@ -15,7 +15,7 @@ from typing import Callable
 
 from cbow.errors import EXIT_USER, UserError
 
-COMMANDS = ("prepare", "train", "export", "similar", "plot", "evaluate", "bench")
+COMMANDS = ("prepare", "train", "export", "similar", "plot", "report", "evaluate", "bench")
 
 _OS_ADVICE = {
     errno.ENOSPC: "the disk is full; free some space (or write elsewhere) and try again",

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable
 import yaml
 
 from cbow.errors import UserError
+from cbow.registry import OBJECTIVES, TOKENIZERS, or_list
 
 
 class ConfigError(UserError, ValueError):
@@ -88,11 +89,9 @@ class ModelConfig:
     N: int = key(50, integer(1), "embedding size", identity=True)
     C: int = key(2, integer(1), "context half-size: C words before and C after the center word",
                  identity=True)
-    objective: str = key("softmax", one_of("softmax", "negative", "hierarchical"),
-                         "`softmax`: the course's full softmax (numpy, batches); `negative`: "
-                         "negative sampling; `hierarchical`: hierarchical softmax over a "
-                         "Huffman tree (both word2vec's, compiled per-example SGD)",
-                         identity=True)
+    objective: str = key("softmax", one_of(*OBJECTIVES.names()),
+                         "; ".join(f"`{o.name}`: {o.description}" for o in OBJECTIVES)
+                         + " (both word2vec's, compiled per-example SGD)", identity=True)
     negative: int = key(5, integer(1), "noise words per example (`negative`)", identity=True)
     ns_exponent: float = key(0.75, number("a number", lambda v: True),
                              "noise words are drawn from counts ** ns_exponent (`negative`)",
@@ -243,9 +242,8 @@ class Config:
                              "`shakespeare`, a UTF-8 text file (`.gz`, `.bz2`, `.xz` too), a "
                              "folder (every file below it), a glob, or a list of these",
                              identity=True)
-    tokenizer: str = key("course", one_of("course", "nltk", "whitespace"),
-                         "`course` (NLTK 3.5 rules, course-exact), `nltk` (installed NLTK) or "
-                         "`whitespace` (text already tokenized, one sentence per line)",
+    tokenizer: str = key("course", one_of(*TOKENIZERS.names()),
+                         or_list(f"`{t.name}` ({t.description})" for t in TOKENIZERS),
                          identity=True)
     vocab: VocabConfig = section(VocabConfig)
     prepare: PrepareConfig = section(PrepareConfig)

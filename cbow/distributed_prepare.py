@@ -51,6 +51,7 @@ import numpy as np
 
 from cbow import cluster
 from cbow import prepare as prep
+from cbow.registry import TOKENIZERS
 from cbow.sources import (COMPRESSED_SUFFIXES, NoTextError, SourceError, SourceNotFoundError,
                           SourceSpec, TextStream, resolve_sources)
 from cbow.vocab import Vocabulary
@@ -238,11 +239,12 @@ def _line_cuts(source, piece_bytes: int) -> list[int]:
 
 def _plan(files: list, tokenizer: str, piece_bytes: int) -> list[list[_Range]]:
     """The pieces, in corpus order: lists of whole files or one byte range of a file."""
+    lines = TOKENIZERS.get(tokenizer).blocks == "lines"  # a line is a sentence: cut after one
     pieces: list[list[_Range]] = []
     current: list[_Range] = []
     size = 0
     for number, source in enumerate(files):
-        if tokenizer == "whitespace" and source.compression is None and source.size > piece_bytes:
+        if lines and source.compression is None and source.size > piece_bytes:
             cuts = _line_cuts(source, piece_bytes)
             if len(cuts) > 2:
                 if current:
@@ -429,7 +431,7 @@ def _build(client, scheduler: str, files: list, settings, folder: Path, key: str
     store = _Store(str(folder / "shards") if shared_dir is None else
                    f"{shared_dir.rstrip('/')}/cbow-{key[:20]}-{token}")
     store.make()
-    sentences = settings.tokenizer != "course"
+    sentences = not TOKENIZERS.get(settings.tokenizer).one_stream
     try:
         with prep._progress_bar(progress, total=2 * len(pieces), desc="pieces") as bar:
             ranges = {}

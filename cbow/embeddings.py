@@ -13,8 +13,17 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from cbow import formats
-from cbow.errors import InputError, UnknownWord
+from cbow.errors import InputError, UnknownWord, UserError
 from cbow.vocab import Vocabulary
+
+COMBINATIONS = ("3cosadd", "3cosmul")  # how most_similar combines positive and negative words
+GENSIM_COSMUL_EPSILON = 1e-6  # the constant of gensim's most_similar_cosmul
+GENSIM_MISSING = ("gensim is needed to hand vectors to and from gensim: pip install "
+                  "'cbow[gensim]' (or pip install gensim)")
+
+
+class GensimMissing(UserError, ImportError):
+    """gensim is not installed; the message says how to install it."""
 
 
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
@@ -109,6 +118,65 @@ class Embeddings:
         if dtype is not None:
             vectors = vectors.astype(dtype, copy=False)
         return cls(words, vectors, counts=counts, source=str(path))
+
+    @classmethod
+    def from_gensim(cls, kv) -> "Embeddings":
+        """The words, vectors and counts of a ``gensim.models.KeyedVectors``, in its order.
+
+        Counts are read from gensim's ``count`` attribute (``kv.get_vecattr(word, "count")``)
+        when it has one that is not all zeros. Note that gensim's ``load_word2vec_format``
+        invents counts (V - row) for files that carry none; they are read back as they are.
+        The vectors are copied: changing ``kv`` afterwards does not change these.
+
+        Raises
+        ------
+        GensimMissing
+            If gensim is not installed.
+        InputError
+            If a key is not a non-empty string (gensim also allows integer keys).
+        """
+        _import_keyed_vectors()
+        words = list(kv.index_to_key)
+        bad = [w for w in words if not isinstance(w, str) or not w]
+        if bad:
+            raise InputError(f"{len(bad)} keys of the KeyedVectors are not non-empty strings "
+                             f"(e.g. {bad[:3]!r}); Embeddings label vectors with words")
+        counts = None
+        if "count" in getattr(kv, "expandos", {}):
+            counts = np.asarray(kv.expandos["count"], dtype=np.int64)
+            counts = counts if counts.any() else None
+        return cls(words, np.array(kv.vectors), counts=counts, source="gensim KeyedVectors")
+
+    def to_gensim(self):
+        """A ``gensim.models.KeyedVectors`` with these words, in this order, and these vectors.
+
+        The vectors are copied with their dtype; counts, when known, are set as gensim's
+        ``count`` attribute (what ``Word2Vec`` and ``load_word2vec_format`` keep), so
+        ``kv.get_vecattr(word, "count")`` returns them.
+
+        Raises
+        ------
+        GensimMissing
+            If gensim is not installed.
+        """
+        KeyedVectors = _import_keyed_vectors()
+        kv = KeyedVectors(vector_size=self.vector_size, count=0, dtype=self._vectors.dtype)
+        kv.add_vectors(self._words, np.array(self._vectors))
+        if self.counts is not None:
+            for word, count in zip(self._words, self.counts.tolist()):
+                kv.set_vecattr(word, "count", count)  # add_vectors(extras=...) fails in 4.4
+        return kv
+
+    def most_frequent(self, k: int) -> "Embeddings":
+        """The ``k`` most frequent words (by ``counts``), most frequent first (ties: row order)."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise InputError(f"limit must be a positive integer; got {k!r}")
+        if self.counts is None:
+            raise InputError("these vectors carry no word counts, so the most frequent words are "
+                             "unknown; export without a limit")
+        rows = np.argsort(-self.counts, kind="stable")[:k]
+        return Embeddings([self._words[i] for i in rows], self._vectors[rows],
+                          counts=self.counts[rows], source=self.source, which=self.which)
 
     # ------------------------------------------------------------------------------------ saving
 
@@ -205,29 +273,90 @@ class Embeddings:
         unit = self.unit_vectors
         return float(unit[self.index(a)] @ unit[self.index(b)])
 
-    def most_similar(self, word_or_vector: str | np.ndarray,
-                     topn: int = 10) -> list[tuple[str, float]]:
-        """The ``topn`` words whose vectors make the smallest angle with the query.
+    def most_similar(self, word_or_vector: str | np.ndarray | None = None, topn: int = 10, *,
+                     positive: Sequence[str] = (), negative: Sequence[str] = (),
+                     method: str = "3cosadd",
+                     epsilon: float = GENSIM_COSMUL_EPSILON) -> list[tuple[str, float]]:
+        """The ``topn`` words nearest to one word or vector, or to ``positive - negative``.
+
+        ``most_similar("king")`` and ``most_similar(vector)`` rank every word by cosine with
+        the query (a query word is never an answer). ``most_similar(positive=["king",
+        "woman"], negative=["man"])`` is the vector arithmetic of gensim's
+        ``KeyedVectors.most_similar`` (``method="3cosadd"``) and ``most_similar_cosmul``
+        (``method="3cosmul"``), with gensim's semantics: every word's vector is scaled to unit
+        length first, and none of the query words is an answer.
+
+        * ``3cosadd``: the words nearest (cosine) to the mean of the unit vectors of
+          ``positive`` and the negated unit vectors of ``negative``; the score is that cosine.
+        * ``3cosmul``: cosines shifted into ``[0, 1]`` as ``(1 + cos) / 2``; the score of a word
+          is the product of its shifted cosines with the ``positive`` words divided by the
+          product of those with the ``negative`` words plus ``epsilon`` (Levy & Goldberg 2014).
 
         Parameters
         ----------
-        word_or_vector : str or ndarray, shape (N,)
-            A word (itself excluded from the answer) or any vector.
+        word_or_vector : str or ndarray, shape (N,), optional
+            A word or any vector; not together with ``positive``/``negative``.
         topn : int
+        positive, negative : sequence of str, or str
+            Query words (a single word may be given as a string); at least one ``positive`` word for ``3cosmul``, at least one word for
+            ``3cosadd``.
+        method : {"3cosadd", "3cosmul"}
+        epsilon : float
+            3CosMul's guard against a denominator near 0. The default, 1e-6, is the constant of
+            gensim's ``most_similar_cosmul`` so that the two agree;
+            :mod:`cbow.evaluate` scores analogy benchmarks with Levy & Goldberg's 1e-3.
 
         Returns
         -------
-        list of (word, cosine)
-            Highest cosine first; ties are broken by row order.
+        list of (word, score)
+            Highest score first; ties are broken by row order.
+
+        Raises
+        ------
+        UnknownWord
+            Naming every unknown query word, with close spellings.
+        InputError
+            For an unusable combination of arguments or a bad ``method``.
         """
-        if isinstance(word_or_vector, str):
-            row = self.index(word_or_vector)
-            return self._nearest(self.unit_vectors[row], exclude=[row], topn=topn)
-        query = np.asarray(word_or_vector, dtype=self._vectors.dtype)
-        if query.shape != (self.vector_size,):
-            raise InputError(f"the query vector must have shape ({self.vector_size},); "
-                             f"got {query.shape}")
-        return self._nearest(_unit(query), exclude=[], topn=topn)
+        if method not in COMBINATIONS:
+            raise InputError(f"method must be one of {', '.join(COMBINATIONS)}; got {method!r}")
+        if word_or_vector is not None:
+            if positive or negative:
+                raise InputError("give either one word or vector, or positive/negative words, "
+                                 "not both")
+            if not isinstance(word_or_vector, str):
+                if method != "3cosadd":
+                    raise InputError("a vector query ranks by cosine; 3cosmul takes words")
+                query = np.asarray(word_or_vector, dtype=self._vectors.dtype)
+                if query.shape != (self.vector_size,):
+                    raise InputError(f"the query vector must have shape ({self.vector_size},); "
+                                     f"got {query.shape}")
+                return self._nearest(_unit(query), exclude=[], topn=topn)
+            if method == "3cosadd":  # one word: the plain cosine ranking
+                row = self.index(word_or_vector)
+                return self._nearest(self.unit_vectors[row], exclude=[row], topn=topn)
+            positive = [word_or_vector]
+        # One word alone is a one-word list, as in gensim (not a list of its letters).
+        positive, negative = ([w] if isinstance(w, str) else list(w) for w in (positive, negative))
+        for name, words in (("positive", positive), ("negative", negative)):
+            if any(not isinstance(w, str) for w in words):
+                raise InputError(f"{name} must be a list of words; got {words!r}")
+        if not positive and (method == "3cosmul" or not negative):
+            raise InputError(f"{method} needs at least one "
+                             f"{'positive ' if method == '3cosmul' else ''}query word")
+        self.check_words(positive + negative)
+        rows_pos = [self.vocab.word2index[w] for w in positive]
+        rows_neg = [self.vocab.word2index[w] for w in negative]
+        unit = self.unit_vectors
+        if method == "3cosadd":
+            # The mean of +1/-1 weighted unit vectors; the mean's length does not matter.
+            weighted = np.concatenate([unit[rows_pos], -unit[rows_neg]])
+            return self._nearest(_unit(weighted.mean(axis=0)), exclude=rows_pos + rows_neg,
+                                 topn=topn)
+        shifted = (1.0 + unit @ unit[rows_pos + rows_neg].T) / 2  # (V, P + M), in [0, 1]
+        scores = (shifted[:, :len(rows_pos)].prod(axis=1)
+                  / (shifted[:, len(rows_pos):].prod(axis=1) + epsilon))
+        return self._top(scores, exclude=rows_pos + rows_neg, topn=topn)
 
     def analogy(self, a: str, b: str, c: str, topn: int = 1) -> list[tuple[str, float]]:
         """``a`` is to ``b`` as ``c`` is to what? The words nearest to ``b - a + c``.
@@ -249,10 +378,14 @@ class Embeddings:
     def _nearest(self, unit_query: np.ndarray, exclude: list[int],
                  topn: int) -> list[tuple[str, float]]:
         """``topn`` rows by cosine with ``unit_query`` (N,), a unit (or zero) vector."""
+        # One matrix-vector product scores the whole vocabulary.
+        return self._top(self.unit_vectors @ unit_query, exclude, topn)
+
+    def _top(self, cosines: np.ndarray, exclude: list[int],
+             topn: int) -> list[tuple[str, float]]:
+        """The ``topn`` best rows by score ``cosines`` (V,), rows in ``exclude`` left out."""
         if topn < 0:
             raise InputError(f"topn must be >= 0; got {topn}")
-        # One matrix-vector product scores the whole vocabulary.
-        cosines = self.unit_vectors @ unit_query  # (V,)
         candidates = np.ones(len(self), dtype=bool)
         candidates[exclude] = False
         ids = np.flatnonzero(candidates)
@@ -268,6 +401,17 @@ class Embeddings:
             ids, scores = ids[keep], scores[keep]
         order = np.lexsort((ids, -scores))[:k]
         return [(self._words[i], float(cosines[i])) for i in ids[order]]
+
+
+def _import_keyed_vectors():
+    """gensim's ``KeyedVectors`` class, or :class:`GensimMissing`."""
+    try:
+        # gensim itself first: a submodule cached in sys.modules would skip the parent check.
+        import gensim  # noqa: F401
+        from gensim.models import KeyedVectors
+    except ImportError as err:
+        raise GensimMissing(GENSIM_MISSING) from err
+    return KeyedVectors
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

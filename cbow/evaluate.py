@@ -57,11 +57,11 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from cbow.embeddings import Embeddings, unit_rows
+from cbow.embeddings import COMBINATIONS, Embeddings, unit_rows
 from cbow.errors import InputError
 
 CASES = ("auto", "lower", "exact", "insensitive")
-METHODS = ("3cosadd", "3cosmul")
+METHODS = COMBINATIONS  # 3CosAdd and 3CosMul, as Embeddings.most_similar names them
 COSMUL_EPSILON = 1e-3  # Levy & Goldberg's value; gensim's most_similar_cosmul uses 1e-6
 
 # Analogy questions are scored in blocks of rows whose (block, k) score matrices together hold
@@ -534,10 +534,23 @@ def _analogy_setup(embeddings, restrict_vocab, case):
     return embeddings, _Lookup(embeddings, case, limit)
 
 
+def _answer_rows(embeddings, lookup, rows: np.ndarray, method: str, epsilon: float):
+    """``(usable, best)``: which questions (rows ``(Q, 3 or 4)`` of word rows, -1 for a word not
+    found) can be asked, and the best answer's row for each of those (-1: none left)."""
+    usable = (rows >= 0).all(axis=1)
+    a, b, c = rows[usable, :3].T
+    best = best_answers(embeddings.unit_vectors[:lookup.limit], a, b, c, method=method,
+                        epsilon=epsilon, group=lookup.group)
+    return usable, best
+
+
 def answer_analogies(embeddings, questions: Sequence[tuple[str, str, str]],
                      method: str = "3cosadd", restrict_vocab: int | None = None,
                      case: str = "auto", epsilon: float = COSMUL_EPSILON) -> list[str | None]:
     """The model's answer to each ``(a, b, c)``: "a is to b as c is to what?".
+
+    The questions of :func:`evaluate_analogies` are answered by the same code, so this is
+    also how to see what a benchmark's questions were answered.
 
     Returns
     -------
@@ -547,9 +560,7 @@ def answer_analogies(embeddings, questions: Sequence[tuple[str, str, str]],
     """
     embeddings, lookup = _analogy_setup(embeddings, restrict_vocab, case)
     rows = lookup.rows(w for question in questions for w in question).reshape(-1, 3)
-    usable = (rows >= 0).all(axis=1)
-    best = best_answers(embeddings.unit_vectors[:lookup.limit], *rows[usable].T, method=method,
-                        epsilon=epsilon, group=lookup.group)
+    usable, best = _answer_rows(embeddings, lookup, rows, method, epsilon)
     words = embeddings.words
     answers: list[str | None] = [None] * len(rows)
     for i, row in zip(np.flatnonzero(usable), best):
@@ -593,10 +604,8 @@ def evaluate_analogies(embeddings, path: str | Path, method: str = "3cosadd",
     questions = [q for section in sections for q in section.questions]
     section_of = np.repeat(np.arange(len(sections)), [len(s.questions) for s in sections])
     rows = lookup.rows(w for question in questions for w in question).reshape(-1, 4)  # (Q, 4)
-    usable = (rows >= 0).all(axis=1)
-    a, b, c, expected = rows[usable].T
-    best = best_answers(embeddings.unit_vectors[:lookup.limit], a, b, c, method=method,
-                        epsilon=epsilon, group=lookup.group)
+    usable, best = _answer_rows(embeddings, lookup, rows, method, epsilon)
+    expected = rows[usable, 3]
     # Right means the word d itself or, with case variants, any variant of d. A best of -1 (no
     # candidate left) reads some group harmlessly and is masked out.
     group = np.arange(lookup.limit) if lookup.group is None else lookup.group

@@ -1,5 +1,7 @@
 """Vector file formats that other tools read: word2vec text and binary, and numpy.
 
+Each format is a :class:`Codec` (read and write) named in :data:`cbow.registry.VECTOR_FORMATS`.
+
 ``word2vec``
     Text. A header line ``V N``, then one line per word: ``word v1 ... vN``. Numbers are written
     with enough digits to read back the exact same float (float32 or float64).
@@ -14,14 +16,15 @@ from __future__ import annotations
 
 import codecs
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from cbow.errors import InputError
 from cbow.io import atomic_writer
+from cbow.registry import VECTOR_FORMATS
 from cbow.vocab import Vocabulary
 
-FORMATS = ("word2vec", "word2vec-bin", "npy")
 NPY_VECTORS = "vectors.npy"
 NPY_VOCAB = "vocab.txt"
 
@@ -49,32 +52,30 @@ def read_vectors(path: str | Path, format: str | None = None):
     if not path.exists():
         raise FileNotFoundError(f"vector file {path} does not exist")
     format = check_format(format) if format is not None else detect_format(path)
-    if format == "npy":
-        return _read_npy(path)
-    read = _read_word2vec_text if format == "word2vec" else _read_word2vec_binary
-    words, vectors = read(path)
-    return words, vectors, None  # word2vec files carry no counts
+    return VECTOR_FORMATS.load(format).read(path)
 
 
 def write_vectors(path: str | Path, words: list[str], vectors: np.ndarray, counts=None,
                   format: str = "word2vec") -> list[Path]:
     """Write ``vectors`` (V, N) labelled by ``words`` in ``format``, atomically; the files."""
-    format = check_format(format)
-    path = Path(path)
-    if format == "npy":
-        return _write_npy(path, words, vectors, counts)
-    _check_no_whitespace(words, format)
-    if format == "word2vec":
-        _write_word2vec_text(path, words, vectors)
-    else:
-        _write_word2vec_binary(path, words, vectors)
-    return [path]
+    return VECTOR_FORMATS.load(check_format(format)).write(Path(path), words, vectors, counts)
 
+
+class Codec(NamedTuple):
+    """A vector file format (registered in :data:`cbow.registry.VECTOR_FORMATS`).
+
+    ``read(path) -> (words, vectors (V, N), counts or None)``;
+    ``write(path, words, vectors, counts or None) -> the files written``, atomically.
+    """
+
+    read: Callable[[Path], tuple[list[str], np.ndarray, np.ndarray | None]]
+    write: Callable[[Path, list[str], np.ndarray, np.ndarray | None], list[Path]]
 
 
 def check_format(format: str) -> str:
-    if format not in FORMATS:
-        raise InputError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
+    if format not in VECTOR_FORMATS:
+        raise InputError(f"format must be one of {', '.join(VECTOR_FORMATS.names())}; "
+                         f"got {format!r}")
     return format
 
 
@@ -84,9 +85,9 @@ def is_zip(path: Path) -> bool:
 
 
 def detect_format(path: Path) -> str:
-    """``npy``, ``word2vec`` or ``word2vec-bin``, from the first bytes of the file."""
+    """``npy``, ``projector``, ``word2vec`` or ``word2vec-bin``, from the first bytes of the file."""
     if path.is_dir():
-        return "npy"
+        return "projector" if (path / "vectors.tsv").exists() and not (path / NPY_VECTORS).exists() else "npy"
     with open(path, "rb") as f:
         head = f.read(_SNIFF_BYTES)
     if head.startswith(b"\x93NUMPY"):
@@ -254,21 +255,29 @@ def _read_word2vec_binary(path: Path) -> tuple[list[str], np.ndarray]:
     return words, vectors
 
 
-def _write_word2vec_text(path: Path, words: list[str], vectors: np.ndarray) -> None:
-    V, N = vectors.shape
+def text_rows(vectors: np.ndarray, separator: str = " "):
+    """The rows of ``vectors`` (V, N) as text, one ``str`` per row, numbers apart by ``separator``.
+
+    Each number has enough digits to read back to the same float (float64, float32, float16).
+    """
+    N = vectors.shape[1]
     if vectors.dtype.itemsize >= 8:
         # repr of a Python float is the shortest text that reads back to the same float64.
-        rows = vectors.astype(np.float64, copy=False)
-        format_row = lambda row: " ".join(map(repr, row.tolist()))  # noqa: E731
+        for row in vectors.astype(np.float64, copy=False):
+            yield separator.join(map(repr, row.tolist()))
     else:
         # 9 significant digits always read back to the same float32 (and float16).
-        rows = vectors.astype(np.float32, copy=False)
-        template = " ".join(["%.9g"] * N)
-        format_row = lambda row: template % tuple(row.tolist())  # noqa: E731
+        template = separator.join(["%.9g"] * N)
+        for row in vectors.astype(np.float32, copy=False):
+            yield template % tuple(row.tolist())
+
+
+def _write_word2vec_text(path: Path, words: list[str], vectors: np.ndarray) -> None:
+    V, N = vectors.shape
     with atomic_writer(path) as f:
         f.write(f"{V} {N}\n".encode("utf-8"))
-        for word, row in zip(words, rows):
-            f.write(f"{word} {format_row(row)}\n".encode("utf-8"))
+        for word, row in zip(words, text_rows(vectors)):
+            f.write(f"{word} {row}\n".encode("utf-8"))
 
 
 def _write_word2vec_binary(path: Path, words: list[str], vectors: np.ndarray) -> None:
@@ -330,3 +339,24 @@ def _read_npy(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
                        lambda i: f"row {i} (vocab.txt line {i + 1})")
     # A word-only vocab.txt loads with zero counts, which Vocabulary uses for "unknown".
     return vocab.words, vectors, (vocab.counts if vocab.counts.any() else None)
+
+
+def _word2vec_writer(write: Callable[[Path, list[str], np.ndarray], None], format: str):
+    def write_word2vec(path: Path, words: list[str], vectors: np.ndarray, counts=None):
+        _check_no_whitespace(words, format)  # word2vec files carry no counts
+        write(path, words, vectors)
+        return [path]
+    return write_word2vec
+
+
+def _word2vec_reader(read: Callable[[Path], tuple[list[str], np.ndarray]]):
+    def read_word2vec(path: Path):
+        return (*read(path), None)  # word2vec files carry no counts
+    return read_word2vec
+
+
+WORD2VEC_TEXT = Codec(_word2vec_reader(_read_word2vec_text),
+                      _word2vec_writer(_write_word2vec_text, "word2vec"))
+WORD2VEC_BINARY = Codec(_word2vec_reader(_read_word2vec_binary),
+                        _word2vec_writer(_write_word2vec_binary, "word2vec-bin"))
+NPY = Codec(_read_npy, _write_npy)

@@ -49,6 +49,12 @@ def plot_words(embeddings: Embeddings, words: Sequence[str], out: str | Path,
     MatplotlibMissing
         If matplotlib is not installed.
     """
+    return _save(words_figure(embeddings, words, title), out)
+
+
+def words_figure(embeddings: Embeddings, words: Sequence[str], title: str = "",
+                 figsize: tuple[float, float] = (7, 6), fontsize: float | None = None):
+    """The matplotlib ``Figure`` that :func:`plot_words` saves; ``fontsize`` of the labels."""
     words = list(dict.fromkeys(words))
     embeddings.check_words(words)
     if len(words) < 2:
@@ -58,16 +64,17 @@ def plot_words(embeddings: Embeddings, words: Sequence[str], out: str | Path,
                          f"{embeddings.vector_size}")
     points = pca_project(embeddings[words], n_components=2)  # (len(words), 2)
 
-    fig = _new_figure(figsize=(7, 6))
+    fig = _new_figure(figsize=figsize)
     ax = fig.add_subplot()
     ax.scatter(points[:, 0], points[:, 1], s=18)
     for word, (x, y) in zip(words, points):
         # A small offset in points (not data units) keeps labels off their dots at any scale.
-        ax.annotate(word, (x, y), xytext=(4, 4), textcoords="offset points")
+        ax.annotate(word, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=fontsize,
+                    parse_math=False)  # a word is text: "$" starts no formula
     ax.set_xlabel("principal component 1")
     ax.set_ylabel("principal component 2")
     ax.set_title(title)
-    return _save(fig, out)
+    return fig
 
 
 def plot_run_words(run: str | Path, words: Sequence[str], out: str | Path,
@@ -100,6 +107,11 @@ def plot_loss(run: str | Path, out: str | Path) -> Path:
     Path
         ``out``.
     """
+    return _save(loss_figure(run), out)
+
+
+def loss_figure(run: str | Path):
+    """The matplotlib ``Figure`` that :func:`plot_loss` saves."""
     rows = read_metrics_file(run)
     if not rows:
         raise RunFolderError(f"{run} holds no measurements yet")
@@ -134,7 +146,7 @@ def plot_loss(run: str | Path, out: str | Path) -> Path:
         bench.set_ylabel("benchmark score")
         bench.grid(alpha=0.3)
         bench.legend()
-    return _save(fig, out)
+    return fig
 
 
 def _run_name(run: str | Path) -> str:

@@ -61,6 +61,7 @@ from tqdm import tqdm
 from cbow.corpus import DATA_DIR
 from cbow.errors import InputError, UserError
 from cbow.io import fsync_directory
+from cbow.registry import TOKENIZERS
 from cbow.sources import ERRORS, NoTextError, SourceFile, SourceSpec, TextStream, resolve_sources
 from cbow.vocab import Vocabulary
 
@@ -70,7 +71,6 @@ __all__ = [
     "ORDERS",
     "PreparedCorpus",
     "PreparedCorpusError",
-    "TOKENIZERS",
     "build_vocabulary",
     "default_cache_root",
     "default_workers",
@@ -81,9 +81,6 @@ __all__ = [
 #: Version of the folder layout and of everything that decides the ids (tokenizer rules,
 #: block sizes); part of the cache key, so changing it makes every cache miss.
 FORMAT_VERSION = 1
-#: The tokenizers (:data:`cbow.text.STREAM_TOKENIZERS`, repeated here because importing
-#: cbow.text imports NLTK, 0.7 s that a cache hit does without; a test checks they agree).
-TOKENIZERS = ("course", "nltk", "whitespace")
 #: Vocabulary orders: ``alpha`` is the course's sorted order; ``frequency`` is word2vec's,
 #: most frequent first, ties in alphabetical order.
 ORDERS = ("alpha", "frequency")
@@ -154,7 +151,7 @@ class _Settings:
     def identity(self) -> dict:
         """Every setting that changes the ids, with the NLTK release Punkt comes from."""
         identity = dict(self.__dict__)
-        if self.tokenizer != "whitespace":
+        if TOKENIZERS.get(self.tokenizer).blocks == "punkt":
             identity["nltk"] = importlib.metadata.version("nltk")
         return identity
 
@@ -220,10 +217,10 @@ def prepare(sources: SourceSpec = "shakespeare", *, tokenizer: str = "course",
     sources : str, os.PathLike or list of them, default "shakespeare"
         ``"shakespeare"``, text files, folders, glob patterns (see :mod:`cbow.sources`);
         ``.gz``/``.bz2``/``.xz`` files are decompressed as they are read.
-    tokenizer : {"course", "nltk", "whitespace"}, default "course"
-        See :mod:`cbow.text`.
+    tokenizer : str, default "course"
+        A name of :data:`cbow.registry.TOKENIZERS` (see :mod:`cbow.text`).
     lowercase : bool, default True
-        Lower-case tokens; only ``whitespace`` can keep case.
+        Lower-case tokens; only tokenizers that keep case (``whitespace``) accept False.
     min_count : int, default 1
         Drop words seen fewer times; their tokens are removed from the ids (as word2vec
         does) and counted in the description.
@@ -360,13 +357,13 @@ def _check_settings(tokenizer, lowercase, min_count, max_size, order, errors) ->
 
     problems = []
     if tokenizer not in TOKENIZERS:
-        problems.append(f"tokenizer must be one of {', '.join(map(repr, TOKENIZERS))}; got "
-                        f"{tokenizer!r}")
+        problems.append(f"tokenizer must be one of {TOKENIZERS.valid()}; got {tokenizer!r}")
     elif not isinstance(lowercase, bool):
         problems.append(f"lowercase must be true or false; got {lowercase!r}")
-    elif not lowercase and tokenizer != "whitespace":
+    elif not lowercase and not TOKENIZERS.get(tokenizer).keeps_case:
+        keeping = " or ".join(repr(t.name) for t in TOKENIZERS if t.keeps_case)
         problems.append(f"the {tokenizer!r} tokenizer always lower-cases; lowercase=False "
-                        f"needs tokenizer='whitespace'")
+                        f"needs tokenizer={keeping}")
     if not is_int(min_count) or min_count < 1:
         problems.append(f"min_count must be an integer >= 1; got {min_count!r}")
     if max_size is not None and (not is_int(max_size) or max_size < 1):
@@ -641,9 +638,7 @@ def _finish(folder: Path, files: list[SourceFile], settings: _Settings, key: str
         "tokens": {"counted": counted, "kept": kept, "dropped": counted - kept},
         "words": {"counted": n_words, "kept": len(vocab), "dropped": n_words - len(vocab)},
         "sentences": n_sentences,
-        "sentence_rule": {"course": "one stream: starts are [0]",
-                          "nltk": "one sentence per Punkt sentence",
-                          "whitespace": "one sentence per line"}[settings.tokenizer],
+        "sentence_rule": TOKENIZERS.get(settings.tokenizer).sentence_rule,
         "counts_rule": "vocab.txt counts are whole-corpus counts, counted before the tokens of "
                        "dropped words were removed from ids.npy",
         **details,
@@ -702,7 +697,7 @@ def _encode(folder: Path, chunk_folder: Path, chunk_tokens: list[int], final_of:
     Each chunk's local ids become final ids through a table, local id -> provisional id ->
     final id (``final_of``, -1 for a dropped word): see :func:`_renumber`.
     """
-    sentences = settings.tokenizer != "course"
+    sentences = not TOKENIZERS.get(settings.tokenizer).one_stream
 
     def parts() -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         with _progress_bar(progress, total=len(chunk_tokens), desc="writing ids") as bar:

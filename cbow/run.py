@@ -17,6 +17,7 @@ import errno
 import fcntl
 import json
 import os
+import shutil
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Callable, Iterator, TextIO
 from cbow import checkpoint as ckpt
 from cbow import formats
 from cbow.embeddings import Embeddings, unit_rows
-from cbow.errors import InputError, UserError
+from cbow.errors import InputError, TrainingError, UserError
 from cbow.io import atomic_write_bytes
 from cbow.objectives import objective_class
 from cbow.vocab import Vocabulary
@@ -77,8 +78,9 @@ class RunFolder:
         """True if a run has written anything here that a new run would overwrite."""
         return bool(self.checkpoints()) or self.metrics_path.exists() or self.config_path.exists()
 
-    def latest_checkpoint(self, on_skip: Callable[[Path, Exception], None] | None = None):
-        """Newest readable checkpoint as ``(path, arrays, vocab, meta)``, or None."""
+    def latest_checkpoint(self, on_skip: Callable[[Path, Exception], None] | None = None
+                          ) -> ckpt.Checkpoint | None:
+        """Newest readable checkpoint, or None; ``on_skip(path, error)`` hears of the others."""
         return ckpt.load_latest(self.checkpoint_dir, on_skip=on_skip)
 
     def prune_checkpoints(self, keep: int) -> list[Path]:
@@ -93,6 +95,52 @@ class RunFolder:
                     leftover.unlink(missing_ok=True)
                     removed.append(leftover)
         return removed
+
+    def claim(self, resume: str, overwrite: bool) -> None:
+        """Refuse, before any work, a start that would mix or destroy runs (hold the lock).
+
+        ``resume`` is ``"yes"`` (a checkpoint must exist), ``"auto"`` or ``"no"`` (the folder
+        must hold no run, or ``overwrite`` deletes the old one's files).
+        """
+        if resume == "yes" and not self.checkpoints():
+            raise RunFolderError(f"--resume: there is no checkpoint to resume from (looked for "
+                                 f"{self.checkpoint_dir}/step_*.npz). Check the folder (--out or "
+                                 f"out_dir), or use --resume auto to start when there is none")
+        if resume == "no" and self.holds_a_run():
+            if not overwrite:
+                raise RunFolderError(f"{self.path} already holds a training run; continue it "
+                                     f"with --resume, train into another folder with --out, or "
+                                     f"discard it with --overwrite")
+            for path in self.checkpoints():
+                path.unlink()
+            for path in (self.metrics_path, self.config_path, self.vocab_path):
+                path.unlink(missing_ok=True)
+
+    def check_room(self, parameters: int, buffers: int, keep: int, sizes: tuple[str, str],
+                   smaller: str) -> None:
+        """Refuse, before anything large is allocated, a run that cannot fit.
+
+        In memory: ``parameters + buffers`` bytes; on disk: ``keep`` checkpoints of
+        ``parameters`` bytes plus the one being written. ``sizes`` says where the numbers
+        come from (parameters, buffers), ``smaller`` what makes them smaller (for the message).
+        """
+        gib = 1 << 30
+        memory = parameters + buffers
+        available = available_memory()
+        if available is not None and memory > available:
+            raise TrainingError(
+                f"this run needs about {memory / gib:.1f} GiB of memory (parameters "
+                f"{parameters / gib:.1f} GiB {sizes[0]}; step buffers {buffers / gib:.1f} GiB "
+                f"{sizes[1]}) but {available / gib:.1f} GiB is available; {smaller}")
+        already = sum(p.stat().st_size for p in self.checkpoints())
+        disk = max(0, (keep + 1) * parameters - already)
+        free = shutil.disk_usage(self.path).free
+        if disk > free:
+            raise TrainingError(
+                f"{keep} checkpoints (checkpoint.keep) of about {parameters / gib:.2f} GiB "
+                f"each, plus the one being written, need {disk / gib:.1f} GiB more disk in "
+                f"{self.path}, which has {free / gib:.1f} GiB free; free some space, lower "
+                f"checkpoint.keep, or train elsewhere (--out)")
 
     # ---------------------------------------------------------------------------- the lock
 
@@ -162,6 +210,18 @@ class RunFolder:
             yield f
 
 
+def available_memory() -> int | None:
+    """Bytes of memory the system can give without swapping (MemAvailable), if known."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def read_metrics_file(path: str | Path, up_to_step: float = float("inf")) -> list[dict]:
     """The rows of a ``metrics.jsonl`` file; see :meth:`RunFolder.read_metrics`."""
     path = Path(path)
@@ -215,9 +275,9 @@ def find_checkpoint(path: str | Path) -> Path:
         raise ckpt.CheckpointError(f"no checkpoint in {checkpoint_dir} can be read: "
                                    f"{'; '.join(skipped)}")
     if skipped:
-        warnings.warn(f"using {found[0]}: newer checkpoints cannot be read: {'; '.join(skipped)}",
+        warnings.warn(f"using {found.path}: newer checkpoints cannot be read: {'; '.join(skipped)}",
                       stacklevel=2)
-    return found[0]
+    return found.path
 
 
 def vocabulary_beside(checkpoint: Path, V: int) -> Vocabulary:

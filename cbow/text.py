@@ -24,8 +24,11 @@ The shared preprocessing (course steps):
 A third tokenizer, ``whitespace``, is for text that is already tokenized: tokens are what
 ``str.split`` finds, each line is a sentence, and lower-casing is optional.
 
+Each tokenizer is one function, block of text -> list of sentences of tokens
+(:func:`course_sentences`, :func:`nltk_sentences`, :func:`whitespace_sentences`), declared by
+name in :data:`cbow.registry.TOKENIZERS`, which also says how its text is cut into blocks.
 Text of any size goes through :class:`BlockSplitter`, which cuts a stream of text into blocks
-of bounded size that are tokenized one at a time (:func:`tokenize_block`, :func:`iter_tokens`):
+of bounded size that are tokenized one at a time (:func:`tokenize_block`):
 Punkt never sees more than :data:`PUNKT_MAX_BLOCK_CHARS` characters (NLTK >= 3.10 abandons a
 regular-expression scan after 5 s), and the ``course`` stream of a text cut this way is the
 stream of the whole text, token for token (see :class:`BlockSplitter` for why).
@@ -34,13 +37,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import NamedTuple
 
 import nltk
 from nltk.tokenize import PunktTokenizer
 
 from cbow.errors import InputError, UserError
+from cbow.registry import TOKENIZERS
 
 __all__ = [
     "LINE_BLOCK_CHARS",
@@ -49,20 +53,17 @@ __all__ = [
     "PUNKT_MAX_BLOCK_CHARS",
     "RULES_AFTER_PADDING",
     "RULES_BEFORE_PADDING",
-    "STREAM_TOKENIZERS",
-    "TOKENIZERS",
     "Block",
     "BlockSplitter",
     "Rule",
     "check_stream_tokenizer",
+    "course_sentences",
     "course_tokenize",
-    "iter_tokens",
     "load_punkt",
-    "nltk_tokenize",
+    "nltk_sentences",
     "split_words",
-    "tokenize",
     "tokenize_block",
-    "whitespace_tokenize",
+    "whitespace_sentences",
 ]
 
 
@@ -252,46 +253,51 @@ def split_words(sentence: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# The full pipelines
+# The tokenizers: block of text -> sentences of tokens (registered in cbow.registry.TOKENIZERS)
 # --------------------------------------------------------------------------------------------
 
 # The course turns these punctuation marks into sentence-ending periods before anything else.
 _COURSE_PUNCTUATION = re.compile(r"[,!?;-]")
 
 
-def _course_pipeline(text: str, words_of: Callable[[str], list[str]]) -> list[str]:
-    """Course preprocessing around a pluggable sentence-to-words step."""
-    text = _COURSE_PUNCTUATION.sub(".", text)
-    sentences = load_punkt("english").tokenize(text)
+def _punkt_sentences(text: str, words_of: Callable[[str], list[str]]) -> list[list[str]]:
+    """The course's preprocessing around a pluggable sentence-to-words step, per sentence."""
+    sentences = load_punkt("english").tokenize(_COURSE_PUNCTUATION.sub(".", text))
     # Filter on the token as written, then lower-case, in the course's order: the two orders
     # differ for the rare letters whose lower-case form is not alphabetic (e.g. "İ").
-    return [
-        word.lower()
-        for sentence in sentences
-        for word in words_of(sentence)
-        if word.isalpha() or word == "."
-    ]
+    return [[word.lower() for word in words_of(sentence) if word.isalpha() or word == "."]
+            for sentence in sentences]
 
 
-def course_tokenize(text: str) -> list[str]:
-    """Tokenize text exactly as the course did (NLTK 3.5 word rules).
+def course_sentences(text: str, lowercase: bool = True) -> list[list[str]]:
+    """The ``course`` tokenizer: Punkt sentences, NLTK 3.5's word rules, the course's filter.
 
     Parameters
     ----------
     text : str
-        Raw corpus text.
+        A block (see :class:`BlockSplitter`), or any text small enough for Punkt in one go.
+    lowercase : bool, default True
+        Must be True: the course always lower-cases (step 4 of its preprocessing).
 
     Returns
     -------
-    list of str
-        Lower-case alphabetic words and ``"."`` tokens.
+    list of list of str
+        One list per Punkt sentence: its lower-case alphabetic words and ``"."`` tokens.
 
     Raises
     ------
     LookupError
         The Punkt sentence model is not available (see :func:`load_punkt`).
     """
-    return _course_pipeline(text, split_words)
+    return _punkt_sentences(text, split_words)
+
+
+def course_tokenize(text: str) -> list[str]:
+    """The course's token stream of ``text``: :func:`course_sentences`, one after the other.
+
+    On the Shakespeare corpus this is the reference stream (60,996 tokens, 5,778 words).
+    """
+    return [token for sentence in course_sentences(text) for token in sentence]
 
 
 def _installed_nltk_words(sentence: str) -> list[str]:
@@ -299,80 +305,30 @@ def _installed_nltk_words(sentence: str) -> list[str]:
     return nltk.word_tokenize(sentence, preserve_line=True)
 
 
-def nltk_tokenize(text: str) -> list[str]:
-    """Tokenize text with the course's preprocessing but the installed NLTK's word splitter.
+def nltk_sentences(text: str, lowercase: bool = True) -> list[list[str]]:
+    """The ``nltk`` tokenizer: as :func:`course_sentences`, with the installed NLTK's words.
 
-    The result may differ between NLTK releases; use :func:`course_tokenize` to reproduce the
-    course.
-
-    Parameters
-    ----------
-    text : str
-        Raw corpus text.
-
-    Returns
-    -------
-    list of str
-        Lower-case alphabetic words and ``"."`` tokens.
-
-    Raises
-    ------
-    LookupError
-        The Punkt sentence model is not available (see :func:`load_punkt`).
+    The result may differ between NLTK releases; the ``course`` tokenizer reproduces the course.
     """
-    return _course_pipeline(text, _installed_nltk_words)
+    return _punkt_sentences(text, _installed_nltk_words)
 
 
-#: Tokenizers selectable by name (the ``tokenizer`` setting of a run).
-TOKENIZERS: dict[str, Callable[[str], list[str]]] = {
-    "course": course_tokenize,
-    "nltk": nltk_tokenize,
-}
-
-
-def tokenize(text: str, tokenizer: str = "course") -> list[str]:
-    """Tokenize text with a tokenizer chosen by name.
-
-    Parameters
-    ----------
-    text : str
-        Raw corpus text.
-    tokenizer : {"course", "nltk"}, default "course"
-        Which tokenizer of :data:`TOKENIZERS` to use.
-
-    Returns
-    -------
-    list of str
-        The tokens.
-
-    Raises
-    ------
-    ValueError
-        ``tokenizer`` is not a known name.
-    """
-    try:
-        chosen = TOKENIZERS[tokenizer]
-    except (KeyError, TypeError):
-        valid = ", ".join(repr(name) for name in TOKENIZERS)
-        raise InputError(
-            f"unknown tokenizer {tokenizer!r}; valid names are {valid} ('course' reproduces "
-            f"the course's vocabulary, 'nltk' uses the installed NLTK's word splitter)"
-        ) from None
-    return chosen(text)
+def whitespace_sentences(text: str, lowercase: bool = True) -> list[list[str]]:
+    """The ``whitespace`` tokenizer: one sentence per line (``\\n``, possibly empty), tokens
+    are what ``str.split`` finds, lower-cased if ``lowercase``."""
+    if lowercase:
+        text = text.lower()
+    return [line.split() for line in text.split("\n")]
 
 
 # --------------------------------------------------------------------------------------------
 # Streaming: text of any size, cut into blocks that are tokenized one at a time
 # --------------------------------------------------------------------------------------------
 
-#: Every tokenizer of the streaming path (:func:`iter_tokens`, :mod:`cbow.prepare`).
-#: :data:`TOKENIZERS` (whole-text functions for :func:`tokenize`) keeps its two.
-STREAM_TOKENIZERS = ("course", "nltk", "whitespace")
-
 #: Punkt blocks are cut at the first exact sentence break after this many characters ...
 PUNKT_BLOCK_CHARS = 64 * 1024
 #: ... and, where the text offers none, anyway (at a paragraph, a line, a space, then
-#: anywhere) before this many: about 0.2 s of Punkt, far below NLTK's 5 s regex limit.
+#: anywhere) before this many: far below what NLTK's 5 s regex limit lets Punkt handle.
 PUNKT_MAX_BLOCK_CHARS = 256 * 1024
 #: ``whitespace`` blocks are whole lines, cut at the first newline after this many characters ...
 LINE_BLOCK_CHARS = 1 << 20
@@ -406,16 +362,13 @@ class Block(NamedTuple):
 
 def check_stream_tokenizer(tokenizer: str, lowercase: bool = True) -> None:
     """Raise :class:`InputError` for an unknown tokenizer or an impossible ``lowercase``."""
-    if tokenizer not in STREAM_TOKENIZERS:
-        valid = ", ".join(repr(name) for name in STREAM_TOKENIZERS)
-        raise InputError(f"unknown tokenizer {tokenizer!r}; valid names are {valid} ('course' "
-                         f"reproduces the course, 'nltk' uses the installed NLTK's word "
-                         f"splitter, 'whitespace' splits pre-tokenized text on whitespace)")
+    entry = TOKENIZERS.get(tokenizer)
     if not isinstance(lowercase, bool):
         raise InputError(f"lowercase must be true or false; got {lowercase!r}")
-    if not lowercase and tokenizer != "whitespace":
-        raise InputError(f"the {tokenizer!r} tokenizer always lower-cases (it is step 4 of the "
-                         f"course's preprocessing); lowercase=False needs tokenizer='whitespace'")
+    if not lowercase and not entry.keeps_case:
+        keeping = " or ".join(repr(t.name) for t in TOKENIZERS if t.keeps_case)
+        raise InputError(f"the {tokenizer!r} tokenizer always lower-cases; lowercase=False "
+                         f"needs tokenizer={keeping}")
 
 
 class _PunktCuts:
@@ -507,7 +460,8 @@ class BlockSplitter:
 
     Parameters
     ----------
-    tokenizer : {"course", "nltk", "whitespace"}
+    tokenizer : str
+        A name of :data:`cbow.registry.TOKENIZERS`; its ``blocks`` say where to cut.
     target_chars, max_chars : int, optional
         Override the block sizes (tests use small ones to cut often).
     """
@@ -515,7 +469,7 @@ class BlockSplitter:
     def __init__(self, tokenizer: str, *, target_chars: int | None = None,
                  max_chars: int | None = None):
         check_stream_tokenizer(tokenizer)
-        self._punkt = tokenizer != "whitespace"
+        self._punkt = TOKENIZERS.get(tokenizer).blocks == "punkt"
         # Module constants read here, not as default arguments, so tests can change them.
         defaults = ((PUNKT_BLOCK_CHARS, PUNKT_MAX_BLOCK_CHARS) if self._punkt
                     else (LINE_BLOCK_CHARS, LINE_MAX_BLOCK_CHARS))
@@ -590,11 +544,6 @@ class BlockSplitter:
         return hi, hi
 
 
-def whitespace_tokenize(text: str, lowercase: bool = True) -> list[str]:
-    """The ``whitespace`` tokenizer on a whole text: ``str.split``, optionally lower-cased."""
-    return (text.lower() if lowercase else text).split()
-
-
 def tokenize_block(text: str, tokenizer: str = "course", lowercase: bool = True) -> list[list[str]]:
     """Tokenize one block (see :class:`BlockSplitter`), sentence by sentence.
 
@@ -602,54 +551,16 @@ def tokenize_block(text: str, tokenizer: str = "course", lowercase: bool = True)
     ----------
     text : str
         A block, or any text small enough for Punkt to handle in one go.
-    tokenizer : {"course", "nltk", "whitespace"}, default "course"
+    tokenizer : str, default "course"
+        A name of :data:`cbow.registry.TOKENIZERS`.
     lowercase : bool, default True
-        Lower-case the tokens (``whitespace`` only; the others always do).
+        Lower-case the tokens (only tokenizers that can keep case accept False).
 
     Returns
     -------
     list of list of str
-        ``course``/``nltk``: one list per Punkt sentence, holding the tokens that
-        :func:`course_tokenize` / :func:`nltk_tokenize` give for it (so the concatenation is
-        their result on ``text``). ``whitespace``: one list per line (``\\n``), possibly
-        empty, in order.
+        The tokenizer's sentences, each a list of tokens, in order (the ``course``
+        tokenizer's concatenated are :func:`course_tokenize` of ``text``).
     """
     check_stream_tokenizer(tokenizer, lowercase)
-    if tokenizer == "whitespace":
-        if lowercase:
-            text = text.lower()
-        return [line.split() for line in text.split("\n")]
-    words_of = split_words if tokenizer == "course" else _installed_nltk_words
-    # The same steps as _course_pipeline, kept per sentence.
-    sentences = load_punkt("english").tokenize(_COURSE_PUNCTUATION.sub(".", text))
-    return [[word.lower() for word in words_of(sentence) if word.isalpha() or word == "."]
-            for sentence in sentences]
-
-
-def iter_tokens(pieces: Iterable[str], tokenizer: str = "course", lowercase: bool = True, *,
-                target_chars: int | None = None, max_chars: int | None = None) -> Iterator[str]:
-    """Tokens of a text given as pieces, never holding more than a few blocks of it.
-
-    For ``course`` the tokens equal ``course_tokenize("".join(pieces))`` (barring forced
-    cuts in text without sentence punctuation, see :class:`BlockSplitter`).
-
-    Parameters
-    ----------
-    pieces : iterable of str
-        The text of one file, in order, cut anywhere (e.g. a :class:`cbow.sources.TextStream`).
-    tokenizer, lowercase
-        As for :func:`tokenize_block`.
-    target_chars, max_chars : int, optional
-        Block sizes (see :class:`BlockSplitter`).
-    """
-    splitter = BlockSplitter(tokenizer, target_chars=target_chars, max_chars=max_chars)
-    check_stream_tokenizer(tokenizer, lowercase)
-
-    def blocks() -> Iterator[Block]:
-        for piece in pieces:
-            yield from splitter.feed(piece)
-        yield from splitter.end_of_file()
-
-    for block in blocks():
-        for sentence in tokenize_block(block.text, tokenizer, lowercase):
-            yield from sentence
+    return TOKENIZERS.load(tokenizer)(text, lowercase)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import signal
 import sys
 import time
@@ -25,21 +24,20 @@ from tqdm import tqdm
 
 from cbow import checkpoint as ckpt
 from cbow import cluster
-from cbow.batching import Windows, WindowBatcher, WindowCourseBatcher, check_window_args
+from cbow.batching import check_window_args
 from cbow.config import Config, dump, run_identity
 from cbow.errors import TrainingDiverged, TrainingError
 from cbow.embeddings import Embeddings
-from cbow.evaluate import BenchmarkSuite, unigram_cross_entropy
+from cbow.evaluate import BenchmarkSuite
 from cbow.io import atomic_write_bytes
-from cbow.model import DTYPES
-from cbow.objectives import SoftmaxObjective, Word2VecSettings, objective_class
-from cbow.prepare import PreparedCorpus, default_workers, prepare
-from cbow.run import RunFolder, RunFolderError
+from cbow.objectives import TrainableModel, objective_class
+from cbow.prepare import PreparedCorpus, prepare
+from cbow.run import RunFolder
 from cbow.vocab import Vocabulary
 
 __all__ = ["TrainingData", "Result", "TrainingError", "TrainingDiverged", "train",
-           "prepare_training_data", "prepare_corpus", "alpha_at", "total_steps", "STOP_SIGNALS",
-           "RESUME_MODES"]
+           "prepare_training_data", "prepare_corpus", "alpha_at", "total_steps", "Throughput",
+           "STOP_SIGNALS", "RESUME_MODES"]
 
 # Signals that stop a run cleanly: finish the step, save, exit with 128 + the signal's number.
 # SIGTERM is what `timeout`, `docker stop`, Kubernetes and Slurm send; SIGHUP a closed terminal.
@@ -61,7 +59,6 @@ class TrainingData:
     sentence_starts: np.ndarray  # (S,) int64
     n_train: int
     fingerprint: str             # identifies the ids: a resume must see the same
-    C: int
 
     @property
     def has_heldout(self) -> bool:
@@ -79,7 +76,7 @@ class TrainingData:
 @dataclass
 class Result:
     out_dir: Path
-    model: object  # the objective (cbow.objectives), holding the trained parameters
+    model: TrainableModel  # the objective (cbow.objectives), holding the trained parameters
     vocab: Vocabulary
     step: int
     checkpoint: Path | None
@@ -91,13 +88,16 @@ class Result:
     wall_s: float = 0.0
     words_per_s: float = 0.0  # training positions (full softmax: windows) per second of training
     eval_s: float = 0.0       # of wall_s, the time spent on held-out evaluations
+    # centre words kept by subsampling, summed over the run since step 0 (all positions when
+    # nothing is subsampled; None when resumed from a checkpoint that did not count them)
+    effective_words: int | None = 0
     stopped_by: int | None = None  # the signal that stopped the run early, if any
     already_complete: bool = False
     history: list[dict] = field(default_factory=list)
 
     @property
     def params(self):
-        """The full-softmax model's :class:`cbow.model.Params`."""
+        """The trained parameters (every objective's have ``arrays()`` and ``all_finite()``)."""
         return self.model.params
 
     @property
@@ -111,10 +111,13 @@ class Result:
                  if self.already_complete else
                  f"trained to step {self.step} in {self.wall_s:.1f} s "
                  f"({self.words_per_s:,.0f} words/s; {self.eval_s:.1f} s of it evaluating)")
+        effective = ("unknown (resumed from a checkpoint that did not count them)"
+                     if self.effective_words is None else f"{self.effective_words:,}")
         lines = [first, f"vocabulary: {len(self.vocab)} words, N = {self.model.N}, "
                         f"objective: {self.model.name}"]
         if not self.already_complete:
             lines.append(f"last batch loss: {fmt(self.last_loss)}")
+        lines.append(f"effective words (kept by subsampling) since step 0: {effective}")
         lines.append(f"held-out loss: {fmt(self.val_loss_start)} at the start -> "
                      f"{fmt(self.val_loss_end)} at the end (a unigram model of the training "
                      f"tokens: {fmt(self.unigram_val_loss)})")
@@ -143,7 +146,7 @@ def prepare_training_data(cfg: Config, progress: bool | None = None) -> Training
             f"{len(ids) - n_val} training tokens of {len(ids)}; each part needs at least "
             f"2*C+1 = {2 * C + 1}. Use a longer corpus, or set train.val_fraction to 0")
     return TrainingData(prepared.vocab, ids, np.asarray(prepared.sentence_starts),
-                        len(ids) - n_val, prepared.fingerprint, C)
+                        len(ids) - n_val, prepared.fingerprint)
 
 
 def prepare_corpus(cfg: Config, progress: bool | None = None) -> PreparedCorpus:
@@ -193,127 +196,57 @@ def loss_ceiling(V: int) -> float:
     return 10 * math.log(max(V, 2))
 
 
-class _WindowFeed:
-    """The full softmax's steps: batches of windows gathered by position from the ids."""
+def step_rates(cfg: Config, step: int, last_step: int) -> tuple[float, float]:
+    """The learning rate at the start and at the end of step ``step``.
 
-    HELDOUT_CHUNK = 1 << 16  # held-out windows gathered at a time
-
-    def __init__(self, cfg: Config, data: TrainingData, model, state: dict | None):
-        t, state = cfg.train, state or {}
-        self.windows = Windows(data.ids, data.C, data.sentence_starts, 0, data.n_train)
-        self.heldout = (Windows(data.ids, data.C, data.sentence_starts, data.n_train)
-                        if data.has_heldout else None)
-        if t.batcher == "course":
-            self.batcher = WindowCourseBatcher(self.windows, t.batch_size,
-                                               served=state.get("served", 0))
-        else:
-            self.batcher = WindowBatcher(self.windows, t.batch_size, shuffle=t.shuffle,
-                                         seed=t.seed, epoch=state.get("epoch", 0),
-                                         offset=state.get("offset", 0))
-        self.model = model
-        self.steps_per_epoch = math.ceil(self.windows.n_windows / t.batch_size)
-        self.heldout_size = 0 if self.heldout is None else self.heldout.n_windows
-        self.heldout_unit = "windows"
-
-    def step(self, alpha: float, next_alpha: float) -> tuple[float, int, int]:
-        """One step: ``(mean loss, examples, words)``."""
-        context_ids, center_ids = self.batcher.next_batch()
-        loss = self.model.train_step(context_ids, center_ids, alpha)
-        return loss, center_ids.shape[0], center_ids.shape[0]
-
-    def _heldout_chunks(self):
-        for start in range(0, self.heldout.n_windows, self.HELDOUT_CHUNK):
-            yield self.heldout.gather(np.arange(start, min(start + self.HELDOUT_CHUNK,
-                                                           self.heldout.n_windows)))
-
-    def heldout_loss(self) -> float | None:
-        if self.heldout is None:
-            return None
-        total = sum(self.model.heldout_loss(ctx, ctr) * ctr.shape[0]
-                    for ctx, ctr in self._heldout_chunks())
-        return total / self.heldout.n_windows
-
-    def baseline(self, data: TrainingData) -> float | None:
-        """The unigram model's held-out loss on the same center words."""
-        if self.heldout is None:
-            return None
-        centers = np.concatenate([ctr for _, ctr in self._heldout_chunks()])
-        return unigram_cross_entropy(data.ids[:data.n_train], centers, len(data.vocab))
-
-    def state(self) -> dict:
-        return self.batcher.state()
-
-    @property
-    def epochs_done(self) -> float:
-        return self.batcher.epochs_done
+    The ``linear`` schedule falls across the step to the next step's rate (word2vec's steps
+    use both ends); the ``step`` schedule holds its rate for the whole step.
+    """
+    alpha = alpha_at(cfg, step, last_step)
+    return alpha, alpha if cfg.train.schedule == "step" else alpha_at(cfg, step + 1, last_step)
 
 
-class _StreamFeed:
-    """word2vec's steps: consecutive ranges of ``batch_size`` center positions, corpus order."""
+class Throughput:
+    """Training speed with evaluation left out: per logging window and for the whole run."""
 
-    def __init__(self, cfg: Config, data: TrainingData, model, state: dict | None):
-        self.tokens, self.starts = data.part(heldout=False)
-        self.heldout = data.part(heldout=True) if data.has_heldout else None
-        self.n = self.tokens.shape[0]
-        self.batch_size = cfg.train.batch_size
-        state = state or {}
-        self.epoch, self.offset = state.get("epoch", 0), state.get("offset", 0)
-        self.model = model
-        self.steps_per_epoch = math.ceil(self.n / self.batch_size)
-        self.heldout_size = 0 if self.heldout is None else self.heldout[0].shape[0]
-        self.heldout_unit = "words"
+    def __init__(self):
+        self.started = self._window_start = time.perf_counter()
+        self.words = 0             # positions trained by this process
+        self.paused_s = 0.0        # of the elapsed time, spent in :meth:`paused`
+        self._examples = self._window_words = 0
+        self._window_paused_s = 0.0
 
-    def step(self, alpha: float, next_alpha: float) -> tuple[float, int, int]:
-        if self.offset >= self.n:
-            self.epoch, self.offset = self.epoch + 1, 0
-        begin, end = self.offset, min(self.offset + self.batch_size, self.n)
-        self.offset = end
-        # The rate falls linearly across the range, from this step's alpha to the next's.
-        return self.model.train_range(self.tokens, self.starts, begin, end, self.epoch,
-                                      alpha, next_alpha)
+    def count(self, examples: int, words: int) -> None:
+        self.words += words
+        self._examples += examples
+        self._window_words += words
 
-    def heldout_loss(self) -> float | None:
-        return None if self.heldout is None else self.model.heldout_loss(*self.heldout)
+    @contextmanager
+    def paused(self):
+        """Time spent inside (evaluating) is not training time."""
+        begin = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - begin
+            self.paused_s += spent
+            self._window_paused_s += spent
 
-    def baseline(self, data: TrainingData) -> float | None:
-        if self.heldout is None:
-            return None
-        return unigram_cross_entropy(self.tokens, self.heldout[0], len(data.vocab))
+    def window(self) -> tuple[float, float]:
+        """Examples and words per second since the last call (or the start); starts a new one."""
+        now = time.perf_counter()
+        seconds = max(now - self._window_start - self._window_paused_s, 1e-9)
+        rates = self._examples / seconds, self._window_words / seconds
+        self._window_start, self._examples, self._window_words = now, 0, 0
+        self._window_paused_s = 0.0
+        return rates
 
-    def state(self) -> dict:
-        return {"kind": "stream", "epoch": self.epoch, "offset": self.offset}
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
 
-    @property
-    def epochs_done(self) -> float:
-        return self.epoch + self.offset / self.n
-
-
-def _word2vec_settings(cfg: Config) -> Word2VecSettings:
-    m, t = cfg.model, cfg.train
-    return Word2VecSettings(window=m.C, negative=m.negative, ns_exponent=m.ns_exponent,
-                            relu=m.hidden == "relu", init=m.init, shrink_window=m.shrink_window,
-                            sample=t.sample, workers=t.workers or default_workers(), seed=t.seed)
-
-
-def _build_model(cfg: Config, data: TrainingData, found):
-    """The objective's model, new or from the checkpoint ``found``."""
-    Objective = objective_class(cfg.model.objective)
-    t = cfg.train
-    if found is not None:
-        path, arrays, _, meta = found
-        if meta["objective"] != Objective.name:
-            raise TrainingError(f"cannot resume from {path}: it holds a {meta['objective']} "
-                                f"model, this config trains {Objective.name}")
-    if Objective is SoftmaxObjective:
-        if found is not None:
-            return Objective.from_arrays(found[1], t.batch_size)
-        return Objective.initialize(cfg.model.N, len(data.vocab), t.seed, DTYPES[t.dtype],
-                                    t.batch_size)
-    settings = _word2vec_settings(cfg)
-    if found is not None:
-        return Objective.from_arrays(found[1], settings, data.vocab.counts,
-                                     found[3].get("model_state"))
-    return Objective.initialize(cfg.model.N, data.vocab.counts, settings)
+    def words_per_s(self) -> float:
+        """Words per second of training over the whole of this process's run."""
+        return self.words / max(self.elapsed() - self.paused_s, 1e-9)
 
 
 @contextmanager
@@ -358,42 +291,9 @@ def _check_resumable(cfg: Config, data: TrainingData, meta: dict, path: Path) ->
     if meta.get("corpus_sha256") != data.fingerprint:
         raise TrainingError(f"cannot resume from {path}: the corpus text changed since it was "
                             f"written. Train into a new out_dir")
-
-
-def _available_memory() -> int | None:
-    """Bytes of memory the system can give without swapping (MemAvailable), if known."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
-def _check_resources(cfg: Config, folder: RunFolder, need: dict[str, int],
-                     data: TrainingData) -> None:
-    """Refuse, before allocating anything large, a run that cannot fit in memory or on disk."""
-    gib = 1 << 30
-    memory = need["parameters"] + need["buffers"]
-    available = _available_memory()
-    if available is not None and memory > available:
-        raise TrainingError(
-            f"this run needs about {memory / gib:.1f} GiB of memory (parameters "
-            f"{need['parameters'] / gib:.1f} GiB for V = {len(data.vocab):,}, N = {cfg.model.N:,}; "
-            f"step buffers {need['buffers'] / gib:.1f} GiB for batch_size {cfg.train.batch_size}) "
-            f"but {available / gib:.1f} GiB is available; lower model.N or train.batch_size, "
-            f"or use float32 (train.dtype)")
-    already = sum(p.stat().st_size for p in folder.checkpoints())
-    disk = max(0, (cfg.checkpoint.keep + 1) * need["parameters"] - already)
-    free = shutil.disk_usage(folder.path).free
-    if disk > free:
-        raise TrainingError(
-            f"{cfg.checkpoint.keep} checkpoints (checkpoint.keep) of about "
-            f"{need['parameters'] / gib:.2f} GiB each, plus the one being written, need "
-            f"{disk / gib:.1f} GiB more disk in {folder.path}, which has {free / gib:.1f} GiB "
-            f"free; free some space, lower checkpoint.keep, or train elsewhere (--out)")
+    if meta["objective"] != cfg.model.objective:
+        raise TrainingError(f"cannot resume from {path}: it holds a {meta['objective']} "
+                            f"model, this config trains {cfg.model.objective}")
 
 
 def _resume_mode(resume) -> str:
@@ -401,23 +301,6 @@ def _resume_mode(resume) -> str:
     if mode not in RESUME_MODES:
         raise ValueError(f"resume must be one of {RESUME_MODES} or a bool; got {resume!r}")
     return mode
-
-
-def _claim(folder: RunFolder, mode: str, overwrite: bool) -> None:
-    """Refuse, before any work, a start that would mix or destroy runs (the lock is held)."""
-    if mode == "yes" and not folder.checkpoints():
-        raise RunFolderError(f"--resume: there is no checkpoint to resume from (looked for "
-                             f"{folder.checkpoint_dir}/step_*.npz). Check the folder (--out or "
-                             f"out_dir), or use --resume auto to start when there is none")
-    if mode == "no" and folder.holds_a_run():
-        if not overwrite:
-            raise RunFolderError(f"{folder.path} already holds a training run; continue it with "
-                                 f"--resume, train into another folder with --out, or discard "
-                                 f"it with --overwrite")
-        for path in folder.checkpoints():
-            path.unlink()
-        for path in (folder.metrics_path, folder.config_path, folder.vocab_path):
-            path.unlink(missing_ok=True)
 
 
 def train(cfg: Config, resume: bool | str = False, overwrite: bool = False,
@@ -451,55 +334,71 @@ def train(cfg: Config, resume: bool | str = False, overwrite: bool = False,
     # The cluster first: a scheduler that cannot be reached leaves no run folder behind.
     with cluster.session(cfg.cluster.scheduler, timeout=cfg.cluster.connect_timeout), \
             folder.lock(), threadpool_limits(limits=cfg.train.blas_threads, user_api="blas"):
-        _claim(folder, mode, overwrite)
+        folder.claim(mode, overwrite)
         for leftover in folder.remove_temporary_files():
             log(f"removed {leftover}, left by a process killed while writing it")
         return _train_locked(cfg, folder, mode, quiet, log)
 
 
+def _find_checkpoint(folder: RunFolder, mode: str, log) -> ckpt.Checkpoint | None:
+    """The checkpoint to resume from (``mode`` ``"yes"`` or ``"auto"``), or None to start."""
+    if mode == "no":
+        return None
+    found = folder.latest_checkpoint(on_skip=lambda p, err: log(
+        f"warning: skipping unreadable checkpoint {p}: {err}"))
+    if found is None and mode == "yes":
+        raise ckpt.CheckpointError(f"no checkpoint in {folder.checkpoint_dir} can be read "
+                                   f"(see the warnings above); nothing to resume from")
+    if found is None:
+        log(f"no checkpoint in {folder.checkpoint_dir}: starting from step 0")
+    return found
+
+
 def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -> Result:
     t = cfg.train
+    # ---- the data, the model and its feed (new, or where the checkpoint left them)
     data = prepare_training_data(cfg, progress=False if quiet else None)
     vocab = data.vocab
     Objective = objective_class(cfg.model.objective)
-    _check_resources(cfg, folder, Objective.estimate_bytes(cfg.model.N, len(vocab), t.batch_size,
-                                                           DTYPES[t.dtype]), data)
-    found = None
-    if mode != "no":
-        found = folder.latest_checkpoint(on_skip=lambda p, err: log(
-            f"warning: skipping unreadable checkpoint {p}: {err}"))
-        if found is None and mode == "yes":
-            raise ckpt.CheckpointError(f"no checkpoint in {folder.checkpoint_dir} can be read "
-                                       f"(see the warnings above); nothing to resume from")
-        if found is None:
-            log(f"no checkpoint in {folder.checkpoint_dir}: starting from step 0")
+    need = Objective.estimate_bytes(cfg, len(vocab))
+    folder.check_room(need["parameters"], need["buffers"], cfg.checkpoint.keep,
+                      (f"for V = {len(vocab):,}, N = {cfg.model.N:,}",
+                       f"for batch_size {t.batch_size}"),
+                      "lower model.N or train.batch_size, or use float32 (train.dtype)")
+    found = _find_checkpoint(folder, mode, log)
     if found is not None:
-        _check_resumable(cfg, data, found[3], found[0])
-    model = _build_model(cfg, data, found)
+        _check_resumable(cfg, data, found.meta, found.path)
+    model = Objective.build(cfg, vocab, found)
     if found is not None:
-        meta = found[3]
-        step, feed_state, val_loss_start = meta["step"], meta["batcher"], meta.get("val_loss_start")
-        log(f"resuming from {found[0]} (step {step})")
-    else:
-        step, feed_state, val_loss_start = 0, None, None
-    Feed = _WindowFeed if isinstance(model, SoftmaxObjective) else _StreamFeed
-    feed = Feed(cfg, data, model, feed_state)
+        log(f"resuming from {found.path} (step {found.meta['step']})")
+    meta = found.meta if found is not None else {"step": 0, "effective_words": 0}
+    # effective_words: centre words kept by subsampling since step 0 (older checkpoints: None)
+    step, val_loss_start, effective_words = (meta["step"], meta.get("val_loss_start"),
+                                             meta.get("effective_words"))
+    feed = model.feed(cfg, data, meta.get("batcher"))
     last_step = total_steps(cfg, feed.steps_per_epoch)
-    unigram_val_loss = feed.baseline(data) if model.LOSS_IS_CROSS_ENTROPY else None
-
+    unigram_val_loss = feed.baseline() if model.LOSS_IS_CROSS_ENTROPY else None
     benchmarks = BenchmarkSuite(tuple(cfg.eval.pairs), tuple(cfg.eval.analogies),
                                 cfg.eval.restrict)
-    history = folder.read_metrics(up_to_step=step) if found else []
+    history = folder.read_metrics(up_to_step=step) if found is not None else []
+    last_path = found.path if found is not None else None
     vocab.save(folder.vocab_path)
     atomic_write_bytes(folder.config_path, dump(cfg).encode("utf-8"))
+    if found is not None and step >= last_step:
+        vals = [r["val_loss"] for r in history if r.get("val_loss") is not None]
+        return Result(folder.path, model, vocab, step, last_path, val_loss_start=val_loss_start,
+                      val_loss_end=vals[-1] if vals else None,
+                      unigram_val_loss=unigram_val_loss, effective_words=effective_words,
+                      already_complete=True, history=history)
 
     def evaluation(row: dict) -> dict:
         """``row`` with the held-out loss and, if configured, the benchmark figures."""
-        row["val_loss"] = feed.heldout_loss()
-        if benchmarks:
-            vectors = model.vectors(model.arrays(), model.VECTORS[0])
-            row["benchmarks"] = benchmarks.score(Embeddings(vocab.words, vectors,
-                                                            counts=vocab.counts))
+        with speed.paused():
+            row["val_loss"] = feed.heldout_loss()
+            if benchmarks:
+                vectors = model.vectors(model.arrays(), model.VECTORS[0])
+                row["benchmarks"] = benchmarks.score(Embeddings(vocab.words, vectors,
+                                                                counts=vocab.counts))
         return row
 
     def diverged(at_step: int, what: str) -> TrainingDiverged:
@@ -516,26 +415,17 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                 "epoch": feed.epochs_done, "alpha": alpha_at(cfg, at_step, last_step),
                 "run_identity": run_identity(cfg), "vocab_fingerprint": vocab.fingerprint(),
                 "vocab_size": len(vocab), "corpus_sha256": data.fingerprint,
-                "val_loss_start": val_loss_start, "model_state": model.state()}
+                "val_loss_start": val_loss_start, "model_state": model.state(),
+                "effective_words": effective_words}
         path = ckpt.save_checkpoint(folder.checkpoint_path(at_step), model.arrays(), vocab, meta)
         folder.prune_checkpoints(cfg.checkpoint.keep)
         return path
 
-    if found is not None and step >= last_step:
-        vals = [r["val_loss"] for r in history if r.get("val_loss") is not None]
-        return Result(folder.path, model, vocab, step, found[0], val_loss_start=val_loss_start,
-                      val_loss_end=vals[-1] if vals else None,
-                      unigram_val_loss=unigram_val_loss, already_complete=True,
-                      history=history)
-
+    # ---- the loop: step, check, log (and evaluate), checkpoint
     ceiling = loss_ceiling(len(vocab))
-    constant_rate = t.schedule == "step"
-    alphas: dict[int, float] = {}  # the step schedule's rate per decay period, computed once
     interactive = sys.stderr.isatty()
-    started = time.perf_counter()
-    words_done, loss, stopped_by, eval_s = 0, None, None, 0.0
-    last_path = found[0] if found is not None else None
-    window_start, window_examples, window_words, window_eval_s = started, 0, 0, 0.0
+    speed = Throughput()
+    loss, stopped_by = None, None
     bar = tqdm(total=last_step, initial=step, disable=quiet or not interactive, unit="step",
                dynamic_ncols=True, desc="train")
     try:
@@ -552,29 +442,19 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                         f"{feed.heldout_unit})...")
                 row = evaluation({"step": 0, "epoch": 0.0, "loss": None,
                                   "alpha": alpha_at(cfg, 0, last_step), "examples_per_s": 0.0,
-                                  "elapsed_s": 0.0})
+                                  "elapsed_s": 0.0, "effective_words": 0})
                 val_loss_start = row["val_loss"]
                 row["unigram_val_loss"] = unigram_val_loss
                 write_row(row)
-                window_start = time.perf_counter()
-                eval_s = window_start - started
             while step < last_step and stop["signal"] is None:
-                if constant_rate:
-                    period = step // t.decay_every
-                    alpha = alphas.get(period)
-                    if alpha is None:
-                        alpha = alphas[period] = alpha_at(cfg, step)
-                    next_alpha = alpha
-                else:
-                    alpha = alpha_at(cfg, step, last_step)
-                    next_alpha = alpha_at(cfg, step + 1, last_step)
+                alpha, next_alpha = step_rates(cfg, step, last_step)
                 # Overflow shows up as a non-finite loss or weight, reported below with its step.
                 with np.errstate(over="ignore", invalid="ignore"):
-                    loss, examples, words = feed.step(alpha, next_alpha)
-                step += 1
-                words_done += words
-                window_examples += examples
-                window_words += words
+                    done = feed.step(alpha, next_alpha)
+                step, loss = step + 1, done.loss
+                speed.count(done.examples, done.words)
+                if effective_words is not None:
+                    effective_words += done.effective_words
                 if not math.isfinite(loss):
                     raise diverged(step, f"the loss is {loss}")
                 if loss > ceiling:
@@ -582,28 +462,22 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                                          f"{ceiling:.4g} nats")
                 evaluate = step % t.eval_every == 0 or step == last_step
                 if step % t.log_every == 0 or evaluate:
-                    now = time.perf_counter()
-                    # Speed of training alone: time spent evaluating is left out.
-                    seconds = max(now - window_start - window_eval_s, 1e-9)
-                    speed, word_speed = window_examples / seconds, window_words / seconds
+                    examples_per_s, words_per_s = speed.window()
                     row = {"step": step, "epoch": round(feed.epochs_done, 4), "loss": loss,
-                           "alpha": alpha, "examples_per_s": round(speed, 1),
-                           "words_per_s": round(word_speed, 1),
-                           "elapsed_s": round(now - started, 3)}
-                    window_start, window_examples, window_words = now, 0, 0
-                    window_eval_s = 0.0
+                           "alpha": alpha, "examples_per_s": round(examples_per_s, 1),
+                           "words_per_s": round(words_per_s, 1),
+                           "elapsed_s": round(speed.elapsed(), 3),
+                           "effective_words": effective_words}
                     if evaluate:
                         evaluation(row)
-                        window_eval_s = time.perf_counter() - now
-                        eval_s += window_eval_s
                         if not interactive and not quiet:
                             figures = "".join(f", {k} {_fmt(v)}"
                                               for k, v in row.get("benchmarks", {}).items())
                             log(f"step {step}/{last_step}: loss {loss:.4f}, held-out "
-                                f"{_fmt(row['val_loss'])}{figures}, {word_speed:,.0f} words/s")
+                                f"{_fmt(row['val_loss'])}{figures}, {words_per_s:,.0f} words/s")
                     write_row(row)
                     bar.set_postfix(loss=f"{loss:.3f}", alpha=f"{alpha:.2g}",
-                                    words_s=f"{word_speed:,.0f}", refresh=False)
+                                    words_s=f"{words_per_s:,.0f}", refresh=False)
                 bar.update(1)
                 if step % cfg.checkpoint.every == 0:
                     last_path = save(step)
@@ -614,13 +488,13 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     finally:
         bar.close()
 
-    wall = time.perf_counter() - started
     vals = [r["val_loss"] for r in history if r.get("val_loss") is not None]
     scored = [r["benchmarks"] for r in history if "benchmarks" in r]
     return Result(folder.path, model, vocab, step, last_path, val_loss_start=val_loss_start,
                   val_loss_end=vals[-1] if vals else None, unigram_val_loss=unigram_val_loss,
-                  benchmarks=scored[-1] if scored else {}, last_loss=loss, wall_s=wall,
-                  words_per_s=words_done / max(wall - eval_s, 1e-9), eval_s=eval_s,
+                  benchmarks=scored[-1] if scored else {}, last_loss=loss,
+                  wall_s=speed.elapsed(), words_per_s=speed.words_per_s(),
+                  eval_s=speed.paused_s, effective_words=effective_words,
                   stopped_by=stopped_by, history=history)
 
 

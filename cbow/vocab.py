@@ -1,7 +1,9 @@
-"""Vocabulary: sorted words <-> integer ids, with counts.
+"""Vocabulary: words <-> integer ids, with counts.
 
-The course indexes words by their position in ``sorted(set(tokens))``; this module keeps that
-order so that ids (and therefore the rows of every weight matrix) match the course's.
+A vocabulary keeps the words in the order it is given (its id order). Two orders are made
+(``vocab.order``, :func:`cbow.prepare.build_vocabulary`): ``alpha``, the course's position in
+``sorted(set(tokens))`` (:meth:`Vocabulary.from_tokens`), so that ids and the rows of every
+weight matrix match the course's; and ``frequency``, word2vec's, most frequent first.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from cbow.io import atomic_write_bytes
 
 
 class Vocabulary:
-    """Words in sorted order, their ids and their corpus counts.
+    """Words in id order (alphabetical or by frequency, as built), their ids and their counts.
 
     Parameters
     ----------

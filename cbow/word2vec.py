@@ -7,7 +7,9 @@ can own the loop, the checkpoints and the configuration.
 
 Arrays and shapes (``V`` words, ``N`` dimensions):
 
-- ``input_vectors`` ``(V, N)`` float32, C order: word2vec's ``syn0``, the word vectors.
+- ``input_vectors`` ``(V, N)`` float32, C order: word2vec's ``syn0``, the word vectors; or
+  ``(R, N)`` with a :class:`RowTable` saying which rows each word reads (fastText: ``V`` word
+  rows and the hash buckets of the character n-grams).
 - ``output_vectors`` float32, C order: ``(V, N)`` for negative sampling (``syn1neg``, one row
   per word) or ``(V - 1, N)`` for hierarchical softmax (``syn1``, one row per inner node of the
   Huffman tree).
@@ -25,7 +27,12 @@ the hidden layer (word2vec's ``cbow_mean=1``), the objective's error with respec
 layer is accumulated in ``hidden_error`` (word2vec's ``neu1e``) while each output row is updated,
 and then ``hidden_error`` is added to every context word's input vector. As in word2vec and
 gensim that is the full error, not the error divided by the number of context words: the step
-for an input vector is ``n_context`` times the gradient of the mean with respect to it.
+for an input vector is ``n_context`` times the gradient of the mean with respect to it. With a
+:class:`RowTable` a context word stands for all its input rows: the hidden layer is the mean of
+every row of every context word, and each of those rows gets ``hidden_error`` (fastText's CBOW).
+
+:func:`train_range` trains a range of centre positions: an executor (:mod:`cbow.executor`)
+cuts it into pieces and runs :func:`train_piece` on each, by default in threads of this process.
 
 Choices, and where they differ from word2vec's C tool and gensim:
 
@@ -71,13 +78,15 @@ Choices, and where they differ from word2vec's C tool and gensim:
 from __future__ import annotations
 
 import math
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+
+from cbow import executor as executors
+from cbow.executor import Executor
 
 MAX_SENTENCE_LENGTH = 10_000
 """Default longest piece of a sentence trained as one (gensim's MAX_WORDS_IN_BATCH)."""
@@ -336,6 +345,66 @@ class HierarchicalSoftmax:
 Objective = NegativeSampling | HierarchicalSoftmax
 
 
+@dataclass(frozen=True, eq=False)
+class RowTable:
+    """Which input rows each word reads: a compressed row table.
+
+    Word ``w``'s input rows are ``rows[offsets[w]:offsets[w + 1]]``. A CBOW example's hidden
+    layer is the mean of every input row of every context word (a word that occurs twice in the
+    window counts twice), and each of those rows gets the whole hidden-layer error once per
+    time it was summed. That is fastText's CBOW, where a word's rows are its own row and the rows
+    of its character n-grams (``V`` word rows, then the hash buckets); with one row per word,
+    row ``w`` for word ``w`` (:meth:`identity`), it is word2vec's, bit for bit. The kernels do
+    not read the table for ``row_table=None``: that is the identity, at no cost.
+
+    offsets : (V + 1,) int64, ``offsets[0] == 0``, non-decreasing, ``offsets[V] == len(rows)``.
+    rows : (R,) int32 (any integer array is accepted and checked to fit), each ``>= 0``; the
+        input matrix needs at least :attr:`input_rows` rows. A word without rows adds nothing,
+        and an example whose context has no rows is skipped, as one without context words.
+    """
+
+    offsets: np.ndarray
+    rows: np.ndarray
+
+    def __post_init__(self):
+        offsets, rows = np.asarray(self.offsets), np.asarray(self.rows)
+        if not (np.issubdtype(offsets.dtype, np.integer) and np.issubdtype(rows.dtype, np.integer)):
+            raise TypeError(f"offsets and rows must be integer arrays; got {offsets.dtype} and {rows.dtype}")
+        if offsets.ndim != 1 or offsets.size < 2 or rows.ndim != 1:
+            raise ValueError("offsets must be (V + 1,) with V >= 1 and rows 1-D; got shapes "
+                             f"{offsets.shape} and {rows.shape}")
+        if offsets[0] != 0 or offsets[-1] != rows.size or np.any(np.diff(offsets) < 0):
+            raise ValueError(f"offsets must start at 0, never decrease and end at len(rows) = "
+                             f"{rows.size}")
+        if rows.size and (rows.min() < 0 or rows.max() > np.iinfo(np.int32).max):
+            raise ValueError(f"rows must lie in [0, 2**31); got [{rows.min()}, {rows.max()}]")
+        # Own writeable copies of one type each: see _run_kernel for why the type matters.
+        object.__setattr__(self, "offsets", np.array(offsets, np.int64, order="C"))
+        object.__setattr__(self, "rows", np.array(rows, np.int32, order="C"))
+        object.__setattr__(self, "input_rows", int(self.rows.max()) + 1 if self.rows.size else 0)
+
+    input_rows: int = field(init=False)
+    """The fewest input rows the table needs: ``max(rows) + 1``."""
+
+    @classmethod
+    def identity(cls, vocab_size: int) -> "RowTable":
+        """Word ``w`` reads row ``w``: word2vec's CBOW, written as a table."""
+        return cls(np.arange(vocab_size + 1, dtype=np.int64), np.arange(vocab_size, dtype=np.int32))
+
+    @classmethod
+    def from_lists(cls, rows_of_words) -> "RowTable":
+        """From one sequence of row numbers per word."""
+        lengths = [len(word_rows) for word_rows in rows_of_words]
+        offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+        rows = (np.concatenate([np.asarray(r, np.int64) for r in rows_of_words if len(r)])
+                if sum(lengths) else np.zeros(0, np.int64))
+        return cls(offsets, rows)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.offsets.shape[0] - 1
+
+
 def initial_weights(objective: Objective, vector_size: int, seed: int
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """word2vec's initialisation, drawn from ``np.random.default_rng(seed)``.
@@ -495,8 +564,12 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
                 keep_probabilities, key, hierarchical, codes, points, code_lengths,
                 noise_cumulative, negative, window, shrink_window, relu, learn,
                 begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
-                max_sentence_length, rng_state):
-    """Both objectives' CBOW over the centre positions ``[begin, end)``; see the public kernels."""
+                max_sentence_length, rng_state, identity_rows, row_offsets, rows):
+    """Both objectives' CBOW over the centre positions ``[begin, end)``; see the public kernels.
+
+    ``identity_rows``: word ``w``'s one input row is row ``w`` (word2vec), and ``row_offsets``/
+    ``rows`` are not read; otherwise its rows are ``rows[row_offsets[w]:row_offsets[w + 1]]``.
+    """
     n_tokens = tokens.shape[0]
     n_sentences = sentence_starts.shape[0]
     dim = input_vectors.shape[1]
@@ -538,18 +611,31 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
                 span = window - np.int64(_below(state, window))
             first = max(centre_index - span, 0)
             last = min(centre_index + span + 1, n_kept)
-            n_context = last - first - 1
+            if identity_rows:
+                n_context = last - first - 1
+            else:  # every input row of every context word is one term of the mean
+                n_context = 0
+                for j in range(first, last):
+                    if j != centre_index:
+                        word = kept_words[j]
+                        n_context += row_offsets[word + 1] - row_offsets[word]
             if n_context == 0:
                 continue
 
-            # Hidden layer: the mean of the context words' input vectors (+ b1, ReLU).
+            # Hidden layer: the mean of the context words' input rows (+ b1, ReLU).
             for c in range(dim):
                 hidden[c] = 0.0
             for j in range(first, last):
                 if j != centre_index:
                     word = kept_words[j]
-                    for c in range(dim):
-                        hidden[c] += input_vectors[word, c]
+                    if identity_rows:
+                        for c in range(dim):
+                            hidden[c] += input_vectors[word, c]
+                    else:
+                        for k in range(row_offsets[word], row_offsets[word + 1]):
+                            input_row = rows[k]
+                            for c in range(dim):
+                                hidden[c] += input_vectors[input_row, c]
             inverse_count = np.float32(1.0) / np.float32(n_context)
             for c in range(dim):
                 hidden[c] *= inverse_count
@@ -600,8 +686,14 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
                 for j in range(first, last):
                     if j != centre_index:
                         word = kept_words[j]
-                        for c in range(dim):
-                            input_vectors[word, c] += hidden_error[c]
+                        if identity_rows:
+                            for c in range(dim):
+                                input_vectors[word, c] += hidden_error[c]
+                        else:
+                            for k in range(row_offsets[word], row_offsets[word + 1]):
+                                input_row = rows[k]
+                                for c in range(dim):
+                                    input_vectors[input_row, c] += hidden_error[c]
         position = stop
 
     loss -= math.log(probability_product)
@@ -613,7 +705,8 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
 def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                            keep_probabilities, key, noise_cumulative, negative, window,
                            shrink_window, relu, learn, begin, end, schedule_begin, schedule_end,
-                           alpha_start, alpha_end, max_sentence_length, rng_state):
+                           alpha_start, alpha_end, max_sentence_length, rng_state,
+                           identity_rows=True, row_offsets=None, rows=None):
     """CBOW with negative sampling over the centre positions ``[begin, end)`` of ``tokens``.
 
     Parameters
@@ -636,6 +729,12 @@ def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, s
         schedule_begin)`` at centre position ``p``.
     max_sentence_length : int, longest sentence piece (see the module docstring).
     rng_state : uint64, this worker's generator state.
+    identity_rows, row_offsets, rows : which input rows a word reads (see :class:`RowTable`).
+        ``identity_rows=True`` (the default): word ``w`` reads row ``w``, and ``input_vectors``
+        is ``(V, N)``. False: word ``w`` reads ``rows[row_offsets[w]:row_offsets[w + 1]]``
+        (``row_offsets`` (V + 1,) int64, ``rows`` (R,) int32, all ``< len(input_vectors)``);
+        the hidden layer is the mean of all those rows, and each of them gets the whole hidden
+        error (fastText's CBOW). Pass them as :func:`train_range` does, from a ``RowTable``.
 
     Returns
     -------
@@ -649,18 +748,26 @@ def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, s
     no_codes = np.zeros((1, 0), np.uint8)
     no_points = np.zeros((1, 0), np.int32)
     no_lengths = np.zeros(1, np.int32)
+    if rows is None:  # word2vec: row w is word w
+        return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
+                           keep_probabilities, key, False, no_codes, no_points, no_lengths,
+                           noise_cumulative, negative, window, shrink_window, relu, learn,
+                           begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
+                           max_sentence_length, rng_state, True, np.zeros(1, np.int64),
+                           np.zeros(0, np.int32))
     return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                        keep_probabilities, key, False, no_codes, no_points, no_lengths,
                        noise_cumulative, negative, window, shrink_window, relu, learn,
                        begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
-                       max_sentence_length, rng_state)
+                       max_sentence_length, rng_state, identity_rows, row_offsets, rows)
 
 
 @njit(**_KERNEL_OPTIONS)
 def cbow_hierarchical_softmax(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                               keep_probabilities, key, codes, points, code_lengths, window,
                               shrink_window, relu, learn, begin, end, schedule_begin, schedule_end,
-                              alpha_start, alpha_end, max_sentence_length, rng_state):
+                              alpha_start, alpha_end, max_sentence_length, rng_state,
+                              identity_rows=True, row_offsets=None, rows=None):
     """CBOW with hierarchical softmax over the centre positions ``[begin, end)`` of ``tokens``.
 
     As :func:`cbow_negative_sampling`, except: ``output_vectors`` is ``(V - 1, N)``, one row per
@@ -670,11 +777,18 @@ def cbow_hierarchical_softmax(input_vectors, output_vectors, hidden_bias, tokens
     shrink windows.
     """
     no_noise = np.zeros(1, np.uint32)
+    if rows is None:  # word2vec: row w is word w
+        return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
+                           keep_probabilities, key, True, codes, points, code_lengths,
+                           no_noise, 0, window, shrink_window, relu, learn,
+                           begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
+                           max_sentence_length, rng_state, True, np.zeros(1, np.int64),
+                           np.zeros(0, np.int32))
     return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                        keep_probabilities, key, True, codes, points, code_lengths,
                        no_noise, 0, window, shrink_window, relu, learn,
                        begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
-                       max_sentence_length, rng_state)
+                       max_sentence_length, rng_state, identity_rows, row_offsets, rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -695,20 +809,6 @@ class HeldOutLoss(NamedTuple):
     mean: float     # loss per example, nats
     total: float    # summed over the examples
     examples: int   # centre positions with at least one context word
-
-
-def check_token_stream(tokens, sentence_starts, vocab_size: int) -> None:
-    """Full validation of a token stream (O(T + S)); the drivers only check what they read."""
-    tokens = np.asarray(tokens)
-    starts = np.asarray(sentence_starts)
-    if tokens.dtype != np.uint32 or tokens.ndim != 1:
-        raise TypeError(f"tokens must be a 1-D uint32 array; got {tokens.ndim}-D {tokens.dtype}")
-    if tokens.size and int(tokens.max()) >= vocab_size:
-        raise ValueError(f"token id {int(tokens.max())} is out of range for {vocab_size} words")
-    if starts.ndim != 1 or starts.size == 0 or starts[0] != 0:
-        raise ValueError("sentence_starts must be a non-empty 1-D array starting with 0")
-    if np.any(np.diff(starts) < 0) or starts[-1] > tokens.size:
-        raise ValueError("sentence_starts must be non-decreasing offsets no larger than len(tokens)")
 
 
 def _prepare_stream(tokens, sentence_starts, vocab_size, begin, end, max_sentence_length):
@@ -733,9 +833,19 @@ def _prepare_stream(tokens, sentence_starts, vocab_size, begin, end, max_sentenc
     return tokens, starts
 
 
-def _check_parameters(objective, input_vectors, output_vectors, hidden_bias):
+def _check_parameters(objective, input_vectors, output_vectors, hidden_bias, row_table=None):
     V, N = objective.vocab_size, np.shape(input_vectors)[-1]
-    expected = {"input_vectors": (input_vectors, (V, N)),
+    input_rows = V
+    if row_table is not None:
+        if not isinstance(row_table, RowTable):
+            raise TypeError(f"row_table must be a RowTable; got {type(row_table).__name__}")
+        if row_table.vocab_size != V:
+            raise ValueError(f"the row table has {row_table.vocab_size} words, the objective {V}")
+        input_rows = np.shape(input_vectors)[0]  # V + fastText's buckets, say: any number
+        if input_rows < row_table.input_rows:
+            raise ValueError(f"input_vectors has {input_rows} rows; the row table reads rows up "
+                             f"to {row_table.input_rows - 1}")
+    expected = {"input_vectors": (input_vectors, (input_rows, N)),
                 "output_vectors": (output_vectors, (objective.output_rows, N)),
                 "hidden_bias": (hidden_bias, (N,))}
     for name, (array, shape) in expected.items():
@@ -751,23 +861,32 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return view
 
 
+_NO_ROW_OFFSETS = np.zeros(1, np.int64)  # the identity's placeholders: never read
+_NO_ROWS = np.zeros(0, np.int32)
+
+
 def _run_kernel(objective, input_vectors, output_vectors, hidden_bias, tokens, starts, keep, key,
                 window, shrink_window, relu, learn, begin, end, schedule, alphas,
-                max_sentence_length, rng_state):
+                max_sentence_length, rng_state, row_table=None):
     """One kernel call with every argument cast to the one type it is compiled for.
 
     numba compiles a function once per combination of argument types, and a read-only array (a
     ``np.memmap`` opened with mode "r") is another type than a writeable one: the caller's arrays
     that the kernels only read are therefore always passed as read-only views. The objectives'
     tables are the objects' own writeable copies, the type of the placeholders the two kernels
-    pass for the other objective's tables, so both kernels share one compiled core.
+    pass for the other objective's tables, so both kernels share one compiled core; so do the
+    row table's arrays and the placeholders passed for the identity (``row_table=None``).
     """
     tokens, starts, keep = _read_only(tokens), _read_only(starts), _read_only(keep)
+    identity = row_table is None
     common = dict(window=int(window), shrink_window=bool(shrink_window), relu=bool(relu),
                   learn=bool(learn), begin=int(begin), end=int(end),
                   schedule_begin=int(schedule[0]), schedule_end=int(schedule[1]),
                   alpha_start=float(alphas[0]), alpha_end=float(alphas[1]),
-                  max_sentence_length=int(max_sentence_length), rng_state=np.uint64(rng_state))
+                  max_sentence_length=int(max_sentence_length), rng_state=np.uint64(rng_state),
+                  identity_rows=identity,
+                  row_offsets=_NO_ROW_OFFSETS if identity else row_table.offsets,
+                  rows=_NO_ROWS if identity else row_table.rows)
     if isinstance(objective, NegativeSampling):
         return cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, starts,
                                       keep, np.uint64(key), objective.noise_cumulative,
@@ -777,39 +896,75 @@ def _run_kernel(objective, input_vectors, output_vectors, hidden_bias, tokens, s
                                      objective.code_lengths, **common)
 
 
-def _split(begin: int, end: int, pieces: int) -> list[tuple[int, int]]:
-    bounds = [begin + (end - begin) * i // pieces for i in range(pieces + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
+def _executor(workers, executor: Executor | None) -> Executor:
+    """The executor given, or the process's threads for ``workers`` (the default executor)."""
+    if not (isinstance(workers, (int, np.integer)) and workers >= 1):
+        raise ValueError(f"workers must be an integer >= 1; got {workers!r}")
+    if executor is None:
+        return executors.threads(int(workers))
+    if workers not in (1, executor.workers):
+        raise ValueError(f"workers={workers} and an executor of {executor.workers} workers: "
+                         "pass one of them")
+    return executor
 
 
-_pool: ThreadPoolExecutor | None = None  # kept for the process: see _run_pieces
-_pool_size = 0
-_pool_lock = threading.Lock()
+class Piece(NamedTuple):
+    """What one task trains: centre positions ``[begin, end)``, the learning rate linear from
+    ``alpha_start`` at ``schedule_begin`` to ``alpha_end`` at ``schedule_end``."""
+
+    begin: int
+    end: int
+    schedule_begin: int
+    schedule_end: int
+    alpha_start: float
+    alpha_end: float
 
 
-def _threads(n: int) -> ThreadPoolExecutor:
-    """A pool of at least ``n`` threads, made once (and again only to grow)."""
-    global _pool, _pool_size
-    with _pool_lock:
-        if _pool is None or _pool_size < n:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
-            _pool, _pool_size = ThreadPoolExecutor(max_workers=n, thread_name_prefix="cbow-word2vec"), n
-        return _pool
+class PieceResult(NamedTuple):
+    """What one task did (see :class:`TrainResult`)."""
+
+    words: int
+    effective_words: int
+    examples: int
+    loss: float
 
 
-def _run_pieces(calls: list) -> list:
-    """Run kernel calls (closures), in threads when there is more than one: the kernels release
-    the GIL and share the parameter arrays without locks (Hogwild, as word2vec's threads).
+@dataclass(frozen=True, eq=False)
+class KernelSettings:
+    """Everything a task reads besides the arrays it updates, its piece and its generator:
+    the same for every task of a step. Arrays are read only; ``key`` is the step's
+    :func:`subsample_key`; ``learn=False`` only scores (held-out loss)."""
 
-    The threads live as long as the process: a trainer calls this for every step, and starting
-    a new pool each time cost about 8% of a 2-worker epoch on GCIDE.
+    objective: Objective
+    tokens: np.ndarray
+    sentence_starts: np.ndarray
+    keep: np.ndarray
+    key: int
+    window: int
+    shrink_window: bool
+    relu: bool
+    learn: bool
+    max_sentence_length: int
+    row_table: RowTable | None = None
+
+
+def train_piece(arrays: tuple[np.ndarray, np.ndarray, np.ndarray], piece: Piece, rng_state,
+                settings: KernelSettings) -> tuple[PieceResult, np.uint64]:
+    """One task of the executor seam (:mod:`cbow.executor`): train ``piece`` on ``arrays`` =
+    ``(input_vectors, output_vectors, hidden_bias)``, updated in place, from ``rng_state``.
+
+    Returns ``(PieceResult, rng_state after the piece)``. Bind ``settings`` with
+    :func:`functools.partial` to get the ``task(arrays, piece, rng_state)`` an executor runs.
+    The arguments are those :func:`train_range` has checked.
     """
-    if len(calls) == 1:
-        return [calls[0]()]
-    pool = _threads(len(calls))
-    futures = [pool.submit(call) for call in calls]
-    return [future.result() for future in futures]
+    s = settings
+    input_vectors, output_vectors, hidden_bias = arrays
+    state, words, effective_words, examples, loss = _run_kernel(
+        s.objective, input_vectors, output_vectors, hidden_bias, s.tokens, s.sentence_starts,
+        s.keep, s.key, s.window, s.shrink_window, s.relu, s.learn, piece.begin, piece.end,
+        (piece.schedule_begin, piece.schedule_end), (piece.alpha_start, piece.alpha_end),
+        s.max_sentence_length, rng_state, s.row_table)
+    return PieceResult(words, effective_words, examples, loss), np.uint64(state)
 
 
 def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors: np.ndarray,
@@ -819,25 +974,32 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
                 hidden_bias: np.ndarray | None = None, workers: int = 1, seed: int = 1,
                 epoch: int = 0, rng_states: np.ndarray | None = None,
                 schedule: tuple[int, int] | None = None,
-                max_sentence_length: int = MAX_SENTENCE_LENGTH) -> TrainResult:
+                max_sentence_length: int = MAX_SENTENCE_LENGTH,
+                row_table: RowTable | None = None,
+                executor: Executor | None = None) -> TrainResult:
     """Train CBOW on the centre positions ``[begin, end)`` with ``workers`` threads.
 
-    The range is cut into ``workers`` contiguous pieces, one per thread, each with its own
-    generator state and scratch buffers, all updating ``input_vectors``, ``output_vectors`` (and
-    ``hidden_bias``) in place without locks. ``workers=1`` runs in the calling thread and is
-    bit-deterministic.
+    The executor (:mod:`cbow.executor`; by default the process's :func:`cbow.executor.threads`
+    of ``workers``) cuts the range into pieces, by default ``workers`` contiguous ones, one per
+    thread, each with its own generator state and scratch buffers, all updating
+    ``input_vectors``, ``output_vectors`` (and ``hidden_bias``) in place without locks.
+    ``workers=1`` runs in the calling thread and is bit-deterministic.
 
     Parameters
     ----------
     objective : NegativeSampling or HierarchicalSoftmax
-    input_vectors : (V, N) float32; output_vectors : (objective.output_rows, N) float32
+    input_vectors : (V, N) float32, or (R, N) with a ``row_table`` (R >= its ``input_rows``);
+        output_vectors : (objective.output_rows, N) float32
     tokens : (T,) uint32; sentence_starts : (S,) int64 (see the module docstring)
     begin, end : the centre positions to train.
     alpha_start, alpha_end : the learning rate at ``schedule[0]`` and ``schedule[1]``, linear in
         between. ``schedule`` defaults to ``(begin, end)``; pass the original range's to resume
         it part-way (``workers=1``) with the same rates. With several workers each one decays
         from the rate at ``begin`` to the rate at ``end`` across its own piece, so that all of
-        them use about the same rate at the same time, as word2vec's threads do.
+        them use about the same rate at the same time, as word2vec's threads do. When the
+        executor cuts more pieces than workers, a piece of round ``r`` of ``R``
+        (:func:`cbow.executor.rounds`) decays across it from the rate at ``r / R`` of the range
+        to the rate at ``(r + 1) / R``: the rate at the time it runs.
     window : context words on each side (word2vec's ``window``).
     keep : (V,) float64 from :func:`keep_probabilities`; None keeps every word (``sample=0``).
     shrink_window : draw the window of each example in ``[1, window]``, as word2vec.
@@ -845,13 +1007,17 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
     seed, epoch : derive the subsampling key and, unless ``rng_states`` is given, each worker's
         generator state. Pass a new ``epoch`` each pass over the corpus.
     rng_states : (workers,) uint64, e.g. a returned ``TrainResult.rng_states``, to continue.
+    row_table : which input rows each word reads (:class:`RowTable`); None: row ``w`` for word
+        ``w`` (word2vec).
+    executor : where the pieces run (:class:`cbow.executor.Executor`); it replaces ``workers``
+        (``workers`` must then be 1 or ``executor.workers``).
 
     Returns
     -------
     TrainResult(words, effective_words, examples, loss, rng_states)
     """
-    if not (isinstance(workers, (int, np.integer)) and workers >= 1):
-        raise ValueError(f"workers must be an integer >= 1; got {workers!r}")
+    executor = _executor(workers, executor)
+    workers = executor.workers
     if not (isinstance(window, (int, np.integer)) and window >= 1):
         raise ValueError(f"window must be an integer >= 1; got {window!r}")
     V = objective.vocab_size
@@ -859,7 +1025,7 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
         if relu:
             raise ValueError("relu=True trains a hidden bias: pass hidden_bias, (N,) float32")
         hidden_bias = np.zeros(np.shape(input_vectors)[-1], np.float32)
-    _check_parameters(objective, input_vectors, output_vectors, hidden_bias)
+    _check_parameters(objective, input_vectors, output_vectors, hidden_bias, row_table)
     tokens, starts = _prepare_stream(tokens, sentence_starts, V, begin, end, max_sentence_length)
     keep = np.ones(V) if keep is None else np.ascontiguousarray(keep, dtype=np.float64)
     if keep.shape != (V,):
@@ -869,63 +1035,68 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
     rng_states = np.asarray(rng_states, dtype=np.uint64)
     if rng_states.shape != (workers,):
         raise ValueError(f"rng_states must hold one state per worker, ({workers},); got {rng_states.shape}")
-    key = subsample_key(seed, epoch)
 
     if schedule is None:
         schedule = (begin, end)
-    if workers == 1:
-        pieces = [((begin, end), schedule, (alpha_start, alpha_end))]
-    else:
+    cut = executor.cut(begin, end)
+    if len(cut) == 1:
+        pieces = [Piece(begin, end, schedule[0], schedule[1], alpha_start, alpha_end)]
+    else:  # the rate follows the time at which a piece runs: its round (cbow.executor.rounds)
         slope = (alpha_end - alpha_start) / max(1, schedule[1] - schedule[0])
-        rates = (alpha_start + slope * (begin - schedule[0]), alpha_start + slope * (end - schedule[0]))
-        pieces = [(piece, piece, rates) for piece in _split(begin, end, workers)]
-
-    def call(worker):
-        (piece_begin, piece_end), piece_schedule, rates = pieces[worker]
-        return _run_kernel(objective, input_vectors, output_vectors, hidden_bias, tokens, starts,
-                           keep, key, window, shrink_window, relu, True, piece_begin, piece_end,
-                           piece_schedule, rates, max_sentence_length, rng_states[worker])
-
-    results = _run_pieces([lambda worker=worker: call(worker) for worker in range(workers)])
-    return TrainResult(words=sum(r[1] for r in results), effective_words=sum(r[2] for r in results),
-                       examples=sum(r[3] for r in results), loss=sum(r[4] for r in results),
-                       rng_states=np.array([r[0] for r in results], np.uint64))
+        n_rounds = executors.rounds(len(cut), workers)
+        pieces = []
+        for k, (piece_begin, piece_end) in enumerate(cut):
+            round_ = k // workers
+            started = begin + (end - begin) * round_ // n_rounds
+            finished = begin + (end - begin) * (round_ + 1) // n_rounds
+            pieces.append(Piece(piece_begin, piece_end, piece_begin, piece_end,
+                                alpha_start + slope * (started - schedule[0]),
+                                alpha_start + slope * (finished - schedule[0])))
+    settings = KernelSettings(objective, tokens, starts, keep, subsample_key(seed, epoch), window,
+                              shrink_window, relu, True, max_sentence_length, row_table)
+    results, states = executor.run(partial(train_piece, settings=settings),
+                                   (input_vectors, output_vectors, hidden_bias), pieces, rng_states)
+    return TrainResult(words=sum(r.words for r in results),
+                       effective_words=sum(r.effective_words for r in results),
+                       examples=sum(r.examples for r in results),
+                       loss=sum(r.loss for r in results), rng_states=states)
 
 
 def _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_starts, window,
-                   seed, relu, hidden_bias, workers, max_sentence_length) -> HeldOutLoss:
+                   seed, relu, hidden_bias, workers, max_sentence_length, row_table,
+                   executor) -> HeldOutLoss:
+    executor = _executor(workers, executor)
     if hidden_bias is None:
         hidden_bias = np.zeros(np.shape(input_vectors)[-1], np.float32)
-    _check_parameters(objective, input_vectors, output_vectors, hidden_bias)
+    _check_parameters(objective, input_vectors, output_vectors, hidden_bias, row_table)
     tokens = np.asarray(tokens)
     tokens, starts = _prepare_stream(tokens, sentence_starts, objective.vocab_size, 0, tokens.size,
                                      max_sentence_length)
-    keep_all = np.ones(objective.vocab_size)
-    pieces = _split(0, tokens.size, workers)
+    settings = KernelSettings(objective, tokens, starts, np.ones(objective.vocab_size), 0, window,
+                              False, relu, False, max_sentence_length, row_table)
     # Nothing is written, so the pieces are independent and the result is deterministic;
     # piece i draws its noise words from a state fixed by (seed, i).
-    states = worker_rng_states(seed, workers)
-
-    def call(i):
-        return _run_kernel(objective, input_vectors, output_vectors, hidden_bias, tokens, starts,
-                           keep_all, 0, window, False, relu, False, pieces[i][0], pieces[i][1],
-                           pieces[i], (0.0, 0.0), max_sentence_length, states[i])
-
-    results = _run_pieces([lambda i=i: call(i) for i in range(workers)])
-    total, examples = sum(r[4] for r in results), sum(r[3] for r in results)
+    pieces = [Piece(b, e, b, e, 0.0, 0.0) for b, e in executors.split(0, tokens.size, executor.workers)]
+    results, _ = executor.run(partial(train_piece, settings=settings),
+                              (input_vectors, output_vectors, hidden_bias), pieces,
+                              worker_rng_states(seed, executor.workers))
+    total, examples = sum(r.loss for r in results), sum(r.examples for r in results)
     return HeldOutLoss(total / examples if examples else float("nan"), total, examples)
 
 
 def negative_sampling_loss(objective: NegativeSampling, input_vectors, output_vectors, tokens,
                            sentence_starts, *, window: int = 5, seed: int = 0, relu: bool = False,
                            hidden_bias=None, workers: int = 1,
-                           max_sentence_length: int = MAX_SENTENCE_LENGTH) -> HeldOutLoss:
+                           max_sentence_length: int = MAX_SENTENCE_LENGTH,
+                           row_table: RowTable | None = None,
+                           executor: Executor | None = None) -> HeldOutLoss:
     """Negative-sampling loss over every position of a held-out stream, nothing written.
 
     Every position is a centre (no subsampling) with the full ``window`` (no shrinking); the loss
     of one is ``-log sigmoid(h . out[centre]) - sum_k log sigmoid(-h . out[noise_k])``. The noise
-    words come from generators fixed by ``seed`` (and ``workers``, which splits the stream), so
-    the same arguments draw the same noise words at every evaluation and the curve is smooth.
+    words come from generators fixed by ``seed`` (and ``workers``, or the ``executor``'s, which
+    splits the stream into one piece per worker), so the same arguments draw the same noise words
+    at every evaluation and the curve is smooth. ``row_table``: as for :func:`train_range`.
     Memory: O(max_sentence_length + N) per worker.
 
     Returns HeldOutLoss(mean, total, examples), in nats.
@@ -933,22 +1104,28 @@ def negative_sampling_loss(objective: NegativeSampling, input_vectors, output_ve
     if not isinstance(objective, NegativeSampling):
         raise TypeError("negative_sampling_loss needs a NegativeSampling objective")
     return _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_starts,
-                          window, seed, relu, hidden_bias, workers, max_sentence_length)
+                          window, seed, relu, hidden_bias, workers, max_sentence_length,
+                          row_table, executor)
 
 
 def hierarchical_softmax_loss(objective: HierarchicalSoftmax, input_vectors, output_vectors,
                               tokens, sentence_starts, *, window: int = 5, relu: bool = False,
                               hidden_bias=None, workers: int = 1,
-                              max_sentence_length: int = MAX_SENTENCE_LENGTH) -> HeldOutLoss:
+                              max_sentence_length: int = MAX_SENTENCE_LENGTH,
+                              row_table: RowTable | None = None,
+                              executor: Executor | None = None) -> HeldOutLoss:
     """Exact negative log-likelihood of every held-out centre word under hierarchical softmax.
 
     ``-log P(centre | context) = -sum over the centre's Huffman path of log sigmoid(+-score)``,
     in nats, with no subsampling, no window shrinking and nothing written. It is a proper
     probability over the vocabulary, so it compares with a full softmax's cross-entropy.
 
+    ``workers``/``executor``, ``row_table``: as for :func:`negative_sampling_loss`.
+
     Returns HeldOutLoss(mean, total, examples).
     """
     if not isinstance(objective, HierarchicalSoftmax):
         raise TypeError("hierarchical_softmax_loss needs a HierarchicalSoftmax objective")
     return _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_starts,
-                          window, 0, relu, hidden_bias, workers, max_sentence_length)
+                          window, 0, relu, hidden_bias, workers, max_sentence_length,
+                          row_table, executor)

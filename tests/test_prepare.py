@@ -147,7 +147,6 @@ def test_settings_are_checked(cache, tmp_path):
                          ({"workers": 0}, "workers must be an integer >= 1")]:
         with pytest.raises(InputError, match=message):
             prepare(path, cache_root=cache, **{"tokenizer": "whitespace", **bad})
-    assert prep.TOKENIZERS == text.STREAM_TOKENIZERS
 
 
 def test_min_count_above_every_count_is_an_error(cache, tmp_path):

@@ -7,13 +7,28 @@ import pytest
 from cbow import text
 from cbow.corpus import find_corpus, read_text
 from cbow.errors import InputError
-from cbow.text import (TOKENIZERS, course_tokenize, load_punkt, nltk_tokenize, split_words,
-                       tokenize)
+from cbow.registry import TOKENIZERS
+from cbow.text import course_tokenize, load_punkt, nltk_sentences, split_words
 from conftest import shared_dir
 
 COURSE_TOKENS = 60_996
 COURSE_VOCABULARY = 5_778
 CONTEXT = 10
+
+
+def nltk_tokenize(whole: str) -> list[str]:
+    """The ``nltk`` tokenizer's tokens of a whole text (one block)."""
+    return [token for sentence in nltk_sentences(whole) for token in sentence]
+
+
+def stream_tokens(pieces, tokenizer: str, lowercase: bool = True, **sizes) -> list[str]:
+    """Tokens of a text given as pieces, as cbow.prepare gets them: blocks, then tokenize_block."""
+    splitter = text.BlockSplitter(tokenizer, **sizes)
+    blocks = [block for piece in pieces for block in splitter.feed(piece)]
+    blocks += splitter.end_of_file()
+    return [token for block in blocks
+            for sentence in text.tokenize_block(block.text, tokenizer, lowercase)
+            for token in sentence]
 
 
 def _first_difference(actual: list[str], expected: list[str]) -> str | None:
@@ -126,17 +141,21 @@ def test_nltk_tokenizer_uses_installed_word_tokenize():
     assert "gainst" in expected and "gainst" not in course_tokenize(sample)
 
 
+def _flat(sentences: list[list[str]]) -> list[str]:
+    return [token for sentence in sentences for token in sentence]
+
+
 def test_tokenize_by_name():
     sample = "O for a Muse of fire, that would ascend"
-    assert set(TOKENIZERS) == {"course", "nltk"}
-    assert tokenize(sample) == course_tokenize(sample)
-    assert tokenize(sample, "course") == course_tokenize(sample)
-    assert tokenize(sample, tokenizer="nltk") == nltk_tokenize(sample)
+    assert {"course", "nltk", "whitespace"} <= set(TOKENIZERS.names())
+    assert _flat(text.tokenize_block(sample)) == course_tokenize(sample)
+    assert _flat(text.tokenize_block(sample, "course")) == course_tokenize(sample)
+    assert _flat(text.tokenize_block(sample, tokenizer="nltk")) == nltk_tokenize(sample)
 
 
 def test_unknown_tokenizer_name_lists_valid_ones():
     with pytest.raises(ValueError) as info:
-        tokenize("text", "spacy")
+        text.tokenize_block("text", "spacy")
     message = str(info.value)
     assert "'spacy'" in message and "'course'" in message and "'nltk'" in message
 
@@ -198,8 +217,7 @@ def _shakespeare_stream(piece_bytes: int = 1 << 20):
 def test_streaming_course_tokens_match_golden_file(golden_tokens, target_chars):
     # Cut about every 3,000 characters (~100 cuts) and in pieces of 4,099 bytes, or with the
     # default block size: the exact-cut rule must leave every Punkt sentence as it was.
-    tokens = list(text.iter_tokens(_shakespeare_stream(4_099), "course",
-                                   target_chars=target_chars))
+    tokens = stream_tokens(_shakespeare_stream(4_099), "course", target_chars=target_chars)
     difference = _first_difference(tokens, golden_tokens)
     assert difference is None, difference
 
@@ -230,7 +248,7 @@ def _gaps(whole: str, blocks) -> list[str]:
 def test_streaming_nltk_tokens_match_whole_text(shakespeare_text):
     part = shakespeare_text[:60_000]  # a fifth: the installed NLTK's splitter is slow
     pieces = [part[i:i + 5_000] for i in range(0, len(part), 5_000)]
-    assert list(text.iter_tokens(pieces, "nltk", target_chars=2_000)) == nltk_tokenize(part)
+    assert stream_tokens(pieces, "nltk", target_chars=2_000) == nltk_tokenize(part)
 
 
 @pytest.mark.parametrize("sample", [
@@ -244,7 +262,7 @@ def test_exact_cuts_on_tricky_punctuation(sample):
     text_ = (sample + " ") * 20
     pieces = [text_[i:i + 7] for i in range(0, len(text_), 7)]
     for tokenizer, whole in (("course", course_tokenize), ("nltk", nltk_tokenize)):
-        assert list(text.iter_tokens(pieces, tokenizer, target_chars=1)) == whole(text_)
+        assert stream_tokens(pieces, tokenizer, target_chars=1) == whole(text_)
 
 
 def test_big_text_goes_to_punkt_in_bounded_blocks(shakespeare_text, tmp_path):
@@ -274,9 +292,8 @@ def test_single_line_of_megabytes(shakespeare_text, tmp_path):
     assert max(len(b.text) for b in blocks) <= text.PUNKT_MAX_BLOCK_CHARS and len(blocks) > 5
     assert len(text.tokenize_block(max(blocks, key=lambda b: len(b.text)).text)) > 100
     long_line = (line + " ") * 4  # 3.6 MB
-    tokens = list(text.iter_tokens([long_line[i:i + 100_000] for i in range(0, len(long_line),
-                                                                            100_000)],
-                                   "whitespace", max_chars=1_000_000, target_chars=1_000_000))
+    tokens = stream_tokens([long_line[i:i + 100_000] for i in range(0, len(long_line), 100_000)],
+                           "whitespace", max_chars=1_000_000, target_chars=1_000_000)
     assert tokens == long_line.lower().split()
 
 
@@ -304,8 +321,8 @@ def test_forced_cuts_in_text_without_sentence_breaks():
 
 
 def test_whitespace_tokenizer_and_lowercase_option():
-    assert text.whitespace_tokenize("The  CAT\tsat\n") == ["the", "cat", "sat"]
-    assert text.whitespace_tokenize("The CAT", lowercase=False) == ["The", "CAT"]
+    assert _flat(text.tokenize_block("The  CAT\tsat\n", "whitespace")) == ["the", "cat", "sat"]
+    assert _flat(text.tokenize_block("The CAT", "whitespace", lowercase=False)) == ["The", "CAT"]
     assert text.tokenize_block("A b\n\nC, d.\n", "whitespace", lowercase=False) == [
         ["A", "b"], [], ["C,", "d."], []]
     assert text.tokenize_block("Go. Stop, now!", "course") == [["go", "."], ["stop", "."],

@@ -28,8 +28,8 @@ def stop_after(monkeypatch, steps: int) -> None:
     import os
     import signal
 
-    from cbow import train as train_module
-    original, done = train_module._StreamFeed.step, []
+    from cbow.objectives.word2vec import StreamFeed
+    original, done = StreamFeed.step, []
 
     def step(self, *args):
         result = original(self, *args)
@@ -38,7 +38,7 @@ def stop_after(monkeypatch, steps: int) -> None:
             os.kill(os.getpid(), signal.SIGINT)
         return result
 
-    monkeypatch.setattr(train_module._StreamFeed, "step", step)
+    monkeypatch.setattr(StreamFeed, "step", step)
 
 
 @pytest.mark.parametrize("objective", ["negative", "hierarchical"])
@@ -150,3 +150,30 @@ def test_whitespace_corpus_folder_with_pruning_trains_both_kinds(tmp_path):
         counts = result.vocab.counts
         assert list(counts) == sorted(counts, reverse=True)
         assert result.model.all_finite()
+
+
+def test_effective_words_are_logged_kept_across_a_resume_and_summed(corpus_file, tmp_path,
+                                                                     monkeypatch):
+    """The kernel's count of centre words kept by subsampling reaches metrics, Result, summary."""
+    extra = ["train.sample=0.01"]  # the test corpus is small: a large threshold still drops
+    full = train(w2v_config(corpus_file, tmp_path / "full", *extra), quiet=True, log=None)
+    rows = full.history[1:]
+    counts = [r["effective_words"] for r in rows]
+    assert counts == sorted(counts) and counts[-1] == full.effective_words > 0
+    every = train(w2v_config(corpus_file, tmp_path / "every", "train.sample=0"), quiet=True,
+                  log=None)
+    assert full.effective_words < every.effective_words  # subsampling dropped some words
+    assert f"since step 0: {full.effective_words:,}" in full.summary()
+    with monkeypatch.context() as patch:
+        stop_after(patch, 17)
+        train(w2v_config(corpus_file, tmp_path / "half", *extra), quiet=True, log=None)
+    resumed = train(w2v_config(corpus_file, tmp_path / "half", *extra), resume=True, quiet=True,
+                    log=lambda m: None)
+    assert resumed.effective_words == full.effective_words
+    assert ckpt.load_checkpoint(resumed.checkpoint)[2]["effective_words"] == full.effective_words
+
+
+def test_result_params_for_every_objective(corpus_file, tmp_path):
+    result = train(w2v_config(corpus_file, tmp_path / "ns"), quiet=True, log=None)
+    assert_same_params(result.params, result.model.arrays())
+    assert result.params.all_finite()

@@ -64,9 +64,11 @@ def draw_noise(cumulative, state, negative):
 
 
 def reference_run(objective, inputs, outputs, bias, tokens, starts, begin, end, window, alphas,
-                  relu=False, state=0):
+                  relu=False, state=0, table=None):
     """word2vec's CBOW in plain numpy (no subsampling, no window shrinking), float64.
 
+    ``table``: one list of input rows per word (fastText's bag: every row of every context word
+    is a term of the mean and gets the whole hidden error); None: word w reads row w.
     Returns the summed loss, the number of examples and the final generator state.
     """
     inputs, outputs, bias = (a.astype(np.float64) for a in (inputs, outputs, bias))
@@ -77,6 +79,8 @@ def reference_run(objective, inputs, outputs, bias, tokens, starts, begin, end, 
         first = max(position - window, bounds[sentence])
         last = min(position + window + 1, bounds[sentence + 1])
         context = [int(tokens[p]) for p in range(first, last) if p != position]
+        if table is not None:
+            context = [row for word in context for row in table[word]]
         centre = int(tokens[position])
         if not context:
             continue
@@ -171,14 +175,14 @@ def test_analytic_gradient_matches_finite_differences(name, relu):
 
 def run_kernel(objective, params, tokens, starts, begin, end, *, window=2, alphas=(0.1, 0.1),
                relu=False, learn=True, state=0, shrink=False, keep=None, key=0,
-               max_sentence_length=w2v.MAX_SENTENCE_LENGTH, schedule=None):
+               max_sentence_length=w2v.MAX_SENTENCE_LENGTH, schedule=None, row_table=None):
     """One call of the objective's kernel, as the drivers make it."""
     inputs, outputs, bias = params
     keep = np.ones(V) if keep is None else keep
     schedule = (begin, end) if schedule is None else schedule
     return w2v._run_kernel(objective, inputs, outputs, bias, np.asarray(tokens, np.uint32),
                            np.asarray(starts, np.int64), keep, key, window, shrink, relu, learn,
-                           begin, end, schedule, alphas, max_sentence_length, state)
+                           begin, end, schedule, alphas, max_sentence_length, state, row_table)
 
 
 @pytest.mark.parametrize("relu", [False, True])
@@ -199,11 +203,18 @@ def test_one_kernel_step_is_a_plain_sgd_step(name, relu):
     # gradient of the mean with respect to that word.
     expected = (before[0] - alpha * len(context) * grad_inputs, before[1] - alpha * grad_outputs,
                 before[2] - alpha * grad_bias)
+    assert_one_step(objective, params, expected, (words, effective, examples), loss,
+                    example_loss(*before, context, rows, labels, relu), state, state_after)
+
+
+def assert_one_step(objective, params, expected, counts, loss, expected_loss, state, state_after):
+    """A one-example kernel call moved the parameters to ``expected``, scored ``expected_loss``
+    and (negative sampling) drew its noise words from ``state``."""
     for got, want in zip(params, expected):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-    assert (words, effective, examples) == (1, 1, 1)
-    assert loss == pytest.approx(example_loss(*before, context, rows, labels, relu), rel=1e-5)
-    if name == "negative":
+    assert counts == (1, 1, 1)
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    if isinstance(objective, w2v.NegativeSampling):
         assert state_after == draw_noise(objective.noise_cumulative, state, objective.negative)[1]
 
 
@@ -530,9 +541,188 @@ def test_arguments_are_checked():
         call(relu=True)
     with pytest.raises(ValueError, match="one state per worker"):
         call(workers=2, rng_states=np.zeros(1, np.uint64))
-    w2v.check_token_stream(tokens, [0, 2], V)
-    for bad_starts in ([1], [0, 2, 1], [0, 4]):
-        with pytest.raises(ValueError, match="sentence_starts"):
-            w2v.check_token_stream(tokens, bad_starts, V)
-    with pytest.raises(ValueError, match="out of range"):
-        w2v.check_token_stream(tokens, [0], 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Row tables: several input rows per word (fastText's bag of a word and its n-grams)
+# ---------------------------------------------------------------------------------------------
+
+BUCKETS = 5  # extra input rows V .. V + 4, shared by several words as fastText's hash buckets
+TABLE = [[w, V + w % BUCKETS] for w in range(V)]
+TABLE[2] = [2]                    # a word with its own row only
+TABLE[4] = [4, V + 1, V + 1, 0]   # a row listed twice, and another word's row
+TABLE[6] = []                     # a word with no rows adds nothing to the mean
+
+
+def table_parameters(objective, seed, relu=False):
+    inputs, outputs, bias = random_parameters(objective, seed, relu)
+    extra = np.random.default_rng(seed + 100).normal(0.0, 0.5, (BUCKETS, N)).astype(np.float32)
+    return np.concatenate([inputs, extra]), outputs, bias
+
+
+def bag_loss(inputs, outputs, bias, context_words, rows, labels, relu):
+    """The loss of one example, written from the definition: hidden = (sum over the context
+    words of the sum of their rows) / (number of rows summed)."""
+    total, count = np.zeros(inputs.shape[1]), 0
+    for word in context_words:
+        for row in TABLE[word]:
+            total = total + inputs[row]
+            count += 1
+    z = total / count + (bias if relu else 0.0)
+    h = np.maximum(z, 0.0) if relu else z
+    signs = 2.0 * np.asarray(labels) - 1.0
+    return -np.sum(np.log(sigmoid(signs * (outputs[rows] @ h))))
+
+
+def numeric_gradient(function, array, step=1e-6):
+    gradient = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        saved = array[index]
+        array[index] = saved + step
+        plus = function()
+        array[index] = saved - step
+        minus = function()
+        array[index] = saved
+        gradient[index] = (plus - minus) / (2 * step)
+    return gradient
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_one_kernel_step_with_a_row_table_follows_finite_differences(name, relu):
+    objective = OBJECTIVES[name]
+    table = w2v.RowTable.from_lists(TABLE)
+    params = table_parameters(objective, 21, relu)
+    before = [a.astype(np.float64) for a in params]
+    context, centre, alpha = [3, 4, 6, 4], 5, 0.05  # word 4 twice, word 6 without rows
+    rows, labels, state = example_rows(objective, centre, 13)
+    tokens = [3, 4, centre, 6, 4]
+    n_rows = sum(len(TABLE[w]) for w in context)
+
+    state_after, words, effective, examples, loss = run_kernel(
+        objective, params, tokens, [0], 2, 3, alphas=(alpha, alpha), relu=relu, state=state,
+        row_table=table)
+
+    loss_of = lambda: bag_loss(*before, context, rows, labels, relu)
+    grad_inputs, grad_outputs, grad_bias = (numeric_gradient(loss_of, a) for a in before)
+    # As in word2vec, each summed row gets the whole hidden error: n_rows times the gradient of
+    # the mean with respect to it (a row summed twice, twice).
+    expected = (before[0] - alpha * n_rows * grad_inputs, before[1] - alpha * grad_outputs,
+                before[2] - alpha * (grad_bias if relu else 0.0))
+    assert_one_step(objective, params, expected, (words, effective, examples), loss, loss_of(),
+                    state, state_after)
+    assert not np.array_equal(params[0][V + 1], before[0][V + 1])  # a bucket row moved
+    np.testing.assert_array_equal(params[0][6], before[0][6])      # word 6 read no row
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_examples_with_a_row_table_match_plain_numpy(name, relu):
+    objective = OBJECTIVES[name]
+    params = table_parameters(objective, 22, relu)
+    tokens = np.random.default_rng(23).integers(0, V, 40)
+    tokens[[11, 12]] = 6  # a centre whose only context word has no rows: no example
+    starts = [0, 10, 13, 30]
+    expected, expected_loss, expected_examples, expected_state = reference_run(
+        objective, *params, tokens, starts, 0, 40, 1, (0.08, 0.01), relu=relu, state=77, table=TABLE)
+
+    state, words, effective, examples, loss = run_kernel(
+        objective, params, tokens, starts, 0, 40, window=1, alphas=(0.08, 0.01), relu=relu,
+        state=77, row_table=w2v.RowTable.from_lists(TABLE))
+
+    for got, want in zip(params, expected):
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
+    assert words == effective == 40 and examples == expected_examples < 40
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    assert state == expected_state
+
+
+def test_held_out_losses_with_a_row_table_match_plain_numpy():
+    tokens, starts = stream(300, seed=24)
+    table = w2v.RowTable.from_lists(TABLE)
+    for name, loss_function in [("negative", w2v.negative_sampling_loss),
+                                ("hierarchical", w2v.hierarchical_softmax_loss)]:
+        objective = OBJECTIVES[name]
+        params = table_parameters(objective, 25)
+        before = [a.copy() for a in params]
+        held_out = loss_function(objective, params[0], params[1], tokens, starts, window=3,
+                                 row_table=table)
+        for a, b in zip(params, before):
+            np.testing.assert_array_equal(a, b)
+        seed_state = int(w2v.worker_rng_states(0, 1)[0])
+        _, expected_total, expected_examples, _ = reference_run(
+            objective, *params, tokens, starts, 0, tokens.size, 3, (0.0, 0.0), state=seed_state,
+            table=TABLE)
+        assert held_out.examples == expected_examples
+        assert held_out.total == pytest.approx(expected_total, rel=1e-5)
+
+
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_the_identity_table_is_word2vec_bit_for_bit(name):
+    objective = OBJECTIVES[name]
+    tokens, starts = stream()
+    settings = dict(alpha_start=0.05, alpha_end=0.001, window=4, relu=True,
+                    keep=w2v.keep_probabilities(COUNTS, 0.05), seed=3, epoch=1)
+    runs = []
+    for row_table in (None, w2v.RowTable.identity(V)):
+        inputs, outputs, bias = w2v.initial_weights(objective, N, seed=1)
+        bias += 0.01
+        result = w2v.train_range(objective, inputs, outputs, tokens, starts, 0, tokens.size,
+                                 hidden_bias=bias, row_table=row_table, **settings)
+        runs.append(((inputs, outputs, bias), result))
+    for a, b in zip(runs[0][0], runs[1][0]):
+        np.testing.assert_array_equal(a, b)
+    assert runs[0][1][:4] == runs[1][1][:4]
+    assert runs[0][1].rng_states.tolist() == runs[1][1].rng_states.tolist()
+
+
+def test_row_tables_are_checked():
+    table = w2v.RowTable.from_lists(TABLE)
+    assert table.vocab_size == V and table.input_rows == V + BUCKETS
+    assert table.offsets.dtype == np.int64 and table.rows.dtype == np.int32
+    identity = w2v.RowTable.identity(3)
+    assert identity.offsets.tolist() == [0, 1, 2, 3] and identity.rows.tolist() == [0, 1, 2]
+    for offsets, rows in [([0, 2, 1], [0, 1]), ([1, 2], [0, 1]), ([0, 1], [0, 1]),
+                          ([0, 1], [-1]), ([0, 1], [2**31]), ([0], [])]:
+        with pytest.raises(ValueError):
+            w2v.RowTable(np.array(offsets), np.array(rows, np.int64))
+    with pytest.raises(TypeError, match="integer"):
+        w2v.RowTable(np.array([0, 1]), np.array([0.5]))
+
+    objective = OBJECTIVES["negative"]
+    inputs, outputs, _ = table_parameters(objective, 26)
+    tokens = np.array([0, 1, 2], np.uint32)
+    call = lambda **changes: w2v.train_range(**{**dict(
+        objective=objective, input_vectors=inputs, output_vectors=outputs, tokens=tokens,
+        sentence_starts=[0], begin=0, end=3, alpha_start=0.1, alpha_end=0.1, row_table=table),
+        **changes})
+    call()
+    call(input_vectors=np.concatenate([inputs, inputs]))  # more rows than the table reads: fine
+    with pytest.raises(ValueError, match="reads rows up to"):
+        call(input_vectors=inputs[:V])
+    with pytest.raises(ValueError, match="words"):
+        call(row_table=w2v.RowTable.identity(V + 1))
+    with pytest.raises(TypeError, match="RowTable"):
+        call(row_table=(table.offsets, table.rows))
+    with pytest.raises(TypeError, match="input_vectors"):
+        call(row_table=None)  # word2vec's (V, N) without a table
+
+
+def test_two_workers_learn_the_topics_through_a_row_table():
+    tokens, starts = topic_corpus(1500, seed=14)
+    test_tokens, test_starts = topic_corpus(200, seed=15)
+    counts = np.bincount(tokens, minlength=20)
+    objective = w2v.HierarchicalSoftmax.from_counts(counts)
+    table = w2v.RowTable.from_lists([[w, 20 + w % 3] for w in range(20)])  # 3 shared rows
+    inputs, outputs, _ = w2v.initial_weights(objective, 16, seed=1)
+    inputs = np.concatenate([inputs, np.zeros((3, 16), np.float32)])
+    loss = lambda: w2v.hierarchical_softmax_loss(objective, inputs, outputs, test_tokens,
+                                                 test_starts, window=3, row_table=table).mean
+    before = loss()
+    for epoch in range(4):
+        result = w2v.train_range(objective, inputs, outputs, tokens, starts, 0, tokens.size,
+                                 alpha_start=0.05 * (1 - epoch / 4),
+                                 alpha_end=0.05 * (1 - (epoch + 1) / 4) + 1e-4, window=3,
+                                 workers=2, seed=5, epoch=epoch, row_table=table)
+        assert result.words == tokens.size
+    assert loss() < min(before - 0.5, math.log(10) + 0.05)  # the context tells the topic

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import math
 
+from cbow.evaluate import CASES, METHODS  # numpy only, which importing cbow loads anyway
+from cbow.registry import which_help
+
 HELP = "word-pair similarity and analogy benchmarks"
-METHODS = ("3cosadd", "3cosmul")  # cbow.evaluate.METHODS, kept light to import
-CASES = ("auto", "lower", "exact", "insensitive")  # cbow.evaluate.CASES
 
 
 def add_arguments(parser) -> None:
@@ -40,8 +41,8 @@ def add_arguments(parser) -> None:
                         help="auto (default): lower-case benchmark words if every vocabulary "
                              "word is lower-case, else exact; lower; exact; insensitive: "
                              "upper-case both sides, as gensim does by default")
-    parser.add_argument("--which", help="vectors of a run (full softmax: mean (default), w1 or "
-                                        "w2); not for vector files")
+    parser.add_argument("--which", help="vectors of a run, by objective: " + which_help()
+                        + "; not for vector files")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
 
 

@@ -1,27 +1,28 @@
-"""Export a run's word vectors for other tools: gensim, the word2vec C tool, numpy.
+"""Export a run's word vectors for other tools: gensim, the word2vec C tool, numpy, and the
+TensorFlow Embedding Projector.
 
-    cbow export RUN_DIR --format word2vec|word2vec-bin|npy [--which mean|w1|w2] [--normalize]
-                --out PATH
+    cbow export RUN_DIR --format FORMAT [--which VECTORS] [--normalize] [--limit K] --out PATH
 """
 from __future__ import annotations
 
-HELP = "write a run's vectors as word2vec text/binary or .npy"
-FORMATS = ("word2vec", "word2vec-bin", "npy")  # cbow.formats.FORMATS, kept light to import
+from cbow.registry import VECTOR_FORMATS, which_help
+
+HELP = "write a run's vectors as word2vec text/binary, .npy or Embedding Projector TSV"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("run", metavar="RUN_DIR",
                         help="training run folder (its newest checkpoint is used) or a checkpoint")
-    parser.add_argument("--format", choices=FORMATS, default="word2vec",
-                        help="word2vec: text; word2vec-bin: binary float32 (gensim, C tool); "
-                             "npy: vectors.npy + vocab.txt (default word2vec)")
-    parser.add_argument("--which",
-                        help="which vectors of the model; full softmax: mean (default, "
-                             "(W1^T + W2)/2, the course's choice), w1 (W1^T) or w2 (W2)")
+    parser.add_argument("--format", choices=VECTOR_FORMATS.names(), default="word2vec",
+                        help=VECTOR_FORMATS.help() + " (default word2vec)")
+    parser.add_argument("--which", help="which vectors of the model, by objective: "
+                                        + which_help())
     parser.add_argument("--normalize", action="store_true", help="scale vectors to unit length")
     parser.add_argument("--out", required=True,
                         help="output file; for npy, a folder or a .npy path "
-                             "(vocab.txt goes beside it)")
+                             "(vocab.txt goes beside it); for projector, a folder")
+    parser.add_argument("--limit", type=int, metavar="K",
+                        help="only the K most frequent words, most frequent first")
 
 
 def run(args) -> int:
@@ -32,6 +33,8 @@ def run(args) -> int:
         from cbow.errors import InputError
         raise InputError(f"{args.run} is a vector file, not a training run; export reads runs "
                          f"and checkpoints")
+    if args.limit is not None:
+        embeddings = embeddings.most_frequent(args.limit)
     written = embeddings.save(args.out, args.format)
     print(f"wrote {len(embeddings)} words x {embeddings.vector_size} dims "
           f"({embeddings.which} vectors{', normalized' if args.normalize else ''} of "

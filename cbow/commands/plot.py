@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+from cbow.registry import which_help
+
 HELP = "PCA picture of words, or the loss curve"
 
 
@@ -14,8 +16,7 @@ def add_arguments(parser) -> None:
     what.add_argument("--words", nargs="+", help="words to place on the PCA picture")
     what.add_argument("--loss", action="store_true",
                       help="plot training (and held-out) loss against the step instead")
-    parser.add_argument("--which", help="vectors for --words (full softmax: mean (default), "
-                                        "w1 or w2)")
+    parser.add_argument("--which", help="vectors for --words, by objective: " + which_help())
     parser.add_argument("--out", required=True, help="picture file (.png, .svg, .pdf)")
 
 

@@ -1,37 +1,67 @@
-"""Show the words whose vectors are nearest (by cosine) to each query word.
+"""Show the words whose vectors are nearest (by cosine) to each query word, or do arithmetic.
 
     cbow similar RUN_DIR_OR_VECTOR_FILE king queen [--topn 10] [--which mean]
+    cbow similar RUN_DIR_OR_VECTOR_FILE --positive king woman --negative man
+                 [--topn 10] [--method 3cosadd|3cosmul]
 """
 from __future__ import annotations
 
-HELP = "nearest words by cosine"
+from cbow.evaluate import METHODS
+from cbow.registry import which_help
+
+HELP = "nearest words by cosine, or to king - man + woman"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("source", metavar="RUN_DIR_OR_VECTOR_FILE",
                         help="training run folder, checkpoint, or exported vectors "
                              "(word2vec text/binary, .npy, or an npy export folder)")
-    parser.add_argument("words", nargs="+", help="query words")
-    parser.add_argument("--topn", type=int, default=10, help="neighbours per word (default 10)")
-    parser.add_argument("--which", help="vectors of a run (full softmax: mean (default), w1 or "
-                                        "w2); not for vector files")
+    parser.add_argument("words", nargs="*", help="query words (each answered on its own)")
+    parser.add_argument("--positive", nargs="+", default=[], metavar="WORD",
+                        help="words to add (gensim's most_similar positive=...)")
+    parser.add_argument("--negative", nargs="+", default=[], metavar="WORD",
+                        help="words to subtract (negative=...)")
+    parser.add_argument("--method", choices=METHODS, default="3cosadd",
+                        help="how --positive and --negative combine: 3cosadd (cosine with the "
+                             "mean of the unit vectors, default) or 3cosmul (Levy & Goldberg's "
+                             "product of shifted cosines, as gensim's most_similar_cosmul)")
+    parser.add_argument("--topn", type=int, default=10, help="neighbours per query (default 10)")
+    parser.add_argument("--which", help="vectors of a run, by objective: " + which_help()
+                        + "; not for vector files")
 
 
 def run(args) -> int:
+    from cbow.errors import InputError
     from cbow.run import load_embeddings
 
+    arithmetic = bool(args.positive or args.negative)
+    if arithmetic == bool(args.words):
+        raise InputError("give query words, or --positive (and --negative) words, not both"
+                         if arithmetic else "give query words, or --positive/--negative words")
     embeddings = load_embeddings(args.source, which=args.which)
-    words = [embeddings.vocab.resolve_case(w) for w in args.words]
-    embeddings.check_words(words)  # every unknown word in one error, before any output
-    print("\n\n".join(format_neighbours(word, embeddings.most_similar(word, topn=args.topn))
-                      for word in words))
+    resolve = embeddings.vocab.resolve_case
+    if not arithmetic:
+        words = [resolve(w) for w in args.words]
+        embeddings.check_words(words)  # every unknown word in one error, before any output
+        score = "cosine" if args.method == "3cosadd" else "3cosmul"
+        print("\n\n".join(format_neighbours(
+            word, embeddings.most_similar(word, topn=args.topn, method=args.method), score)
+            for word in words))
+        return 0
+    positive, negative = [resolve(w) for w in args.positive], [resolve(w) for w in args.negative]
+    neighbours = embeddings.most_similar(positive=positive, negative=negative, topn=args.topn,
+                                         method=args.method)
+    query = " - ".join([" + ".join(positive) or "0", *negative])
+    print(format_neighbours(query, neighbours,
+                            "cosine" if args.method == "3cosadd" else "3cosmul"))
     return 0
 
 
-def format_neighbours(query: str, neighbours: list[tuple[str, float]]) -> str:
-    """A small text table of ``(word, cosine)`` pairs: rank, word, cosine to 4 decimals."""
+def format_neighbours(query: str, neighbours: list[tuple[str, float]],
+                      score: str = "cosine") -> str:
+    """A small text table of ``(word, score)`` pairs: rank, word, score to 4 decimals."""
     width = max([4, *(len(word) for word, _ in neighbours)])
-    lines = [f"nearest to {query!r}:", f"{'rank':>4}  {'word':<{width}}  cosine"]
+    lines = [f"nearest to {query!r}:", f"{'rank':>4}  {'word':<{width}}  {score}"]
     lines += [f"{rank:>4}  {word:<{width}}  {cosine:6.4f}"
               for rank, (word, cosine) in enumerate(neighbours, start=1)]
     return "\n".join(lines)

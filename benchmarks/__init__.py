@@ -1,0 +1,14 @@
+"""Benchmarks of cbow, on cbow's public API: run them as ``python -m benchmarks.NAME --help``
+from the repository's root (or ``python scripts/NAME.py``).
+
+``gcide``
+    The GCIDE dictionary as plain text, one entry per line (the large real corpus).
+``bench_prepare``
+    ``cbow.prepare``: time, tokens/s and peak memory, by workers and corpus size.
+``bench_word2vec``
+    The word2vec kernels against gensim's Word2Vec, interleaved in one process.
+``compare_gensim``
+    cbow's trainer against gensim's Word2Vec: speed, peak memory, quality of the vectors.
+
+Measured figures belong in the README or in these modules' output, never in docstrings.
+"""

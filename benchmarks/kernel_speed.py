@@ -1,0 +1,159 @@
+"""Speed of cbow.word2vec's CBOW kernels: interleaved rounds, medians, words per second.
+
+    PYTHONPATH=. python benchmarks/kernel_speed.py                 # 2M words of Zipf text
+    PYTHONPATH=. python benchmarks/kernel_speed.py --text /tmp/gcide-words.txt  # one sentence a line
+    PYTHONPATH=. python benchmarks/kernel_speed.py --baseline /work/main  # against another checkout
+
+Run it from the checkout to time: ``PYTHONPATH=.`` makes that checkout's ``cbow`` the one
+imported (the second line printed names it).
+
+Each round times one epoch of :func:`cbow.word2vec.train_range` for every (objective, workers,
+variant) in turn, in one process, from the same initial vectors; the table gives the median
+wall-clock seconds over the rounds, raw words per second, and the median CPU seconds of the
+process (all its threads; on a busy machine they move less than the wall clock). Variants:
+
+- ``none``: no row table (word2vec's one row per word);
+- ``identity``: :meth:`cbow.word2vec.RowTable.identity`, the same model read through a table;
+- ``queue``: pieces of ``--piece-words`` positions taken from a shared counter
+  (:class:`cbow.executor.ThreadExecutor`); with one worker it is ``none``;
+- ``baseline`` (with ``--baseline DIR``): ``DIR/cbow/word2vec.py``, e.g. the main branch's
+  kernels, imported under another name, for "no slower than before".
+
+Only public names are used.
+
+The text is split on whitespace (GCIDE's words: ``python scripts/dictionary_text.py
+/tmp/gcide-words.txt --words``); each line is a sentence; the vocabulary is every word seen
+``--min-count`` times, the rest dropped, as word2vec does. Timings move with the machine's load
+(printed at the start and end): compare the variants of one run, not runs of different days.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from cbow import executor, word2vec
+
+
+def zipf_corpus(n_words: int, vocabulary: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Word ids with Zipf frequencies (exponent 1), in sentences of 5 to 40 words."""
+    rng = np.random.default_rng(seed)
+    probabilities = 1.0 / np.arange(1, vocabulary + 1)
+    tokens = rng.choice(vocabulary, n_words, p=probabilities / probabilities.sum()).astype(np.uint32)
+    lengths = rng.integers(5, 41, n_words // 5)
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    return tokens, starts[starts < n_words]
+
+
+def text_corpus(path: Path, min_count: int, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Word ids (most frequent first) and sentence starts of a text, one sentence per line."""
+    lines = [line.split() for line in path.read_text(encoding="utf-8").splitlines()]
+    words = np.array([word for line in lines for word in line])
+    lengths = np.array([len(line) for line in lines])
+    vocabulary, ids, counts = np.unique(words, return_inverse=True, return_counts=True)
+    rank = np.empty(vocabulary.size, np.int64)
+    rank[np.lexsort((vocabulary, -counts))] = np.arange(vocabulary.size)
+    kept = counts[ids] >= min_count
+    line_of = np.repeat(np.arange(lengths.size), lengths)[kept]
+    tokens = rank[ids][kept].astype(np.uint32)
+    starts = np.flatnonzero(np.r_[True, line_of[1:] != line_of[:-1]]) if tokens.size else np.zeros(1, np.int64)
+    if limit is not None and tokens.size > limit:
+        tokens, starts = tokens[:limit], starts[starts < limit]
+    return tokens, starts
+
+
+def load_module(checkout: Path):
+    """``checkout/cbow/word2vec.py`` as a module of its own name (its public names only)."""
+    path = checkout / "cbow" / "word2vec.py"
+    spec = importlib.util.spec_from_file_location("baseline_word2vec", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--text", type=Path, help="a text file; default: synthetic Zipf text")
+    parser.add_argument("--words", type=int, default=2_000_000,
+                        help="synthetic words, or the most of a text's that are used")
+    parser.add_argument("--vocabulary", type=int, default=50_000, help="synthetic vocabulary size")
+    parser.add_argument("--min-count", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--objectives", nargs="+", default=["negative", "hierarchical"],
+                        choices=["negative", "hierarchical"])
+    parser.add_argument("--variants", nargs="+", default=["none", "identity"],
+                        choices=["none", "identity", "queue"])
+    parser.add_argument("--piece-words", type=int, default=10_000,
+                        help="the queue variant's piece size (cbow.executor.ThreadExecutor)")
+    parser.add_argument("--baseline", type=Path, help="another checkout to time against")
+    parser.add_argument("--vector-size", type=int, default=100)
+    parser.add_argument("--window", type=int, default=5)
+    parser.add_argument("--sample", type=float, default=1e-3)
+    args = parser.parse_args(argv)
+
+    if args.text:
+        tokens, starts = text_corpus(args.text, args.min_count, args.words)
+    else:
+        tokens, starts = zipf_corpus(args.words, args.vocabulary, seed=0)
+    counts = np.bincount(tokens, minlength=int(tokens.max()) + 1)
+    print(f"{tokens.size:,} words, {counts.size:,} in the vocabulary, {starts.size:,} sentences; "
+          f"load average {os.getloadavg()[0]:.2f}; {args.rounds} rounds")
+    print(f"cbow.word2vec: {word2vec.__file__}"
+          + (f"; baseline: {args.baseline / 'cbow' / 'word2vec.py'}" if args.baseline else ""))
+
+    modules = {variant: word2vec for variant in args.variants}
+    if args.baseline:
+        modules["baseline"] = load_module(args.baseline)
+    cases = [(objective, workers, variant) for objective in args.objectives
+             for workers in args.workers for variant in modules]
+    times: dict[tuple, list[float]] = {case: [] for case in cases}
+    queues: dict[int, executor.ThreadExecutor] = {}
+    objectives = {(variant, name): (w2v.NegativeSampling.from_counts(counts, negative=5)
+                                    if name == "negative" else w2v.HierarchicalSoftmax.from_counts(counts))
+                  for variant, w2v in modules.items() for name in args.objectives}
+    for round_ in range(args.rounds + 1):  # round 0 compiles and warms up: not counted
+        for case in cases:
+            objective_name, workers, variant = case
+            w2v = modules[variant]
+            objective = objectives[variant, objective_name]
+            inputs, outputs, _ = w2v.initial_weights(objective, args.vector_size, seed=1)
+            extra = {}
+            if variant == "identity":
+                extra["row_table"] = word2vec.RowTable.identity(counts.size)
+            if variant == "queue" and workers > 1:
+                extra["executor"] = queues.setdefault(
+                    workers, executor.ThreadExecutor(workers, piece_words=args.piece_words))
+            started, cpu_started = time.perf_counter(), time.process_time()
+            w2v.train_range(objective, inputs, outputs, tokens, starts, 0, tokens.size,
+                            alpha_start=0.025, alpha_end=0.0001, window=args.window,
+                            keep=w2v.keep_probabilities(counts, args.sample), workers=workers,
+                            seed=1, **extra)
+            if round_:
+                times[case].append((time.perf_counter() - started, time.process_time() - cpu_started))
+
+    print(f"{'objective':<14}{'workers':>8}  {'variant':<10}{'wall s':>8}{'words/s':>11}"
+          f"{'vs first':>9}{'cpu s':>8}{'vs first':>9}")
+    for objective_name in args.objectives:
+        for workers in args.workers:
+            first = None
+            for variant in modules:
+                runs = times[objective_name, workers, variant]
+                wall = statistics.median(wall for wall, _ in runs)
+                cpu = statistics.median(cpu for _, cpu in runs)
+                first = first or (wall, cpu)
+                print(f"{objective_name:<14}{workers:>8}  {variant:<10}{wall:>8.3f}"
+                      f"{tokens.size / wall:>11,.0f}{wall / first[0]:>9.3f}{cpu:>8.3f}"
+                      f"{cpu / first[1]:>9.3f}")
+    print(f"load average {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""The objective seam: what the trainer, checkpoints and exports ask of a model.
+
+An objective owns its parameters (named arrays, saved as they are in checkpoints), builds
+itself from the config, the vocabulary and an optional checkpoint, and gives the trainer its
+:class:`Feed`: the object that runs one training step and the held-out loss over the data it
+eats (batches of windows for the course's full softmax, ranges of a token stream for
+word2vec's objectives). The trainer knows nothing else of it: a new objective is one module
+beside ``softmax.py`` and ``word2vec.py`` plus its entry in :data:`cbow.registry.OBJECTIVES`.
+
+The classes are loaded when first asked for (:func:`objective_class`, or
+``from cbow.objectives import SoftmaxObjective``), so reading a checkpoint's vectors does not
+compile word2vec's kernels.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, Protocol
+
+import numpy as np
+
+from cbow.errors import InputError
+from cbow.registry import OBJECTIVES
+
+if TYPE_CHECKING:
+    from cbow.checkpoint import Checkpoint
+    from cbow.config import Config
+    from cbow.train import TrainingData
+    from cbow.vocab import Vocabulary
+
+
+def objective_class(name: str) -> type["TrainableModel"]:
+    """The class of the objective named ``name`` (``model.objective``, a checkpoint's meta)."""
+    return OBJECTIVES.load(name)
+
+
+def __getattr__(attribute: str):
+    """``cbow.objectives.SoftmaxObjective`` and the others, imported on first use."""
+    for entry in OBJECTIVES:
+        if entry.loader.rpartition(":")[2] == attribute:
+            return entry.load()
+    raise AttributeError(f"module {__name__!r} has no attribute {attribute!r}")
+
+
+class StepResult(NamedTuple):
+    """What one training step did."""
+
+    loss: float           # mean loss of the step's examples, nats
+    examples: int         # examples trained (full softmax: windows; word2vec: SGD updates)
+    words: int            # training positions covered (full softmax: windows)
+    effective_words: int  # of those, the centre words kept by subsampling (word2vec's count)
+
+
+class Feed(Protocol):
+    """One objective's training data, served step by step: what the trainer's loop calls."""
+
+    steps_per_epoch: int
+    heldout_size: int   # held-out examples, in ``heldout_unit``
+    heldout_unit: str
+
+    def step(self, alpha: float, next_alpha: float) -> StepResult:
+        """Train the next step, the rate going from ``alpha`` to ``next_alpha`` across it."""
+
+    def heldout_loss(self) -> float | None:
+        """Mean loss (nats) on the held-out tail, or None if nothing is held out."""
+
+    def baseline(self) -> float | None:
+        """A unigram model's held-out loss on the same words (for cross-entropy losses)."""
+
+    def state(self) -> dict:
+        """The position to resume from (a checkpoint's ``batcher``)."""
+
+    @property
+    def epochs_done(self) -> float: ...
+
+
+class Parameters(Protocol):
+    """A model's parameters: named arrays, in checkpoint order."""
+
+    V: int  # words
+    N: int  # vector size
+    dtype: np.dtype
+
+    def arrays(self) -> dict[str, np.ndarray]: ...
+
+    def all_finite(self) -> bool: ...
+
+
+class TrainableModel(Protocol):
+    """What the trainer, checkpoints and exports need from every objective."""
+
+    name: ClassVar[str]
+    VECTORS: ClassVar[tuple[str, ...]]  # the vector sets it can export; the first is the default
+    LOSS_IS_CROSS_ENTROPY: ClassVar[bool]  # held-out loss in nats over the vocabulary
+    params: Parameters
+
+    @classmethod
+    def build(cls, cfg: "Config", vocab: "Vocabulary",
+              checkpoint: "Checkpoint | None" = None) -> "TrainableModel":
+        """A new model as ``cfg`` says, or the one ``checkpoint`` holds."""
+
+    @staticmethod
+    def estimate_bytes(cfg: "Config", V: int) -> dict[str, int]:
+        """Bytes it will hold: ``parameters`` (also a checkpoint's size) and ``buffers``."""
+
+    def feed(self, cfg: "Config", data: "TrainingData", state: dict | None) -> Feed:
+        """Its feed over ``data``, at the position ``state`` (a checkpoint's) or the start."""
+
+    @property
+    def V(self) -> int: ...
+
+    @property
+    def N(self) -> int: ...
+
+    def arrays(self) -> dict[str, np.ndarray]: ...
+
+    def all_finite(self) -> bool: ...
+
+    def state(self) -> dict: ...  # what a checkpoint's meta keeps besides the arrays
+
+    @classmethod
+    def vectors(cls, arrays: dict[str, np.ndarray], which: str) -> np.ndarray: ...
+
+
+def check_which(cls, which: str) -> None:
+    if which not in cls.VECTORS:
+        raise InputError(f"a {cls.name} model gives the vectors {', '.join(cls.VECTORS)}; "
+                         f"got {which!r}")
+
+
+def take(cls, arrays: dict[str, np.ndarray], names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The arrays ``names`` of a checkpoint, or one clear error naming those missing."""
+    missing = [n for n in names if n not in arrays]
+    if missing:
+        raise InputError(f"a {cls.name} model needs the arrays {', '.join(names)}; "
+                         f"{', '.join(missing)} missing (found {', '.join(sorted(arrays))})")
+    return {n: arrays[n] for n in names}
+
+
+class ParamsObjective:
+    """What every objective reads off its ``params`` (:class:`Parameters`)."""
+
+    params: Parameters
+
+    @property
+    def V(self) -> int:
+        return self.params.V
+
+    @property
+    def N(self) -> int:
+        return self.params.N
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.params.dtype
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return self.params.arrays()
+
+    def all_finite(self) -> bool:
+        return self.params.all_finite()

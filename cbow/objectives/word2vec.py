@@ -1,0 +1,227 @@
+"""word2vec's CBOW objectives (negative sampling, hierarchical softmax), over a token stream.
+
+The models train with the compiled kernels of :mod:`cbow.word2vec`; their feed serves
+consecutive ranges of centre positions in corpus order, as word2vec reads its corpus.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from cbow import model, word2vec
+from cbow.batching import EpochRanges
+from cbow.evaluate import unigram_cross_entropy
+from cbow.objectives import ParamsObjective, StepResult, check_which, take
+from cbow.prepare import default_workers
+
+if TYPE_CHECKING:
+    from cbow.checkpoint import Checkpoint
+    from cbow.config import Config
+    from cbow.train import TrainingData
+    from cbow.vocab import Vocabulary
+
+
+@dataclass(frozen=True)
+class Word2VecSettings:
+    """What the word2vec objectives take from the config (see cbow.config for each).
+
+    No defaults here: :meth:`from_config` reads every value from the config, the one place
+    a default lives.
+    """
+
+    C: int              # model.C: context words on each side (word2vec's `window`)
+    negative: int       # model.negative
+    ns_exponent: float  # model.ns_exponent
+    relu: bool          # model.hidden == "relu"
+    init: str           # model.init
+    shrink_window: bool  # model.shrink_window
+    sample: float       # train.sample
+    workers: int        # train.workers (null: the number of cores)
+    seed: int           # train.seed
+
+    @classmethod
+    def from_config(cls, cfg: "Config") -> "Word2VecSettings":
+        m, t = cfg.model, cfg.train
+        return cls(C=m.C, negative=m.negative, ns_exponent=m.ns_exponent,
+                   relu=m.hidden == "relu", init=m.init, shrink_window=m.shrink_window,
+                   sample=t.sample, workers=t.workers or default_workers(), seed=t.seed)
+
+
+class Word2VecParams:
+    """word2vec's parameters (named as in checkpoints), all float32.
+
+    ``input_vectors`` ``(V, N)``, the word vectors; ``output_vectors`` (one row per word for
+    negative sampling, per inner Huffman node for hierarchical softmax); ``hidden_bias``
+    ``(N,)`` (trained by ``hidden: relu`` only).
+    """
+
+    NAMES: ClassVar[tuple[str, ...]] = ("input_vectors", "output_vectors", "hidden_bias")
+
+    def __init__(self, input_vectors, output_vectors, hidden_bias):
+        self.input_vectors, self.output_vectors, self.hidden_bias = (
+            np.ascontiguousarray(a, dtype=np.float32)
+            for a in (input_vectors, output_vectors, hidden_bias))
+        self.V, self.N = self.input_vectors.shape  # the arrays are updated in place, never replaced
+        self.dtype = self.input_vectors.dtype
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return dict(zip(self.NAMES, (self.input_vectors, self.output_vectors, self.hidden_bias)))
+
+    def all_finite(self) -> bool:
+        return all(np.isfinite(a).all() for a in self.arrays().values())
+
+
+class _Word2VecObjective(ParamsObjective):
+    """word2vec's CBOW, trained by the compiled kernels of :mod:`cbow.word2vec`.
+
+    A step trains a range of center positions of the token stream with ``workers`` threads;
+    the generators' states are part of the state a checkpoint keeps, so that a one-worker run
+    resumes bit for bit.
+    """
+
+    name: ClassVar[str]
+    VECTORS: ClassVar[tuple[str, ...]]
+    LOSS_IS_CROSS_ENTROPY: ClassVar[bool]
+    ARRAYS: ClassVar[tuple[str, ...]] = Word2VecParams.NAMES
+
+    def __init__(self, params: Word2VecParams, settings: Word2VecSettings, counts: np.ndarray,
+                 state: dict | None = None):
+        self.params, self.settings = params, settings
+        self.kernel_objective = self._kernel_objective(counts, settings)
+        self.keep = (word2vec.keep_probabilities(counts, settings.sample)
+                     if settings.sample > 0 else None)
+        state = state or {}
+        self.rng_epoch = state.get("rng_epoch")
+        self.rng_states = (None if state.get("rng_states") is None
+                           else np.array([int(s) for s in state["rng_states"]], np.uint64))
+
+    @classmethod
+    def build(cls, cfg: "Config", vocab: "Vocabulary", checkpoint: "Checkpoint | None" = None):
+        """New weights as ``model.init`` says, or the checkpoint's arrays and generators."""
+        settings, counts = Word2VecSettings.from_config(cfg), vocab.counts
+        if checkpoint is not None:
+            params = Word2VecParams(**take(cls, checkpoint.arrays, cls.ARRAYS))
+            return cls(params, settings, counts, checkpoint.meta.get("model_state"))
+        kernel_objective = cls._kernel_objective(counts, settings)
+        if settings.init == "word2vec":
+            params = Word2VecParams(*word2vec.initial_weights(kernel_objective, cfg.model.N,
+                                                              settings.seed))
+        else:  # the course's draws (W1, W2, b1 order), the output layer sized for the objective
+            W1, W2, b1, _ = model.course_draws(cfg.model.N, len(counts), settings.seed,
+                                               output_rows=kernel_objective.output_rows)
+            params = Word2VecParams(W1.T, W2, b1[:, 0])
+        return cls(params, settings, counts)
+
+    @staticmethod
+    def estimate_bytes(cfg: "Config", V: int) -> dict[str, int]:
+        return {"parameters": (2 * V * cfg.model.N + cfg.model.N) * 4, "buffers": V * 8 + 4 * V}
+
+    def feed(self, cfg: "Config", data: "TrainingData", state: dict | None) -> "StreamFeed":
+        return StreamFeed(cfg, data, self, state)
+
+    def state(self) -> dict:
+        """What a checkpoint keeps besides the arrays: the generators of the epoch in progress."""
+        return {"rng_epoch": self.rng_epoch,
+                "rng_states": None if self.rng_states is None else [int(s) for s in self.rng_states]}
+
+    def train_range(self, tokens: np.ndarray, sentence_starts: np.ndarray, begin: int, end: int,
+                    epoch: int, alpha_start: float, alpha_end: float) -> StepResult:
+        """Train the center positions ``[begin, end)``, the rate falling linearly across them."""
+        s = self.settings
+        if self.rng_epoch != epoch:  # each epoch starts from generators fixed by (seed, epoch)
+            self.rng_epoch = epoch
+            self.rng_states = word2vec.worker_rng_states(s.seed, s.workers, epoch)
+        p = self.params
+        result = word2vec.train_range(
+            self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
+            sentence_starts, begin, end, alpha_start=alpha_start, alpha_end=alpha_end,
+            window=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
+            hidden_bias=p.hidden_bias, workers=s.workers, seed=s.seed, epoch=epoch,
+            rng_states=self.rng_states)
+        self.rng_states = result.rng_states
+        mean = result.loss / result.examples if result.examples else 0.0
+        return StepResult(mean, result.examples, result.words, result.effective_words)
+
+    @classmethod
+    def vectors(cls, arrays: dict[str, np.ndarray], which: str = "input") -> np.ndarray:
+        """``input``: the word vectors (word2vec's syn0); ``output`` (negative sampling):
+        each word's output row; ``mean``: their mean."""
+        check_which(cls, which)
+        inputs = take(cls, arrays, ("input_vectors",))["input_vectors"]
+        if which == "input":
+            return np.array(inputs, order="C")
+        outputs = take(cls, arrays, ("output_vectors",))["output_vectors"]
+        return np.array(outputs, order="C") if which == "output" else (inputs + outputs) / 2
+
+
+class NegativeSamplingObjective(_Word2VecObjective):
+    name: ClassVar[str] = "negative"
+    VECTORS: ClassVar[tuple[str, ...]] = ("input", "output", "mean")
+    LOSS_IS_CROSS_ENTROPY: ClassVar[bool] = False  # binary losses: no unigram baseline
+
+    @staticmethod
+    def _kernel_objective(counts, settings):
+        return word2vec.NegativeSampling.from_counts(counts, settings.negative,
+                                                     settings.ns_exponent)
+
+    def stream_loss(self, tokens: np.ndarray, sentence_starts: np.ndarray) -> float:
+        """Mean negative-sampling loss (nats), noise words from a fixed seed: comparable curves."""
+        s, p = self.settings, self.params
+        return word2vec.negative_sampling_loss(
+            self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
+            sentence_starts, window=s.C, seed=s.seed, relu=s.relu,
+            hidden_bias=p.hidden_bias, workers=s.workers).mean
+
+
+class HierarchicalSoftmaxObjective(_Word2VecObjective):
+    name: ClassVar[str] = "hierarchical"
+    VECTORS: ClassVar[tuple[str, ...]] = ("input",)  # output rows are tree nodes, not words
+    LOSS_IS_CROSS_ENTROPY: ClassVar[bool] = True
+
+    @staticmethod
+    def _kernel_objective(counts, settings):
+        return word2vec.HierarchicalSoftmax.from_counts(counts)
+
+    def stream_loss(self, tokens: np.ndarray, sentence_starts: np.ndarray) -> float:
+        """Exact mean negative log-likelihood (nats), comparable with a full softmax's."""
+        s, p = self.settings, self.params
+        return word2vec.hierarchical_softmax_loss(
+            self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
+            sentence_starts, window=s.C, relu=s.relu, hidden_bias=p.hidden_bias,
+            workers=s.workers).mean
+
+
+class StreamFeed(EpochRanges):
+    """word2vec's steps: consecutive ranges of ``batch_size`` center positions, corpus order."""
+
+    heldout_unit = "words"
+
+    def __init__(self, cfg: "Config", data: "TrainingData", model: _Word2VecObjective,
+                 state: dict | None):
+        self.tokens, self.starts = data.part(heldout=False)
+        self.heldout = data.part(heldout=True) if data.has_heldout else None
+        state = state or {}
+        super().__init__(self.tokens.shape[0], cfg.train.batch_size, state.get("epoch", 0),
+                         state.get("offset", 0))
+        self.model, self.V = model, len(data.vocab)
+        self.steps_per_epoch = self.ranges_per_epoch()
+        self.heldout_size = 0 if self.heldout is None else self.heldout[0].shape[0]
+
+    def step(self, alpha: float, next_alpha: float) -> StepResult:
+        begin, end = self.next_range()
+        # The rate falls linearly across the range, from this step's alpha to the next's.
+        return self.model.train_range(self.tokens, self.starts, begin, end, self.epoch,
+                                      alpha, next_alpha)
+
+    def heldout_loss(self) -> float | None:
+        return None if self.heldout is None else self.model.stream_loss(*self.heldout)
+
+    def baseline(self) -> float | None:
+        if self.heldout is None:
+            return None
+        return unigram_cross_entropy(self.tokens, self.heldout[0], self.V)
+
+    def state(self) -> dict:
+        return {"kind": "stream", "epoch": self.epoch, "offset": self.offset}

@@ -1,0 +1,182 @@
+"""The names a user can choose, each declared once: tokenizers, objectives, vector formats.
+
+Each kind is a :class:`Registry` of entries; an entry is a name, a one-line description and a
+loader, ``"module:attribute"``, imported on first use. Importing this module imports neither
+NLTK nor numba (nor numpy), so the config, the commands' ``choices=`` and ``--help`` use it
+freely. From a registry come:
+
+- the config's allowed values (``cbow.config``: ``one_of(*TOKENIZERS.names())``),
+- the commands' ``choices=`` and help texts (``cbow.commands``),
+- the README's table of each kind (:meth:`Registry.table`),
+- the code each name stands for (:meth:`Registry.load`).
+
+Adding a tokenizer, an objective or a vector format is one function (or class) in its module
+and one line below.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from cbow.errors import InputError
+
+__all__ = ["Entry", "Objective", "Registry", "Tokenizer", "VectorFormat", "or_list", "which_help",
+           "OBJECTIVES", "TOKENIZERS", "VECTOR_FORMATS"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One name of a kind: what it is called, what it does, where its code is."""
+
+    name: str
+    description: str  # one line, markdown; used in the config's meanings, --help and the README
+    loader: str  # "module:attribute", imported by load()
+
+    def load(self) -> Any:
+        """The function or class the name stands for (its module is imported now)."""
+        module, _, attribute = self.loader.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+
+
+@dataclass(frozen=True)
+class Tokenizer(Entry):
+    """A tokenizer: ``loader`` gives ``tokenize(block: str, lowercase: bool) -> list[list[str]]``.
+
+    The function turns one block of text (see :class:`cbow.text.BlockSplitter`) into its
+    sentences, each a list of tokens. The fields below tell the pipeline what it needs to know
+    without importing the function.
+    """
+
+    #: how a file's text is cut into blocks: ``"punkt"`` at the exact sentence breaks of NLTK's
+    #: Punkt (the tokenizer splits the block into Punkt sentences; the ids depend on NLTK's
+    #: release), ``"lines"`` at line breaks (one sentence per line).
+    blocks: str = "punkt"
+    #: ``True``: the corpus is one continuous stream (sentence starts ``[0]``), as the course
+    #: trains; ``False``: every sentence the function returns starts a sentence.
+    one_stream: bool = False
+    #: whether ``lowercase=False`` is allowed (the tokenizer can keep case).
+    keeps_case: bool = False
+
+    @property
+    def sentence_rule(self) -> str:
+        """How sentence starts are set (a prepared corpus's ``description.json`` says it)."""
+        if self.one_stream:
+            return "one stream: starts are [0]"
+        return "one sentence per Punkt sentence" if self.blocks == "punkt" else \
+            "one sentence per line"
+
+
+@dataclass(frozen=True)
+class Objective(Entry):
+    """A training objective: ``loader`` gives its class (see :mod:`cbow.objectives`).
+
+    ``vectors`` are the vector sets the model gives (``--which``), the first the default; the
+    class's ``VECTORS`` must be the same (a test checks it), so that ``--help`` needs no import
+    of the class (which may import numba).
+    """
+
+    vectors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VectorFormat(Entry):
+    """A vector file format: ``loader`` gives a :class:`cbow.formats.Codec` (read and write)."""
+
+
+class Registry:
+    """The entries of one kind, in declaration order; names are unique."""
+
+    def __init__(self, kind: str, *entries: Entry):
+        names = [entry.name for entry in entries]
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        assert not duplicated, f"{kind}: names declared twice: {duplicated}"
+        self.kind = kind
+        self._entries = {entry.name: entry for entry in entries}
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._entries)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._entries.values())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def valid(self) -> str:
+        """``'a', 'b', 'c'``: the names, for messages."""
+        return ", ".join(map(repr, self._entries))
+
+    def get(self, name: str) -> Entry:
+        """The entry called ``name``; an unknown name is an :class:`InputError` listing them."""
+        if name not in self:
+            raise InputError(f"unknown {self.kind[:-1] if self.kind.endswith('s') else self.kind}"
+                             f" {name!r}; valid names are {self.valid()}")
+        return self._entries[name]
+
+    def load(self, name: str) -> Any:
+        """The code ``name`` stands for (imported now)."""
+        return self.get(name).load()
+
+    def help(self, separator: str = "; ") -> str:
+        """``a: what a does; b: what b does``, for a command's help."""
+        return separator.join(f"{entry.name}: {entry.description}" for entry in self)
+
+    def table(self) -> str:
+        """The README's markdown table of this kind (a test compares it with the README)."""
+        rows = ["| name | what it is |", "|---|---|"]
+        rows += [f"| `{entry.name}` | {entry.description} |" for entry in self]
+        return "\n".join(rows)
+
+
+def or_list(items) -> str:
+    """``a, b or c``."""
+    items = list(items)
+    return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def which_help() -> str:
+    """The ``--which`` help of the commands: each objective's vectors, the default first."""
+    return "; ".join(f"{entry.name}: " + or_list([f"{entry.vectors[0]} (default)",
+                                                   *entry.vectors[1:]])
+                     for entry in OBJECTIVES)
+
+
+# ------------------------------------------------------------------------------ the kinds
+# One line per name. The descriptions are markdown; the config's key table (README) is made
+# from them, so changing one means regenerating that table (tests/test_config.py says so).
+
+TOKENIZERS = Registry(
+    "tokenizers",
+    Tokenizer("course", "NLTK 3.5 rules, course-exact", "cbow.text:course_sentences",
+              blocks="punkt", one_stream=True),
+    Tokenizer("nltk", "installed NLTK", "cbow.text:nltk_sentences", blocks="punkt"),
+    Tokenizer("whitespace", "text already tokenized, one sentence per line",
+              "cbow.text:whitespace_sentences", blocks="lines", keeps_case=True),
+)
+
+OBJECTIVES = Registry(
+    "objectives",
+    Objective("softmax", "the course's full softmax (numpy, batches)",
+              "cbow.objectives.softmax:SoftmaxObjective", vectors=("mean", "w1", "w2")),
+    Objective("negative", "negative sampling",
+              "cbow.objectives.word2vec:NegativeSamplingObjective",
+              vectors=("input", "output", "mean")),
+    Objective("hierarchical", "hierarchical softmax over a Huffman tree",
+              "cbow.objectives.word2vec:HierarchicalSoftmaxObjective", vectors=("input",)),
+)
+
+VECTOR_FORMATS = Registry(
+    "vector formats",
+    VectorFormat("word2vec", "text: a `V N` header, then `word v1 ... vN` per line",
+                 "cbow.formats:WORD2VEC_TEXT"),
+    VectorFormat("word2vec-bin", "binary float32, the word2vec C tool's and gensim's",
+                 "cbow.formats:WORD2VEC_BINARY"),
+    VectorFormat("npy", "`vectors.npy` and `vocab.txt` (word, tab, count) beside it",
+                 "cbow.formats:NPY"),
+    VectorFormat("projector", "`vectors.tsv` and `metadata.tsv` (word, count) in a folder, for "
+                 "the TensorFlow Embedding Projector", "cbow.projector:PROJECTOR"),
+)

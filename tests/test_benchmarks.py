@@ -1,0 +1,65 @@
+"""benchmarks/: runnable, on cbow's public names only; scripts/ wrap them thinly."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = sorted(p for p in (REPO_ROOT / "benchmarks").glob("*.py") if p.name != "__init__.py")
+
+
+def _private_cbow_names(path: Path) -> list[str]:
+    """Names starting with '_' that the file takes from cbow (imports or module attributes)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    cbow_aliases, found = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "cbow":
+            for alias in node.names:
+                if alias.name.startswith("_"):
+                    found.append(f"{node.module}.{alias.name}")
+                cbow_aliases.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "cbow":
+                    cbow_aliases.add(alias.asname or alias.name.split(".")[0])
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                and not node.attr.startswith("__") and isinstance(node.value, ast.Name)
+                and node.value.id in cbow_aliases):
+            found.append(f"{node.value.id}.{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize("path", BENCHMARKS, ids=lambda p: p.stem)
+def test_benchmarks_use_only_public_names(path):
+    assert _private_cbow_names(path) == []
+
+
+@pytest.mark.parametrize("path", BENCHMARKS, ids=lambda p: p.stem)
+def test_benchmark_help_runs(path):
+    proc = subprocess.run([sys.executable, "-m", f"benchmarks.{path.stem}", "--help"],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "usage:" in proc.stdout
+
+
+def test_scripts_are_thin_wrappers():
+    for script in (REPO_ROOT / "scripts").glob("*.py"):
+        assert len(script.read_text(encoding="utf-8").splitlines()) <= 40, script.name
+
+
+def test_gcide_entry_cleaning():
+    sys.path.insert(0, str(REPO_ROOT))
+    try:
+        from benchmarks.gcide import WORD, clean
+    finally:
+        sys.path.remove(str(REPO_ROOT))
+    entry = ('Apple \\Ap"ple\\, n. [OE. appel.] (ap"p\'l) The fruit of {Pyrus malus}; '
+             'pl[ae]n[=a]. [1913 Webster]')
+    assert clean(entry) == "Apple , n. The fruit of Pyrus malus; plaena."
+    assert WORD.findall(clean(entry)) == ["Apple", "n", "The", "fruit", "of", "Pyrus", "malus",
+                                          "plaena"]

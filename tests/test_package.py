@@ -1,0 +1,34 @@
+"""The package's face: ``import cbow`` is light and gives what a user needs."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+
+import cbow
+
+
+def _heavy_modules_after(imports: str) -> str:
+    code = (f"import sys, {imports}; "
+            "print(sorted(m for m in ('numpy', 'nltk', 'numba') if m in sys.modules))")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_import_cbow_loads_nothing_heavy():
+    assert _heavy_modules_after("cbow") == "[]"
+    # the registries give names to the config and the commands without their code's imports
+    assert _heavy_modules_after("cbow.registry") == "[]"
+    assert _heavy_modules_after("cbow.config, cbow.prepare") == "['numpy']"
+
+
+def test_exports_are_the_user_facing_names():
+    from cbow.config import Config, load_config
+    from cbow.embeddings import Embeddings
+    from cbow.run import load_embeddings
+    from cbow.vocab import Vocabulary
+    assert (cbow.Config, cbow.load_config, cbow.Embeddings, cbow.load_embeddings,
+            cbow.Vocabulary) == (Config, load_config, Embeddings, load_embeddings, Vocabulary)
+    assert "train_step" not in cbow.__all__
+    from cbow import train  # the module: no package attribute hides it
+    assert isinstance(train, types.ModuleType) and callable(train.train)
