@@ -16,6 +16,7 @@ the error says what to install.
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import importlib
 import logging
@@ -24,13 +25,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from cbow.errors import UserError
+from cbow.errors import EXIT_TRAINING, UserError
 
-__all__ = ["ClusterError", "DaskMissing", "results", "session", "task", "with_scheduler"]
+__all__ = ["ClusterError", "ClusterLost", "DaskMissing", "executor", "results", "session",
+           "task", "with_scheduler"]
 
 
 class ClusterError(UserError):
     """A scheduler that cannot be reached, has no workers, or was lost during the run."""
+
+
+class ClusterLost(ClusterError):
+    """Training stopped because the cluster was lost; the state before the failed step is
+    saved in ``checkpoint`` (``cbow train --resume`` continues from it)."""
+
+    exit_code = EXIT_TRAINING
+
+    def __init__(self, message: str, checkpoint=None):
+        super().__init__(message)
+        self.checkpoint = checkpoint
 
 
 class DaskMissing(UserError, ImportError):
@@ -175,16 +188,43 @@ def session(spec: str | None, *, timeout: float = 5.0, log=None) -> Iterator[obj
         finally:
             opened[2] -= 1
         return
-    client, cluster = _connect(spec, timeout,
-                               log or (lambda line: print(line, file=sys.stderr)))
-    _OPEN[spec] = [client, cluster, 1]
+    # Dask logs a lost connection with tracebacks; cbow reports it as one error instead.
+    _import_distributed()  # (its loggers exist once it is imported)
+    loggers = [logging.getLogger(name) for name in ["tornado.application"] + [
+        name for name in list(logging.root.manager.loggerDict)
+        if name == "distributed" or name.startswith("distributed.")]]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
-        yield client
+        client, cluster = _connect(spec, timeout,
+                                   log or (lambda line: print(line, file=sys.stderr)))
+        _OPEN[spec] = [client, cluster, 1]
+        try:
+            yield client
+        finally:
+            del _OPEN[spec]
+            client.close(timeout=timeout)
+            if cluster is not None:
+                cluster.close()
     finally:
-        del _OPEN[spec]
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def executor(spec: str | None, shards: int, sync_every: int):
+    """Where the word2vec objectives' steps run: None (this process's threads) without a
+    scheduler, else a :class:`cbow.dask_executor.DaskExecutor` on the client of the
+    :func:`session` open for ``spec`` (``train`` opens it)."""
+    if spec is None:
+        return None
+    opened = _OPEN.get(spec)
+    if opened is None:
+        raise RuntimeError(f"no cluster session is open for {spec!r}: train inside "
+                           f"cbow.cluster.session(cfg.cluster.scheduler), as train() does")
+    from cbow.dask_executor import DaskExecutor
+
+    return DaskExecutor(opened[0], shards, sync_every)
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,6 +256,13 @@ class _Failed:
         return error
 
 
+def lost(error: BaseException) -> ClusterError:
+    """The error for a scheduler that went away during the run."""
+    reason = " ".join(str(error).split()) or type(error).__name__
+    return ClusterError(f"lost the Dask scheduler during the run ({reason}). Check the "
+                        f"scheduler and its workers, then run the command again.")
+
+
 def task(function: Callable, *args):
     """Run ``function(*args)`` on a worker: submit ``task, function, *args``.
 
@@ -236,20 +283,28 @@ def results(futures: list, on_result: Callable[[], object] | None = None) -> lis
     raised here, the tasks not done yet cancelled. Losing the scheduler is a
     :class:`ClusterError`.
     """
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     position = {future.key: n for n, future in enumerate(futures)}
     done: list = [None] * len(futures)
     try:
-        for future, result in as_completed(futures, with_results=True):
-            if future.cancelled() or isinstance(result, BaseException):
-                raise ClusterError(f"lost the Dask scheduler during the run ({result}). "
-                                   f"Check the scheduler, then run the command again.")
-            if isinstance(result, _Failed):
-                raise result.error()
-            done[position[future.key]] = result
-            if on_result is not None:
-                on_result()
+        try:
+            for future, result in as_completed(futures, with_results=True):
+                if future.cancelled() or isinstance(result, BaseException):
+                    raise lost(result)
+                if isinstance(result, _Failed):
+                    raise result.error()
+                done[position[future.key]] = result
+                if on_result is not None:
+                    on_result()
+        except KilledWorker as error:
+            raise ClusterError(
+                f"Dask gave up on a task whose workers kept dying ({error}), most likely out "
+                f"of memory. "
+                f"Give the workers more memory (dask worker --memory-limit) or use fewer "
+                f"threads per worker.") from None
+        except (OSError, TimeoutError, asyncio.CancelledError) as error:
+            raise lost(error) from None
     finally:
         pending = [future for future in futures if not future.done()]
         if pending and futures[0].client.status == "running":

@@ -144,6 +144,14 @@ class TrainConfig:
     workers: int | None = key(None, optional(integer(1)),
                               "threads of the word2vec objectives (null: the number of cores); "
                               "1 is deterministic, more share the weights lock-free")
+    shards: int = key(2, integer(1),
+                      "with a scheduler (`cluster.scheduler`), word2vec objectives: each round is "
+                      "cut into this many pieces, trained apart on the workers from the "
+                      "round's weights and then averaged; the bits depend on it, not on the "
+                      "number of workers")
+    sync_every: int = key(100_000, integer(1),
+                          "with a scheduler: centre positions per round of model averaging "
+                          "(a round never spans two steps, so at most `batch_size`)")
     val_fraction: float = key(0.05, number("a number in [0, 0.5)", lambda v: 0 <= v < 0.5),
                               "the last fraction of the corpus held out for validation, "
                               "in [0, 0.5)", identity=True)
@@ -214,11 +222,12 @@ def _scheduler(v) -> bool:
 class ClusterConfig:
     scheduler: str | None = key(None, Rule(_scheduler, "null, 'local:N' (N >= 1) or a Dask "
                                            "scheduler address such as 'tcp://host:8786'"),
-                                "where `prepare` runs its tasks: null in this process (as "
-                                "without Dask); `local:N` a Dask `LocalCluster` of N worker "
-                                "processes started for the run; `tcp://host:8786` a running "
-                                "Dask scheduler (`pip install 'cbow[dask]'`); the results do "
-                                "not depend on it")
+                                "where `prepare` and the word2vec objectives' training run "
+                                "their tasks: null in this process (as without Dask); "
+                                "`local:N` a Dask `LocalCluster` of N worker processes "
+                                "started for the run; `tcp://host:8786` a running Dask "
+                                "scheduler (`pip install 'cbow[dask]'`); the prepared corpus "
+                                "does not depend on it, training follows `train.shards`")
     shared_dir: str | None = key(None, optional(text("a folder path or an fsspec URL")),
                                  "where the workers write the prepared shards, a folder or "
                                  "fsspec URL (`s3://...`) that every worker and this process "

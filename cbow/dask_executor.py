@@ -27,6 +27,7 @@ the state after the previous step, which the trainer saves as a checkpoint.
 """
 from __future__ import annotations
 
+import asyncio
 import copy
 import dataclasses
 import functools
@@ -147,17 +148,23 @@ class DaskExecutor:
             raise ValueError(f"a DaskExecutor of {k} shards runs whole rounds of {k} pieces with "
                              f"one state per shard; got {len(pieces)} pieces and states of "
                              f"shape {states.shape}")
-        skeleton, shipped = self._ship(task)
+        try:
+            skeleton, shipped = self._ship(task)
+        except (OSError, TimeoutError, asyncio.CancelledError) as error:
+            raise cluster.lost(error) from None
         current = [np.asarray(array) for array in arrays]
         results: list = [None] * len(pieces)
         for first in range(0, len(pieces), k):
             self._rounds += 1
-            sent = self.client.scatter(current, broadcast=True, hash=False)
-            lanes = cluster.results([
-                self.client.submit(cluster.task, _train_lane, skeleton, shipped, sent,
-                                   [pieces[first + lane]], states[lane],
-                                   key=f"cbow-lane-{self._token}-{self._rounds}-{lane}")
-                for lane in range(k)])
+            try:
+                sent = self.client.scatter(current, broadcast=True, hash=False)
+                futures = [self.client.submit(cluster.task, _train_lane, skeleton, shipped, sent,
+                                              [pieces[first + lane]], states[lane],
+                                              key=f"cbow-lane-{self._token}-{self._rounds}-{lane}")
+                           for lane in range(k)]
+            except (OSError, TimeoutError, asyncio.CancelledError) as error:
+                raise cluster.lost(error) from None
+            lanes = cluster.results(futures)
             for lane, (_, lane_results, state) in enumerate(lanes):
                 results[first + lane] = lane_results[0]
                 states[lane] = state

@@ -407,11 +407,11 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
         return TrainingDiverged(f"training diverged at step {at_step}: {what}. Lower train.alpha "
                                 f"(now {t.alpha}) and train again{kept}")
 
-    def save(at_step: int) -> Path:
+    def save(at_step: int, feed_state: dict | None = None) -> Path:
         # A checkpoint is the last good state: the weights are checked before each one.
         if not model.all_finite():
             raise diverged(at_step, "a weight is not finite")
-        meta = {"objective": model.name, "step": at_step, "batcher": feed.state(),
+        meta = {"objective": model.name, "step": at_step, "batcher": feed_state or feed.state(),
                 "epoch": feed.epochs_done, "alpha": alpha_at(cfg, at_step, last_step),
                 "run_identity": run_identity(cfg), "vocab_fingerprint": vocab.fingerprint(),
                 "vocab_size": len(vocab), "corpus_sha256": data.fingerprint,
@@ -448,9 +448,18 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                 write_row(row)
             while step < last_step and stop["signal"] is None:
                 alpha, next_alpha = step_rates(cfg, step, last_step)
-                # Overflow shows up as a non-finite loss or weight, reported below with its step.
-                with np.errstate(over="ignore", invalid="ignore"):
-                    done = feed.step(alpha, next_alpha)
+                before = feed.state()
+                try:
+                    # Overflow shows up as a non-finite loss or weight, reported below with
+                    # its step.
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        done = feed.step(alpha, next_alpha)
+                except cluster.ClusterError as error:
+                    # The weights are those after step `step` (a cluster step changes them
+                    # only once it succeeded): save them where the feed was then.
+                    last_path = save(step, feed_state=before)
+                    raise cluster.ClusterLost(f"{error} The run stopped at step {step}, saved "
+                                              f"in {last_path}.", last_path) from None
                 step, loss = step + 1, done.loss
                 speed.count(done.examples, done.words)
                 if effective_words is not None:

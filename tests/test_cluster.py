@@ -21,7 +21,7 @@ from cbow.distributed_prepare import _plan, prepare_on_cluster, resolve_inputs
 from cbow.config import load_config
 from cbow.prepare import load_prepared, prepare
 from cbow.sources import NotUTF8Error, SourceError
-from cbow.train import prepare_corpus
+from cbow.train import prepare_corpus, prepare_training_data
 from conftest import REPO_ROOT, run_cbow, shared_dir
 
 WORDS = ("the cat sat on a mat and the dog ran far away while quick brown foxes "
@@ -190,25 +190,34 @@ def test_without_a_scheduler_nothing_imports_dask(tmp_path):
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_scheduler_setting_is_checked(tmp_path):
-    config = REPO_ROOT / "configs" / "word2vec.yaml"
-    proc = run_cbow("prepare", "--config", config, "--scheduler", "local:0")
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "--scheduler 'local:0': must be null, 'local:N'" in proc.stderr
+def test_scheduler_setting_is_checked(capsys):
+    from cbow.cli import main
+
+    code = main(["prepare", "--config", str(REPO_ROOT / "configs" / "word2vec.yaml"),
+                 "--scheduler", "local:0"])
+    err = capsys.readouterr().err
+    assert code == 2 and err == ("error: --scheduler 'local:0': must be null, 'local:N' "
+                                 "(N >= 1) or a Dask scheduler address such as "
+                                 "'tcp://host:8786'\n")
 
 
 def test_an_unreachable_scheduler_is_one_error_and_leaves_nothing(tmp_path):
     corpus = write(tmp_path / "c.txt", lines(9, 50))
     address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
-    common = ["--config", REPO_ROOT / "configs" / "word2vec.yaml", "--set", f"corpus={corpus}",
-              "--set", "tokenizer=whitespace", "--set", f"prepare.cache_dir={tmp_path / 'cache'}",
-              "--set", "cluster.connect_timeout=2", "--scheduler", address, "--quiet"]
-    for command in (["prepare"], ["train", "--out", tmp_path / "run"]):
-        proc = run_cbow(*command, *common, timeout=60)  # a hang fails here
-        assert proc.returncode == 2, proc.stderr
-        [line] = proc.stderr.strip().splitlines()
-        assert line.startswith(f"error: cannot reach the Dask scheduler at {address}")
-        assert not (tmp_path / "cache").exists() and not (tmp_path / "run").exists()
+    with pytest.raises(cluster.ClusterError, match="cannot reach the Dask scheduler"):
+        prepare_on_cluster(corpus, scheduler=address, tokenizer="whitespace",
+                           cache_root=tmp_path / "cache", timeout=1, progress=False)
+    assert not (tmp_path / "cache").exists()
+    # From the command line, training: one line, exit 2, no run folder, no cache folder.
+    proc = run_cbow("train", "--config", REPO_ROOT / "configs" / "word2vec.yaml",
+                    "--set", f"corpus={corpus}", "--set", "tokenizer=whitespace",
+                    "--set", f"prepare.cache_dir={tmp_path / 'cache'}",
+                    "--set", "cluster.connect_timeout=1", "--scheduler", address,
+                    "--out", tmp_path / "run", "--quiet", timeout=60)  # a hang fails here
+    assert proc.returncode == 2, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith(f"error: cannot reach the Dask scheduler at {address} within 1 s")
+    assert not (tmp_path / "cache").exists() and not (tmp_path / "run").exists()
 
 
 @pytest.mark.filterwarnings("ignore:1 of the 5 corpus files hold no text")
@@ -221,13 +230,6 @@ def test_cli_on_a_scheduler_and_workers_started_by_hand(tmp_path):
                      "--host", "127.0.0.1"]
     folder = corpus_folder(tmp_path, "whitespace")
 
-    def prepare_command(cache: Path) -> subprocess.CompletedProcess:
-        return run_cbow("prepare", "--config", REPO_ROOT / "configs" / "word2vec.yaml",
-                        "--set", f"corpus={folder}", "--set", "tokenizer=whitespace",
-                        "--set", f"prepare.cache_dir={cache}",
-                        "--set", "cluster.connect_timeout=30", "--scheduler", address,
-                        "--quiet", timeout=120, env=env)
-
     processes = []
     try:
         processes.append(subprocess.Popen(
@@ -235,7 +237,11 @@ def test_cli_on_a_scheduler_and_workers_started_by_hand(tmp_path):
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         processes.append(subprocess.Popen(worker, env=env, cwd=tmp_path,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        made = prepare_command(tmp_path / "c1")
+        made = run_cbow("prepare", "--config", REPO_ROOT / "configs" / "word2vec.yaml",
+                        "--set", f"corpus={folder}", "--set", "tokenizer=whitespace",
+                        "--set", f"prepare.cache_dir={tmp_path / 'c1'}",
+                        "--set", "cluster.connect_timeout=30", "--scheduler", address,
+                        "--quiet", timeout=120, env=env)
         # A worker whose cbow is not this one (here: a package that fails to import).
         write(tmp_path / "other" / "cbow" / "__init__.py", "raise ImportError('old cbow')\n")
         other = {**env, "PYTHONPATH": str(tmp_path / "other")}
@@ -244,7 +250,9 @@ def test_cli_on_a_scheduler_and_workers_started_by_hand(tmp_path):
         from distributed import Client
         with Client(address, timeout=30) as client:
             client.wait_for_workers(2, timeout=60)
-        refused = prepare_command(tmp_path / "c3")
+        with pytest.raises(cluster.ClusterError) as refused:
+            prepare_on_cluster(folder, scheduler=address, tokenizer="whitespace",
+                               cache_root=tmp_path / "c3", timeout=30, progress=False)
     finally:
         for process in processes:
             process.kill()
@@ -257,6 +265,168 @@ def test_cli_on_a_scheduler_and_workers_started_by_hand(tmp_path):
                       [f"corpus={folder}", "tokenizer=whitespace", "prepare.workers=1",
                        f"prepare.cache_dir={tmp_path / 'c2'}"])
     assert_same_corpus(load_prepared(folder_made), prepare_corpus(cfg, progress=False))
-    assert refused.returncode == 2 and not (tmp_path / "c3").exists()
-    [line] = refused.stderr.strip().splitlines()
-    assert "cannot run cbow's tasks" in line and "old cbow" in line
+    assert "cannot run cbow's tasks" in str(refused.value) and "old cbow" in str(refused.value)
+    assert not (tmp_path / "c3").exists()
+
+
+# --- training on the cluster: synchronous model averaging ------------------------------------
+
+@pytest.fixture(scope="module")
+def shakespeare_cache(tmp_path_factory):
+    """Shakespeare prepared once for the training tests (they find it in this cache)."""
+    cache = tmp_path_factory.mktemp("prepared")
+    prepare_corpus(training_config(cache, cache / "unused"), progress=False)
+    return cache
+
+
+def training_config(cache: Path, out: Path, *overrides: str):
+    return load_config(REPO_ROOT / "configs" / "word2vec.yaml", [
+        f"corpus={shared_dir('data') / 'shakespeare.txt'}", f"prepare.cache_dir={cache}",
+        "prepare.workers=1", f"out_dir={out}", "train.epochs=1", "train.batch_size=20000",
+        "train.workers=1", "model.N=20", "train.sync_every=7000", "checkpoint.every=2",
+        "train.eval_every=100", *overrides])
+
+
+def trained(cache: Path, out: Path, *overrides: str, **options) -> dict[str, np.ndarray]:
+    from cbow.train import train
+
+    result = train(training_config(cache, out, *overrides), quiet=True, log=None, **options)
+    return result.model.arrays()
+
+
+def assert_same_bits(one: dict, other: dict) -> None:
+    assert one.keys() == other.keys()
+    for name in one:
+        assert one[name].tobytes() == other[name].tobytes(), name
+
+
+def test_one_shard_on_the_cluster_is_the_one_thread_run(local2, shakespeare_cache, tmp_path):
+    # sync_every cuts each step into 3 rounds of one piece: the kernel's ranges chain exactly.
+    in_process = trained(shakespeare_cache, tmp_path / "a")
+    on_cluster = trained(shakespeare_cache, tmp_path / "b", "cluster.scheduler=local:2",
+                         "train.shards=1")
+    assert_same_bits(on_cluster, in_process)
+
+
+def test_two_shards_give_the_same_bits_on_one_worker_or_two(local2, shakespeare_cache, tmp_path):
+    from distributed import LocalCluster
+
+    two = trained(shakespeare_cache, tmp_path / "two", "cluster.scheduler=local:2")
+    with LocalCluster(processes=False, n_workers=1, threads_per_worker=1,
+                      dashboard_address=None) as one_worker:
+        one = trained(shakespeare_cache, tmp_path / "one",
+                      f"cluster.scheduler={one_worker.scheduler_address}")
+    assert_same_bits(one, two)
+    # and averaging two shards is not the one-thread run
+    single = trained(shakespeare_cache, tmp_path / "single")
+    assert not np.array_equal(single["input_vectors"], two["input_vectors"])
+
+
+def test_a_resumed_cluster_run_equals_an_uninterrupted_one(local2, shakespeare_cache, tmp_path):
+    whole = trained(shakespeare_cache, tmp_path / "whole", "cluster.scheduler=local:2",
+                    "train.epochs=2")
+    # The same run, stopped after its step-2 checkpoint (steps 3-6 never ran), then resumed.
+    import shutil
+    shutil.copytree(tmp_path / "whole", tmp_path / "resumed")
+    checkpoints = sorted((tmp_path / "resumed" / "checkpoints").iterdir())
+    assert [p.name for p in checkpoints][-1] == "step_00000006.npz"
+    for path in checkpoints:
+        if path.name != "step_00000002.npz":
+            path.unlink()
+    resumed = trained(shakespeare_cache, tmp_path / "resumed", "cluster.scheduler=local:2",
+                      "train.epochs=2", resume=True)
+    assert_same_bits(resumed, whole)
+
+
+def test_killing_a_worker_mid_round_gives_the_same_bits(local2, shakespeare_cache, tmp_path):
+    import signal
+    import threading
+
+    settings = ("cluster.scheduler=local:2", "model.N=300", "model.negative=20",
+                "train.batch_size=60000", "train.sync_every=30000")
+    reference = trained(shakespeare_cache, tmp_path / "reference", *settings)
+    pids = local2.run(os.getpid)  # worker address -> its process
+    outcome: dict = {}
+    run = threading.Thread(target=lambda: outcome.update(
+        arrays=trained(shakespeare_cache, tmp_path / "killed", *settings)))
+    run.start()
+    killed = None
+    try:
+        deadline = time.monotonic() + 120
+        while killed is None and run.is_alive() and time.monotonic() < deadline:
+            for address, keys in local2.processing().items():
+                if any(str(key).startswith("cbow-lane-") for key in keys):
+                    killed = pids[address]
+                    os.kill(killed, signal.SIGKILL)  # a real worker process, mid-round
+                    break
+            time.sleep(0.005)
+    finally:
+        run.join(timeout=300)
+    assert killed is not None, "no lane was seen running"
+    assert "arrays" in outcome, "the run did not finish"
+    assert_same_bits(outcome["arrays"], reference)
+    local2.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next tests
+
+
+def test_the_scheduler_dying_mid_run_saves_a_checkpoint_and_prints_the_resume_command(
+        shakespeare_cache, tmp_path):
+    import json
+
+    from cbow.checkpoint import load_checkpoint
+
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    dask = [sys.executable, "-m", "dask"]
+    out = tmp_path / "run"
+    processes = []
+    try:
+        scheduler = subprocess.Popen(
+            dask + ["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(scheduler)
+        processes.append(subprocess.Popen(
+            dask + ["worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                    "--host", "127.0.0.1"],
+            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        config = training_config(shakespeare_cache, out)
+        settings = [f"corpus={config.corpus}", f"prepare.cache_dir={shakespeare_cache}",
+                    "train.epochs=3", "train.batch_size=1000", "train.workers=1", "model.N=20",
+                    "train.sync_every=500", "checkpoint.every=1000", "train.eval_every=1000",
+                    "cluster.connect_timeout=30"]
+        command = [sys.executable, "-m", "cbow", "train", "--config",
+                   str(REPO_ROOT / "configs" / "word2vec.yaml"), "--out", str(out),
+                   "--scheduler", address, "--quiet"]
+        for setting in settings:
+            command += ["--set", setting]
+        driver = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        processes.append(driver)
+        metrics = out / "metrics.jsonl"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and driver.poll() is None:
+            if metrics.exists() and len(metrics.read_text().splitlines()) >= 4:
+                break
+            time.sleep(0.02)
+        scheduler.kill()  # mid-run
+        stdout, stderr = driver.communicate(timeout=120)  # nothing hangs
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+    assert driver.returncode == 3, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 3 and lines[0].startswith(f"Dask scheduler {address}: 1 workers"), stderr
+    assert lines[-2].startswith("error: lost the Dask scheduler during the run")
+    step = int(lines[-2].split("The run stopped at step ")[1].split(",")[0])
+    saved = Path(lines[-2].split("saved in ")[1].rstrip("."))
+    assert lines[-1].startswith("resume with: ") and lines[-1].endswith(
+        f"--scheduler {address} --resume --quiet")
+    assert f"--out {out}" in lines[-1] and "--set train.epochs=3" in lines[-1]
+    # The checkpoint is the state after that step, with the feed where that step left it.
+    _, _, meta = load_checkpoint(saved)
+    training_tokens = prepare_training_data(config, progress=False).part(heldout=False)[0]
+    assert meta["step"] == step >= 3 and step * 1000 < len(training_tokens)  # in epoch 0
+    assert meta["batcher"] == {"kind": "stream", "epoch": 0, "offset": step * 1000}
+    rows = [json.loads(line) for line in metrics.read_text().splitlines()]
+    assert rows[-1]["step"] == step

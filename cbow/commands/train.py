@@ -36,7 +36,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from cbow.cluster import with_scheduler
+    from cbow.cluster import ClusterLost, with_scheduler
     from cbow.config import load_config
     from cbow.errors import InputError
     from cbow.train import train
@@ -47,8 +47,12 @@ def run(args) -> int:
         if not args.out.strip():
             raise InputError("--out: give the path of a run folder")
         cfg = dataclasses.replace(cfg, out_dir=args.out)
-    result = train(cfg, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
-                   log=lambda message: print(message, file=sys.stderr))
+    try:
+        result = train(cfg, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
+                       log=lambda message: print(message, file=sys.stderr))
+    except ClusterLost as lost:
+        print(f"error: {lost}\nresume with: {resume_command(args)}", file=sys.stderr)
+        return lost.exit_code
     if result.interrupted:
         name = signal.Signals(result.stopped_by).name
         print(f"interrupted by {name} at step {result.step}; saved "

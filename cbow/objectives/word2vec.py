@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from cbow import model, word2vec
+from cbow import cluster, model, word2vec
 from cbow.batching import EpochRanges
+from cbow.errors import TrainingError
 from cbow.evaluate import unigram_cross_entropy
 from cbow.objectives import ParamsObjective, StepResult, check_which, take
 from cbow.prepare import default_workers
@@ -40,13 +41,23 @@ class Word2VecSettings:
     sample: float       # train.sample
     workers: int        # train.workers (null: the number of cores)
     seed: int           # train.seed
+    scheduler: str | None  # cluster.scheduler: None trains in this process's threads
+    shards: int         # train.shards (with a scheduler)
+    sync_every: int     # train.sync_every (with a scheduler)
 
     @classmethod
     def from_config(cls, cfg: "Config") -> "Word2VecSettings":
         m, t = cfg.model, cfg.train
         return cls(C=m.C, negative=m.negative, ns_exponent=m.ns_exponent,
                    relu=m.hidden == "relu", init=m.init, shrink_window=m.shrink_window,
-                   sample=t.sample, workers=t.workers or default_workers(), seed=t.seed)
+                   sample=t.sample, workers=t.workers or default_workers(), seed=t.seed,
+                   scheduler=cfg.cluster.scheduler, shards=t.shards, sync_every=t.sync_every)
+
+    @property
+    def lanes(self) -> int:
+        """Generators a step uses (a checkpoint keeps them): the threads in this process, or
+        with a scheduler the shards (see :mod:`cbow.dask_executor`)."""
+        return self.workers if self.scheduler is None else self.shards
 
 
 class Word2VecParams:
@@ -76,9 +87,10 @@ class Word2VecParams:
 class _Word2VecObjective(ParamsObjective):
     """word2vec's CBOW, trained by the compiled kernels of :mod:`cbow.word2vec`.
 
-    A step trains a range of center positions of the token stream with ``workers`` threads;
-    the generators' states are part of the state a checkpoint keeps, so that a one-worker run
-    resumes bit for bit.
+    A step trains a range of center positions of the token stream with ``workers`` threads,
+    or with a scheduler on a Dask cluster by model averaging (:mod:`cbow.dask_executor`); the
+    generators' states are part of the state a checkpoint keeps, so that a one-worker run (or
+    any cluster run) resumes bit for bit.
     """
 
     name: ClassVar[str]
@@ -96,6 +108,7 @@ class _Word2VecObjective(ParamsObjective):
         self.rng_epoch = state.get("rng_epoch")
         self.rng_states = (None if state.get("rng_states") is None
                            else np.array([int(s) for s in state["rng_states"]], np.uint64))
+        self._executor = None  # made at the first step (a scheduler's session is open then)
 
     @classmethod
     def build(cls, cfg: "Config", vocab: "Vocabulary", checkpoint: "Checkpoint | None" = None):
@@ -132,14 +145,22 @@ class _Word2VecObjective(ParamsObjective):
         s = self.settings
         if self.rng_epoch != epoch:  # each epoch starts from generators fixed by (seed, epoch)
             self.rng_epoch = epoch
-            self.rng_states = word2vec.worker_rng_states(s.seed, s.workers, epoch)
+            self.rng_states = word2vec.worker_rng_states(s.seed, s.lanes, epoch)
+        elif len(self.rng_states) != s.lanes:
+            raise TrainingError(
+                f"the checkpoint holds {len(self.rng_states)} generators and this run uses "
+                f"{s.lanes} ({'train.workers' if s.scheduler is None else 'train.shards'}): "
+                f"resume with train.workers (without a scheduler) or train.shards (with one) "
+                f"set to {len(self.rng_states)}, or resume at the start of an epoch")
+        if s.scheduler is not None and self._executor is None:
+            self._executor = cluster.executor(s.scheduler, s.shards, s.sync_every)
         p = self.params
         result = word2vec.train_range(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
             sentence_starts, begin, end, alpha_start=alpha_start, alpha_end=alpha_end,
             window=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
-            hidden_bias=p.hidden_bias, workers=s.workers, seed=s.seed, epoch=epoch,
-            rng_states=self.rng_states)
+            hidden_bias=p.hidden_bias, workers=s.lanes, seed=s.seed, epoch=epoch,
+            rng_states=self.rng_states, executor=self._executor)
         self.rng_states = result.rng_states
         mean = result.loss / result.examples if result.examples else 0.0
         return StepResult(mean, result.examples, result.words, result.effective_words)
