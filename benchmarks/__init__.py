@@ -9,6 +9,9 @@ from the repository's root (or ``python scripts/NAME.py``).
     The word2vec kernels against gensim's Word2Vec, interleaved in one process.
 ``compare_gensim``
     cbow's trainer against gensim's Word2Vec: speed, peak memory, quality of the vectors.
+``dask_averaging``
+    Training on a Dask cluster: quality and words/s against ``train.shards`` and
+    ``train.sync_every``, beside the in-process threads; bytes and seconds per round.
 
 Measured figures belong in the README or in these modules' output, never in docstrings.
 """
