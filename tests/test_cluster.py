@@ -430,3 +430,15 @@ def test_the_scheduler_dying_mid_run_saves_a_checkpoint_and_prints_the_resume_co
     assert meta["batcher"] == {"kind": "stream", "epoch": 0, "offset": step * 1000}
     rows = [json.loads(line) for line in metrics.read_text().splitlines()]
     assert rows[-1]["step"] == step
+
+
+def test_resuming_with_another_number_of_generators_is_one_clear_error(shakespeare_cache,
+                                                                         tmp_path):
+    from cbow.errors import TrainingError
+
+    # In process (the same rule holds for train.shards on a cluster): stopped mid-epoch.
+    trained(shakespeare_cache, tmp_path / "run", "train.workers=2", "train.steps=2")
+    with pytest.raises(TrainingError, match="the checkpoint holds 2 generators and this run "
+                                            r"uses 1 \(train.workers\)"):
+        trained(shakespeare_cache, tmp_path / "run", "train.workers=1", "train.steps=3",
+                resume=True)
