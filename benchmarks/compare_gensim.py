@@ -357,9 +357,9 @@ def child_gensim(spec: dict) -> dict:
 CHILDREN = {"prepare": child_prepare, "cbow": child_cbow, "gensim": child_gensim}
 
 
-def run_as_child(spec_path: str) -> None:
+def run_as_child(spec_path: str, children: dict = CHILDREN) -> None:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
-    result = CHILDREN[spec["job"]](spec)
+    result = children[spec["job"]](spec)
     Path(spec["result"]).write_text(json.dumps(result, indent=1), encoding="utf-8")
 
 
@@ -393,19 +393,35 @@ def machine_state() -> dict:
             "busiest": busiest_processes()}
 
 
+def work_folder(out_dir: str | None, prefix: str) -> tuple[Path, bool]:
+    """``(folder, temporary)``: ``out_dir`` (kept) or a new temporary folder, with the
+    ``specs``, ``logs``, ``results`` and ``runs`` folders of the children."""
+    temporary = out_dir is None
+    folder = Path(tempfile.mkdtemp(prefix=prefix) if temporary else out_dir).resolve()
+    for sub in ("specs", "logs", "results", "runs"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return folder, temporary
+
+
+def gensim_test_data() -> Path:
+    """gensim's copies of the benchmark files, found without importing gensim here."""
+    return Path(importlib.util.find_spec("gensim").origin).parent / "test" / "test_data"
+
+
 class ChildFailed(RuntimeError):
     pass
 
 
-def run_child(job: str, spec: dict, folder: Path, name: str) -> dict:
+def run_child(job: str, spec: dict, folder: Path, name: str,
+              module: str = "benchmarks.compare_gensim") -> dict:
+    """Run ``job`` as ``python -m MODULE --child SPEC`` (its own process); its JSON result."""
     spec = dict(spec, job=job, result=str(folder / "results" / f"{name}.json"))
     spec_path = folder / "specs" / f"{name}.json"
     spec_path.write_text(json.dumps(spec, indent=1), encoding="utf-8")
     log_path = folder / "logs" / f"{name}.log"
     with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "benchmarks.compare_gensim", "--child",
-                                 str(spec_path)], stdout=log, stderr=subprocess.STDOUT,
-                                cwd=REPO_ROOT)
+        proc = subprocess.Popen([sys.executable, "-m", module, "--child", str(spec_path)],
+                                stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
         try:
             code = proc.wait()
         except BaseException:
@@ -578,13 +594,8 @@ def main(argv=None) -> int:
         return 0
 
     corpus = str(Path(args.corpus).resolve())
-    temporary = args.out_dir is None
-    folder = Path(tempfile.mkdtemp(prefix="compare_gensim-") if temporary else args.out_dir)
-    folder = folder.resolve()
-    for sub in ("specs", "logs", "results", "runs"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
-    # gensim's copies of the benchmark files, found without importing gensim here
-    gensim_data = Path(importlib.util.find_spec("gensim").origin).parent / "test" / "test_data"
+    folder, temporary = work_folder(args.out_dir, "compare_gensim-")
+    gensim_data = gensim_test_data()
     settings = shared_settings(args)
     stamp = time.strftime("%Y%m%d-%H%M%S")  # cbow refuses a run folder that holds a run
     base = {"corpus": corpus, "cache_dir": str(folder / "prepared"), "settings": settings,

@@ -13,7 +13,9 @@ A checkpoint ``OUT/checkpoints/step_00001234.npz`` holds
 from __future__ import annotations
 
 import json
+import os
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,8 @@ FORMAT_VERSION = 1
 DEFAULT_OBJECTIVE = "softmax"  # what a checkpoint without an objective in its meta holds
 _RESERVED = ("vocab_words", "vocab_counts", "meta")
 _STEP_FILE = re.compile(r"^step_(\d{8})\.npz$")
+#: Sub-folder of a checkpoint folder where unreadable checkpoint files are moved.
+UNREADABLE = "unreadable"
 
 
 class CheckpointError(UserError, ValueError):
@@ -141,9 +145,62 @@ def load_latest(directory: str | Path, on_skip=None) -> Checkpoint | None:
     return None
 
 
+def set_aside(path: str | Path) -> Path:
+    """Move an unreadable checkpoint into ``unreadable/`` beside it (never over another file).
+
+    Out of ``step_*.npz`` it no longer ranks as the newest checkpoint, and nothing is deleted:
+    the file can still be looked at.
+    """
+    path = Path(path)
+    folder = path.parent / UNREADABLE
+    folder.mkdir(exist_ok=True)
+    target, n = folder / path.name, 1
+    while target.exists():
+        target, n = folder / f"{path.stem}.{n}{path.suffix}", n + 1
+    os.rename(path, target)
+    return target
+
+
+def _looks_complete(path: Path) -> bool:
+    """Whether ``path`` is a whole checkpoint of its step: its zip directory and meta read.
+
+    Cheap (the zip's directory sits at the end of the file, and meta is small): a truncated
+    or garbage file fails; damage inside an array is found by :func:`load_checkpoint`'s CRC
+    check when the file is loaded.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "meta.npy" not in archive.namelist():  # older checkpoints have no meta
+                return bool(archive.namelist())
+            with archive.open("meta.npy") as member:
+                meta = json.loads(str(np.lib.format.read_array(member, allow_pickle=False)))
+        step = meta.get("step") if isinstance(meta, dict) else None
+        return step is None or int(step) == int(_STEP_FILE.match(path.name).group(1))
+    except Exception:  # noqa: BLE001 -- any failure to read it means it is not usable
+        return False
+
+
 def prune_checkpoints(directory: str | Path, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` checkpoints; return what was deleted."""
-    old = list_checkpoints(directory)[:-keep] if keep > 0 else []
+    """Delete all but the newest ``keep`` readable checkpoints; return what was deleted.
+
+    Unreadable files (garbage, truncated, another step's meta) are not ranked: they are moved
+    into ``unreadable/`` with a warning, so that they never push a good checkpoint out. The
+    checkpoint written last (newest modification time) is never deleted.
+    """
+    paths = list_checkpoints(directory)
+    if keep <= 0 or not paths:
+        return []
+    newest = max(paths, key=lambda p: p.stat().st_mtime_ns)
+    readable, moved = [], []
+    for path in paths:
+        if _looks_complete(path):
+            readable.append(path)
+        else:
+            moved.append(set_aside(path))
+    if moved:
+        warnings.warn(f"moved {len(moved)} unreadable checkpoint file(s) out of the way, into "
+                      f"{moved[0].parent}: {', '.join(p.name for p in moved)}", stacklevel=2)
+    old = [path for path in readable[:-keep] if path != newest]
     for path in old:
         path.unlink(missing_ok=True)
     return old

@@ -47,8 +47,11 @@ def _is_number(v) -> bool:
     return (_is_int(v) or isinstance(v, float)) and math.isfinite(v)
 
 
-def integer(minimum: int) -> Rule:
-    return Rule(lambda v: _is_int(v) and v >= minimum, f"an integer >= {minimum}")
+def integer(minimum: int, maximum: int | None = None) -> Rule:
+    if maximum is None:
+        return Rule(lambda v: _is_int(v) and v >= minimum, f"an integer >= {minimum}")
+    return Rule(lambda v: _is_int(v) and minimum <= v <= maximum,
+                f"an integer from {minimum} to {maximum:,}")
 
 
 def number(text: str, within: Callable[[float], bool]) -> Rule:
@@ -84,15 +87,29 @@ def section(cls):
 
 # ------------------------------------------------------------------------------ the schema
 
+#: Upper bounds of the keys whose value multiplies the work of every example (word2vec uses
+#: windows of 5 to 10 and 5 to 20 noise words; these are a hundred times that).
+MAX_C = 1000
+MAX_NEGATIVE = 1000
+#: Processes (prepare) and threads (word2vec training) are bounded too: each costs memory up
+#: front, and `workers: 100000` would start that many before any work.
+MAX_WORKERS = 1024
+#: Hash buckets of the n-grams: input rows are int32, so words + buckets stay below 2**31.
+MAX_BUCKET = 1 << 30
+
+
 @dataclass
 class ModelConfig:
     N: int = key(50, integer(1), "embedding size", identity=True)
-    C: int = key(2, integer(1), "context half-size: C words before and C after the center word",
-                 identity=True)
+    # C and negative multiply the work of every example: bounded so that a typo (an extra
+    # zero or three) is a config error, not a step that never ends.
+    C: int = key(2, integer(1, MAX_C),
+                 "context half-size: C words before and C after the center word", identity=True)
     objective: str = key("softmax", one_of(*OBJECTIVES.names()),
                          "; ".join(f"`{o.name}`: {o.description}" for o in OBJECTIVES)
                          + " (both word2vec's, compiled per-example SGD)", identity=True)
-    negative: int = key(5, integer(1), "noise words per example (`negative`)", identity=True)
+    negative: int = key(5, integer(1, MAX_NEGATIVE), "noise words per example (`negative`)",
+                        identity=True)
     ns_exponent: float = key(0.75, number("a number", lambda v: True),
                              "noise words are drawn from counts ** ns_exponent (`negative`)",
                              identity=True)
@@ -106,6 +123,15 @@ class ModelConfig:
                     identity=True)
     shrink_window: bool = key(False, BOOLEAN, "draw each example's window in [1, C], as "
                               "word2vec does (word2vec objectives only)", identity=True)
+    minn: int = key(3, integer(1), "shortest character n-gram of `<word>` (with `maxn`)",
+                    identity=True)
+    maxn: int = key(0, integer(0), "longest character n-gram of `<word>`; 0: no subwords "
+                    "(word2vec); > 0: fastText's CBOW, each word's input rows are its own and "
+                    "its n-grams' (word2vec objectives, `init: word2vec`)", identity=True)
+    bucket: int = key(2_000_000, Rule(lambda v: _is_int(v) and 1 <= v <= MAX_BUCKET,
+                                      f"an integer in [1, {MAX_BUCKET:,}]"),
+                      "hash buckets of the n-grams: input rows beyond the words' (with `maxn` > "
+                      "0; bucket x N float32 weights: 800 MB for 2,000,000 x 100)", identity=True)
 
 
 @dataclass
@@ -141,7 +167,7 @@ class TrainConfig:
     sample: float = key(0.0, number("a number >= 0", lambda v: v >= 0),
                         "frequent-word subsampling threshold, word2vec's `sample` (0: off; "
                         "word2vec objectives only)", identity=True)
-    workers: int | None = key(None, optional(integer(1)),
+    workers: int | None = key(None, optional(integer(1, MAX_WORKERS)),
                               "threads of the word2vec objectives (null: the number of cores); "
                               "1 is deterministic, more share the weights lock-free")
     shards: int = key(2, integer(1),
@@ -206,7 +232,8 @@ class PrepareConfig:
     errors: str = key("strict", one_of("strict", "replace"),
                       "bytes that are not UTF-8: `strict` stops with the file, line and byte; "
                       "`replace` puts U+FFFD instead (and counts them)", identity=True)
-    workers: int | None = key(None, optional(integer(1)), "processes that tokenize and count "
+    workers: int | None = key(None, optional(integer(1, MAX_WORKERS)),
+                              "processes that tokenize and count "
                               "(null: the number of cores); the ids do not depend on it")
     cache_dir: str | None = key(None, optional(text("a folder path")),
                                 "where prepared corpora are kept (null: `prepared/` in the data "
@@ -262,6 +289,9 @@ class Config:
     checkpoint: CheckpointConfig = section(CheckpointConfig)
     cluster: ClusterConfig = section(ClusterConfig)
     out_dir: str = key("runs/default", text("a folder path"), "the run folder")
+    # Not a setting but a record (left out of KEYS and of the key table): the checkpoint the
+    # run started from (cbow.continuation), set by --init-from and kept in config.yaml.
+    init_from: str | dict | None = field(default=None, metadata={"record": True})
 
 
 @dataclass(frozen=True)
@@ -277,6 +307,8 @@ class KeySpec:
 
 def _walk(cls, prefix: str = ""):
     for f in dataclasses.fields(cls):
+        if "record" in f.metadata:
+            continue
         if "rule" in f.metadata:
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
             yield KeySpec(prefix + f.name, default, f.metadata["rule"], f.metadata["meaning"],
@@ -287,14 +319,20 @@ def _walk(cls, prefix: str = ""):
 
 KEYS: dict[str, KeySpec] = {spec.dotted: spec for spec in _walk(Config)}
 SECTIONS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Config)
-                                  if "rule" not in f.metadata)
+                                  if not {"rule", "record"} & set(f.metadata))
+#: Top-level entries that record where a run came from (None when it came from nowhere).
+RECORDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Config)
+                                 if "record" in f.metadata)
 
 
 # ---------------------------------------------------------------------- dicts <-> Config
 
 def to_dict(cfg: Config) -> dict:
-    """The nested plain dict of ``cfg``, in declaration order (what ``config.yaml`` holds)."""
-    return dataclasses.asdict(cfg)
+    """The nested plain dict of ``cfg``, in declaration order (what ``config.yaml`` holds);
+    a :data:`RECORDS` entry only when it records something."""
+    values = dataclasses.asdict(cfg)
+    return {name: value for name, value in values.items()
+            if not (name in RECORDS and value is None)}
 
 
 def flatten(cfg: dict, prefix: str = "") -> dict[str, Any]:
@@ -313,14 +351,28 @@ def _from_dict(values: dict) -> Config:
     top = {}
     for f in dataclasses.fields(Config):
         value = values[f.name]
-        top[f.name] = f.default_factory(**value) if "rule" not in f.metadata else value
+        top[f.name] = f.default_factory(**value) if f.name in SECTIONS else value
     return Config(**top)
 
 
 # -------------------------------------------------------------------------------- loading
 
 class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, reading ``1e-3`` as a float as YAML 1.2 does (1.1 says string)."""
+    """PyYAML's safe loader, reading ``1e-3`` as a float as YAML 1.2 does (1.1 says string),
+    and refusing a key given twice in one mapping (PyYAML keeps the last silently: a second
+    ``train:`` section would drop every key of the first)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key_node, _ in node.value:
+                name = self.construct_object(key_node, deep=True)
+                if isinstance(name, str) and name in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"'{name}' is given twice in the same mapping; merge the "
+                                    f"two into one", key_node.start_mark)
+                seen.add(name)
+        return super().construct_mapping(node, deep)
 
 
 _Loader.add_implicit_resolver(
@@ -352,7 +404,7 @@ def _merge(base: dict, update: dict, source: str, origins: dict, problems: list[
             leaf = (next(iter(flatten(value, dotted + ".")))
                     if isinstance(value, dict) and value else dotted)
             problems.append(_unknown_key(leaf, source))
-        elif isinstance(base[name], dict):
+        elif isinstance(base[name], dict) and prefix + name not in RECORDS:
             if isinstance(value, dict):
                 _merge(base[name], value, source, origins, problems, dotted + ".")
             else:
@@ -382,16 +434,26 @@ def parse_override(assignment: str) -> dict:
     return nested
 
 
+#: A config is a few kB; reading stops past this (``--config /dev/zero`` would never end).
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def _read_yaml_file(path: Path) -> dict:
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
+        names = ", ".join(bundled_configs())
+        raise ConfigError(f"config file {path} does not exist"
+                          + (f"; the bundled configs are {names}" if names else "")) from None
     except IsADirectoryError:
         raise ConfigError(f"config file {path} is a folder; give the path of a YAML file "
                           f"(see configs/)") from None
     except OSError as err:
         raise ConfigError(f"config file {path} cannot be read: {err.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is over {MAX_CONFIG_BYTES >> 20} MB: not a "
+                          f"config (they are a few kB of YAML; see configs/)")
     try:
         source = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -413,18 +475,39 @@ def _read_yaml_file(path: Path) -> dict:
     return loaded
 
 
+def _is_init_record(v) -> bool:
+    return (isinstance(v, dict) and isinstance(v.get("path"), str) and v["path"].strip() != ""
+            and set(v) <= {"path", "step", "sha256"})
+
+
+_INIT_FROM = Rule(lambda v: v is None or (isinstance(v, str) and v.strip() != "")
+                  or _is_init_record(v),
+                  "null, a run folder or checkpoint path, or a record {path, step, sha256}")
+
+
 def _check(values: dict, origins: dict[str, str]) -> list[str]:
     flat = flatten(values)
     problems = [f"{origins.get(dotted, 'defaults')}: {dotted} must be {spec.rule.text}; "
                 f"got {flat[dotted]!r}"
                 for dotted, spec in KEYS.items() if not spec.rule.check(flat[dotted])]
+    if not _INIT_FROM.check(values["init_from"]):
+        problems.append(f"{origins.get('init_from', 'defaults')}: init_from must be "
+                        f"{_INIT_FROM.text}; got {values['init_from']!r}")
+    subwords = _is_int(flat["model.maxn"]) and flat["model.maxn"] > 0
     if flat["train.steps"] is None and flat["train.epochs"] is None:
         problems.append("set train.steps or train.epochs in the config (or both: the run "
                         "stops at whichever comes first)")
+    if (flat["train.schedule"] == "linear" and _is_number(flat["train.min_alpha"])
+            and _is_number(flat["train.alpha"]) and flat["train.min_alpha"] > flat["train.alpha"]):
+        problems.append(f"{origins.get('train.min_alpha', 'defaults')}: train.min_alpha="
+                        f"{flat['train.min_alpha']!r} is above train.alpha={flat['train.alpha']!r}"
+                        f"; the linear schedule goes down from train.alpha to train.min_alpha, "
+                        f"so set train.min_alpha below train.alpha")
     if flat["model.objective"] == "softmax":
         # The course's model: its encoder, initialisation and fixed 2C-word windows.
         for dotted, course_value in (("model.hidden", "relu"), ("model.init", "course"),
-                                     ("model.shrink_window", False), ("train.sample", 0.0)):
+                                     ("model.shrink_window", False), ("train.sample", 0.0),
+                                     ("model.maxn", 0)):
             if flat[dotted] != course_value:
                 problems.append(f"{origins.get(dotted, 'defaults')}: {dotted}={flat[dotted]!r} "
                                 f"needs a word2vec objective (model.objective negative or "
@@ -437,6 +520,14 @@ def _check(values: dict, origins: dict[str, str]) -> list[str]:
         if flat["train.batcher"] != "default":
             problems.append(f"{origins.get('train.batcher', 'defaults')}: the course batcher "
                             f"feeds the softmax objective only")
+        if subwords and flat["model.init"] != "word2vec":
+            problems.append(f"{origins.get('model.maxn', 'defaults')}: model.maxn "
+                            f"{flat['model.maxn']} (subwords) initialises the word and n-gram "
+                            f"rows as word2vec does; set model.init: word2vec")
+    if subwords and _is_int(flat["model.minn"]) and flat["model.minn"] > flat["model.maxn"]:
+        problems.append(f"{origins.get('model.minn', 'defaults')}: model.minn "
+                        f"{flat['model.minn']} is longer than model.maxn {flat['model.maxn']}: "
+                        f"no n-gram would be cut; set minn <= maxn (or maxn: 0 for none)")
     return problems
 
 
@@ -446,7 +537,7 @@ def from_mapping(values: dict, source: str = "config") -> Config:
 
 
 def _build(layers: list[tuple[dict, str]]) -> Config:
-    merged = to_dict(Config())
+    merged = {**to_dict(Config()), **dict.fromkeys(RECORDS)}
     origins: dict[str, str] = {}
     problems: list[str] = []
     for values, source in layers:
@@ -458,9 +549,41 @@ def _build(layers: list[tuple[dict, str]]) -> Config:
     return _from_dict(merged)
 
 
+#: Where the configs that come with cbow are: ``configs/`` of a checkout, or the same files
+#: installed as the package data ``cbow/configs/`` (pyproject.toml maps one to the other).
+_CONFIG_FOLDERS = (Path(__file__).resolve().parent.parent / "configs",
+                   Path(__file__).resolve().parent / "configs")
+
+
+def bundled_configs() -> dict[str, Path]:
+    """Name (``word2vec``) -> path of every config that comes with cbow."""
+    return {p.stem: p for folder in _CONFIG_FOLDERS if folder.is_dir()
+            for p in sorted(folder.glob("*.yaml"))}
+
+
+def find_config(path: str | Path) -> Path:
+    """The config file ``--config`` names: an existing path, else a bundled config's name.
+
+    ``word2vec`` (or ``word2vec.yaml``) is ``configs/word2vec.yaml`` of cbow when no such file
+    exists here: a path that exists always wins.
+    """
+    path = Path(path).expanduser()
+    if path.exists() or len(path.parts) != 1:
+        return path
+    bundled = bundled_configs().get(path.stem if path.suffix in (".yaml", ".yml") else path.name)
+    return bundled if bundled is not None else path
+
+
 def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> Config:
-    """Defaults, then the YAML file at ``path``, then each ``KEY=VALUE`` override; checked."""
-    layers = [] if path is None else [(_read_yaml_file(Path(path)), str(path))]
+    """Defaults, then the YAML file at ``path``, then each ``KEY=VALUE`` override; checked.
+
+    ``path`` may also name a config that comes with cbow (see :func:`find_config`).
+    """
+    layers = []
+    if path is not None:
+        found = find_config(path)
+        # a bundled config is named by its path in messages, a user's file as they gave it
+        layers.append((_read_yaml_file(found), str(path if found == Path(path) else found)))
     layers += [(parse_override(assignment), f"--set {assignment}") for assignment in overrides]
     return _build(layers)
 

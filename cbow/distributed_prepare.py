@@ -182,6 +182,9 @@ class _Limited:
     def close(self) -> None:
         self._raw.close()
 
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
     def __enter__(self):
         return self
 
@@ -212,6 +215,23 @@ class _RangeStream(TextStream):
         if self.part.end is None:
             return raw
         return _Limited(raw, self.part.start, self.part.end)
+
+    def _now(self, raw) -> tuple[int, int]:
+        if isinstance(self.source, RemoteFile):
+            import fsspec
+
+            fs, path = fsspec.core.url_to_fs(self.source.path)
+            info = fs.info(path)
+            return int(info["size"]), _modified_ns(info)
+        return super()._now(raw)
+
+    def _check_unchanged(self, bytes_read: int, size: int, mtime_ns: int) -> None:
+        # The whole range read counts as the whole file read; the file's size and time are
+        # checked against those seen when the pieces were planned.
+        part = self.part
+        if part.end is not None and bytes_read == part.end - part.start:
+            bytes_read = self.source.size
+        super()._check_unchanged(bytes_read, size, mtime_ns)
 
 
 def _line_cuts(source, piece_bytes: int) -> list[int]:

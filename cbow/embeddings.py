@@ -14,6 +14,7 @@ import numpy as np
 
 from cbow import formats
 from cbow.errors import InputError, UnknownWord, UserError
+from cbow.fasttext_bin import is_fasttext_bin
 from cbow.vocab import Vocabulary
 
 COMBINATIONS = ("3cosadd", "3cosmul")  # how most_similar combines positive and negative words
@@ -98,9 +99,10 @@ class Embeddings:
         Parameters
         ----------
         path : str or Path
-            A word2vec text or binary file, a ``.npy`` file with ``vocab.txt`` beside it, or a
-            folder holding ``vectors.npy`` and ``vocab.txt``.
-        format : {"word2vec", "word2vec-bin", "npy"}, optional
+            A word2vec text or binary file, a ``.npy`` file with ``vocab.txt`` beside it, a
+            folder holding ``vectors.npy`` and ``vocab.txt``, or a fastText ``.bin`` model (read
+            as :class:`~cbow.fasttext_vectors.SubwordEmbeddings`: vectors for unseen words too).
+        format : {"word2vec", "word2vec-bin", "npy", "fasttext-bin"}, optional
             Detected from the content when not given.
         dtype : numpy dtype, optional
             Dtype of the vectors. By default: float64 for text (exact for any text written by
@@ -114,10 +116,21 @@ class Embeddings:
         VectorFileError
             If the file is malformed; the message says where.
         """
+        if format == "fasttext-bin" or (format is None and is_fasttext_bin(path)):
+            from cbow.fasttext_vectors import SubwordEmbeddings  # it builds on this module
+            return SubwordEmbeddings.load(path, dtype=dtype)
         words, vectors, counts = formats.read_vectors(path, format)
         if dtype is not None:
             vectors = vectors.astype(dtype, copy=False)
         return cls(words, vectors, counts=counts, source=str(path))
+
+    def reordered(self, order) -> "Embeddings":
+        """The words of rows ``order``, in that order (a permutation, or a selection), with
+        their vectors and counts."""
+        order = np.asarray(order)
+        return Embeddings([self._words[i] for i in order], self._vectors[order],
+                          counts=None if self.counts is None else self.counts[order],
+                          source=self.source, which=self.which)
 
     @classmethod
     def from_gensim(cls, kv) -> "Embeddings":
@@ -174,9 +187,7 @@ class Embeddings:
         if self.counts is None:
             raise InputError("these vectors carry no word counts, so the most frequent words are "
                              "unknown; export without a limit")
-        rows = np.argsort(-self.counts, kind="stable")[:k]
-        return Embeddings([self._words[i] for i in rows], self._vectors[rows],
-                          counts=self.counts[rows], source=self.source, which=self.which)
+        return self.reordered(np.argsort(-self.counts, kind="stable")[:k])
 
     # ------------------------------------------------------------------------------------ saving
 
@@ -225,6 +236,11 @@ class Embeddings:
     def __contains__(self, word: object) -> bool:
         return word in self.vocab
 
+    def has_vector(self, word: str) -> bool:
+        """Whether :meth:`vector` gives ``word`` a vector: here, whether it is in the
+        vocabulary (subword vectors also give unseen words one)."""
+        return word in self.vocab
+
     def __repr__(self) -> str:
         return f"Embeddings({len(self)} words, {self.vector_size} dims, {self._vectors.dtype})"
 
@@ -270,8 +286,15 @@ class Embeddings:
 
     def similarity(self, a: str, b: str) -> float:
         """Cosine of the angle between the vectors of words ``a`` and ``b``."""
-        unit = self.unit_vectors
-        return float(unit[self.index(a)] @ unit[self.index(b)])
+        units, _ = self._query([a, b])
+        return float(units[0] @ units[1])
+
+    def _query(self, words: Sequence[str]) -> tuple[np.ndarray, list[int]]:
+        """``(units, rows)``: the unit vectors ``(k, N)`` of the query ``words``, checked
+        (:meth:`check_words`), and the rows of those in the vocabulary (never answers)."""
+        self.check_words(words)
+        rows = [self.vocab.word2index[w] for w in words]
+        return self.unit_vectors[rows], rows
 
     def most_similar(self, word_or_vector: str | np.ndarray | None = None, topn: int = 10, *,
                      positive: Sequence[str] = (), negative: Sequence[str] = (),
@@ -333,8 +356,8 @@ class Embeddings:
                                      f"got {query.shape}")
                 return self._nearest(_unit(query), exclude=[], topn=topn)
             if method == "3cosadd":  # one word: the plain cosine ranking
-                row = self.index(word_or_vector)
-                return self._nearest(self.unit_vectors[row], exclude=[row], topn=topn)
+                units, rows = self._query([word_or_vector])
+                return self._nearest(units[0], exclude=rows, topn=topn)
             positive = [word_or_vector]
         # One word alone is a one-word list, as in gensim (not a list of its letters).
         positive, negative = ([w] if isinstance(w, str) else list(w) for w in (positive, negative))
@@ -344,19 +367,16 @@ class Embeddings:
         if not positive and (method == "3cosmul" or not negative):
             raise InputError(f"{method} needs at least one "
                              f"{'positive ' if method == '3cosmul' else ''}query word")
-        self.check_words(positive + negative)
-        rows_pos = [self.vocab.word2index[w] for w in positive]
-        rows_neg = [self.vocab.word2index[w] for w in negative]
-        unit = self.unit_vectors
+        units, rows = self._query(positive + negative)
+        units_pos, units_neg = units[:len(positive)], units[len(positive):]
         if method == "3cosadd":
             # The mean of +1/-1 weighted unit vectors; the mean's length does not matter.
-            weighted = np.concatenate([unit[rows_pos], -unit[rows_neg]])
-            return self._nearest(_unit(weighted.mean(axis=0)), exclude=rows_pos + rows_neg,
-                                 topn=topn)
-        shifted = (1.0 + unit @ unit[rows_pos + rows_neg].T) / 2  # (V, P + M), in [0, 1]
-        scores = (shifted[:, :len(rows_pos)].prod(axis=1)
-                  / (shifted[:, len(rows_pos):].prod(axis=1) + epsilon))
-        return self._top(scores, exclude=rows_pos + rows_neg, topn=topn)
+            weighted = np.concatenate([units_pos, -units_neg])
+            return self._nearest(_unit(weighted.mean(axis=0)), exclude=rows, topn=topn)
+        shifted = (1.0 + self.unit_vectors @ units.T) / 2  # (V, P + M), in [0, 1]
+        scores = (shifted[:, :len(positive)].prod(axis=1)
+                  / (shifted[:, len(positive):].prod(axis=1) + epsilon))
+        return self._top(scores, exclude=rows, topn=topn)
 
     def analogy(self, a: str, b: str, c: str, topn: int = 1) -> list[tuple[str, float]]:
         """``a`` is to ``b`` as ``c`` is to what? The words nearest to ``b - a + c``.
@@ -369,10 +389,8 @@ class Embeddings:
         list of (word, cosine)
             As :meth:`most_similar`.
         """
-        self.check_words([a, b, c])
-        rows = [self.vocab.word2index[w] for w in (a, b, c)]
-        unit = self.unit_vectors
-        query = unit[rows[1]] - unit[rows[0]] + unit[rows[2]]
+        units, rows = self._query([a, b, c])
+        query = units[1] - units[0] + units[2]
         return self._nearest(_unit(query), exclude=rows, topn=topn)
 
     def _nearest(self, unit_query: np.ndarray, exclude: list[int],

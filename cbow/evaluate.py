@@ -15,7 +15,10 @@ Benchmark files
 Word pairs (:func:`evaluate_word_pairs`)
     The cosine of each pair's vectors against the human score: Spearman's rank correlation
     (ties get the average of their ranks) and Pearson's linear correlation. Pairs with a word
-    that is not in the vocabulary are skipped and counted; a result says how many.
+    that is not in the vocabulary are skipped and counted; a result says how many. Subword
+    vectors (:class:`~cbow.fasttext_vectors.SubwordEmbeddings`, fastText's model) give such a
+    word the vector of its character n-grams instead, and the result counts the pairs that used
+    one (``pairs_subword``); only a word without n-grams is then skipped.
 
 Analogies (:func:`evaluate_analogies`)
     ``a b c d`` asks "a is to b as c is to what?"; the answer is the vocabulary word that scores
@@ -59,6 +62,7 @@ import numpy as np
 
 from cbow.embeddings import COMBINATIONS, Embeddings, unit_rows
 from cbow.errors import InputError
+from cbow.io import special_kind
 
 CASES = ("auto", "lower", "exact", "insensitive")
 METHODS = COMBINATIONS  # 3CosAdd and 3CosMul, as Embeddings.most_similar names them
@@ -104,6 +108,9 @@ def _read_lines(path: str | Path) -> list[tuple[int, str]]:
     The bytes are decoded line by line, so a byte that is not UTF-8 is reported with its line.
     """
     path = Path(path)
+    kind = special_kind(path)
+    if kind is not None:  # /dev/zero never ends; a FIFO cannot be read twice (checked, then used)
+        raise BenchmarkFileError(f"{path} is {kind}, not a benchmark file; save it to a file")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -237,6 +244,10 @@ class _Lookup:
             return word.upper()
         return word.lower() if self.case == "lower" else word
 
+    def subword_key(self, word: str) -> str:
+        """The form of a word outside the vocabulary whose n-grams give its vector."""
+        return word.lower() if self.case == "lower" else word
+
     def rows(self, words: Iterable[str]) -> np.ndarray:
         """``(n,)`` int64 rows of ``words``; -1 for a word not among the first ``limit`` rows."""
         words = list(words)
@@ -347,10 +358,11 @@ class PairsResult:
     pairs_used: int
     pairs_total: int
     case: str  # the case mode used (``auto`` resolved)
+    pairs_subword: int = 0  # pairs used with a word outside the vocabulary (its n-gram vector)
 
     @property
     def pairs_oov(self) -> int:
-        """Pairs skipped because a word is not in the vocabulary."""
+        """Pairs skipped because a word has no vector (outside the vocabulary, no n-grams)."""
         return self.pairs_total - self.pairs_used
 
     @property
@@ -361,26 +373,45 @@ class PairsResult:
 
 def pair_similarities(embeddings, pairs: Sequence[WordPair],
                       case: str = "auto") -> tuple[np.ndarray, np.ndarray, str]:
-    """Model cosines for the pairs whose two words are both in the vocabulary.
+    """Model cosines for the pairs whose two words both have a vector.
 
     Returns
     -------
     used : ndarray of bool, shape (len(pairs),)
-        Which pairs have both words in the vocabulary.
+        Which pairs have both words in the vocabulary (or, with subword vectors, a vector).
     cosines : ndarray of float64, shape (used.sum(),)
         The cosine of each used pair's vectors, computed in float64 (zero vectors give 0).
     case : str
         The case mode used.
     """
+    used, _, cosines, case = _pair_cosines(embeddings, pairs, case)
+    return used, cosines, case
+
+
+def _pair_cosines(embeddings, pairs: Sequence[WordPair], case: str):
+    """``(used, subword, cosines, case)``: :func:`pair_similarities`, and which pairs used a
+    subword vector (``subword``, shape (len(pairs),))."""
     embeddings = _as_embeddings(embeddings)
     lookup = _Lookup(embeddings, case, len(embeddings))
-    rows = lookup.rows(w for pair in pairs for w in (pair.word1, pair.word2)).reshape(-1, 2)
-    used = (rows >= 0).all(axis=1)
+    words = [w for pair in pairs for w in (pair.word1, pair.word2)]
+    rows = lookup.rows(words).reshape(-1, 2)
+    outside = np.zeros(rows.shape, dtype=bool)  # words given their subword vector
+    extra: dict[tuple[int, int], np.ndarray] = {}
+    for i, j in zip(*np.nonzero(rows < 0)):  # subword vectors give unseen words one
+        word = lookup.subword_key(words[2 * i + j])
+        if word not in embeddings and embeddings.has_vector(word):
+            extra[i, j] = embeddings.vector(word)
+            outside[i, j] = True
+    used = ((rows >= 0) | outside).all(axis=1)
     # Only the rows in the benchmark are normalised, in float64 whatever the vectors' dtype.
-    first = unit_rows(np.asarray(embeddings.vectors[rows[used, 0]], dtype=np.float64))
-    second = unit_rows(np.asarray(embeddings.vectors[rows[used, 1]], dtype=np.float64))
-    cosines = np.einsum("ij,ij->i", first, second)  # row-wise dot products, (n_used,)
-    return used, cosines, lookup.case
+    pair_vectors = []
+    for j in (0, 1):
+        vectors = np.array(embeddings.vectors[np.maximum(rows[used, j], 0)], dtype=np.float64)
+        for k in np.flatnonzero(outside[used, j]):  # the k-th used pair's word j is outside
+            vectors[k] = extra[int(np.flatnonzero(used)[k]), j]
+        pair_vectors.append(unit_rows(vectors))
+    cosines = np.einsum("ij,ij->i", *pair_vectors)  # row-wise dot products, (n_used,)
+    return used, outside.any(axis=1) & used, cosines, lookup.case
 
 
 def evaluate_word_pairs(embeddings, path: str | Path, case: str = "auto") -> PairsResult:
@@ -400,11 +431,11 @@ def evaluate_word_pairs(embeddings, path: str | Path, case: str = "auto") -> Pai
         If the file is missing or malformed.
     """
     pairs = read_word_pairs(path)
-    used, cosines, case = pair_similarities(embeddings, pairs, case)
+    used, subword, cosines, case = _pair_cosines(embeddings, pairs, case)
     gold = np.array([pair.score for pair in pairs])[used]
     return PairsResult(file=str(path), spearman=spearman(gold, cosines),
                        pearson=pearson(gold, cosines), pairs_used=int(used.sum()),
-                       pairs_total=len(pairs), case=case)
+                       pairs_total=len(pairs), case=case, pairs_subword=int(subword.sum()))
 
 
 # --------------------------------------------------------------------------------- analogies
@@ -629,10 +660,7 @@ def by_frequency(embeddings: Embeddings) -> Embeddings:
     counts = embeddings.counts
     if counts is None or not counts.any():
         return embeddings
-    order = np.argsort(-counts, kind="stable")
-    words = embeddings.words
-    return Embeddings([words[i] for i in order], embeddings.vectors[order], counts=counts[order],
-                      source=embeddings.source, which=embeddings.which)
+    return embeddings.reordered(np.argsort(-counts, kind="stable"))
 
 
 # -------------------------------------------------------------------------------------- JSON
@@ -645,7 +673,8 @@ def _number(value: float) -> float | None:
 def pairs_to_dict(result: PairsResult) -> dict:
     return {"spearman": _number(result.spearman), "pearson": _number(result.pearson),
             "pairs_used": result.pairs_used, "pairs_total": result.pairs_total,
-            "pairs_oov": result.pairs_oov, "oov_ratio": result.oov_ratio, "case": result.case}
+            "pairs_oov": result.pairs_oov, "oov_ratio": result.oov_ratio, "case": result.case,
+            "pairs_subword": result.pairs_subword}
 
 
 def analogies_to_dict(result: AnalogyResult) -> dict:

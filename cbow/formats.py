@@ -21,7 +21,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from cbow.errors import InputError
-from cbow.io import atomic_writer
+from cbow.io import atomic_writer, special_kind
 from cbow.registry import VECTOR_FORMATS
 from cbow.vocab import Vocabulary
 
@@ -51,6 +51,9 @@ def read_vectors(path: str | Path, format: str | None = None):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"vector file {path} does not exist")
+    kind = special_kind(path)
+    if kind is not None:  # /dev/zero never ends; a FIFO cannot be read twice (format, then data)
+        raise VectorFileError(f"{path} is {kind}, not a vector file; save it to a file")
     format = check_format(format) if format is not None else detect_format(path)
     return VECTOR_FORMATS.load(format).read(path)
 
@@ -85,13 +88,17 @@ def is_zip(path: Path) -> bool:
 
 
 def detect_format(path: Path) -> str:
-    """``npy``, ``projector``, ``word2vec`` or ``word2vec-bin``, from the first bytes of the file."""
+    """``npy``, ``projector``, ``fasttext-bin``, ``word2vec`` or ``word2vec-bin``, from the first
+    bytes of the file."""
     if path.is_dir():
         return "projector" if (path / "vectors.tsv").exists() and not (path / NPY_VECTORS).exists() else "npy"
     with open(path, "rb") as f:
         head = f.read(_SNIFF_BYTES)
     if head.startswith(b"\x93NUMPY"):
         return "npy"
+    from cbow.fasttext_bin import is_fasttext_bin  # it builds on this module
+    if is_fasttext_bin(path):
+        return "fasttext-bin"
     if head.startswith(b"PK\x03\x04"):
         raise VectorFileError(f"{path} is a zip archive (a training checkpoint?), not a vector "
                               f"file; use cbow.run.load_embeddings for checkpoints")

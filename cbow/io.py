@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,14 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+    kind = special_kind(path)
+    if kind is not None:
+        # The finished file is renamed over `path`: that would replace the device or FIFO
+        # itself (as root, /dev/zero would become a regular file).
+        from cbow.errors import InputError
+        raise InputError(f"{path} is not a regular file ({kind}); cbow writes whole files "
+                         f"and renames them into place, which would replace it. Give the path "
+                         f"of a file.")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -37,6 +46,20 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
             raise OSError(err.errno, err.strerror or str(err), str(path)) from err
         raise
     fsync_directory(path.parent)
+
+
+def special_kind(path: str | Path) -> str | None:
+    """``"a FIFO"``, ``"a character device"``, ... for a path that exists and is neither a
+    regular file nor a folder (links followed); None for anything else."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return None
 
 
 def give_default_permissions(fd: int) -> None:

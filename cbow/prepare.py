@@ -22,7 +22,9 @@ The result is a folder in the cache (``<cache_root>/<tokenizer>-<key>``)::
     ids.npy              uint32 (n,)  token ids, in corpus order, tokens of dropped words removed
     sentence_starts.npy  int64 (S,)   offset in ids.npy where each sentence starts (see below)
     vocab.txt            word<TAB>count per line, in id order
-    description.json     settings, inputs (path, size, mtime_ns, sha256), counts, timings
+    description.json     settings, inputs (path, size, mtime_ns, sha256), counts, timings,
+                         and a CRC-32 of each file above, verified with the arrays' ranges
+                         every time the folder is loaded (see :func:`load_prepared`)
 
 The key is a hash of every input file's path, size and modification time and of every
 setting that changes the ids, so finding a prepared corpus costs a ``stat`` per file, not a
@@ -50,7 +52,9 @@ import signal
 import tempfile
 import time
 import warnings
+import zlib
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
@@ -67,13 +71,16 @@ from cbow.vocab import Vocabulary
 
 __all__ = [
     "CHUNK_CHARS",
+    "DamagedPreparedCorpus",
     "FORMAT_VERSION",
     "ORDERS",
     "PreparedCorpus",
     "PreparedCorpusError",
+    "WorkerDied",
     "build_vocabulary",
     "default_cache_root",
     "default_workers",
+    "discard_prepared",
     "load_prepared",
     "prepare",
 ]
@@ -100,6 +107,18 @@ _STARTS_DTYPE = np.dtype("<i8")
 
 class PreparedCorpusError(UserError):
     """A prepared-corpus folder that cannot be used, or settings that leave nothing to train on."""
+
+
+class DamagedPreparedCorpus(PreparedCorpusError):
+    """A prepared-corpus folder whose files are damaged; ``folder`` is where it is."""
+
+    def __init__(self, message: str, folder: Path):
+        super().__init__(message)
+        self.folder = folder
+
+
+class WorkerDied(PreparedCorpusError):
+    """A worker process that ended while preparing (killed, most likely for lack of memory)."""
 
 
 @dataclass
@@ -320,7 +339,37 @@ def load_prepared(folder: str | os.PathLike) -> PreparedCorpus:
 
 
 def _open(folder: Path, vocab: Vocabulary | None) -> PreparedCorpus:
-    """:func:`load_prepared`, given the vocabulary if it is in memory already."""
+    """:func:`load_prepared`, given the vocabulary if it is in memory already.
+
+    A folder found on disk (``vocab`` None) is verified in full: checksums and ranges.
+    """
+    description = _read_description(folder)
+    name = VOCAB_FILE
+    try:
+        loaded = Vocabulary.load(folder / VOCAB_FILE) if vocab is None else vocab
+        name = IDS_FILE
+        ids = np.load(folder / IDS_FILE, mmap_mode="r", allow_pickle=False)
+        name = STARTS_FILE
+        starts = np.load(folder / STARTS_FILE, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise _damaged(folder, f"{name} cannot be read ({error})") from None
+    expected = description["tokens"]["kept"], description["words"]["kept"]
+    if (ids.dtype != _IDS_DTYPE or ids.shape != (expected[0],) or len(loaded) != expected[1]
+            or starts.dtype != _STARTS_DTYPE or starts.ndim != 1):
+        raise _damaged(folder, f"its files do not match {DESCRIPTION_FILE} (ids {ids.dtype} "
+                               f"{ids.shape}, {len(loaded)} words, starts {starts.dtype})")
+    if vocab is None:
+        _verify(folder, description, ids, starts, len(loaded))
+    return PreparedCorpus(loaded, ids, starts, description, folder, description["fingerprint"])
+
+
+# Keys of description.json that loading relies on, and their types.
+_REQUIRED = {("format",): int, ("fingerprint",): str, ("tokens", "kept"): int,
+             ("words", "kept"): int}
+
+
+def _read_description(folder: Path) -> dict:
+    """``description.json`` of ``folder``, checked to hold what loading needs."""
     try:
         description = json.loads((folder / DESCRIPTION_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -329,22 +378,107 @@ def _open(folder: Path, vocab: Vocabulary | None) -> PreparedCorpus:
             f"corpus with cbow.prepare.prepare (or `cbow prepare`).") from None
     except (OSError, ValueError) as error:
         raise _damaged(folder, f"{DESCRIPTION_FILE} cannot be read ({error})") from None
-    if description.get("format") != FORMAT_VERSION:
-        raise PreparedCorpusError(
-            f"{folder} was prepared in format {description.get('format')!r}; this cbow reads "
-            f"format {FORMAT_VERSION}. Prepare the corpus again (the folder can be deleted).")
-    try:
-        vocab = vocab if vocab is not None else Vocabulary.load(folder / VOCAB_FILE)
-        ids = np.load(folder / IDS_FILE, mmap_mode="r", allow_pickle=False)
-        starts = np.load(folder / STARTS_FILE, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise _damaged(folder, str(error)) from None
-    expected = description["tokens"]["kept"], description["words"]["kept"]
-    if (ids.dtype != _IDS_DTYPE or ids.shape != (expected[0],) or len(vocab) != expected[1]
-            or starts.dtype != _STARTS_DTYPE or starts.ndim != 1):
-        raise _damaged(folder, f"its files do not match {DESCRIPTION_FILE} (ids {ids.dtype} "
-                               f"{ids.shape}, {len(vocab)} words, starts {starts.dtype})")
-    return PreparedCorpus(vocab, ids, starts, description, folder, description["fingerprint"])
+    if not isinstance(description, dict):
+        raise _damaged(folder, f"{DESCRIPTION_FILE} holds a JSON {type(description).__name__}, "
+                               f"not an object")
+    for path, kind in _REQUIRED.items():
+        value = description
+        for name in path:
+            value = value.get(name) if isinstance(value, dict) else None
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise _damaged(folder, f"{DESCRIPTION_FILE} has no {kind.__name__} "
+                                   f"'{'.'.join(path)}' (found {value!r})")
+    if description["format"] != FORMAT_VERSION:
+        raise DamagedPreparedCorpus(
+            f"{folder} was prepared in format {description['format']!r}; this cbow reads "
+            f"format {FORMAT_VERSION}. Delete the folder, or run `cbow prepare --force` with "
+            f"the same config, to prepare the corpus again.", folder)
+    checksums = description.get("checksums")
+    if checksums is not None and not (isinstance(checksums, dict) and all(
+            isinstance(v, str) for v in checksums.values())):
+        raise _damaged(folder, f"'checksums' in {DESCRIPTION_FILE} is not a mapping of file "
+                               f"names to checksums")
+    return description
+
+
+# Elements per piece when a whole array is checked: 64 MB of ids.
+_SCAN_ELEMENTS = 1 << 24
+
+
+def _scan(path: Path, array: np.memmap, check: Callable[[np.ndarray, int], None]) -> str:
+    """CRC-32 of the ``.npy`` file mapped by ``array``, computed piece by piece over the mapping.
+
+    ``check(piece, start)`` sees every piece of the array on the way (the range checks share the
+    one pass). The checksum covers the header and the data, as :class:`_ChecksumWriter` did.
+    """
+    with open(path, "rb") as f:
+        crc = zlib.crc32(f.read(array.offset))
+    for start in range(0, array.shape[0], _SCAN_ELEMENTS):
+        piece = np.asarray(array[start:start + _SCAN_ELEMENTS])
+        crc = zlib.crc32(piece, crc)
+        check(piece, start)
+    return f"{crc:08x}"
+
+
+def _file_checksum(path: Path) -> str:
+    crc = 0
+    with open(path, "rb") as f:
+        while data := f.read(1 << 24):
+            crc = zlib.crc32(data, crc)
+    return f"{crc:08x}"
+
+
+def _verify(folder: Path, description: dict, ids: np.memmap, starts: np.memmap, V: int) -> None:
+    """Check the arrays' ranges and (folders that record them) every file's checksum.
+
+    One pass over each file: about as long as reading it (see the README's "Prepared corpora"
+    for the cost per GB). Ranges: every id below V; sentence starts strictly increasing from 0
+    and below the number of tokens.
+    """
+    n = ids.shape[0]
+
+    def ids_below_V(piece: np.ndarray, start: int) -> None:
+        if piece.size and int(piece.max()) >= V:
+            at = start + int(np.argmax(piece >= V))
+            raise _damaged(folder, f"{IDS_FILE} holds id {int(ids[at])} at position {at:,}, but "
+                                   f"the vocabulary has {V:,} words")
+
+    previous = [-1]
+
+    def starts_increasing(piece: np.ndarray, start: int) -> None:
+        if not piece.size:
+            return
+        if start == 0 and int(piece[0]) != 0:
+            raise _damaged(folder, f"{STARTS_FILE} begins at {int(piece[0])}, not 0")
+        steps = np.diff(piece, prepend=previous[0])
+        if (steps <= 0).any() or int(piece[-1]) >= n:
+            at = start + int(np.argmax((steps <= 0) | (piece >= n)))
+            raise _damaged(folder, f"sentence start {at:,} in {STARTS_FILE} is {int(starts[at])}"
+                                   f": starts must increase and stay below the {n:,} tokens")
+        previous[0] = int(piece[-1])
+
+    found = {IDS_FILE: _scan(folder / IDS_FILE, ids, ids_below_V),
+             STARTS_FILE: _scan(folder / STARTS_FILE, starts, starts_increasing)}
+    sentences = description.get("sentences")
+    if isinstance(sentences, int) and sentences != starts.shape[0]:
+        raise _damaged(folder, f"{STARTS_FILE} holds {starts.shape[0]:,} sentence starts; "
+                               f"{DESCRIPTION_FILE} says {sentences:,}")
+    recorded = description.get("checksums")
+    if recorded is None:
+        return  # written before cbow recorded checksums: the ranges are all that can be checked
+    found[VOCAB_FILE] = _file_checksum(folder / VOCAB_FILE)
+    for name, checksum in found.items():
+        if recorded.get(name) != checksum:
+            raise _damaged(folder, f"{name} does not match the checksum recorded when it was "
+                                   f"written (crc32 {checksum}, recorded {recorded.get(name)})")
+
+
+def discard_prepared(folder: str | os.PathLike) -> None:
+    """Remove a prepared-corpus folder: renamed aside first, so it vanishes in one step."""
+    folder = Path(folder)
+    aside = folder.parent / f"{_TEMP_PREFIX}{os.getpid()}-discarded-{folder.name}"
+    os.rename(folder, aside)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -415,9 +549,10 @@ def _remove_abandoned(root: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
-def _damaged(folder: Path, what: str) -> PreparedCorpusError:
-    return PreparedCorpusError(f"prepared corpus {folder} is damaged: {what}. Delete the folder; "
-                               f"the next prepare writes it again.")
+def _damaged(folder: Path, what: str) -> DamagedPreparedCorpus:
+    return DamagedPreparedCorpus(
+        f"prepared corpus {folder} is damaged: {what}. Delete the folder, or run `cbow prepare "
+        f"--force` with the same config; the corpus is then prepared again.", folder)
 
 
 # --------------------------------------------------------------------------------------------
@@ -438,8 +573,8 @@ def _tokenize_chunk(task: tuple) -> tuple[int, int, str, np.ndarray]:
     """
     index, blocks, folder, tokenizer, lowercase = task
     ids, starts, words, counts = _tokenize_blocks(blocks, tokenizer, lowercase)
-    np.save(_chunk_path(folder, index, "ids.npy"), ids, allow_pickle=False)
-    np.save(_chunk_path(folder, index, "starts.npy"), starts, allow_pickle=False)
+    _save_npy(_chunk_path(folder, index, "ids.npy"), ids)
+    _save_npy(_chunk_path(folder, index, "starts.npy"), starts)
     # One string, not the list: it pickles in one piece, and (with workers=1) the main process
     # then keeps no token of the chunk alive, which would pin the memory of all of them and
     # scatter later allocations (measured: tokenizing ran twice as slow).
@@ -517,9 +652,13 @@ class _Workers:
     shut down however the loop over the results is left (an error, Ctrl-C).
     """
 
+    #: Seconds between checks that every worker is alive while a result is awaited.
+    POLL_SECONDS = 0.5
+
     def __init__(self, workers: int):
         self.workers = workers
         self._pool = None
+        self._processes: dict[int, multiprocessing.process.BaseProcess] = {}
 
     def __enter__(self) -> "_Workers":
         if self.workers > 1:
@@ -528,6 +667,7 @@ class _Workers:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
             self._pool = context.Pool(self.workers, initializer=_ignore_interrupts)
+            self._watch()
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -543,9 +683,44 @@ class _Workers:
         for task in tasks:
             pending.append(self._pool.apply_async(function, (task,)))
             if len(pending) >= 2 * self.workers:
-                yield pending.popleft().get()
+                yield self._result(pending.popleft())
         while pending:
-            yield pending.popleft().get()
+            yield self._result(pending.popleft())
+
+    def _result(self, pending):
+        """The task's result; a worker that died (its task is lost for good) is an error."""
+        while True:
+            try:
+                return pending.get(self.POLL_SECONDS)
+            except multiprocessing.TimeoutError:
+                self._watch()
+
+    def _watch(self) -> None:
+        """Raise :class:`WorkerDied` if a worker process ended.
+
+        The pool replaces a dead worker but never runs its task again, so waiting would be for
+        ever. Workers only end when the pool is closed: an exit code here is a death. The
+        pool's list of processes is private; the processes are remembered as they appear so
+        that one that died and was replaced between two checks is still seen.
+        """
+        for process in getattr(self._pool, "_pool", ()):
+            self._processes.setdefault(process.pid, process)
+        for pid, process in self._processes.items():
+            code = process.exitcode
+            if code is None:
+                continue
+            if code < 0:
+                try:
+                    how = f"was killed by {signal.Signals(-code).name}"
+                except ValueError:
+                    how = f"was killed by signal {-code}"
+            else:
+                how = f"exited with status {code}"
+            likely = " (most likely by the out-of-memory killer)" if code == -signal.SIGKILL \
+                else ""
+            raise WorkerDied(
+                f"prepare worker process {pid} {how}{likely}; nothing was cached. Use fewer "
+                f"workers (prepare.workers) or free some memory, and prepare again.")
 
 
 def _progress_bar(progress: bool | None, **kwargs) -> tqdm:
@@ -588,15 +763,15 @@ def _build(files: list[SourceFile], settings: _Settings, folder: Path, workers: 
                            unit_divisor=1024, desc="tokenizing") as bar:
             for index, n, words, local_counts in pool.map(_tokenize_chunk, chunks(bar.update)):
                 words = words.split("\n") if words else []
-                np.save(_chunk_path(chunk_folder, index, "words.npy"),
-                        totals.add(words, local_counts), allow_pickle=False)
+                _save_npy(_chunk_path(chunk_folder, index, "words.npy"),
+                          totals.add(words, local_counts))
                 chunk_tokens.append(n)
 
-    def encode(final_of: np.ndarray, n_kept: int) -> int:
-        n_sentences = _encode(folder, chunk_folder, chunk_tokens, final_of, n_kept, settings,
-                              progress)
+    def encode(final_of: np.ndarray, n_kept: int) -> tuple[int, dict]:
+        encoded = _encode(folder, chunk_folder, chunk_tokens, final_of, n_kept, settings,
+                          progress)
         shutil.rmtree(chunk_folder)
-        return n_sentences
+        return encoded
 
     return _finish(folder, files, settings, key, reports, totals, sum(chunk_tokens), encode,
                    {"forced_cuts": dict(splitter.forced_cuts), "workers": workers}, started)
@@ -604,11 +779,11 @@ def _build(files: list[SourceFile], settings: _Settings, folder: Path, workers: 
 
 def _finish(folder: Path, files: list[SourceFile], settings: _Settings, key: str,
             reports: list[dict], totals: "_Counts", counted: int,
-            encode: Callable[[np.ndarray, int], int], details: dict,
+            encode: Callable[[np.ndarray, int], tuple[int, dict]], details: dict,
             started: float) -> Vocabulary:
     """From the counts of pass 1: the vocabulary, pass 2 (``encode(final_of, n_kept)``, which
-    writes the ids and returns the number of sentences), ``vocab.txt`` and the description
-    (``details`` say how the work was done)."""
+    writes the ids and returns the number of sentences and the files' checksums),
+    ``vocab.txt`` and the description (``details`` say how the work was done)."""
     counts = totals.as_dict()
     _check_has_text(files, reports, counts)
     vocab = build_vocabulary(counts, min_count=settings.min_count, max_size=settings.max_size,
@@ -623,8 +798,9 @@ def _finish(folder: Path, files: list[SourceFile], settings: _Settings, key: str
         np.arange(len(vocab))
     n_words = len(counts)
     del counts, totals  # only the vocabulary is needed from here on
-    n_sentences = encode(final_of, int(vocab.counts.sum()))
+    n_sentences, checksums = encode(final_of, int(vocab.counts.sum()))
     vocab.save(folder / VOCAB_FILE)
+    checksums[VOCAB_FILE] = _file_checksum(folder / VOCAB_FILE)
 
     kept = int(vocab.counts.sum())
     description = {
@@ -645,12 +821,12 @@ def _finish(folder: Path, files: list[SourceFile], settings: _Settings, key: str
         "seconds": round(time.perf_counter() - started, 3),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "files": {"ids": IDS_FILE, "sentence_starts": STARTS_FILE, "vocab": VOCAB_FILE},
+        "checksums": checksums,
+        "checksums_rule": "crc32 of each whole file, verified every time the folder is loaded",
     }
     data = (json.dumps(description, indent=2) + "\n").encode("utf-8")
-    with open(folder / DESCRIPTION_FILE, "wb") as out:
+    with _writing(folder / DESCRIPTION_FILE) as out:
         out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
     if description["empty_files"]:
         warnings.warn(f"{len(description['empty_files'])} of the {len(files)} corpus files hold "
                       f"no text and were skipped: {', '.join(description['empty_files'][:5])}"
@@ -690,9 +866,69 @@ def _write_npy_header(out, dtype: np.dtype, length: int) -> None:
               "shape": (length,)})
 
 
+class _ChecksumWriter:
+    """A file open for writing that keeps the CRC-32 of what goes through it."""
+
+    def __init__(self, out):
+        self._out, self.crc = out, 0
+
+    def write(self, data) -> int:
+        self.crc = zlib.crc32(data, self.crc)
+        return self._out.write(data)
+
+    @property
+    def checksum(self) -> str:
+        return f"{self.crc:08x}"
+
+
+def _named(error: OSError, path: Path) -> OSError:
+    if error.filename is None and error.errno is not None:
+        return OSError(error.errno, error.strerror or str(error), str(path))
+    return error
+
+
+class _NamedWriter:
+    """A file open for writing whose failed writes (a full disk) name it."""
+
+    def __init__(self, out, path: Path):
+        self._out, self._path = out, path
+
+    def write(self, data) -> int:
+        try:
+            return self._out.write(data)
+        except OSError as error:
+            raise _named(error, self._path) from error
+
+
+@contextmanager
+def _writing(path: Path):
+    """``path`` open for writing, fsynced on success; a failed write (a full disk) names it.
+
+    Python's writes raise ``OSError`` with the cause (``ENOSPC``: the CLI says the disk is
+    full) but without the file; numpy's ``save``/``tofile`` do not even give the cause, which
+    is why every file here is written through Python.
+    """
+    with open(path, "wb") as out:
+        yield _NamedWriter(out, path)
+        try:
+            out.flush()
+            os.fsync(out.fileno())
+        except OSError as error:
+            raise _named(error, path) from error
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    """``np.save`` of a 1-d array, written through :func:`_writing`."""
+    array = np.ascontiguousarray(array)
+    with _writing(path) as out:
+        _write_npy_header(out, array.dtype, array.shape[0])
+        out.write(memoryview(array).cast("B"))
+
+
 def _encode(folder: Path, chunk_folder: Path, chunk_tokens: list[int], final_of: np.ndarray,
-            n_kept: int, settings: _Settings, progress: bool | None) -> int:
-    """Write ``ids.npy`` and ``sentence_starts.npy``; return the number of sentences.
+            n_kept: int, settings: _Settings, progress: bool | None) -> tuple[int, dict]:
+    """Write ``ids.npy`` and ``sentence_starts.npy``; return the number of sentences and the
+    files' checksums.
 
     Each chunk's local ids become final ids through a table, local id -> provisional id ->
     final id (``final_of``, -1 for a dropped word): see :func:`_renumber`.
@@ -733,44 +969,43 @@ def _renumber(table: np.ndarray, ids: np.ndarray, local_starts: np.ndarray,
 
 
 def _write_ids(folder: Path, parts: Iterable[tuple[np.ndarray, np.ndarray | None]],
-               n_kept: int, sentences: bool) -> int:
+               n_kept: int, sentences: bool) -> tuple[int, dict]:
     """Write the chunks' ``(kept ids, starts)`` (:func:`_renumber`), in corpus order, as
-    ``ids.npy`` and ``sentence_starts.npy``; return the number of sentences.
+    ``ids.npy`` and ``sentence_starts.npy``; return the number of sentences and the files'
+    checksums.
 
     The total length ``n_kept`` is known in advance (the kept words' counts add up to it), so
     the ids are written straight into place.
     """
     raw_starts = folder / "sentence_starts.raw"
     written, last_start, n_starts = 0, -1, 0
-    with open(folder / IDS_FILE, "wb") as ids_out, open(raw_starts, "wb") as starts_out:
+    with _writing(folder / IDS_FILE) as ids_file, _writing(raw_starts) as starts_out:
+        ids_out = _ChecksumWriter(ids_file)
         _write_npy_header(ids_out, _IDS_DTYPE, n_kept)
         for kept, starts in parts:
-            ids_out.write(memoryview(kept))
+            ids_out.write(memoryview(kept).cast("B"))
             if sentences:
                 starts = starts + written
                 # A chunk whose first sentences were all dropped starts where the last ended.
                 starts = starts[starts > last_start]
-                starts.astype(_STARTS_DTYPE).tofile(starts_out)
+                starts_out.write(memoryview(starts.astype(_STARTS_DTYPE)).cast("B"))
                 if starts.size:
                     last_start = int(starts[-1])
                 n_starts += starts.size
             written += kept.size
         assert written == n_kept, (written, n_kept)
-        ids_out.flush()
-        os.fsync(ids_out.fileno())
     if not sentences:
         n_starts, last_start = 1, 0
         raw_starts.write_bytes(np.zeros(1, _STARTS_DTYPE).tobytes())
     elif last_start == n_kept:
         n_starts -= 1  # the last sentences had only dropped tokens
-    with open(raw_starts, "rb") as source, open(folder / STARTS_FILE, "wb") as out:
+    with open(raw_starts, "rb") as source, _writing(folder / STARTS_FILE) as starts_file:
+        out = _ChecksumWriter(starts_file)
         _write_npy_header(out, _STARTS_DTYPE, n_starts)
         remaining = n_starts * _STARTS_DTYPE.itemsize
         while remaining:
             data = source.read(min(remaining, 1 << 20))
             out.write(data)
             remaining -= len(data)
-        out.flush()
-        os.fsync(out.fileno())
     raw_starts.unlink()
-    return n_starts
+    return n_starts, {IDS_FILE: ids_out.checksum, STARTS_FILE: out.checksum}

@@ -71,9 +71,9 @@ class Tokenizer(Entry):
 class Objective(Entry):
     """A training objective: ``loader`` gives its class (see :mod:`cbow.objectives`).
 
-    ``vectors`` are the vector sets the model gives (``--which``), the first the default; the
-    class's ``VECTORS`` must be the same (a test checks it), so that ``--help`` needs no import
-    of the class (which may import numba).
+    ``vectors`` are the vector sets the model gives (``--which``), the first the default,
+    declared here (the class's ``VECTORS`` reads them) so that ``--help`` needs no import of
+    the class (which may import numba).
     """
 
     vectors: tuple[str, ...] = ()
@@ -179,4 +179,8 @@ VECTOR_FORMATS = Registry(
                  "cbow.formats:NPY"),
     VectorFormat("projector", "`vectors.tsv` and `metadata.tsv` (word, count) in a folder, for "
                  "the TensorFlow Embedding Projector", "cbow.projector:PROJECTOR"),
+    VectorFormat("fasttext-vec", "fastText's `.vec`: word2vec text of the words' vectors",
+                 "cbow.formats:WORD2VEC_TEXT"),
+    VectorFormat("fasttext-bin", "fastText's `.bin` model: word and n-gram rows, so unseen words "
+                 "get vectors too; fastText and gensim read it", "cbow.fasttext_bin:CODEC"),
 )

@@ -7,6 +7,8 @@
       vocab.txt               word<TAB>count, one line per word in id order
       metrics.jsonl           one JSON object per logged step
       checkpoints/step_*.npz  cbow.checkpoint files, newest last
+      ids.npy                 a run started from another (--init-from): the corpus's token ids
+                              renumbered to its grown vocabulary (cbow.continuation)
       .lock                   held (flock) by the process training into RUN; holds its pid
 
 Everything else that reads or writes a run folder asks :class:`RunFolder` for the path.
@@ -21,7 +23,7 @@ import shutil
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, TextIO
+from typing import TYPE_CHECKING, Callable, Iterator, TextIO
 
 from cbow import checkpoint as ckpt
 from cbow import formats
@@ -30,6 +32,19 @@ from cbow.errors import InputError, TrainingError, UserError
 from cbow.io import atomic_write_bytes
 from cbow.objectives import objective_class
 from cbow.vocab import Vocabulary
+
+if TYPE_CHECKING:
+    from cbow.fasttext_bin import FastTextModel
+
+
+def size(n_bytes: float) -> str:
+    """``n_bytes`` for a message, in a unit that shows the number: ``350.5 KiB``, ``5.0 GiB``."""
+    if n_bytes < 1024:
+        return f"{n_bytes:,.0f} bytes"
+    for unit in ("KiB", "MiB", "GiB"):
+        n_bytes /= 1024
+        if n_bytes < 1024 or unit == "GiB":
+            return f"{n_bytes:,.1f} {unit}"
 
 
 class RunFolderError(UserError):
@@ -43,6 +58,7 @@ class RunFolder:
     VOCAB = "vocab.txt"
     METRICS = "metrics.jsonl"
     CHECKPOINTS = "checkpoints"
+    IDS = "ids.npy"
     LOCK = ".lock"
 
     def __init__(self, path: str | Path):
@@ -64,6 +80,10 @@ class RunFolder:
         return self.path / self.METRICS
 
     @property
+    def ids_path(self) -> Path:
+        return self.path / self.IDS
+
+    @property
     def checkpoint_dir(self) -> Path:
         return self.path / self.CHECKPOINTS
 
@@ -80,8 +100,18 @@ class RunFolder:
 
     def latest_checkpoint(self, on_skip: Callable[[Path, Exception], None] | None = None
                           ) -> ckpt.Checkpoint | None:
-        """Newest readable checkpoint, or None; ``on_skip(path, error)`` hears of the others."""
-        return ckpt.load_latest(self.checkpoint_dir, on_skip=on_skip)
+        """Newest readable checkpoint, or None.
+
+        Unreadable newer files are moved into ``checkpoints/unreadable/`` (they would rank
+        above every checkpoint the run writes next); ``on_skip(path, error)`` is told about
+        each, once.
+        """
+        def set_aside(path: Path, error: Exception) -> None:
+            moved = ckpt.set_aside(path)
+            if on_skip is not None:
+                on_skip(path, ckpt.CheckpointError(f"{error}; moved it to {moved}"))
+
+        return ckpt.load_latest(self.checkpoint_dir, on_skip=set_aside)
 
     def prune_checkpoints(self, keep: int) -> list[Path]:
         return ckpt.prune_checkpoints(self.checkpoint_dir, keep)
@@ -113,7 +143,7 @@ class RunFolder:
                                      f"discard it with --overwrite")
             for path in self.checkpoints():
                 path.unlink()
-            for path in (self.metrics_path, self.config_path, self.vocab_path):
+            for path in (self.metrics_path, self.config_path, self.vocab_path, self.ids_path):
                 path.unlink(missing_ok=True)
 
     def check_room(self, parameters: int, buffers: int, keep: int, sizes: tuple[str, str],
@@ -124,22 +154,21 @@ class RunFolder:
         ``parameters`` bytes plus the one being written. ``sizes`` says where the numbers
         come from (parameters, buffers), ``smaller`` what makes them smaller (for the message).
         """
-        gib = 1 << 30
         memory = parameters + buffers
         available = available_memory()
         if available is not None and memory > available:
             raise TrainingError(
-                f"this run needs about {memory / gib:.1f} GiB of memory (parameters "
-                f"{parameters / gib:.1f} GiB {sizes[0]}; step buffers {buffers / gib:.1f} GiB "
-                f"{sizes[1]}) but {available / gib:.1f} GiB is available; {smaller}")
+                f"this run needs about {size(memory)} of memory (parameters "
+                f"{size(parameters)} {sizes[0]}; step buffers {size(buffers)} "
+                f"{sizes[1]}) but {size(available)} is available; {smaller}")
         already = sum(p.stat().st_size for p in self.checkpoints())
         disk = max(0, (keep + 1) * parameters - already)
         free = shutil.disk_usage(self.path).free
         if disk > free:
             raise TrainingError(
-                f"{keep} checkpoints (checkpoint.keep) of about {parameters / gib:.2f} GiB "
-                f"each, plus the one being written, need {disk / gib:.1f} GiB more disk in "
-                f"{self.path}, which has {free / gib:.1f} GiB free; free some space, lower "
+                f"{keep} checkpoints (checkpoint.keep) of about {size(parameters)} "
+                f"each, plus the one being written, need {size(disk)} more disk in "
+                f"{self.path}, which has {size(free)} free; free some space, lower "
                 f"checkpoint.keep, or train elsewhere (--out)")
 
     # ---------------------------------------------------------------------------- the lock
@@ -325,14 +354,15 @@ def load_embeddings(path: str | Path, which: str | None = None,
         arrays, vocab, meta = ckpt.load_checkpoint(checkpoint)
         Objective = objective_class(meta["objective"])
         which = which or Objective.VECTORS[0]
-        vectors = Objective.vectors(arrays, which)
         if vocab is None:  # an old checkpoint: its run folder's vocab.txt (size checked)
-            vocab = vocabulary_beside(checkpoint, vectors.shape[0])
-        elif len(vocab) != vectors.shape[0]:
-            raise ckpt.CheckpointError(f"{checkpoint}: the vocabulary has {len(vocab)} words "
-                                       f"but the model has {vectors.shape[0]}")
-        return Embeddings(vocab.words, unit_rows(vectors) if normalize else vectors,
-                          counts=vocab.counts, source=str(checkpoint), which=which)
+            vocab = vocabulary_beside(checkpoint, Objective.vectors(arrays, which).shape[0])
+        embeddings = Objective.embeddings(arrays, vocab, which, meta.get("run_identity", {}),
+                                          source=str(checkpoint))
+        if normalize:  # unit word vectors (a subword model's n-gram rows are not kept)
+            embeddings = Embeddings(embeddings.words, unit_rows(embeddings.vectors),
+                                    counts=embeddings.counts, source=embeddings.source,
+                                    which=which)
+        return embeddings
     if which is not None:
         raise InputError(f"{path} is a vector file: it holds one set of vectors, so --which "
                          f"applies only to training runs and checkpoints")
@@ -341,3 +371,42 @@ def load_embeddings(path: str | Path, which: str | None = None,
         embeddings = Embeddings(embeddings.words, unit_rows(embeddings.vectors),
                                 counts=embeddings.counts, source=embeddings.source)
     return embeddings
+
+
+def fasttext_model(path: str | Path) -> "FastTextModel":
+    """A run's word2vec model (negative sampling or hierarchical softmax, with or without
+    subwords) as fastText's ``.bin`` holds it: the run's own settings, every input row and the
+    output rows.
+
+    Hierarchical softmax's output rows are the inner nodes of cbow's Huffman tree, padded with a
+    zero row to fastText's V rows; fastText numbers its tree's nodes its own way, so only the
+    input rows (the word vectors) carry over there. ``epoch`` is the epochs trained.
+    """
+    import numpy as np
+
+    from cbow.fasttext_bin import FastTextArgs, FastTextModel
+
+    checkpoint = find_checkpoint(path)
+    arrays, vocab, meta = ckpt.load_checkpoint(checkpoint)
+    if meta["objective"] not in ("negative", "hierarchical") or vocab is None:
+        raise InputError(f"{checkpoint}: a fastText model is a word2vec objective's (negative or "
+                         f"hierarchical) with its vocabulary; this checkpoint holds a "
+                         f"{meta['objective']} model{'' if vocab else ' without one'}")
+    identity = meta["run_identity"]
+    maxn = identity.get("model.maxn", 0)
+    bucket = identity["model.bucket"] if maxn else 0
+    inputs, outputs = arrays["input_vectors"], arrays["output_vectors"]
+    V = len(vocab)
+    if inputs.shape[0] != V + bucket:
+        raise ckpt.CheckpointError(f"{checkpoint}: {inputs.shape[0]} input rows for {V} words "
+                                   f"and {bucket} buckets")
+    if outputs.shape[0] < V:  # hierarchical softmax: V - 1 inner nodes
+        outputs = np.concatenate([outputs, np.zeros((V - outputs.shape[0], outputs.shape[1]),
+                                                    outputs.dtype)])
+    args = FastTextArgs(
+        dim=identity["model.N"], ws=identity["model.C"], epoch=int(round(meta.get("epoch", 0))),
+        min_count=identity["vocab.min_count"], neg=identity["model.negative"],
+        loss="ns" if meta["objective"] == "negative" else "hs", model="cbow", bucket=bucket,
+        minn=identity.get("model.minn", 0) if maxn else 0, maxn=maxn, t=identity["train.sample"])
+    return FastTextModel(args, vocab.words, vocab.counts, int(vocab.counts.sum()), inputs[:V],
+                         inputs[V:], outputs)

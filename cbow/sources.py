@@ -33,6 +33,7 @@ from typing import Callable, Iterator, Sequence, Union
 
 from cbow.corpus import SHAKESPEARE_NAME, ChecksumError, find_corpus
 from cbow.errors import InputError, UserError
+from cbow.io import special_kind
 
 __all__ = [
     "COMPRESSED_SUFFIXES",
@@ -136,8 +137,8 @@ class SourceFile:
     @classmethod
     def from_path(cls, path: Path, spec: str) -> "SourceFile":
         path = Path(os.path.abspath(path))
-        stat = path.stat()
-        return cls(path, stat.st_size, stat.st_mtime_ns, spec)
+        status = path.stat()
+        return cls(path, status.st_size, status.st_mtime_ns, spec)
 
 
 # --------------------------------------------------------------------------------------------
@@ -188,6 +189,12 @@ def _resolve_one(item: str | os.PathLike, download: bool) -> list[SourceFile]:
                 f"corpus folder {path} holds no files (names starting with '.' are skipped). "
                 f"Put text files in it, or give the path of a text file instead.")
         return files
+    if path.exists():
+        raise SourceError(
+            f"corpus path {path} is not a regular file ({special_kind(path) or 'neither file nor folder'}). A prepared corpus is "
+            f"found again by its files' size and modification time, which a stream does not "
+            f"have: save it to a file first, or give a text file, a folder of text files or a "
+            f"glob pattern.")
     if _GLOB_CHARACTERS & set(spec):
         matches = sorted(glob.glob(os.path.expanduser(spec), recursive=True))
         files = []
@@ -256,12 +263,16 @@ class _HashingReader:
     disk and the progress callback sees on-disk bytes, whose total is known from ``stat``.
     """
 
-    def __init__(self, raw, digest, on_read: Callable[[int], object] | None):
+    def __init__(self, raw, digest, on_read: Callable[[int], object] | None, limit: int):
         self._raw, self._digest, self._on_read = raw, digest, on_read
+        self._limit = limit
         self.bytes_read = 0
 
     def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size)
+        # Never past `limit`: a file that another process keeps appending to would otherwise
+        # be chased for ever (the caller sets it one byte past the size seen at the start).
+        remaining = self._limit - self.bytes_read
+        data = self._raw.read(remaining if size < 0 or size > remaining else size)
         self._digest.update(data)
         self.bytes_read += len(data)
         if self._on_read is not None and data:
@@ -361,7 +372,7 @@ class TextStream:
         compression = self.source.compression
         opener = COMPRESSED_SUFFIXES[f".{compression}"] if compression else None
         with self.open_bytes() as raw:
-            hashing = _HashingReader(raw, digest, self._on_read)
+            hashing = _HashingReader(raw, digest, self._on_read, limit=self.source.size + 1)
             stream = opener(hashing) if opener else hashing
             # offset: bytes of text before `pending`; line bookkeeping for error messages.
             offset, pending, pending_cr, first = 0, b"", "", self.starts_file
@@ -407,10 +418,31 @@ class TextStream:
                     break
             if pending_cr:
                 yield "\n"
+            self._check_unchanged(hashing.bytes_read, *self._now(raw))
         self.text_bytes = offset
         self.lines += 0 if ends_with_newline else 1
         self.disk_bytes = hashing.bytes_read
         self.sha256 = digest.hexdigest()
+
+    def _now(self, raw) -> tuple[int, int]:
+        """The size and modification time (ns) of the file being read, as they are now."""
+        status = os.fstat(raw.fileno())
+        return status.st_size, status.st_mtime_ns
+
+    def _check_unchanged(self, bytes_read: int, size: int, mtime_ns: int) -> None:
+        """Refuse a file that was written to while it was read: its ids would match no state."""
+        source = self.source
+        if source.size == 0 and bytes_read:
+            raise SourceError(
+                f"corpus file {source.path} says it has 0 bytes but has content: it is a "
+                f"generated file (as in /proc or /sys), whose text can change between reads. "
+                f"Save a copy of it (cp '{source.path}' corpus.txt) and prepare the copy.")
+        if bytes_read != source.size or size != source.size or mtime_ns != source.mtime_ns:
+            touched = ", and a new modification time" if mtime_ns != source.mtime_ns else ""
+            raise SourceError(
+                f"corpus file {source.path} changed while it was read: it had {source.size:,} "
+                f"bytes when preparing started and has {size:,}{touched}. Wait until "
+                f"it is completely written (or prepare a copy of it) and prepare again.")
 
     def _read(self, stream) -> bytes:
         try:

@@ -9,8 +9,10 @@ numbers as an uninterrupted one.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import os
 import signal
 import sys
 import time
@@ -24,10 +26,10 @@ from tqdm import tqdm
 
 from cbow import checkpoint as ckpt
 from cbow import cluster
+from cbow import continuation
 from cbow.batching import check_window_args
-from cbow.config import Config, dump, run_identity
+from cbow.config import KEYS, Config, dump, run_identity
 from cbow.errors import TrainingDiverged, TrainingError
-from cbow.embeddings import Embeddings
 from cbow.evaluate import BenchmarkSuite
 from cbow.io import atomic_write_bytes
 from cbow.objectives import TrainableModel, objective_class
@@ -94,6 +96,7 @@ class Result:
     stopped_by: int | None = None  # the signal that stopped the run early, if any
     already_complete: bool = False
     history: list[dict] = field(default_factory=list)
+    init_from: dict | None = None  # the checkpoint the run started from: {path, step, sha256}
 
     @property
     def params(self):
@@ -115,6 +118,9 @@ class Result:
                      if self.effective_words is None else f"{self.effective_words:,}")
         lines = [first, f"vocabulary: {len(self.vocab)} words, N = {self.model.N}, "
                         f"objective: {self.model.name}"]
+        if self.init_from is not None:
+            lines.append(f"started from: {self.init_from['path']} (step "
+                         f"{self.init_from['step']}, sha256 {self.init_from['sha256'][:12]}...)")
         if not self.already_complete:
             lines.append(f"last batch loss: {fmt(self.last_loss)}")
         lines.append(f"effective words (kept by subsampling) since step 0: {effective}")
@@ -276,7 +282,8 @@ def _stop_signals():
 
 
 def _check_resumable(cfg: Config, data: TrainingData, meta: dict, path: Path) -> None:
-    saved = meta.get("run_identity", {})
+    # A key newer than the checkpoint is missing from it: the run had that key's default.
+    saved = {k: v.default for k, v in KEYS.items()} | meta.get("run_identity", {})
     now = run_identity(cfg)
     changed = [f"{k}: {saved.get(k)!r} in the checkpoint, {now[k]!r} now"
                for k in now if saved.get(k) != now[k]]
@@ -304,7 +311,7 @@ def _resume_mode(resume) -> str:
 
 
 def train(cfg: Config, resume: bool | str = False, overwrite: bool = False,
-          quiet: bool = False, log=print) -> Result:
+          quiet: bool = False, log=print, init_from=None) -> Result:
     """Train CBOW embeddings as ``cfg`` says; write checkpoints and metrics to ``cfg.out_dir``.
 
     Parameters
@@ -317,6 +324,11 @@ def train(cfg: Config, resume: bool | str = False, overwrite: bool = False,
         With ``resume="no"``: delete the folder's old run (checkpoints, metrics, config).
     log : callable or None
         Receives warnings and notes (skipped checkpoints, resuming); ``quiet`` never hides them.
+    init_from : str, os.PathLike or dict, optional
+        Start from another run (its folder: the newest readable checkpoint; or a checkpoint
+        file; or a record ``{path, step, sha256}`` as a run's config.yaml keeps it), its
+        vocabulary grown by this corpus's words (:mod:`cbow.continuation`); in place of
+        ``cfg.init_from``. A resume continues the run's own checkpoints and re-reads nothing.
 
     Raises
     ------
@@ -330,6 +342,11 @@ def train(cfg: Config, resume: bool | str = False, overwrite: bool = False,
     """
     log = log or (lambda message: None)
     mode = _resume_mode(resume)
+    if init_from is not None:
+        cfg = dataclasses.replace(cfg, init_from=init_from if isinstance(init_from, dict)
+                                  else os.fspath(init_from))
+    if cfg.init_from is not None:  # before claiming: --overwrite would delete it
+        continuation.check_outside(cfg.init_from, cfg.out_dir)
     folder = RunFolder(cfg.out_dir)
     # The cluster first: a scheduler that cannot be reached leaves no run folder behind.
     with cluster.session(cfg.cluster.scheduler, timeout=cfg.cluster.connect_timeout), \
@@ -358,17 +375,27 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     t = cfg.train
     # ---- the data, the model and its feed (new, or where the checkpoint left them)
     data = prepare_training_data(cfg, progress=False if quiet else None)
-    vocab = data.vocab
     Objective = objective_class(cfg.model.objective)
-    need = Objective.estimate_bytes(cfg, len(vocab))
-    folder.check_room(need["parameters"], need["buffers"], cfg.checkpoint.keep,
-                      (f"for V = {len(vocab):,}, N = {cfg.model.N:,}",
-                       f"for batch_size {t.batch_size}"),
-                      "lower model.N or train.batch_size, or use float32 (train.dtype)")
+
+    def check_room(V: int) -> None:
+        need = Objective.estimate_bytes(cfg, V)
+        folder.check_room(need["parameters"], need["buffers"], cfg.checkpoint.keep,
+                          (f"for V = {V:,}, N = {cfg.model.N:,}", f"for batch_size {t.batch_size}"),
+                          "lower model.N or train.batch_size, or use float32 (train.dtype)")
+
+    check_room(len(data.vocab))
     found = _find_checkpoint(folder, mode, log)
+    # A run started from another (--init-from) trains on a grown vocabulary: its record goes
+    # into config.yaml and the checkpoints; a resume finds it in its own checkpoint.
+    origin, record, data = continuation.carry_over(cfg, data, found, folder.ids_path, log)
+    cfg = dataclasses.replace(cfg, init_from=record)
+    vocab = data.vocab
+    if record is not None:
+        check_room(len(vocab))
     if found is not None:
         _check_resumable(cfg, data, found.meta, found.path)
-    model = Objective.build(cfg, vocab, found)
+    model = (Objective.build(cfg, vocab, found) if origin is None else
+             Objective.grown(cfg, vocab, origin.checkpoint, log))
     if found is not None:
         log(f"resuming from {found.path} (step {found.meta['step']})")
     meta = found.meta if found is not None else {"step": 0, "effective_words": 0}
@@ -389,16 +416,15 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
         return Result(folder.path, model, vocab, step, last_path, val_loss_start=val_loss_start,
                       val_loss_end=vals[-1] if vals else None,
                       unigram_val_loss=unigram_val_loss, effective_words=effective_words,
-                      already_complete=True, history=history)
+                      already_complete=True, history=history, init_from=record)
 
     def evaluation(row: dict) -> dict:
         """``row`` with the held-out loss and, if configured, the benchmark figures."""
         with speed.paused():
             row["val_loss"] = feed.heldout_loss()
             if benchmarks:
-                vectors = model.vectors(model.arrays(), model.VECTORS[0])
-                row["benchmarks"] = benchmarks.score(Embeddings(vocab.words, vectors,
-                                                                counts=vocab.counts))
+                row["benchmarks"] = benchmarks.score(model.embeddings(
+                    model.arrays(), vocab, model.VECTORS[0], run_identity(cfg)))
         return row
 
     def diverged(at_step: int, what: str) -> TrainingDiverged:
@@ -416,7 +442,7 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                 "run_identity": run_identity(cfg), "vocab_fingerprint": vocab.fingerprint(),
                 "vocab_size": len(vocab), "corpus_sha256": data.fingerprint,
                 "val_loss_start": val_loss_start, "model_state": model.state(),
-                "effective_words": effective_words}
+                "effective_words": effective_words, "init_from": record}
         path = ckpt.save_checkpoint(folder.checkpoint_path(at_step), model.arrays(), vocab, meta)
         folder.prune_checkpoints(cfg.checkpoint.keep)
         return path
@@ -438,7 +464,8 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
             if step == 0 and data.has_heldout:
                 # The untrained model's held-out loss: where the curve starts (no batch loss).
                 if not quiet:
-                    log(f"held-out loss of the untrained model ({feed.heldout_size:,} "
+                    start = "untrained model" if record is None else "model it starts from"
+                    log(f"held-out loss of the {start} ({feed.heldout_size:,} "
                         f"{feed.heldout_unit})...")
                 row = evaluation({"step": 0, "epoch": 0.0, "loss": None,
                                   "alpha": alpha_at(cfg, 0, last_step), "examples_per_s": 0.0,
@@ -504,7 +531,7 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                   benchmarks=scored[-1] if scored else {}, last_loss=loss,
                   wall_s=speed.elapsed(), words_per_s=speed.words_per_s(),
                   eval_s=speed.paused_s, effective_words=effective_words,
-                  stopped_by=stopped_by, history=history)
+                  stopped_by=stopped_by, history=history, init_from=record)
 
 
 def _fmt(x) -> str:

@@ -106,6 +106,25 @@ class Vocabulary:
         """Ids of ``tokens`` as an int64 array of shape ``(len(tokens),)``."""
         return np.fromiter((self.index(t) for t in tokens), dtype=np.int64)
 
+    def extended(self, other: "Vocabulary") -> tuple["Vocabulary", np.ndarray]:
+        """This vocabulary grown by ``other``'s words: ``(merged, ids)``.
+
+        ``merged`` holds this vocabulary's words with their ids unchanged, then ``other``'s
+        words that are not in it, in ``other``'s id order. A word in both counts both counts
+        (gensim's ``build_vocab(update=True)`` adds them too). ``ids[i]`` is the merged id of
+        ``other``'s word ``i`` (uint32): ``ids[other_ids]`` re-encodes ``other``'s ids.
+        """
+        known = np.fromiter((self.word2index.get(w, -1) for w in other.words), np.int64,
+                            count=len(other))
+        new = np.flatnonzero(known < 0)
+        ids = known.copy()
+        ids[new] = len(self) + np.arange(new.shape[0])
+        counts = np.concatenate([self.counts, other.counts[new]])
+        shared = known >= 0
+        counts[known[shared]] += other.counts[shared]  # distinct words: distinct ids
+        merged = Vocabulary(self.words + [other.words[i] for i in new.tolist()], counts)
+        return merged, ids.astype(np.uint32)
+
     def fingerprint(self) -> str:
         """sha256 of the word list: equal fingerprints mean equal ids for every word."""
         return hashlib.sha256("\n".join(self.words).encode("utf-8")).hexdigest()

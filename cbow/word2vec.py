@@ -405,21 +405,25 @@ class RowTable:
         return self.offsets.shape[0] - 1
 
 
-def initial_weights(objective: Objective, vector_size: int, seed: int
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def initial_weights(objective: Objective, vector_size: int, seed: int,
+                    input_rows: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """word2vec's initialisation, drawn from ``np.random.default_rng(seed)``.
 
     Returns
     -------
-    input_vectors : (V, N) float32, uniform in [-0.5/N, 0.5/N)
+    input_vectors : (input_rows, N) float32, uniform in [-0.5/N, 0.5/N); ``input_rows``
+        defaults to V (a row table's words and n-gram buckets need more; the first V rows are
+        the same either way)
     output_vectors : (objective.output_rows, N) float32, zeros
     hidden_bias : (N,) float32, zeros (used by the ``relu`` variant only)
     """
     if vector_size < 1:
         raise ValueError(f"vector_size must be >= 1; got {vector_size}")
     rng = np.random.default_rng(seed)
-    uniform = rng.random((objective.vocab_size, vector_size), dtype=np.float32)
-    input_vectors = (uniform - np.float32(0.5)) / np.float32(vector_size)
+    rows = objective.vocab_size if input_rows is None else input_rows
+    input_vectors = rng.random((rows, vector_size), dtype=np.float32)
+    input_vectors -= np.float32(0.5)  # in place: no second copy of a large (bucket) matrix
+    input_vectors /= np.float32(vector_size)
     output_vectors = np.zeros((objective.output_rows, vector_size), np.float32)
     return input_vectors, output_vectors, np.zeros(vector_size, np.float32)
 

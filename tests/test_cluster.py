@@ -300,11 +300,14 @@ def assert_same_bits(one: dict, other: dict) -> None:
         assert one[name].tobytes() == other[name].tobytes(), name
 
 
-def test_one_shard_on_the_cluster_is_the_one_thread_run(local2, shakespeare_cache, tmp_path):
+@pytest.mark.parametrize("model", [[], ["model.minn=3", "model.maxn=6", "model.bucket=20000"]],
+                         ids=["word2vec", "subwords"])
+def test_one_shard_on_the_cluster_is_the_one_thread_run(local2, shakespeare_cache, tmp_path,
+                                                        model):
     # sync_every cuts each step into 3 rounds of one piece: the kernel's ranges chain exactly.
-    in_process = trained(shakespeare_cache, tmp_path / "a")
+    in_process = trained(shakespeare_cache, tmp_path / "a", *model)
     on_cluster = trained(shakespeare_cache, tmp_path / "b", "cluster.scheduler=local:2",
-                         "train.shards=1")
+                         "train.shards=1", *model)
     assert_same_bits(on_cluster, in_process)
 
 

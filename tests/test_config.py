@@ -130,3 +130,73 @@ def test_config_folder_and_non_utf8_file_name_the_path(tmp_path):
     path.write_bytes(b"train:\n  steps: 5\n# caf\xe9\n")
     with pytest.raises(ConfigError, match=r"latin1.yaml, line 3: not UTF-8"):
         load_config(path)
+
+
+@pytest.mark.parametrize("override, key, bound", [
+    ("model.negative=1000000000", "model.negative", "an integer from 1 to 1,000"),
+    ("model.C=100000", "model.C", "an integer from 1 to 1,000"),
+    ("prepare.workers=100000", "prepare.workers", "null or an integer from 1 to 1,024"),
+    ("train.workers=100000", "train.workers", "null or an integer from 1 to 1,024"),
+])
+def test_keys_that_multiply_the_work_of_an_example_are_bounded(override, key, bound):
+    # issue 18, item 8: model.negative 1e9 made a step that never ends
+    with pytest.raises(ConfigError, match=f"--set {override}: {key} must be {bound}"):
+        load_config(None, ["train.steps=5", "model.objective=negative", "train.dtype=float32",
+                           override])
+    assert load_config(None, ["train.steps=5", "model.negative=1000", "model.C=1000"])
+
+
+def test_min_alpha_above_alpha_is_refused_naming_min_alpha():
+    # issue 18, item 9: it was accepted, and the run then "diverged" blaming train.alpha
+    with pytest.raises(ConfigError) as info:
+        load_config(None, ["train.steps=5", "train.schedule=linear", "train.alpha=0.01",
+                           "train.min_alpha=0.5", "model.N=0"])
+    message = str(info.value)
+    assert "2 problems" in message and "model.N must be" in message  # reported with the others
+    assert "--set train.min_alpha=0.5: train.min_alpha=0.5 is above train.alpha=0.01" in message
+    # the step schedule never reaches min_alpha: a small alpha there is fine
+    assert load_config(None, ["train.steps=5", "train.alpha=0.00001"]).train.min_alpha == 0.0001
+    assert load_config(None, ["train.steps=5", "train.schedule=linear", "train.alpha=0.01",
+                              "train.min_alpha=0.01"])
+
+
+def test_a_bare_name_finds_the_bundled_config(tmp_path, monkeypatch):
+    # issue 18, item 10: a non-editable install has no configs/ beside the working directory
+    from cbow.config import bundled_configs, find_config
+    monkeypatch.chdir(tmp_path)
+    assert set(bundled_configs()) >= {"course", "shakespeare", "word2vec"}
+    assert find_config("word2vec") == REPO_ROOT / "configs" / "word2vec.yaml"
+    assert find_config("word2vec.yaml") == REPO_ROOT / "configs" / "word2vec.yaml"
+    cfg = load_config("word2vec", ["train.steps=5"])
+    shipped = load_config(REPO_ROOT / "configs" / "word2vec.yaml")
+    assert cfg.model.objective == shipped.model.objective == "negative"
+    (tmp_path / "word2vec").write_text("train:\n  steps: 7\n")  # a file that exists wins
+    assert load_config("word2vec").train.steps == 7
+    # every bundled config is listed (configs/fasttext.yaml came with issue 20)
+    with pytest.raises(ConfigError, match="config file nope does not exist; the bundled configs "
+                                          "are course, fasttext, shakespeare, word2vec"):
+        load_config("nope")
+
+
+def test_the_configs_are_package_data_of_the_installed_package():
+    # configs/ is installed as cbow.configs (pyproject's package-dir): one copy of each file
+    import tomllib
+    setup = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "cbow.configs" in setup["packages"]
+    assert setup["package-dir"] == {"cbow.configs": "configs"}
+    assert setup["package-data"]["cbow.configs"] == ["*.yaml"]
+
+
+def test_a_key_given_twice_is_refused_with_its_line(tmp_path):
+    # PyYAML keeps the last one silently: the second train: dropped train.steps of the first
+    path = write(tmp_path, "train:\n  steps: 5\ntrain:\n  alpha: 0.5\n")
+    with pytest.raises(ConfigError, match=r"c.yaml, line 3, column 1: invalid YAML: 'train' is "
+                                          r"given twice in the same mapping"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="line 3, column 3: invalid YAML: 'steps' is given"):
+        load_config(write(tmp_path, "train:\n  steps: 5\n  steps: 6\n"))
+
+
+def test_an_endless_config_file_is_refused_not_read_for_ever():
+    with pytest.raises(ConfigError, match="config file /dev/zero is over 1 MB: not a config"):
+        load_config("/dev/zero")

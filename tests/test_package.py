@@ -32,3 +32,14 @@ def test_exports_are_the_user_facing_names():
     assert "train_step" not in cbow.__all__
     from cbow import train  # the module: no package attribute hides it
     assert isinstance(train, types.ModuleType) and callable(train.train)
+
+
+def test_cbow_help_loads_neither_nltk_nor_numba():
+    # every subcommand's parser is built for --help: none may import its work's libraries
+    code = ("import sys, runpy; sys.argv = ['cbow', '--help']\n"
+            "try:\n    runpy.run_module('cbow', run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('nltk', 'numba') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

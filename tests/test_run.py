@@ -289,3 +289,9 @@ def test_a_second_signal_while_stopping_changes_nothing(corpus_file, tmp_path):
     step = ckpt.load_checkpoint(ckpt.list_checkpoints(run / "checkpoints")[-1])[2]["step"]
     assert f"interrupted by SIGTERM at step {step};" in stderr
     assert not list((run / "checkpoints").glob(".*.tmp"))
+
+
+def test_sizes_in_messages_show_their_numbers():
+    from cbow.run import size
+    assert [size(n) for n in (0, 1023, 358935, 3 << 20, 5 << 30, 1 << 45)] == [
+        "0 bytes", "1,023 bytes", "350.5 KiB", "3.0 MiB", "5.0 GiB", "32,768.0 GiB"]

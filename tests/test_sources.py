@@ -5,6 +5,7 @@ import bz2
 import gzip
 import hashlib
 import lzma
+import os
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,63 @@ def test_damaged_compressed_file_is_named(tmp_path):
         read_all(path)
     message = str(info.value)
     assert str(path) in message and "gzip -t" in message
+
+
+# --- hostile inputs (issue 18) ------------------------------------------------------------------
+
+def test_a_fifo_is_not_a_regular_file(tmp_path):
+    fifo = tmp_path / "corpus.fifo"
+    os.mkfifo(fifo)  # opening it would block: the check must only stat it
+    with pytest.raises(SourceError, match=r"corpus.fifo is not a regular file \(a FIFO\)"):
+        resolve_sources(str(fifo))
+    with pytest.raises(SourceError, match=r"/dev/null is not a regular file \(a character"):
+        resolve_sources("/dev/null")
+
+
+@pytest.mark.parametrize("change", ["grow", "shrink", "touch"])
+def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path, change):
+    path = write(tmp_path / "a.txt", "word " * 100_000)
+    [source] = resolve_sources(path)
+
+    def writer(_):  # another process writing the file while it is being read
+        if change == "grow":
+            with open(path, "ab") as f:
+                f.write(b"more words\n")
+        elif change == "shrink":
+            os.truncate(path, 10)
+        else:
+            os.utime(path, ns=(source.mtime_ns + 10**9, source.mtime_ns + 10**9))
+
+    stream = TextStream(source, piece_bytes=4096, on_read=writer)
+    with pytest.raises(SourceError, match=r"a.txt changed while it was read: it had 500,000 "
+                                          r"bytes when preparing started and has"):
+        "".join(stream)
+    assert stream.sha256 is None  # nothing describes the half-read file
+    # unchanged, it reads: the recorded size is what was read
+    text, unchanged = read_all(path)
+    assert unchanged.disk_bytes == path.stat().st_size
+
+
+def test_a_generated_file_of_size_0_is_refused_not_read_as_empty(tmp_path):
+    [source] = resolve_sources("/proc/self/status")  # stat says 0 bytes; reading gives text
+    assert source.size == 0
+    with pytest.raises(SourceError, match=r"/proc/self/status says it has 0 bytes but has "
+                                          r"content: it is a generated file"):
+        "".join(TextStream(source))
+
+
+def test_a_file_another_process_keeps_appending_to_is_refused_not_chased(tmp_path):
+    import subprocess
+    path = write(tmp_path / "log.txt", "word " * 200_000)
+    [source] = resolve_sources(path)
+    writer = subprocess.Popen(["sh", "-c", f"while true; do echo more words >> '{path}'; done"])
+    try:
+        import time
+        deadline = time.monotonic() + 30
+        while path.stat().st_size == source.size and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the writer has started
+        with pytest.raises(SourceError, match="log.txt changed while it was read"):
+            "".join(TextStream(source, piece_bytes=4096))
+    finally:
+        writer.kill()
+        writer.wait()

@@ -23,13 +23,15 @@ def w2v_config(corpus_file, out_dir, *overrides):
                               f"prepare.cache_dir={out_dir.parent / 'prepared'}", *overrides])
 
 
-def stop_after(monkeypatch, steps: int) -> None:
-    """Send this process SIGINT after ``steps`` steps, as a user's Ctrl-C would."""
+def stop_after(monkeypatch, steps: int, feed_class=None) -> None:
+    """Send this process SIGINT after ``steps`` steps of ``feed_class`` (default: word2vec's
+    StreamFeed), as a user's Ctrl-C would."""
     import os
     import signal
 
     from cbow.objectives.word2vec import StreamFeed
-    original, done = StreamFeed.step, []
+    feed_class = feed_class or StreamFeed
+    original, done = feed_class.step, []
 
     def step(self, *args):
         result = original(self, *args)
@@ -38,25 +40,31 @@ def stop_after(monkeypatch, steps: int) -> None:
             os.kill(os.getpid(), signal.SIGINT)
         return result
 
-    monkeypatch.setattr(StreamFeed, "step", step)
+    monkeypatch.setattr(feed_class, "step", step)
+
+
+def check_deterministic_and_exact_resume(config, tmp_path, monkeypatch):
+    """Two runs of ``config(out_dir)`` give the same bits, and so does one stopped after 17
+    steps and resumed; returns the resumed run's result."""
+    full = train(config(tmp_path / "full"), quiet=True, log=None)
+    again = train(config(tmp_path / "again"), quiet=True, log=None)
+    assert_same_params(full.model.arrays(), again.model.arrays())
+    with monkeypatch.context() as patch:
+        stop_after(patch, 17)
+        stopped = train(config(tmp_path / "half"), quiet=True, log=None)
+    assert stopped.interrupted and stopped.step == 17
+    resumed = train(config(tmp_path / "half"), resume=True, quiet=True, log=lambda m: None)
+    assert resumed.step == full.step == 40
+    assert_same_params(full.model.arrays(), resumed.model.arrays())
+    return resumed
 
 
 @pytest.mark.parametrize("objective", ["negative", "hierarchical"])
 def test_one_worker_is_deterministic_and_resumes_bit_for_bit(corpus_file, tmp_path, objective,
                                                             monkeypatch):
     extra = [f"model.objective={objective}", "model.hidden=relu"]
-    full = train(w2v_config(corpus_file, tmp_path / "full", *extra), quiet=True, log=None)
-    again = train(w2v_config(corpus_file, tmp_path / "again", *extra), quiet=True, log=None)
-    assert_same_params(full.model.arrays(), again.model.arrays())
-    with monkeypatch.context() as patch:
-        stop_after(patch, 17)
-        stopped = train(w2v_config(corpus_file, tmp_path / "half", *extra), quiet=True,
-                        log=None)
-    assert stopped.interrupted and stopped.step == 17
-    resumed = train(w2v_config(corpus_file, tmp_path / "half", *extra), resume=True,
-                    quiet=True, log=lambda m: None)
-    assert resumed.step == full.step == 40
-    assert_same_params(full.model.arrays(), resumed.model.arrays())
+    resumed = check_deterministic_and_exact_resume(
+        lambda out: w2v_config(corpus_file, out, *extra), tmp_path, monkeypatch)
     arrays, _, meta = ckpt.load_checkpoint(resumed.checkpoint)
     assert meta["objective"] == objective
     assert set(arrays) == {"input_vectors", "output_vectors", "hidden_bias"}

@@ -26,7 +26,9 @@ HELP = "word-pair similarity and analogy benchmarks"
 def add_arguments(parser) -> None:
     parser.add_argument("source", metavar="RUN_OR_VECTOR_FILE",
                         help="training run folder, checkpoint, or exported vectors "
-                             "(word2vec text/binary, .npy, or an npy export folder)")
+                             "(word2vec text/binary, .npy, an npy export folder, or a fastText "
+                             ".bin model); runs and .bin models with subwords give unseen words "
+                             "the vector of their character n-grams")
     parser.add_argument("--pairs", nargs="+", action="extend", default=[], metavar="FILE",
                         help="word-pair files: 'word1 word2 score' lines (WordSim-353, "
                              "SimLex-999, MEN)")
@@ -51,6 +53,7 @@ def run(args) -> int:
 
     from cbow import evaluate
     from cbow.errors import InputError
+    from cbow.fasttext_vectors import SubwordEmbeddings
     from cbow.io import atomic_write_bytes
     from cbow.run import load_embeddings
 
@@ -83,7 +86,7 @@ def run(args) -> int:
                  for path in analogy_files]
     if pairs:
         print()
-        print(format_pairs_table(pairs))
+        print(format_pairs_table(pairs, subword=isinstance(loaded, SubwordEmbeddings)))
     for result in analogies:
         print()
         print(format_analogy_table(result))
@@ -126,14 +129,21 @@ def _correlation(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:.4f}"
 
 
-def format_pairs_table(results) -> str:
-    """One line per word-pair file: correlations, pairs used / total, OOV share."""
+def format_pairs_table(results, subword: bool = False) -> str:
+    """One line per word-pair file: correlations, pairs used / total, OOV share; with
+    ``subword`` (vectors with n-grams), how many used pairs have a word outside the vocabulary.
+    """
     width = max(10, *(len(r.file) for r in results))
-    lines = [f"{'word pairs':<{width}}  spearman   pearson   used / total     OOV"]
+    lines = [f"{'word pairs':<{width}}  spearman   pearson   used / total     OOV"
+             + ("  subword" if subword else "")]
     for r in results:
         lines.append(f"{r.file:<{width}}  {_correlation(r.spearman):>8}  "
                      f"{_correlation(r.pearson):>8}  {r.pairs_used:>6,} / {r.pairs_total:<6,}"
-                     f"{_percent(r.oov_ratio):>7}")
+                     f"{_percent(r.oov_ratio):>7}"
+                     + (f"  {r.pairs_subword:>7,}" if subword else ""))
+    if subword:
+        lines.append("subword: used pairs with a word outside the vocabulary, scored with the "
+                     "vector of its character n-grams")
     return "\n".join(lines)
 
 

@@ -35,7 +35,14 @@ def run(args) -> int:
                          f"and checkpoints")
     if args.limit is not None:
         embeddings = embeddings.most_frequent(args.limit)
-    written = embeddings.save(args.out, args.format)
+    if args.format == "fasttext-bin" and embeddings.which == "input" and not args.normalize \
+            and args.limit is None:
+        # A word2vec run: the whole model as fastText holds it (its settings, output rows).
+        from cbow.fasttext_bin import write_model
+        from cbow.run import fasttext_model
+        written = [write_model(args.out, fasttext_model(args.run))]
+    else:
+        written = embeddings.save(args.out, args.format)
     print(f"wrote {len(embeddings)} words x {embeddings.vector_size} dims "
           f"({embeddings.which} vectors{', normalized' if args.normalize else ''} of "
           f"{embeddings.source}) to {', '.join(map(str, written))}")

@@ -1,6 +1,7 @@
 """Prepare a corpus once: tokenize, count and write its token ids for training to map.
 
     cbow prepare --config configs/word2vec.yaml [--set corpus=my_texts/] [--set vocab.min_count=5]
+    cbow prepare --config configs/word2vec.yaml --force   # prepare again (a damaged folder)
 
 Takes the same --config and --set as `cbow train`; a later `cbow train` with the same corpus
 and settings finds the prepared corpus and starts in seconds.
@@ -21,16 +22,31 @@ def add_arguments(parser) -> None:
                              "one, local:N starts N worker processes here (overrides "
                              "cluster.scheduler; pip install 'cbow[dask]')")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--force", action="store_true",
+                        help="prepare the corpus again, replacing the prepared folder that the "
+                             "config finds (also one that is damaged)")
 
 
 def run(args) -> int:
     from cbow.cluster import with_scheduler
     from cbow.config import load_config
+    from cbow.prepare import DamagedPreparedCorpus, discard_prepared
     from cbow.train import prepare_corpus
 
     cfg = with_scheduler(load_config(args.config, args.overrides), args.scheduler)
     started = time.perf_counter()
-    prepared = prepare_corpus(cfg, progress=False if args.quiet else None)
+    progress = False if args.quiet else None
+    try:
+        prepared = prepare_corpus(cfg, progress=progress)
+    except DamagedPreparedCorpus as damaged:
+        if not args.force:
+            raise
+        discard_prepared(damaged.folder)
+        prepared = prepare_corpus(cfg, progress=progress)
+    else:
+        if args.force and prepared.reused:
+            discard_prepared(prepared.folder)
+            prepared = prepare_corpus(cfg, progress=progress)
     d = prepared.description
     print(f"{'found the prepared' if prepared.reused else 'prepared'} corpus {prepared.folder} in "
           f"{time.perf_counter() - started:.1f} s\n"

@@ -2,6 +2,7 @@
 
     cbow train --config configs/shakespeare.yaml [--set train.steps=2000] [--out DIR]
     cbow train --config configs/shakespeare.yaml --resume        # continue a stopped run
+    cbow train --config NEW.yaml --init-from RUN --out DIR        # a new run from RUN's weights
 """
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ def add_arguments(parser) -> None:
                         help="continue from the newest readable checkpoint of the run folder "
                              "(an error if there is none); '--resume auto' starts a new run "
                              "when there is none, for schedulers that restart jobs blindly")
+    parser.add_argument("--init-from", metavar="RUN",
+                        help="start a new run from RUN's newest checkpoint (or a checkpoint "
+                             "file): its vocabulary grown by this corpus's words, its weights "
+                             "carried; recorded as init_from in the run's config.yaml")
     parser.add_argument("--overwrite", action="store_true",
                         help="discard the run already in the run folder and start again")
     parser.add_argument("--scheduler", metavar="ADDRESS",
@@ -47,9 +52,12 @@ def run(args) -> int:
         if not args.out.strip():
             raise InputError("--out: give the path of a run folder")
         cfg = dataclasses.replace(cfg, out_dir=args.out)
+    if args.init_from is not None and not args.init_from.strip():
+        raise InputError("--init-from: give the path of a run folder or a checkpoint file")
     try:
         result = train(cfg, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
-                       log=lambda message: print(message, file=sys.stderr))
+                       log=lambda message: print(message, file=sys.stderr),
+                       init_from=args.init_from)
     except ClusterLost as lost:
         print(f"error: {lost}\nresume with: {resume_command(args)}", file=sys.stderr)
         return lost.exit_code

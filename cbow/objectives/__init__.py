@@ -23,6 +23,7 @@ from cbow.registry import OBJECTIVES
 if TYPE_CHECKING:
     from cbow.checkpoint import Checkpoint
     from cbow.config import Config
+    from cbow.embeddings import Embeddings
     from cbow.train import TrainingData
     from cbow.vocab import Vocabulary
 
@@ -119,6 +120,21 @@ class TrainableModel(Protocol):
     @classmethod
     def vectors(cls, arrays: dict[str, np.ndarray], which: str) -> np.ndarray: ...
 
+    @classmethod
+    def embeddings(cls, arrays: dict[str, np.ndarray], vocab: "Vocabulary", which: str,
+                   identity: dict, source: str | None = None) -> "Embeddings":
+        """The vectors ``which`` as :class:`~cbow.embeddings.Embeddings` labelled by ``vocab``.
+
+        ``identity`` is the run's identity settings (:func:`cbow.config.run_identity`, or a
+        checkpoint's ``run_identity``): what the arrays alone do not say, such as subwords.
+        """
+
+    @classmethod
+    def grown(cls, cfg: "Config", vocab: "Vocabulary", origin: "Checkpoint",
+              log=None) -> "TrainableModel":
+        """A new model for ``vocab``, whose first words are ``origin``'s vocabulary: their
+        rows are ``origin``'s, the others' drawn as :meth:`build` draws them."""
+
 
 def check_which(cls, which: str) -> None:
     if which not in cls.VECTORS:
@@ -136,9 +152,35 @@ def take(cls, arrays: dict[str, np.ndarray], names: tuple[str, ...]) -> dict[str
 
 
 class ParamsObjective:
-    """What every objective reads off its ``params`` (:class:`Parameters`)."""
+    """What every objective reads off its ``params`` (:class:`Parameters`), and its growth."""
 
     params: Parameters
+    #: The arrays a model started from another run's checkpoint (``--init-from``) takes from
+    #: it, each with the axis of its rows per word (None: the whole array is carried). An
+    #: array not named here starts as :meth:`build` draws it.
+    CARRIED: ClassVar[dict[str, int | None]]
+
+    @classmethod
+    def grown(cls, cfg: "Config", vocab: "Vocabulary", origin: "Checkpoint", log=None):
+        """A new model for ``vocab``, whose first words are ``origin``'s vocabulary.
+
+        The model is drawn as :meth:`build` draws a new one (seeded by ``train.seed``), then
+        the first ``len(origin.vocab)`` rows of each :attr:`CARRIED` array are overwritten with
+        ``origin``'s: the old words keep their rows, the new words have the rows a new model
+        would give them.
+        """
+        model = cls.build(cfg, vocab)
+        arrays, old_words = model.arrays(), len(origin.vocab)
+        for name, old in take(cls, origin.arrays, tuple(cls.CARRIED)).items():
+            axis = cls.CARRIED[name]
+            rows = arrays[name][(...,) if axis is None else
+                                (slice(None),) * axis + (slice(0, old_words),)]  # a view
+            if old.dtype != rows.dtype or old.shape != rows.shape:
+                raise InputError(f"cannot start from {origin.path}: its {name} is {old.dtype} "
+                                 f"{old.shape}; this run needs {rows.dtype} {rows.shape} "
+                                 f"(model.N, train.dtype)")
+            rows[...] = old
+        return model
 
     @property
     def V(self) -> int:
@@ -157,3 +199,20 @@ class ParamsObjective:
 
     def all_finite(self) -> bool:
         return self.params.all_finite()
+
+    @classmethod
+    def embeddings(cls, arrays: dict[str, np.ndarray], vocab: "Vocabulary", which: str,
+                   identity: dict, source: str | None = None) -> "Embeddings":
+        """One vector per word: :meth:`vectors` labelled by ``vocab`` (sizes checked)."""
+        from cbow.embeddings import Embeddings
+        vectors = cls.vectors(arrays, which)
+        check_rows(vocab, vectors.shape[0], source)
+        return Embeddings(vocab.words, vectors, counts=vocab.counts, source=source, which=which)
+
+
+def check_rows(vocab: "Vocabulary", rows: int, source: str | None) -> None:
+    """A model's ``rows`` word rows must be ``vocab``'s words, one each."""
+    if len(vocab) != rows:
+        from cbow.checkpoint import CheckpointError
+        raise CheckpointError(f"{source or 'the model'}: the vocabulary has {len(vocab)} words "
+                              f"but the model has {rows}")

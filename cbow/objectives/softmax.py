@@ -10,6 +10,7 @@ from cbow import model
 from cbow.batching import Windows, WindowBatcher, WindowCourseBatcher
 from cbow.evaluate import unigram_cross_entropy
 from cbow.objectives import ParamsObjective, StepResult, check_which, take
+from cbow.registry import OBJECTIVES
 
 if TYPE_CHECKING:
     from cbow.checkpoint import Checkpoint
@@ -31,9 +32,11 @@ class SoftmaxObjective(ParamsObjective):
     """
 
     name: ClassVar[str] = "softmax"
-    VECTORS: ClassVar[tuple[str, ...]] = ("mean", "w1", "w2")
+    VECTORS: ClassVar[tuple[str, ...]] = OBJECTIVES.get("softmax").vectors  # declared there
     LOSS_IS_CROSS_ENTROPY: ClassVar[bool] = True  # over the vocabulary: a unigram model compares
     ARRAYS: ClassVar[tuple[str, ...]] = ("W1", "W2", "b1", "b2")
+    # every array, by word (W1 (N, V): columns; W2, b2: rows); b1 whole
+    CARRIED: ClassVar[dict[str, int | None]] = {"W1": 1, "W2": 0, "b1": None, "b2": 0}
 
     def __init__(self, params: model.Params, batch_size: int):
         self.params = params

@@ -2,6 +2,12 @@
 
 The models train with the compiled kernels of :mod:`cbow.word2vec`; their feed serves
 consecutive ranges of centre positions in corpus order, as word2vec reads its corpus.
+
+With ``model.maxn > 0`` they are fastText's CBOW: the input matrix has ``V + model.bucket``
+rows, and a word reads its own row and the rows of its character n-grams (:mod:`cbow.subwords`,
+the row table built once from the vocabulary when the model is built); the hidden layer is the
+mean of every row of every context word, and each of those rows gets the whole hidden error.
+Its word vectors are :class:`~cbow.fasttext_vectors.SubwordEmbeddings`.
 """
 from __future__ import annotations
 
@@ -10,12 +16,15 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from cbow import cluster, model, word2vec
+from cbow import cluster, model, subwords, word2vec
 from cbow.batching import EpochRanges
+from cbow.embeddings import Embeddings
 from cbow.errors import TrainingError
 from cbow.evaluate import unigram_cross_entropy
-from cbow.objectives import ParamsObjective, StepResult, check_which, take
+from cbow.fasttext_vectors import SubwordEmbeddings
+from cbow.objectives import ParamsObjective, StepResult, check_rows, check_which, take
 from cbow.prepare import default_workers
+from cbow.registry import OBJECTIVES
 
 if TYPE_CHECKING:
     from cbow.checkpoint import Checkpoint
@@ -41,6 +50,9 @@ class Word2VecSettings:
     sample: float       # train.sample
     workers: int        # train.workers (null: the number of cores)
     seed: int           # train.seed
+    minn: int           # model.minn
+    maxn: int           # model.maxn: 0, one input row per word (word2vec); > 0, subwords
+    bucket: int         # model.bucket: the n-grams' rows (read with maxn > 0 only)
     scheduler: str | None  # cluster.scheduler: None trains in this process's threads
     shards: int         # train.shards (with a scheduler)
     sync_every: int     # train.sync_every (with a scheduler)
@@ -51,7 +63,13 @@ class Word2VecSettings:
         return cls(C=m.C, negative=m.negative, ns_exponent=m.ns_exponent,
                    relu=m.hidden == "relu", init=m.init, shrink_window=m.shrink_window,
                    sample=t.sample, workers=t.workers or default_workers(), seed=t.seed,
+                   minn=m.minn, maxn=m.maxn, bucket=m.bucket,
                    scheduler=cfg.cluster.scheduler, shards=t.shards, sync_every=t.sync_every)
+
+    @property
+    def ngram_rows(self) -> int:
+        """Input rows beyond the words': the n-gram buckets, or none without subwords."""
+        return self.bucket if self.maxn > 0 else 0
 
     @property
     def lanes(self) -> int:
@@ -63,18 +81,20 @@ class Word2VecSettings:
 class Word2VecParams:
     """word2vec's parameters (named as in checkpoints), all float32.
 
-    ``input_vectors`` ``(V, N)``, the word vectors; ``output_vectors`` (one row per word for
-    negative sampling, per inner Huffman node for hierarchical softmax); ``hidden_bias``
-    ``(N,)`` (trained by ``hidden: relu`` only).
+    ``input_vectors`` ``(V + ngram_rows, N)``: the word vectors, then (with subwords) the
+    n-gram buckets; ``output_vectors`` (one row per word for negative sampling, per inner
+    Huffman node for hierarchical softmax); ``hidden_bias`` ``(N,)`` (trained by ``hidden:
+    relu`` only).
     """
 
     NAMES: ClassVar[tuple[str, ...]] = ("input_vectors", "output_vectors", "hidden_bias")
 
-    def __init__(self, input_vectors, output_vectors, hidden_bias):
+    def __init__(self, input_vectors, output_vectors, hidden_bias, ngram_rows: int = 0):
         self.input_vectors, self.output_vectors, self.hidden_bias = (
             np.ascontiguousarray(a, dtype=np.float32)
             for a in (input_vectors, output_vectors, hidden_bias))
-        self.V, self.N = self.input_vectors.shape  # the arrays are updated in place, never replaced
+        # the arrays are updated in place, never replaced
+        self.V, self.N = self.input_vectors.shape[0] - ngram_rows, self.input_vectors.shape[1]
         self.dtype = self.input_vectors.dtype
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -98,10 +118,14 @@ class _Word2VecObjective(ParamsObjective):
     LOSS_IS_CROSS_ENTROPY: ClassVar[bool]
     ARRAYS: ClassVar[tuple[str, ...]] = Word2VecParams.NAMES
 
-    def __init__(self, params: Word2VecParams, settings: Word2VecSettings, counts: np.ndarray,
+    def __init__(self, params: Word2VecParams, settings: Word2VecSettings, vocab: "Vocabulary",
                  state: dict | None = None):
         self.params, self.settings = params, settings
+        counts = vocab.counts
         self.kernel_objective = self._kernel_objective(counts, settings)
+        # Each word's input rows, once per vocabulary (None: its own row, word2vec's identity).
+        self.row_table = None if settings.maxn == 0 else word2vec.RowTable(
+            *subwords.row_table(vocab.words, settings.minn, settings.maxn, settings.bucket))
         self.keep = (word2vec.keep_probabilities(counts, settings.sample)
                      if settings.sample > 0 else None)
         state = state or {}
@@ -114,22 +138,32 @@ class _Word2VecObjective(ParamsObjective):
     def build(cls, cfg: "Config", vocab: "Vocabulary", checkpoint: "Checkpoint | None" = None):
         """New weights as ``model.init`` says, or the checkpoint's arrays and generators."""
         settings, counts = Word2VecSettings.from_config(cfg), vocab.counts
+        extra = settings.ngram_rows
         if checkpoint is not None:
-            params = Word2VecParams(**take(cls, checkpoint.arrays, cls.ARRAYS))
-            return cls(params, settings, counts, checkpoint.meta.get("model_state"))
+            params = Word2VecParams(**take(cls, checkpoint.arrays, cls.ARRAYS), ngram_rows=extra)
+            check_rows(vocab, params.V, str(checkpoint.path))
+            return cls(params, settings, vocab, checkpoint.meta.get("model_state"))
         kernel_objective = cls._kernel_objective(counts, settings)
-        if settings.init == "word2vec":
-            params = Word2VecParams(*word2vec.initial_weights(kernel_objective, cfg.model.N,
-                                                              settings.seed))
+        if settings.init == "word2vec":  # the n-gram rows drawn after the words' (as fastText)
+            params = Word2VecParams(*word2vec.initial_weights(
+                kernel_objective, cfg.model.N, settings.seed, input_rows=len(counts) + extra),
+                ngram_rows=extra)
         else:  # the course's draws (W1, W2, b1 order), the output layer sized for the objective
             W1, W2, b1, _ = model.course_draws(cfg.model.N, len(counts), settings.seed,
                                                output_rows=kernel_objective.output_rows)
             params = Word2VecParams(W1.T, W2, b1[:, 0])
-        return cls(params, settings, counts)
+        return cls(params, settings, vocab)
 
     @staticmethod
     def estimate_bytes(cfg: "Config", V: int) -> dict[str, int]:
-        return {"parameters": (2 * V * cfg.model.N + cfg.model.N) * 4, "buffers": V * 8 + 4 * V}
+        """Weights (float32), and the kernels' tables; with subwords the bucket rows and the
+        row table (about ``(maxn - minn + 1) x 10`` n-grams per word, for words of ~8 letters).
+        """
+        m = cfg.model
+        extra = m.bucket if m.maxn > 0 else 0
+        table = 0 if m.maxn == 0 else (V + 1) * 8 + V * (1 + (m.maxn - m.minn + 1) * 10) * 4
+        return {"parameters": ((2 * V + extra) * m.N + m.N) * 4,
+                "buffers": V * 8 + 4 * V + table}
 
     def feed(self, cfg: "Config", data: "TrainingData", state: dict | None) -> "StreamFeed":
         return StreamFeed(cfg, data, self, state)
@@ -160,7 +194,7 @@ class _Word2VecObjective(ParamsObjective):
             sentence_starts, begin, end, alpha_start=alpha_start, alpha_end=alpha_end,
             window=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
             hidden_bias=p.hidden_bias, workers=s.lanes, seed=s.seed, epoch=epoch,
-            rng_states=self.rng_states, executor=self._executor)
+            rng_states=self.rng_states, row_table=self.row_table, executor=self._executor)
         self.rng_states = result.rng_states
         mean = result.loss / result.examples if result.examples else 0.0
         return StepResult(mean, result.examples, result.words, result.effective_words)
@@ -176,11 +210,35 @@ class _Word2VecObjective(ParamsObjective):
         outputs = take(cls, arrays, ("output_vectors",))["output_vectors"]
         return np.array(outputs, order="C") if which == "output" else (inputs + outputs) / 2
 
+    @classmethod
+    def embeddings(cls, arrays: dict[str, np.ndarray], vocab: "Vocabulary", which: str,
+                   identity: dict, source: str | None = None) -> Embeddings:
+        """As :meth:`ParamsObjective.embeddings`; a subword model's (``identity`` with
+        ``model.maxn`` > 0) ``input`` vectors are :class:`SubwordEmbeddings` (unseen words
+        too), its ``mean`` the mean of the composed input vectors and the output rows."""
+        maxn = identity.get("model.maxn", 0)
+        if not maxn:
+            return super().embeddings(arrays, vocab, which, identity, source)
+        check_which(cls, which)
+        inputs = take(cls, arrays, ("input_vectors",))["input_vectors"]
+        check_rows(vocab, inputs.shape[0] - identity["model.bucket"], source)
+        composed = SubwordEmbeddings.from_input_matrix(
+            vocab.words, inputs, identity["model.minn"], maxn, counts=vocab.counts,
+            source=source, which=which)
+        if which == "input":
+            return composed
+        outputs = take(cls, arrays, ("output_vectors",))["output_vectors"]
+        vectors = outputs if which == "output" else (composed.vectors + outputs) / 2
+        return Embeddings(vocab.words, vectors, counts=vocab.counts, source=source, which=which)
+
 
 class NegativeSamplingObjective(_Word2VecObjective):
     name: ClassVar[str] = "negative"
-    VECTORS: ClassVar[tuple[str, ...]] = ("input", "output", "mean")
+    VECTORS: ClassVar[tuple[str, ...]] = OBJECTIVES.get("negative").vectors  # declared there
     LOSS_IS_CROSS_ENTROPY: ClassVar[bool] = False  # binary losses: no unigram baseline
+    # one output row per word: carried by word like the input rows
+    CARRIED: ClassVar[dict[str, int | None]] = {"input_vectors": 0, "output_vectors": 0,
+                                                "hidden_bias": None}
 
     @staticmethod
     def _kernel_objective(counts, settings):
@@ -193,13 +251,24 @@ class NegativeSamplingObjective(_Word2VecObjective):
         return word2vec.negative_sampling_loss(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
             sentence_starts, window=s.C, seed=s.seed, relu=s.relu,
-            hidden_bias=p.hidden_bias, workers=s.workers).mean
+            hidden_bias=p.hidden_bias, workers=s.workers, row_table=self.row_table).mean
 
 
 class HierarchicalSoftmaxObjective(_Word2VecObjective):
     name: ClassVar[str] = "hierarchical"
-    VECTORS: ClassVar[tuple[str, ...]] = ("input",)  # output rows are tree nodes, not words
+    VECTORS: ClassVar[tuple[str, ...]] = OBJECTIVES.get("hierarchical").vectors  # declared there
     LOSS_IS_CROSS_ENTROPY: ClassVar[bool] = True
+    # output rows are the inner nodes of a Huffman tree of the counts: a grown vocabulary has
+    # another tree, whose nodes start as a new model's
+    CARRIED: ClassVar[dict[str, int | None]] = {"input_vectors": 0, "hidden_bias": None}
+
+    @classmethod
+    def grown(cls, cfg: "Config", vocab: "Vocabulary", origin: "Checkpoint", log=None):
+        if log is not None:
+            log(f"hierarchical softmax: the Huffman tree is rebuilt from the merged counts "
+                f"({len(vocab):,} words); its output rows (tree nodes) start afresh, the input "
+                f"rows of the {len(origin.vocab):,} carried words are kept")
+        return super().grown(cfg, vocab, origin, log)
 
     @staticmethod
     def _kernel_objective(counts, settings):
@@ -211,7 +280,7 @@ class HierarchicalSoftmaxObjective(_Word2VecObjective):
         return word2vec.hierarchical_softmax_loss(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
             sentence_starts, window=s.C, relu=s.relu, hidden_bias=p.hidden_bias,
-            workers=s.workers).mean
+            workers=s.workers, row_table=self.row_table).mean
 
 
 class StreamFeed(EpochRanges):

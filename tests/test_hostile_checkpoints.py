@@ -1,0 +1,58 @@
+"""Unreadable checkpoints under --resume auto (issue 18, item 1): the garbage is moved aside
+once, and every checkpoint the run writes survives pruning."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from cbow import checkpoint as ckpt
+from conftest import REPO_ROOT, make_run, run_cbow
+
+
+def test_resume_into_unreadable_checkpoints_keeps_what_it_writes(tmp_path):
+    corpus = tmp_path / "small.txt"
+    rng = np.random.default_rng(0)
+    words = "the cat sat on a mat and dog ran away from bird".split()
+    corpus.write_text("\n".join(" ".join(rng.choice(words, 9)) + " ." for _ in range(80)))
+    run = tmp_path / "run"
+    garbage = [run / "checkpoints" / f"step_{s:08d}.npz" for s in range(84, 99, 2)]
+    for path in garbage:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"not a checkpoint " * 10)
+    proc = run_cbow("train", "--config", REPO_ROOT / "configs" / "course.yaml",
+                    "--set", f"corpus={corpus}", "--set", "train.steps=30",
+                    "--set", "checkpoint.every=7", "--set", "checkpoint.keep=2",
+                    "--set", f"prepare.cache_dir={tmp_path / 'cache'}", "--set",
+                    "train.eval_every=100", "--out", run, "--resume", "auto", "--quiet",
+                    timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    kept = [p.name for p in ckpt.list_checkpoints(run / "checkpoints")]
+    assert kept == ["step_00000028.npz", "step_00000030.npz"]  # the newest two it wrote
+    aside = sorted(p.name for p in (run / "checkpoints" / "unreadable").iterdir())
+    assert aside == [p.name for p in garbage]  # moved, not deleted
+    for path in garbage:  # said once each, naming where it went
+        assert proc.stderr.count(f"skipping unreadable checkpoint {path}") == 1
+    assert proc.stderr.count("moved it to") == len(garbage)
+    assert "Traceback" not in proc.stderr
+
+
+def test_pruning_never_ranks_unreadable_files_nor_deletes_the_newest(tmp_path):
+    run = make_run(tmp_path / "run", ["a", "b", "c"], N=2)  # steps 5 and 10
+    folder = run / "checkpoints"
+    (folder / "step_00000099.npz").write_bytes(b"garbage")
+    truncated = (folder / "step_00000010.npz").read_bytes()[:-20]
+    (folder / "step_00000098.npz").write_bytes(truncated)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        deleted = ckpt.prune_checkpoints(folder, keep=1)
+    assert [p.name for p in deleted] == ["step_00000005.npz"]
+    assert [p.name for p in ckpt.list_checkpoints(folder)] == ["step_00000010.npz"]
+    assert sorted(p.name for p in (folder / "unreadable").iterdir()) == [
+        "step_00000098.npz", "step_00000099.npz"]
+    assert len(caught) == 1 and "moved 2 unreadable checkpoint file(s)" in str(caught[0].message)
+    # a second prune has nothing more to say
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert ckpt.prune_checkpoints(folder, keep=1) == []
+    assert caught == []
