@@ -127,6 +127,39 @@ def test_an_error_in_a_later_range_names_the_line_as_in_process(local2, tmp_path
     assert list((tmp_path / "c1").iterdir()) == []  # no folder left half made
 
 
+def test_a_worker_killed_mid_piece_changes_nothing(local2, tmp_path):
+    import signal
+    import threading
+
+    text = (shared_dir("data") / "shakespeare.txt").read_text(encoding="utf-8")
+    folder = tmp_path / "corpus"
+    for n in range(8):  # Punkt pieces of ~20 KB: long enough to be caught running
+        write(folder / f"{n}.txt", text[n * 20_000:(n + 1) * 20_000])
+    settings = dict(tokenizer="course", min_count=2, progress=False)
+    pids = local2.run(os.getpid)
+    outcome: dict = {}
+    run = threading.Thread(target=lambda: outcome.update(corpus=prepare_on_cluster(
+        folder, scheduler="local:2", cache_root=tmp_path / "c1", piece_bytes=1, **settings)))
+    run.start()
+    killed = None
+    try:
+        deadline = time.monotonic() + 120
+        while killed is None and run.is_alive() and time.monotonic() < deadline:
+            for address, keys in local2.processing().items():
+                if any(str(key).startswith("cbow-count-") for key in keys):
+                    killed = pids[address]
+                    os.kill(killed, signal.SIGKILL)
+                    break
+            time.sleep(0.002)
+    finally:
+        run.join(timeout=300)
+    assert killed is not None, "no piece was seen running"
+    assert_same_corpus(outcome["corpus"], prepare(folder, cache_root=tmp_path / "c2",
+                                                  workers=1, **settings))
+    assert [p.name for p in (tmp_path / "c1").iterdir()] == [outcome["corpus"].folder.name]
+    local2.wait_for_workers(2, timeout=60)
+
+
 def test_url_inputs_and_shared_storage(local2, tmp_path):
     # file:// inputs on the worker processes
     folder = corpus_folder(tmp_path, "whitespace")
