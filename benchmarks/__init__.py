@@ -11,6 +11,9 @@ from the repository's root (or ``python scripts/NAME.py``).
     cbow's trainer against gensim's Word2Vec: speed, peak memory, quality of the vectors.
 ``compare_fasttext``
     fastText's CBOW (subwords): cbow against gensim's FastText and fastText itself.
+``dask_averaging``
+    Training on a Dask cluster: quality and words/s against ``train.shards`` and
+    ``train.sync_every``, beside the in-process threads; bytes and seconds per round.
 
 Measured figures belong in the README or in these modules' output, never in docstrings.
 """

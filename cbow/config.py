@@ -176,6 +176,14 @@ class TrainConfig:
                                   "threads take from a shared counter, gensim's job queue, so a "
                                   "stalled thread holds up one piece, not its share of the step "
                                   "(null: one equal piece per worker); no effect with 1 worker")
+    shards: int = key(2, integer(1),
+                      "with a scheduler (`cluster.scheduler`), word2vec objectives: each round is "
+                      "cut into this many pieces, trained apart on the workers from the "
+                      "round's weights and then averaged; the bits depend on it, not on the "
+                      "number of workers")
+    sync_every: int = key(100_000, integer(1),
+                          "with a scheduler: centre positions per round of model averaging "
+                          "(a round never spans two steps, so at most `batch_size`)")
     val_fraction: float = key(0.05, number("a number in [0, 0.5)", lambda v: 0 <= v < 0.5),
                               "the last fraction of the corpus held out for validation, "
                               "in [0, 0.5)", identity=True)
@@ -238,6 +246,31 @@ class PrepareConfig:
                                 "folder)")
 
 
+def _scheduler(v) -> bool:
+    return v is None or (isinstance(v, str) and re.fullmatch(
+        r"local:[1-9][0-9]*|[a-z][a-z0-9+.-]*://\S+", v) is not None)
+
+
+@dataclass
+class ClusterConfig:
+    scheduler: str | None = key(None, Rule(_scheduler, "null, 'local:N' (N >= 1) or a Dask "
+                                           "scheduler address such as 'tcp://host:8786'"),
+                                "where `prepare` and the word2vec objectives' training run "
+                                "their tasks: null in this process (as without Dask); "
+                                "`local:N` a Dask `LocalCluster` of N worker processes "
+                                "started for the run; `tcp://host:8786` a running Dask "
+                                "scheduler (`pip install 'cbow[dask]'`); the prepared corpus "
+                                "does not depend on it, training follows `train.shards`")
+    shared_dir: str | None = key(None, optional(text("a folder path or an fsspec URL")),
+                                 "where the workers write the prepared shards, a folder or "
+                                 "fsspec URL (`s3://...`) that every worker and this process "
+                                 "can reach (null: beside the prepared-corpus cache, right for "
+                                 "`local:N` and for workers that share its file system)")
+    connect_timeout: float = key(5.0, number("a number > 0", lambda v: v > 0),
+                                 "seconds to reach the scheduler and for its first worker to "
+                                 "be there before giving up with an error")
+
+
 def _corpus(v) -> bool:
     if isinstance(v, list):
         return bool(v) and all(isinstance(x, str) and x.strip() for x in v)
@@ -260,6 +293,7 @@ class Config:
     train: TrainConfig = section(TrainConfig)
     eval: EvalConfig = section(EvalConfig)
     checkpoint: CheckpointConfig = section(CheckpointConfig)
+    cluster: ClusterConfig = section(ClusterConfig)
     out_dir: str = key("runs/default", text("a folder path"), "the run folder")
     # Not a setting but a record (left out of KEYS and of the key table): the checkpoint the
     # run started from (cbow.continuation), set by --init-from and kept in config.yaml.

@@ -282,17 +282,37 @@ def prepare(sources: SourceSpec = "shakespeare", *, tokenizer: str = "course",
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise InputError(f"workers must be an integer >= 1; got {workers!r}")
     files = resolve_sources(sources)
+    folder, key = _cache_folder(files, settings, cache_root)
+    found = _cached(folder)
+    if found is not None:
+        return found
+    return _make(folder, lambda temp: _build(files, settings, temp, workers, progress, key))
+
+
+def _cache_folder(files, settings: _Settings,
+                  cache_root: str | os.PathLike | None) -> tuple[Path, str]:
+    """The cache folder of ``files`` prepared with ``settings``, and the cache key."""
     key = _cache_key(files, settings)
     root = Path(cache_root).expanduser() if cache_root is not None else default_cache_root()
-    folder = root / f"{settings.tokenizer}-{key[:20]}"
+    return root / f"{settings.tokenizer}-{key[:20]}", key
+
+
+def _cached(folder: Path) -> PreparedCorpus | None:
+    """The prepared corpus in ``folder`` if an earlier prepare completed it, else None."""
     if (folder / DESCRIPTION_FILE).is_file():
         return dataclasses.replace(load_prepared(folder), reused=True)
+    return None
+
+
+def _make(folder: Path, build: Callable[[Path], Vocabulary]) -> PreparedCorpus:
+    """``build(temporary folder)``, then the folder renamed to ``folder`` in one step."""
+    root = folder.parent
     root.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(root)
     temp = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", dir=root))
     os.chmod(temp, 0o777 & ~_umask())  # mkdtemp makes it private (0700)
     try:
-        vocab = _build(files, settings, temp, workers, progress, key)
+        vocab = build(temp)
         try:
             os.rename(temp, folder)  # atomic: the folder appears complete or not at all
         except OSError:
@@ -551,9 +571,26 @@ def _tokenize_chunk(task: tuple) -> tuple[int, int, str, np.ndarray]:
     chunk's distinct words in order of first appearance (local id = position), joined by
     newlines (no token holds one), and their counts, int64 of shape (number of words,).
     """
+    index, blocks, folder, tokenizer, lowercase = task
+    ids, starts, words, counts = _tokenize_blocks(blocks, tokenizer, lowercase)
+    _save_npy(_chunk_path(folder, index, "ids.npy"), ids)
+    _save_npy(_chunk_path(folder, index, "starts.npy"), starts)
+    # One string, not the list: it pickles in one piece, and (with workers=1) the main process
+    # then keeps no token of the chunk alive, which would pin the memory of all of them and
+    # scatter later allocations (measured: tokenizing ran twice as slow).
+    return index, len(ids), "\n".join(words), counts
+
+
+def _tokenize_blocks(blocks, tokenizer: str,
+                     lowercase: bool) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """Tokens of ``blocks`` as ids against their own vocabulary: ``(ids, starts, words, counts)``.
+
+    ``ids`` uint32 local ids (local id = position in ``words``, the distinct words in order of
+    first appearance), ``starts`` int64 offsets of sentence starts in ``ids``, ``counts`` int64
+    occurrences of each word.
+    """
     from cbow.text import tokenize_block
 
-    index, blocks, folder, tokenizer, lowercase = task
     tokens: list[str] = []
     starts: list[int] = []
     for block in blocks:
@@ -567,12 +604,7 @@ def _tokenize_chunk(task: tuple) -> tuple[int, int, str, np.ndarray]:
     words = list(dict.fromkeys(tokens))
     local = dict(zip(words, range(len(words))))
     ids = np.fromiter(map(local.__getitem__, tokens), dtype=_IDS_DTYPE, count=len(tokens))
-    _save_npy(_chunk_path(folder, index, "ids.npy"), ids)
-    _save_npy(_chunk_path(folder, index, "starts.npy"), np.asarray(starts, dtype=_STARTS_DTYPE))
-    # One string, not the list: it pickles in one piece, and (with workers=1) the main process
-    # then keeps no token of the chunk alive, which would pin the memory of all of them and
-    # scatter later allocations (measured: tokenizing ran twice as slow).
-    return (index, len(tokens), "\n".join(words),
+    return (ids, np.asarray(starts, dtype=_STARTS_DTYPE), words,
             np.bincount(ids, minlength=len(words)).astype(np.int64))
 
 
@@ -735,6 +767,23 @@ def _build(files: list[SourceFile], settings: _Settings, folder: Path, workers: 
                           totals.add(words, local_counts))
                 chunk_tokens.append(n)
 
+    def encode(final_of: np.ndarray, n_kept: int) -> tuple[int, dict]:
+        encoded = _encode(folder, chunk_folder, chunk_tokens, final_of, n_kept, settings,
+                          progress)
+        shutil.rmtree(chunk_folder)
+        return encoded
+
+    return _finish(folder, files, settings, key, reports, totals, sum(chunk_tokens), encode,
+                   {"forced_cuts": dict(splitter.forced_cuts), "workers": workers}, started)
+
+
+def _finish(folder: Path, files: list[SourceFile], settings: _Settings, key: str,
+            reports: list[dict], totals: "_Counts", counted: int,
+            encode: Callable[[np.ndarray, int], tuple[int, dict]], details: dict,
+            started: float) -> Vocabulary:
+    """From the counts of pass 1: the vocabulary, pass 2 (``encode(final_of, n_kept)``, which
+    writes the ids and returns the number of sentences and the files' checksums),
+    ``vocab.txt`` and the description (``details`` say how the work was done)."""
     counts = totals.as_dict()
     _check_has_text(files, reports, counts)
     vocab = build_vocabulary(counts, min_count=settings.min_count, max_size=settings.max_size,
@@ -749,13 +798,10 @@ def _build(files: list[SourceFile], settings: _Settings, folder: Path, workers: 
         np.arange(len(vocab))
     n_words = len(counts)
     del counts, totals  # only the vocabulary is needed from here on
-    n_sentences, checksums = _encode(folder, chunk_folder, chunk_tokens, final_of,
-                                     int(vocab.counts.sum()), settings, progress)
-    shutil.rmtree(chunk_folder)
+    n_sentences, checksums = encode(final_of, int(vocab.counts.sum()))
     vocab.save(folder / VOCAB_FILE)
     checksums[VOCAB_FILE] = _file_checksum(folder / VOCAB_FILE)
 
-    counted = sum(chunk_tokens)
     kept = int(vocab.counts.sum())
     description = {
         "format": FORMAT_VERSION,
@@ -771,8 +817,7 @@ def _build(files: list[SourceFile], settings: _Settings, folder: Path, workers: 
         "sentence_rule": TOKENIZERS.get(settings.tokenizer).sentence_rule,
         "counts_rule": "vocab.txt counts are whole-corpus counts, counted before the tokens of "
                        "dropped words were removed from ids.npy",
-        "forced_cuts": dict(splitter.forced_cuts),
-        "workers": workers,
+        **details,
         "seconds": round(time.perf_counter() - started, 3),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "files": {"ids": IDS_FILE, "sentence_starts": STARTS_FILE, "vocab": VOCAB_FILE},
@@ -785,7 +830,8 @@ def _build(files: list[SourceFile], settings: _Settings, folder: Path, workers: 
     if description["empty_files"]:
         warnings.warn(f"{len(description['empty_files'])} of the {len(files)} corpus files hold "
                       f"no text and were skipped: {', '.join(description['empty_files'][:5])}"
-                      f"{' ...' if len(description['empty_files']) > 5 else ''}", stacklevel=3)
+                      f"{' ...' if len(description['empty_files']) > 5 else ''}",
+                      stacklevel=6)  # prepare()'s caller: _make and _build lie between
     return vocab
 
 
@@ -885,39 +931,68 @@ def _encode(folder: Path, chunk_folder: Path, chunk_tokens: list[int], final_of:
     files' checksums.
 
     Each chunk's local ids become final ids through a table, local id -> provisional id ->
-    final id (``final_of``, -1 for a dropped word); dropped tokens are removed, and sentence
-    starts are moved left by the number of tokens removed before them. The total length
-    ``n_kept`` is known in advance (the kept words' counts add up to it), so the ids are
-    written straight into place.
+    final id (``final_of``, -1 for a dropped word): see :func:`_renumber`.
     """
     sentences = not TOKENIZERS.get(settings.tokenizer).one_stream
+
+    def parts() -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        with _progress_bar(progress, total=len(chunk_tokens), desc="writing ids") as bar:
+            for index in range(len(chunk_tokens)):
+                yield _renumber(
+                    final_of[np.load(_chunk_path(chunk_folder, index, "words.npy"))],
+                    np.load(_chunk_path(chunk_folder, index, "ids.npy")),
+                    np.load(_chunk_path(chunk_folder, index, "starts.npy")), sentences)
+                for kind in ("ids.npy", "starts.npy", "words.npy"):
+                    _chunk_path(chunk_folder, index, kind).unlink()
+                bar.update()
+
+    return _write_ids(folder, parts(), n_kept, sentences)
+
+
+def _renumber(table: np.ndarray, ids: np.ndarray, local_starts: np.ndarray,
+              sentences: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """One chunk's final ids and sentence starts: ``(kept ids, starts among them)``.
+
+    ``table`` maps the chunk's local ids to final ids, -1 for a dropped word; dropped tokens
+    are removed, and sentence starts are moved left by the number of tokens removed before
+    them (a sentence whose tokens were all dropped starts where the next one does, so starts
+    are made unique). Starts are None when the tokenizer has no sentences.
+    """
+    final = table[ids]
+    keep = final >= 0
+    kept = final[keep].astype(_IDS_DTYPE)
+    if not sentences:
+        return kept, None
+    # kept_before[p]: tokens kept before local position p.
+    kept_before = np.concatenate(([0], np.cumsum(keep)))
+    return kept, np.unique(kept_before[local_starts])
+
+
+def _write_ids(folder: Path, parts: Iterable[tuple[np.ndarray, np.ndarray | None]],
+               n_kept: int, sentences: bool) -> tuple[int, dict]:
+    """Write the chunks' ``(kept ids, starts)`` (:func:`_renumber`), in corpus order, as
+    ``ids.npy`` and ``sentence_starts.npy``; return the number of sentences and the files'
+    checksums.
+
+    The total length ``n_kept`` is known in advance (the kept words' counts add up to it), so
+    the ids are written straight into place.
+    """
     raw_starts = folder / "sentence_starts.raw"
     written, last_start, n_starts = 0, -1, 0
-    with _writing(folder / IDS_FILE) as ids_file, _writing(raw_starts) as starts_out, \
-            _progress_bar(progress, total=len(chunk_tokens), desc="writing ids") as bar:
+    with _writing(folder / IDS_FILE) as ids_file, _writing(raw_starts) as starts_out:
         ids_out = _ChecksumWriter(ids_file)
         _write_npy_header(ids_out, _IDS_DTYPE, n_kept)
-        for index in range(len(chunk_tokens)):
-            table = final_of[np.load(_chunk_path(chunk_folder, index, "words.npy"))]
-            final = table[np.load(_chunk_path(chunk_folder, index, "ids.npy"))]
-            keep = final >= 0
-            kept = final[keep].astype(_IDS_DTYPE)
+        for kept, starts in parts:
             ids_out.write(memoryview(kept).cast("B"))
             if sentences:
-                # kept_before[p]: tokens kept before local position p.
-                kept_before = np.concatenate(([0], np.cumsum(keep)))
-                local_starts = np.load(_chunk_path(chunk_folder, index, "starts.npy"))
-                starts = kept_before[local_starts] + written
-                # A sentence whose tokens were all dropped starts where the next one does.
-                starts = np.unique(starts[starts > last_start])
+                starts = starts + written
+                # A chunk whose first sentences were all dropped starts where the last ended.
+                starts = starts[starts > last_start]
                 starts_out.write(memoryview(starts.astype(_STARTS_DTYPE)).cast("B"))
                 if starts.size:
                     last_start = int(starts[-1])
                 n_starts += starts.size
             written += kept.size
-            for kind in ("ids.npy", "starts.npy", "words.npy"):
-                _chunk_path(chunk_folder, index, kind).unlink()
-            bar.update()
         assert written == n_kept, (written, n_kept)
     if not sentences:
         n_starts, last_start = 1, 0

@@ -175,6 +175,10 @@ def _resolve_one(item: str | os.PathLike, download: bool) -> list[SourceFile]:
         except FileNotFoundError as error:
             raise SourceNotFoundError(str(error)) from error
     spec = os.fspath(item)
+    if "://" in spec:
+        raise SourceError(f"corpus input {spec!r} is a URL: URLs (s3://, gs://, file://, ...) are "
+                          f"read by the workers of a Dask cluster, so give a scheduler "
+                          f"(--scheduler local:N or tcp://host:8786), or a local path.")
     path = Path(spec).expanduser()
     if path.is_file():
         return [SourceFile.from_path(path, spec)]
@@ -352,20 +356,26 @@ class TextStream:
         self.disk_bytes = self.text_bytes = self.lines = self.replaced = 0
         self.has_text = False
 
-    def __iter__(self) -> Iterator[str]:
-        path = self.source.path
-        digest = hashlib.sha256()
-        opener = COMPRESSED_SUFFIXES.get(path.suffix.lower())
+    #: Whether the bytes read start the file (a byte-order mark is dropped only there).
+    starts_file = True
+
+    def open_bytes(self):
+        """The bytes to read, as a binary file object (a subclass may read part of a file)."""
         try:
-            raw = open(path, "rb")
+            return open(self.source.path, "rb")
         except FileNotFoundError:
-            raise SourceNotFoundError(f"corpus file {path} disappeared before it was read "
-                                      f"(named by {self.source.spec!r})") from None
-        with raw:
+            raise SourceNotFoundError(f"corpus file {self.source.path} disappeared before it "
+                                      f"was read (named by {self.source.spec!r})") from None
+
+    def __iter__(self) -> Iterator[str]:
+        digest = hashlib.sha256()
+        compression = self.source.compression
+        opener = COMPRESSED_SUFFIXES[f".{compression}"] if compression else None
+        with self.open_bytes() as raw:
             hashing = _HashingReader(raw, digest, self._on_read, limit=self.source.size + 1)
             stream = opener(hashing) if opener else hashing
             # offset: bytes of text before `pending`; line bookkeeping for error messages.
-            offset, pending, pending_cr, first = 0, b"", "", True
+            offset, pending, pending_cr, first = 0, b"", "", self.starts_file
             last_newline = -1          # file offset of the last "\n" before `offset`
             ends_with_newline = True   # whether the text so far ends a line (an empty file does)
             while True:
@@ -408,13 +418,18 @@ class TextStream:
                     break
             if pending_cr:
                 yield "\n"
-            self._check_unchanged(hashing.bytes_read, os.fstat(raw.fileno()))
+            self._check_unchanged(hashing.bytes_read, *self._now(raw))
         self.text_bytes = offset
         self.lines += 0 if ends_with_newline else 1
         self.disk_bytes = hashing.bytes_read
         self.sha256 = digest.hexdigest()
 
-    def _check_unchanged(self, bytes_read: int, status: os.stat_result) -> None:
+    def _now(self, raw) -> tuple[int, int]:
+        """The size and modification time (ns) of the file being read, as they are now."""
+        status = os.fstat(raw.fileno())
+        return status.st_size, status.st_mtime_ns
+
+    def _check_unchanged(self, bytes_read: int, size: int, mtime_ns: int) -> None:
         """Refuse a file that was written to while it was read: its ids would match no state."""
         source = self.source
         if source.size == 0 and bytes_read:
@@ -422,13 +437,11 @@ class TextStream:
                 f"corpus file {source.path} says it has 0 bytes but has content: it is a "
                 f"generated file (as in /proc or /sys), whose text can change between reads. "
                 f"Save a copy of it (cp '{source.path}' corpus.txt) and prepare the copy.")
-        if bytes_read != source.size or status.st_size != source.size \
-                or status.st_mtime_ns != source.mtime_ns:
-            touched = ", and a new modification time" if status.st_mtime_ns != source.mtime_ns \
-                else ""
+        if bytes_read != source.size or size != source.size or mtime_ns != source.mtime_ns:
+            touched = ", and a new modification time" if mtime_ns != source.mtime_ns else ""
             raise SourceError(
                 f"corpus file {source.path} changed while it was read: it had {source.size:,} "
-                f"bytes when preparing started and has {status.st_size:,}{touched}. Wait until "
+                f"bytes when preparing started and has {size:,}{touched}. Wait until "
                 f"it is completely written (or prepare a copy of it) and prepare again.")
 
     def _read(self, stream) -> bytes:

@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from cbow import checkpoint as ckpt
+from cbow import cluster
 from cbow import continuation
 from cbow.batching import check_window_args
 from cbow.config import KEYS, Config, dump, run_identity
@@ -160,12 +161,17 @@ def prepare_training_data(cfg: Config, progress: bool | None = None) -> Training
 
 
 def prepare_corpus(cfg: Config, progress: bool | None = None) -> PreparedCorpus:
-    """``cbow.prepare.prepare`` with the config's settings (what ``cbow prepare`` runs)."""
-    p, v = cfg.prepare, cfg.vocab
-    return prepare(cfg.corpus, tokenizer=cfg.tokenizer, lowercase=p.lowercase,
-                   min_count=v.min_count, max_size=v.max_size, order=v.order,
-                   workers=p.workers, cache_root=p.cache_dir, errors=p.errors,
-                   progress=progress)
+    """``cbow.prepare.prepare`` with the config's settings (what ``cbow prepare`` runs), or
+    its Dask twin when ``cluster.scheduler`` is set (same result)."""
+    p, v, c = cfg.prepare, cfg.vocab, cfg.cluster
+    settings = dict(tokenizer=cfg.tokenizer, lowercase=p.lowercase, min_count=v.min_count,
+                    max_size=v.max_size, order=v.order, cache_root=p.cache_dir,
+                    errors=p.errors, progress=progress)
+    if c.scheduler is not None:
+        from cbow.distributed_prepare import prepare_on_cluster
+        return prepare_on_cluster(cfg.corpus, scheduler=c.scheduler, shared_dir=c.shared_dir,
+                                  timeout=c.connect_timeout, **settings)
+    return prepare(cfg.corpus, workers=p.workers, **settings)
 
 
 def alpha_at(cfg: Config, step: int, last_step: int | None = None) -> float:
@@ -366,7 +372,9 @@ def train(cfg: Config, resume: bool | str = False, overwrite: bool = False,
     if cfg.init_from is not None:  # before claiming: --overwrite would delete it
         continuation.check_outside(cfg.init_from, cfg.out_dir)
     folder = RunFolder(cfg.out_dir)
-    with folder.lock(), threadpool_limits(limits=cfg.train.blas_threads, user_api="blas"):
+    # The cluster first: a scheduler that cannot be reached leaves no run folder behind.
+    with cluster.session(cfg.cluster.scheduler, timeout=cfg.cluster.connect_timeout), \
+            folder.lock(), threadpool_limits(limits=cfg.train.blas_threads, user_api="blas"):
         folder.claim(mode, overwrite)
         for leftover in folder.remove_temporary_files():
             log(f"removed {leftover}, left by a process killed while writing it")
@@ -451,11 +459,11 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
         return TrainingDiverged(f"training diverged at step {at_step}: {what}. Lower train.alpha "
                                 f"(now {t.alpha}) and train again{kept}")
 
-    def save(at_step: int) -> Path:
+    def save(at_step: int, feed_state: dict | None = None) -> Path:
         # A checkpoint is the last good state: the weights are checked before each one.
         if not model.all_finite():
             raise diverged(at_step, "a weight is not finite")
-        meta = {"objective": model.name, "step": at_step, "batcher": feed.state(),
+        meta = {"objective": model.name, "step": at_step, "batcher": feed_state or feed.state(),
                 "epoch": feed.epochs_done, "alpha": alpha_at(cfg, at_step, last_step),
                 "run_identity": run_identity(cfg), "vocab_fingerprint": vocab.fingerprint(),
                 "vocab_size": len(vocab), "corpus_sha256": data.fingerprint,
@@ -496,7 +504,15 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                 write_row(row)
             while step < last_step and stop["signal"] is None:
                 alpha, next_alpha = step_rates(cfg, step, last_step)
-                done = feed.step(alpha, next_alpha)
+                before = feed.state()
+                try:
+                    done = feed.step(alpha, next_alpha)
+                except cluster.ClusterError as error:
+                    # The weights are those after step `step` (a cluster step changes them
+                    # only once it succeeded): save them where the feed was then.
+                    last_path = save(step, feed_state=before)
+                    raise cluster.ClusterLost(f"{error} The run stopped at step {step}, saved "
+                                              f"in {last_path}.", last_path) from None
                 step, loss = step + 1, done.loss
                 speed.count(done.examples, done.words, done.compute_s)
                 if effective_words is not None:

@@ -17,6 +17,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--config", required=True, help="YAML config file (see configs/)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="override a config key (repeatable)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the work on a Dask cluster: tcp://host:8786 joins a running "
+                             "one, local:N starts N worker processes here (overrides "
+                             "cluster.scheduler; pip install 'cbow[dask]')")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--force", action="store_true",
                         help="prepare the corpus again, replacing the prepared folder that the "
@@ -24,11 +28,12 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from cbow.cluster import with_scheduler
     from cbow.config import load_config
     from cbow.prepare import DamagedPreparedCorpus, discard_prepared
     from cbow.train import prepare_corpus
 
-    cfg = load_config(args.config, args.overrides)
+    cfg = with_scheduler(load_config(args.config, args.overrides), args.scheduler)
     started = time.perf_counter()
     progress = False if args.quiet else None
     try:

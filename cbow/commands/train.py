@@ -32,25 +32,35 @@ def add_arguments(parser) -> None:
                              "carried; recorded as init_from in the run's config.yaml")
     parser.add_argument("--overwrite", action="store_true",
                         help="discard the run already in the run folder and start again")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the work on a Dask cluster: tcp://host:8786 joins a running "
+                             "one, local:N starts N worker processes here (overrides "
+                             "cluster.scheduler; pip install 'cbow[dask]')")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar, progress lines or summary (warnings still show)")
 
 
 def run(args) -> int:
+    from cbow.cluster import ClusterLost, with_scheduler
     from cbow.config import load_config
     from cbow.errors import InputError
     from cbow.train import train
 
     overrides = list(args.overrides)
-    cfg = load_config(args.config, overrides)
+    cfg = with_scheduler(load_config(args.config, overrides), args.scheduler)
     if args.out is not None:
         if not args.out.strip():
             raise InputError("--out: give the path of a run folder")
         cfg = dataclasses.replace(cfg, out_dir=args.out)
     if args.init_from is not None and not args.init_from.strip():
         raise InputError("--init-from: give the path of a run folder or a checkpoint file")
-    result = train(cfg, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
-                   log=lambda message: print(message, file=sys.stderr), init_from=args.init_from)
+    try:
+        result = train(cfg, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
+                       log=lambda message: print(message, file=sys.stderr),
+                       init_from=args.init_from)
+    except ClusterLost as lost:
+        print(f"error: {lost}\nresume with: {resume_command(args)}", file=sys.stderr)
+        return lost.exit_code
     if result.interrupted:
         name = signal.Signals(result.stopped_by).name
         print(f"interrupted by {name} at step {result.step}; saved "
@@ -70,6 +80,8 @@ def resume_command(args) -> str:
         words += ["--set", assignment]
     if args.out is not None:
         words += ["--out", args.out]
+    if args.scheduler is not None:
+        words += ["--scheduler", args.scheduler]
     words += ["--resume"]
     if args.quiet:
         words.append("--quiet")

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from cbow import cluster, model, subwords, word2vec
 from cbow import executor as executors
-from cbow import model, subwords, word2vec
 from cbow.batching import EpochRanges
 from cbow.embeddings import Embeddings
+from cbow.errors import InputError, TrainingError
 from cbow.evaluate import unigram_cross_entropy
-from cbow.errors import InputError
 from cbow.fasttext_vectors import SubwordEmbeddings
 from cbow.objectives import ParamsObjective, StepResult, check_rows, check_which, take
 from cbow.prepare import default_workers
@@ -56,6 +56,9 @@ class Word2VecSettings:
     minn: int           # model.minn
     maxn: int           # model.maxn: 0, one input row per word (word2vec); > 0, subwords
     bucket: int         # model.bucket: the n-grams' rows (read with maxn > 0 only)
+    scheduler: str | None  # cluster.scheduler: None trains in this process's threads
+    shards: int         # train.shards (with a scheduler)
+    sync_every: int     # train.sync_every (with a scheduler)
 
     @classmethod
     def from_config(cls, cfg: "Config") -> "Word2VecSettings":
@@ -64,12 +67,19 @@ class Word2VecSettings:
                    piece_words=t.piece_words,
                    relu=m.hidden == "relu", init=m.init, shrink_window=m.shrink_window,
                    sample=t.sample, workers=t.workers or default_workers(), seed=t.seed,
-                   minn=m.minn, maxn=m.maxn, bucket=m.bucket)
+                   minn=m.minn, maxn=m.maxn, bucket=m.bucket,
+                   scheduler=cfg.cluster.scheduler, shards=t.shards, sync_every=t.sync_every)
 
     @property
     def ngram_rows(self) -> int:
         """Input rows beyond the words': the n-gram buckets, or none without subwords."""
         return self.bucket if self.maxn > 0 else 0
+
+    @property
+    def lanes(self) -> int:
+        """Generators a step uses (a checkpoint keeps them): the threads in this process, or
+        with a scheduler the shards (see :mod:`cbow.dask_executor`)."""
+        return self.workers if self.scheduler is None else self.shards
 
 
 class Word2VecParams:
@@ -101,9 +111,10 @@ class Word2VecParams:
 class _Word2VecObjective(ParamsObjective):
     """word2vec's CBOW, trained by the compiled kernels of :mod:`cbow.word2vec`.
 
-    A step trains a range of center positions of the token stream with ``workers`` threads;
-    the generators' states are part of the state a checkpoint keeps, so that a one-worker run
-    resumes bit for bit.
+    A step trains a range of center positions of the token stream with ``workers`` threads,
+    or with a scheduler on a Dask cluster by model averaging (:mod:`cbow.dask_executor`); the
+    generators' states are part of the state a checkpoint keeps, so that a one-worker run (or
+    any cluster run) resumes bit for bit.
     """
 
     name: ClassVar[str]
@@ -125,6 +136,7 @@ class _Word2VecObjective(ParamsObjective):
         self.rng_epoch = state.get("rng_epoch")
         self.rng_states = (None if state.get("rng_states") is None
                            else np.array([int(s) for s in state["rng_states"]], np.uint64))
+        self._executor = None  # made at the first step (a scheduler's session is open then)
 
     @classmethod
     def build(cls, cfg: "Config", vocab: "Vocabulary", checkpoint: "Checkpoint | None" = None):
@@ -190,15 +202,23 @@ class _Word2VecObjective(ParamsObjective):
         s = self.settings
         if self.rng_epoch != epoch:  # each epoch starts from generators fixed by (seed, epoch)
             self.rng_epoch = epoch
-            self.rng_states = word2vec.worker_rng_states(s.seed, s.workers, epoch)
+            self.rng_states = word2vec.worker_rng_states(s.seed, s.lanes, epoch)
+        elif len(self.rng_states) != s.lanes:
+            raise TrainingError(
+                f"the checkpoint holds {len(self.rng_states)} generators and this run uses "
+                f"{s.lanes} ({'train.workers' if s.scheduler is None else 'train.shards'}): "
+                f"resume with train.workers (without a scheduler) or train.shards (with one) "
+                f"set to {len(self.rng_states)}, or resume at the start of an epoch")
+        if self._executor is None:  # the cut: train.piece_words, or a cluster's rounds
+            self._executor = (executors.threads(s.workers, s.piece_words) if s.scheduler is None
+                              else cluster.executor(s.scheduler, s.shards, s.sync_every))
         p = self.params
         result = word2vec.train_range(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
             sentence_starts, begin, end, alpha_start=alpha_start, alpha_end=alpha_end,
-            executor=executors.threads(s.workers, s.piece_words),  # the cut: train.piece_words
             window=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
-            hidden_bias=p.hidden_bias, workers=s.workers, seed=s.seed, epoch=epoch,
-            rng_states=self.rng_states, row_table=self.row_table)
+            hidden_bias=p.hidden_bias, workers=s.lanes, seed=s.seed, epoch=epoch,
+            rng_states=self.rng_states, row_table=self.row_table, executor=self._executor)
         self.rng_states = result.rng_states
         mean = result.loss / result.examples if result.examples else 0.0
         return StepResult(mean, result.examples, result.words, result.effective_words)
