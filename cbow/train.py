@@ -6,6 +6,11 @@
 checkpoint) and resumed exactly: the learning rate is a function of the step, the batch order a
 function of the seed and the batcher's saved position, so a resumed run computes the same
 numbers as an uninterrupted one.
+
+Steps and held-out evaluations run in a helper thread while the main thread waits for them,
+so that a stop signal is handled at once: the handler sets a flag that the compiled kernels
+read as they go (a word2vec step then returns part-way, and its feed saves where it stopped;
+an evaluation is dropped), and the run saves and exits within seconds however long a step is.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import math
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +44,13 @@ __all__ = ["TrainingData", "Result", "TrainingError", "TrainingDiverged", "train
            "prepare_training_data", "prepare_corpus", "alpha_at", "total_steps", "Throughput",
            "STOP_SIGNALS", "RESUME_MODES"]
 
-# Signals that stop a run cleanly: finish the step, save, exit with 128 + the signal's number.
-# SIGTERM is what `timeout`, `docker stop`, Kubernetes and Slurm send; SIGHUP a closed terminal.
+# Signals that stop a run cleanly: stop the step where it is, save, exit with 128 + the signal's
+# number. SIGTERM is what `timeout`, `docker stop`, Kubernetes and Slurm send; SIGHUP a closed
+# terminal.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# How often the main thread, waiting for a step, wakes to run a signal's handler (a signal
+# delivered to a worker thread is handled only when the main thread runs Python code).
+_WAKE_S = 0.1
 RESUME_MODES = ("no", "yes", "auto")
 
 
@@ -244,17 +254,18 @@ class Throughput:
 
 
 @contextmanager
-def _stop_signals():
-    """While active, STOP_SIGNALS set ``flag["signal"]`` instead of stopping mid-step.
+def _stop_signals(flag: np.ndarray):
+    """While active, STOP_SIGNALS write their number into ``flag[0]`` instead of stopping.
 
-    A second signal while the final checkpoint is written changes nothing: the handler only
-    records the first one, and the checkpoint is written atomically anyway.
+    ``flag`` is the ``(1,)`` int32 array the feed's long loops read (the compiled kernels
+    included, in other threads). A second signal while the final checkpoint is written changes
+    nothing: the handler only records the first one, and the checkpoint is written atomically
+    anyway.
     """
-    flag: dict = {"signal": None}
 
     def handler(signum, frame):
-        if flag["signal"] is None:
-            flag["signal"] = signum
+        if flag[0] == 0:
+            flag[0] = signum
 
     previous = {}
     try:
@@ -267,6 +278,21 @@ def _stop_signals():
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def _waiting(pool: ThreadPoolExecutor, function, *args):
+    """``function(*args)`` run in ``pool``'s thread, the calling (main) thread waiting for it.
+
+    Waiting in short sleeps of the main thread lets Python run a signal handler at once, even
+    while the work is inside compiled code that holds the thread for minutes; an exception is
+    raised here as if the function had been called directly.
+    """
+    future = pool.submit(function, *args)
+    while True:
+        try:
+            return future.result(timeout=_WAKE_S)
+        except FutureTimeout:
+            continue
 
 
 def _check_resumable(cfg: Config, data: TrainingData, meta: dict, path: Path) -> None:
@@ -367,7 +393,8 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     # effective_words: centre words kept by subsampling since step 0 (older checkpoints: None)
     step, val_loss_start, effective_words = (meta["step"], meta.get("val_loss_start"),
                                              meta.get("effective_words"))
-    feed = model.feed(cfg, data, meta.get("batcher"))
+    stop = np.zeros(1, np.int32)  # the signal that stops the run (0: none), read by the feed
+    feed = model.feed(cfg, data, meta.get("batcher"), stop)
     last_step = total_steps(cfg, feed.steps_per_epoch)
     unigram_val_loss = feed.baseline() if model.LOSS_IS_CROSS_ENTROPY else None
     benchmarks = BenchmarkSuite(tuple(cfg.eval.pairs), tuple(cfg.eval.analogies),
@@ -383,15 +410,31 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                       unigram_val_loss=unigram_val_loss, effective_words=effective_words,
                       already_complete=True, history=history)
 
-    def evaluation(row: dict) -> dict:
-        """``row`` with the held-out loss and, if configured, the benchmark figures."""
+    def evaluate_into(row: dict) -> None:
+        row["val_loss"] = feed.heldout_loss()
+        if benchmarks and not stop[0]:
+            vectors = model.vectors(model.arrays(), model.VECTORS[0])
+            row["benchmarks"] = benchmarks.score(Embeddings(vocab.words, vectors,
+                                                            counts=vocab.counts))
+
+    def evaluation(row: dict, at_step: int) -> dict:
+        """``row`` with the held-out loss and, if configured, the benchmark figures; without
+        them if a stop signal came meanwhile (a figure of part of the held-out data would be
+        wrong). A collapsed model is divergence."""
         with speed.paused():
-            row["val_loss"] = feed.heldout_loss()
-            if benchmarks:
-                vectors = model.vectors(model.arrays(), model.VECTORS[0])
-                row["benchmarks"] = benchmarks.score(Embeddings(vocab.words, vectors,
-                                                                counts=vocab.counts))
+            _waiting(pool, evaluate_into, row)
+        if stop[0]:
+            row.pop("val_loss", None)
+            row.pop("benchmarks", None)
+        problem = model.health()
+        if problem:
+            raise diverged(at_step, problem)
         return row
+
+    def run_step(alpha: float, next_alpha: float):
+        # Overflow shows up as a non-finite loss or weight, reported below with its step.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return feed.step(alpha, next_alpha)
 
     def diverged(at_step: int, what: str) -> TrainingDiverged:
         good = folder.checkpoints()
@@ -403,6 +446,9 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
         # A checkpoint is the last good state: the weights are checked before each one.
         if not model.all_finite():
             raise diverged(at_step, "a weight is not finite")
+        problem = model.health()
+        if problem:
+            raise diverged(at_step, problem)
         meta = {"objective": model.name, "step": at_step, "batcher": feed.state(),
                 "epoch": feed.epochs_done, "alpha": alpha_at(cfg, at_step, last_step),
                 "run_identity": run_identity(cfg), "vocab_fingerprint": vocab.fingerprint(),
@@ -417,11 +463,13 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     ceiling = loss_ceiling(len(vocab))
     interactive = sys.stderr.isatty()
     speed = Throughput()
-    loss, stopped_by = None, None
+    loss, stopped_by, stopped_in_step = None, None, False
     bar = tqdm(total=last_step, initial=step, disable=quiet or not interactive, unit="step",
                dynamic_ncols=True, desc="train")
+    # Steps and evaluations run in this thread, the main thread waiting: see the docstring.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cbow-step")
     try:
-        with _stop_signals() as stop, folder.metrics_writer(history) as metrics:
+        with _stop_signals(stop), folder.metrics_writer(history) as metrics:
             def write_row(row: dict) -> None:
                 history.append(row)
                 metrics.write(json.dumps(row) + "\n")
@@ -434,15 +482,17 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                         f"{feed.heldout_unit})...")
                 row = evaluation({"step": 0, "epoch": 0.0, "loss": None,
                                   "alpha": alpha_at(cfg, 0, last_step), "examples_per_s": 0.0,
-                                  "elapsed_s": 0.0, "effective_words": 0})
-                val_loss_start = row["val_loss"]
+                                  "elapsed_s": 0.0, "effective_words": 0}, 0)
+                val_loss_start = row.get("val_loss")
                 row["unigram_val_loss"] = unigram_val_loss
-                write_row(row)
-            while step < last_step and stop["signal"] is None:
+                if not stop[0]:  # else the resumed run evaluates step 0 again
+                    write_row(row)
+            while step < last_step and not stop[0]:
                 alpha, next_alpha = step_rates(cfg, step, last_step)
-                # Overflow shows up as a non-finite loss or weight, reported below with its step.
-                with np.errstate(over="ignore", invalid="ignore"):
-                    done = feed.step(alpha, next_alpha)
+                done = _waiting(pool, run_step, alpha, next_alpha)
+                if not done.complete:  # stopped part-way: the feed's state holds the rest
+                    stopped_in_step = True
+                    break
                 step, loss = step + 1, done.loss
                 speed.count(done.examples, done.words)
                 if effective_words is not None:
@@ -461,8 +511,8 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                            "elapsed_s": round(speed.elapsed(), 3),
                            "effective_words": effective_words}
                     if evaluate:
-                        evaluation(row)
-                        if not interactive and not quiet:
+                        evaluation(row, step)
+                        if not interactive and not quiet and "val_loss" in row:
                             figures = "".join(f", {k} {_fmt(v)}"
                                               for k, v in row.get("benchmarks", {}).items())
                             log(f"step {step}/{last_step}: loss {loss:.4f}, held-out "
@@ -473,12 +523,15 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                 bar.update(1)
                 if step % cfg.checkpoint.every == 0:
                     last_path = save(step)
-            stopped_by = stop["signal"] if step < last_step else None
-            # The final state (end of run or a stop signal), unless the loop just saved it.
-            if last_path is None or last_path != folder.checkpoint_path(step):
+            stopped_by = int(stop[0]) if step < last_step else None
+            # The final state (end of run or a stop signal), unless the loop just saved it (a
+            # step stopped part-way is saved over the checkpoint of the step before it).
+            if (last_path is None or last_path != folder.checkpoint_path(step)
+                    or stopped_in_step):
                 last_path = save(step)
     finally:
         bar.close()
+        pool.shutdown(wait=True)
 
     vals = [r["val_loss"] for r in history if r.get("val_loss") is not None]
     scored = [r["benchmarks"] for r in history if "benchmarks" in r]

@@ -13,7 +13,7 @@ import numpy as np
 from cbow import model, word2vec
 from cbow.batching import EpochRanges
 from cbow.evaluate import unigram_cross_entropy
-from cbow.objectives import ParamsObjective, StepResult, check_which, take
+from cbow.objectives import ParamsObjective, StepResult, check_which, collapsed_relu, take
 from cbow.prepare import default_workers
 from cbow.registry import OBJECTIVES
 
@@ -119,8 +119,16 @@ class _Word2VecObjective(ParamsObjective):
     def estimate_bytes(cfg: "Config", V: int) -> dict[str, int]:
         return {"parameters": (2 * V * cfg.model.N + cfg.model.N) * 4, "buffers": V * 8 + 4 * V}
 
-    def feed(self, cfg: "Config", data: "TrainingData", state: dict | None) -> "StreamFeed":
-        return StreamFeed(cfg, data, self, state)
+    def feed(self, cfg: "Config", data: "TrainingData", state: dict | None,
+             stop_flag: np.ndarray | None = None) -> "StreamFeed":
+        return StreamFeed(cfg, data, self, state, stop_flag)
+
+    def health(self) -> str | None:
+        """With ``hidden: relu``: whether the hidden layer collapsed (every unit zero for every
+        context); the linear layer cannot."""
+        if not self.settings.relu:
+            return None
+        return collapsed_relu(self.params.input_vectors.max(axis=0), self.params.hidden_bias)
 
     def state(self) -> dict:
         """What a checkpoint keeps besides the arrays: the generators of the epoch in progress."""
@@ -128,22 +136,28 @@ class _Word2VecObjective(ParamsObjective):
                 "rng_states": None if self.rng_states is None else [int(s) for s in self.rng_states]}
 
     def train_range(self, tokens: np.ndarray, sentence_starts: np.ndarray, begin: int, end: int,
-                    epoch: int, alpha_start: float, alpha_end: float) -> StepResult:
-        """Train the center positions ``[begin, end)``, the rate falling linearly across them."""
+                    epoch: int, alpha_start: float, alpha_end: float,
+                    schedule: tuple[int, int] | None = None,
+                    stop_flag: np.ndarray | None = None) -> word2vec.TrainResult:
+        """Train the center positions ``[begin, end)``, the rate falling linearly from
+        ``alpha_start`` at ``schedule[0]`` to ``alpha_end`` at ``schedule[1]`` (by default
+        ``begin`` and ``end``); ``stop_flag`` stops it early (:func:`cbow.word2vec.train_range`).
+        """
         s = self.settings
         if self.rng_epoch != epoch:  # each epoch starts from generators fixed by (seed, epoch)
             self.rng_epoch = epoch
             self.rng_states = word2vec.worker_rng_states(s.seed, s.workers, epoch)
+        elif self.rng_states.shape != (s.workers,):  # resumed with another number of workers
+            self.rng_states = word2vec.resize_rng_states(self.rng_states, s.workers)
         p = self.params
         result = word2vec.train_range(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
             sentence_starts, begin, end, alpha_start=alpha_start, alpha_end=alpha_end,
             window=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
             hidden_bias=p.hidden_bias, workers=s.workers, seed=s.seed, epoch=epoch,
-            rng_states=self.rng_states)
+            rng_states=self.rng_states, schedule=schedule, stop_flag=stop_flag)
         self.rng_states = result.rng_states
-        mean = result.loss / result.examples if result.examples else 0.0
-        return StepResult(mean, result.examples, result.words, result.effective_words)
+        return result
 
     @classmethod
     def vectors(cls, arrays: dict[str, np.ndarray], which: str = "input") -> np.ndarray:
@@ -167,13 +181,14 @@ class NegativeSamplingObjective(_Word2VecObjective):
         return word2vec.NegativeSampling.from_counts(counts, settings.negative,
                                                      settings.ns_exponent)
 
-    def stream_loss(self, tokens: np.ndarray, sentence_starts: np.ndarray) -> float:
+    def stream_loss(self, tokens: np.ndarray, sentence_starts: np.ndarray,
+                    stop_flag: np.ndarray | None = None) -> "word2vec.HeldOutLoss":
         """Mean negative-sampling loss (nats), noise words from a fixed seed: comparable curves."""
         s, p = self.settings, self.params
         return word2vec.negative_sampling_loss(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
             sentence_starts, window=s.C, seed=s.seed, relu=s.relu,
-            hidden_bias=p.hidden_bias, workers=s.workers).mean
+            hidden_bias=p.hidden_bias, workers=s.workers, stop_flag=stop_flag)
 
 
 class HierarchicalSoftmaxObjective(_Word2VecObjective):
@@ -185,22 +200,30 @@ class HierarchicalSoftmaxObjective(_Word2VecObjective):
     def _kernel_objective(counts, settings):
         return word2vec.HierarchicalSoftmax.from_counts(counts)
 
-    def stream_loss(self, tokens: np.ndarray, sentence_starts: np.ndarray) -> float:
+    def stream_loss(self, tokens: np.ndarray, sentence_starts: np.ndarray,
+                    stop_flag: np.ndarray | None = None) -> "word2vec.HeldOutLoss":
         """Exact mean negative log-likelihood (nats), comparable with a full softmax's."""
         s, p = self.settings, self.params
         return word2vec.hierarchical_softmax_loss(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
             sentence_starts, window=s.C, relu=s.relu, hidden_bias=p.hidden_bias,
-            workers=s.workers).mean
+            workers=s.workers, stop_flag=stop_flag)
 
 
 class StreamFeed(EpochRanges):
-    """word2vec's steps: consecutive ranges of ``batch_size`` center positions, corpus order."""
+    """word2vec's steps: consecutive ranges of ``batch_size`` center positions, corpus order.
+
+    A step stopped part-way by the stop flag (a signal: the kernels check it every
+    ``STOP_CHECK_EVERY`` centres) is remembered in :attr:`partial`, saved with the position
+    (:meth:`state`): the range, the parts of it not trained yet and the sums so far. The next
+    :meth:`step` (in this process or after a resume) trains those parts at the rates the whole
+    range would have had, so with one worker the step ends bit for bit as if never stopped.
+    """
 
     heldout_unit = "words"
 
     def __init__(self, cfg: "Config", data: "TrainingData", model: _Word2VecObjective,
-                 state: dict | None):
+                 state: dict | None, stop_flag: np.ndarray | None = None):
         self.tokens, self.starts = data.part(heldout=False)
         self.heldout = data.part(heldout=True) if data.has_heldout else None
         state = state or {}
@@ -209,15 +232,44 @@ class StreamFeed(EpochRanges):
         self.model, self.V = model, len(data.vocab)
         self.steps_per_epoch = self.ranges_per_epoch()
         self.heldout_size = 0 if self.heldout is None else self.heldout[0].shape[0]
+        self.stop_flag = stop_flag
+        self.partial: dict | None = state.get("partial")
 
     def step(self, alpha: float, next_alpha: float) -> StepResult:
-        begin, end = self.next_range()
-        # The rate falls linearly across the range, from this step's alpha to the next's.
-        return self.model.train_range(self.tokens, self.starts, begin, end, self.epoch,
-                                      alpha, next_alpha)
+        """The next range, or the rest of a stopped one; ``complete`` False if stopped again."""
+        if self.partial is None:
+            begin, end = self.next_range()
+            self.partial = {"begin": begin, "end": end, "remaining": [[begin, end]],
+                            "loss": 0.0, "examples": 0, "words": 0, "effective_words": 0}
+        part = self.partial
+        remaining = []
+        for begin, end in part["remaining"]:
+            if remaining:  # stopped: the later parts wait too
+                remaining.append([begin, end])
+                continue
+            # The rate falls linearly across the whole range, from this step's alpha to the
+            # next's, whichever part of it is trained now.
+            done = self.model.train_range(self.tokens, self.starts, begin, end, self.epoch,
+                                          alpha, next_alpha, (part["begin"], part["end"]),
+                                          self.stop_flag)
+            part["loss"] += float(done.loss)
+            for key in ("examples", "words", "effective_words"):
+                part[key] += int(getattr(done, key))
+            remaining += [list(r) for r in done.remaining]
+        part["remaining"] = remaining
+        mean = part["loss"] / part["examples"] if part["examples"] else 0.0
+        result = StepResult(mean, part["examples"], part["words"], part["effective_words"],
+                            complete=not remaining)
+        if not remaining:
+            self.partial = None
+        return result
 
     def heldout_loss(self) -> float | None:
-        return None if self.heldout is None else self.model.stream_loss(*self.heldout)
+        """The held-out loss; None if nothing is held out or the stop flag cut it short."""
+        if self.heldout is None:
+            return None
+        loss = self.model.stream_loss(*self.heldout, stop_flag=self.stop_flag)
+        return None if loss.stopped else loss.mean
 
     def baseline(self) -> float | None:
         if self.heldout is None:
@@ -225,4 +277,7 @@ class StreamFeed(EpochRanges):
         return unigram_cross_entropy(self.tokens, self.heldout[0], self.V)
 
     def state(self) -> dict:
-        return {"kind": "stream", "epoch": self.epoch, "offset": self.offset}
+        state = {"kind": "stream", "epoch": self.epoch, "offset": self.offset}
+        if self.partial is not None:
+            state["partial"] = self.partial
+        return state
