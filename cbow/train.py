@@ -101,6 +101,7 @@ class Result:
     # nothing is subsampled; None when resumed from a checkpoint that did not count them)
     effective_words: int | None = 0
     stopped_by: int | None = None  # the signal that stopped the run early, if any
+    stopped_in_step: bool = False  # it stopped part-way through step ``step + 1`` (saved)
     already_complete: bool = False
     history: list[dict] = field(default_factory=list)
 
@@ -475,8 +476,9 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                 metrics.write(json.dumps(row) + "\n")
                 metrics.flush()  # so that `tail -f metrics.jsonl` follows the run
 
-            if step == 0 and data.has_heldout:
+            if step == 0 and data.has_heldout and not history:
                 # The untrained model's held-out loss: where the curve starts (no batch loss).
+                # (Resumed inside step 1, the model is no longer untrained: its row is there.)
                 if not quiet:
                     log(f"held-out loss of the untrained model ({feed.heldout_size:,} "
                         f"{feed.heldout_unit})...")
@@ -540,7 +542,7 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                   benchmarks=scored[-1] if scored else {}, last_loss=loss,
                   wall_s=speed.elapsed(), words_per_s=speed.words_per_s(),
                   eval_s=speed.paused_s, effective_words=effective_words,
-                  stopped_by=stopped_by, history=history)
+                  stopped_by=stopped_by, stopped_in_step=stopped_in_step, history=history)
 
 
 def _fmt(x) -> str:

@@ -209,7 +209,9 @@ def test_sigterm_inside_a_long_step_saves_where_it_stopped_and_resumes_bit_for_b
     waited = time.monotonic() - sent
     assert proc.returncode == 128 + signal.SIGTERM, stderr
     meta = newest_meta(run)
-    assert f"interrupted by SIGTERM at step {meta['step']};" in stderr
+    assert (f"interrupted by SIGTERM at step {meta['step']}, part-way through step "
+            f"{meta['step'] + 1} (the checkpoint of step {meta['step']} holds how far it got); "
+            f"saved") in stderr
     partial = meta["batcher"]["partial"]  # stopped inside the step after meta["step"]
     assert (partial["begin"], partial["end"]) == [(0, 2400), (2400, 3840)][meta["step"]]
     [[reached, end]] = partial["remaining"]
@@ -222,6 +224,9 @@ def test_sigterm_inside_a_long_step_saves_where_it_stopped_and_resumes_bit_for_b
     assert final["step"] == 2 and "partial" not in final["batcher"]
     assert_same_params(full.model.arrays(), arrays)
     assert final["effective_words"] == full.effective_words
+    # the untrained model's row once, not again for the model resumed inside step 1
+    assert [r["step"] for r in metrics(run)] == [r["step"] for r in full.history]
+    assert final["val_loss_start"] == full.val_loss_start
     print(f"exited {waited:.2f} s after SIGTERM, stopped at position {reached} of {end}")
 
 
