@@ -128,8 +128,12 @@ class Result:
         if not self.already_complete:
             lines.append(f"last batch loss: {fmt(self.last_loss)}")
         lines.append(f"effective words (kept by subsampling) since step 0: {effective}")
+        # A stop signal during the last evaluation drops it: say which step the figure is of.
+        evaluated = [r["step"] for r in self.history if r.get("val_loss") is not None]
+        end = ("at the end" if not evaluated or evaluated[-1] == self.step
+               else f"at step {evaluated[-1]} (the last evaluation)")
         lines.append(f"held-out loss: {fmt(self.val_loss_start)} at the start -> "
-                     f"{fmt(self.val_loss_end)} at the end (a unigram model of the training "
+                     f"{fmt(self.val_loss_end)} {end} (a unigram model of the training "
                      f"tokens: {fmt(self.unigram_val_loss)})")
         lines += [f"{name}: {value:.4f}" for name, value in self.benchmarks.items()
                   if value is not None]

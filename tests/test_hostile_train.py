@@ -245,3 +245,21 @@ def test_sigterm_inside_a_long_held_out_evaluation_skips_it(tmp_path):
     assert "interrupted by SIGTERM at step 0;" in stderr
     assert not (run / "metrics.jsonl").exists() or metrics(run) == []  # no held-out row
     assert newest_meta(run)["step"] == 0
+
+
+def test_sigterm_inside_the_last_evaluation_ends_the_run_and_says_which_figure_is_shown(
+        tmp_path):
+    corpus = stream_corpus(tmp_path / "stream.txt", lines=1200)
+    run = tmp_path / "run"
+    proc = start(cli_args(corpus, run, *SLOW, "model.N=64", "train.batch_size=50",
+                          "train.steps=1", "train.val_fraction=0.45"))
+    # step 0's evaluation, then one short step, then the last evaluation (seconds long)
+    wait_until(lambda: (run / "metrics.jsonl").exists() and metrics(run), proc, "step-0 row")
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr  # every step was trained: the run is complete
+    rows = metrics(run)
+    assert [r["step"] for r in rows] == [0, 1] and "val_loss" not in rows[1]
+    assert f"-> {rows[0]['val_loss']:.4f} at step 0 (the last evaluation)" in stdout
+    assert newest_meta(run)["step"] == 1
