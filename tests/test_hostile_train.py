@@ -263,3 +263,67 @@ def test_sigterm_inside_the_last_evaluation_ends_the_run_and_says_which_figure_i
     assert [r["step"] for r in rows] == [0, 1] and "val_loss" not in rows[1]
     assert f"-> {rows[0]['val_loss']:.4f} at step 0 (the last evaluation)" in stdout
     assert newest_meta(run)["step"] == 1
+
+
+# ------------------------------------------------------------------ the kernels' stop flag
+
+def kernel_case(T: int = 60_000):
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, 50, T).astype(np.uint32)
+    starts = np.arange(0, T, 37, dtype=np.int64)
+    counts = np.bincount(tokens, minlength=50)
+    objective = w2v.NegativeSampling.from_counts(counts, 5)
+    settings = dict(alpha_start=0.05, alpha_end=0.01, window=3, relu=True,
+                    keep=w2v.keep_probabilities(counts, 1e-2))
+    return tokens, starts, objective, settings
+
+
+def fresh_weights(objective):
+    return [a.copy() for a in w2v.initial_weights(objective, 16, 1)]
+
+
+def test_a_flag_set_before_the_call_trains_nothing():
+    tokens, starts, objective, settings = kernel_case(5_000)
+    weights = fresh_weights(objective)
+    before = [a.copy() for a in weights]
+    flag = np.full(1, signal.SIGTERM, np.int32)
+    result = w2v.train_range(objective, weights[0], weights[1], tokens, starts, 100, 4_000,
+                             hidden_bias=weights[2], stop_flag=flag, **settings)
+    assert result.words == 0 and result.remaining == ((100, 4_000),)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, before))
+    held_out = w2v.negative_sampling_loss(objective, weights[0], weights[1], tokens, starts,
+                                          window=3, relu=True, hidden_bias=weights[2],
+                                          stop_flag=flag)
+    assert held_out.stopped
+    with pytest.raises(TypeError, match="stop_flag"):
+        w2v.train_range(objective, weights[0], weights[1], tokens, starts, 0, 10,
+                        hidden_bias=weights[2], stop_flag=np.zeros(1, np.int64), **settings)
+
+
+def test_a_range_stopped_by_another_thread_continues_bit_for_bit():
+    import threading
+    tokens, starts, objective, settings = kernel_case(600_000)  # about 0.4 s of work
+    whole = fresh_weights(objective)
+    expected = w2v.train_range(objective, whole[0], whole[1], tokens, starts, 0, tokens.size,
+                               hidden_bias=whole[2], **settings)
+    parts = fresh_weights(objective)
+    flag = np.zeros(1, np.int32)
+    setter = threading.Timer(0.05, lambda: flag.__setitem__(0, 1))
+    setter.start()
+    first = w2v.train_range(objective, parts[0], parts[1], tokens, starts, 0, tokens.size,
+                            hidden_bias=parts[2], stop_flag=flag, **settings)
+    setter.join()
+    flag[0] = 0
+    if first.remaining:  # stopped part-way (a busy machine may finish first: then nothing is left)
+        [(reached, end)] = first.remaining
+        assert 0 <= reached < end == tokens.size and first.words == reached
+        second = w2v.train_range(objective, parts[0], parts[1], tokens, starts, reached, end,
+                                 hidden_bias=parts[2], rng_states=first.rng_states,
+                                 schedule=(0, tokens.size), stop_flag=flag, **settings)
+        assert second.rng_states.tolist() == expected.rng_states.tolist()
+        assert first.effective_words + second.effective_words == expected.effective_words
+        assert first.examples + second.examples == expected.examples
+    else:
+        assert first.words == tokens.size
+    for got, want in zip(parts, whole):
+        assert np.array_equal(got, want)
