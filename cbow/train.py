@@ -6,6 +6,11 @@
 checkpoint) and resumed exactly: the learning rate is a function of the step, the batch order a
 function of the seed and the batcher's saved position, so a resumed run computes the same
 numbers as an uninterrupted one.
+
+Steps and held-out evaluations run in a helper thread while the main thread waits for them,
+so that a stop signal is handled at once: the handler sets a flag that the compiled kernels
+read as they go (a word2vec step then returns part-way, and its feed saves where it stopped;
+an evaluation is dropped), and the run saves and exits within seconds however long a step is.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import os
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +47,13 @@ __all__ = ["TrainingData", "Result", "TrainingError", "TrainingDiverged", "train
            "prepare_training_data", "prepare_corpus", "alpha_at", "total_steps", "Throughput",
            "STOP_SIGNALS", "RESUME_MODES"]
 
-# Signals that stop a run cleanly: finish the step, save, exit with 128 + the signal's number.
-# SIGTERM is what `timeout`, `docker stop`, Kubernetes and Slurm send; SIGHUP a closed terminal.
+# Signals that stop a run cleanly: stop the step where it is, save, exit with 128 + the signal's
+# number. SIGTERM is what `timeout`, `docker stop`, Kubernetes and Slurm send; SIGHUP a closed
+# terminal.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# How often the main thread, waiting for a step, wakes to run a signal's handler (a signal
+# delivered to a worker thread is handled only when the main thread runs Python code).
+_WAKE_S = 0.1
 RESUME_MODES = ("no", "yes", "auto")
 
 
@@ -99,6 +109,7 @@ class Result:
     # nothing is subsampled; None when resumed from a checkpoint that did not count them)
     effective_words: int | None = 0
     stopped_by: int | None = None  # the signal that stopped the run early, if any
+    stopped_in_step: bool = False  # it stopped part-way through step ``step + 1`` (saved)
     already_complete: bool = False
     history: list[dict] = field(default_factory=list)
     init_from: dict | None = None  # the checkpoint the run started from: {path, step, sha256}
@@ -129,8 +140,12 @@ class Result:
         if not self.already_complete:
             lines.append(f"last batch loss: {fmt(self.last_loss)}")
         lines.append(f"effective words (kept by subsampling) since step 0: {effective}")
+        # A stop signal during the last evaluation drops it: say which step the figure is of.
+        evaluated = [r["step"] for r in self.history if r.get("val_loss") is not None]
+        end = ("at the end" if not evaluated or evaluated[-1] == self.step
+               else f"at step {evaluated[-1]} (the last evaluation)")
         lines.append(f"held-out loss: {fmt(self.val_loss_start)} at the start -> "
-                     f"{fmt(self.val_loss_end)} at the end (a unigram model of the training "
+                     f"{fmt(self.val_loss_end)} {end} (a unigram model of the training "
                      f"tokens: {fmt(self.unigram_val_loss)})")
         lines += [f"{name}: {value:.4f}" for name, value in self.benchmarks.items()
                   if value is not None]
@@ -280,17 +295,18 @@ class Throughput:
 
 
 @contextmanager
-def _stop_signals():
-    """While active, STOP_SIGNALS set ``flag["signal"]`` instead of stopping mid-step.
+def _stop_signals(flag: np.ndarray):
+    """While active, STOP_SIGNALS write their number into ``flag[0]`` instead of stopping.
 
-    A second signal while the final checkpoint is written changes nothing: the handler only
-    records the first one, and the checkpoint is written atomically anyway.
+    ``flag`` is the ``(1,)`` int32 array the feed's long loops read (the compiled kernels
+    included, in other threads). A second signal while the final checkpoint is written changes
+    nothing: the handler only records the first one, and the checkpoint is written atomically
+    anyway.
     """
-    flag: dict = {"signal": None}
 
     def handler(signum, frame):
-        if flag["signal"] is None:
-            flag["signal"] = signum
+        if flag[0] == 0:
+            flag[0] = signum
 
     previous = {}
     try:
@@ -303,6 +319,21 @@ def _stop_signals():
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def _waiting(pool: ThreadPoolExecutor, function, *args):
+    """``function(*args)`` run in ``pool``'s thread, the calling (main) thread waiting for it.
+
+    Waiting in short sleeps of the main thread lets Python run a signal handler at once, even
+    while the work is inside compiled code that holds the thread for minutes; an exception is
+    raised here as if the function had been called directly.
+    """
+    future = pool.submit(function, *args)
+    while True:
+        try:
+            return future.result(timeout=_WAKE_S)
+        except FutureTimeout:
+            continue
 
 
 def _check_resumable(cfg: Config, data: TrainingData, meta: dict, path: Path) -> None:
@@ -426,7 +457,8 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     # effective_words: centre words kept by subsampling since step 0 (older checkpoints: None)
     step, val_loss_start, effective_words = (meta["step"], meta.get("val_loss_start"),
                                              meta.get("effective_words"))
-    feed = model.feed(cfg, data, meta.get("batcher"))
+    stop = np.zeros(1, np.int32)  # the signal that stops the run (0: none), read by the feed
+    feed = model.feed(cfg, data, meta.get("batcher"), stop)
     last_step = total_steps(cfg, feed.steps_per_epoch)
     unigram_val_loss = feed.baseline() if model.LOSS_IS_CROSS_ENTROPY else None
     benchmarks = BenchmarkSuite(tuple(cfg.eval.pairs), tuple(cfg.eval.analogies),
@@ -444,14 +476,31 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
 
     errors = np.geterr()  # the caller's: evaluations run with them, the steps ignore overflow
 
-    def evaluation(row: dict) -> dict:
-        """``row`` with the held-out loss and, if configured, the benchmark figures."""
-        with speed.paused(), np.errstate(**errors):
+    def evaluate_into(row: dict) -> None:
+        with np.errstate(**errors):
             row["val_loss"] = feed.heldout_loss()
-            if benchmarks:
+            if benchmarks and not stop[0]:
                 row["benchmarks"] = benchmarks.score(model.embeddings(
                     model.arrays(), vocab, model.VECTORS[0], run_identity(cfg)))
+
+    def evaluation(row: dict, at_step: int) -> dict:
+        """``row`` with the held-out loss and, if configured, the benchmark figures; without
+        them if a stop signal came meanwhile (a figure of part of the held-out data would be
+        wrong). A collapsed model is divergence."""
+        with speed.paused():
+            _waiting(pool, evaluate_into, row)
+        if stop[0]:
+            row.pop("val_loss", None)
+            row.pop("benchmarks", None)
+        problem = model.health()
+        if problem:
+            raise diverged(at_step, problem)
         return row
+
+    def run_step(alpha: float, next_alpha: float):
+        # Overflow shows up as a non-finite loss or weight, reported below with its step.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return feed.step(alpha, next_alpha)
 
     def diverged(at_step: int, what: str) -> TrainingDiverged:
         good = folder.checkpoints()
@@ -463,6 +512,9 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
         # A checkpoint is the last good state: the weights are checked before each one.
         if not model.all_finite():
             raise diverged(at_step, "a weight is not finite")
+        problem = model.health()
+        if problem:
+            raise diverged(at_step, problem)
         meta = {"objective": model.name, "step": at_step, "batcher": feed_state or feed.state(),
                 "epoch": feed.epochs_done, "alpha": alpha_at(cfg, at_step, last_step),
                 "run_identity": run_identity(cfg), "vocab_fingerprint": vocab.fingerprint(),
@@ -477,42 +529,46 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     ceiling = loss_ceiling(len(vocab))
     interactive = sys.stderr.isatty()
     speed = Throughput()
-    loss, stopped_by = None, None
+    loss, stopped_by, stopped_in_step = None, None, False
     bar = tqdm(total=last_step, initial=step, disable=quiet or not interactive, unit="step",
                dynamic_ncols=True, desc="train")
+    # Steps and evaluations run in this thread, the main thread waiting: see the docstring.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cbow-step")
     try:
-        # Overflow in a step shows up as a non-finite loss or weight, reported below with its
-        # step: the steps run without numpy's overflow warnings (set once, not at every step).
-        with (_stop_signals() as stop, folder.metrics_writer(history) as metrics,
-              np.errstate(over="ignore", invalid="ignore")):
+        with _stop_signals(stop), folder.metrics_writer(history) as metrics:
             def write_row(row: dict) -> None:
                 history.append(row)
                 metrics.write(json.dumps(row) + "\n")
                 metrics.flush()  # so that `tail -f metrics.jsonl` follows the run
 
-            if step == 0 and data.has_heldout:
+            if step == 0 and data.has_heldout and not history:
                 # The untrained model's held-out loss: where the curve starts (no batch loss).
+                # (Resumed inside step 1, the model is no longer untrained: its row is there.)
                 if not quiet:
                     start = "untrained model" if record is None else "model it starts from"
                     log(f"held-out loss of the {start} ({feed.heldout_size:,} "
                         f"{feed.heldout_unit})...")
                 row = evaluation({"step": 0, "epoch": 0.0, "loss": None,
                                   "alpha": alpha_at(cfg, 0, last_step), "examples_per_s": 0.0,
-                                  "elapsed_s": 0.0, "effective_words": 0})
-                val_loss_start = row["val_loss"]
+                                  "elapsed_s": 0.0, "effective_words": 0}, 0)
+                val_loss_start = row.get("val_loss")
                 row["unigram_val_loss"] = unigram_val_loss
-                write_row(row)
-            while step < last_step and stop["signal"] is None:
+                if not stop[0]:  # else the resumed run evaluates step 0 again
+                    write_row(row)
+            while step < last_step and not stop[0]:
                 alpha, next_alpha = step_rates(cfg, step, last_step)
                 before = feed.state()
                 try:
-                    done = feed.step(alpha, next_alpha)
+                    done = _waiting(pool, run_step, alpha, next_alpha)
                 except cluster.ClusterError as error:
                     # The weights are those after step `step` (a cluster step changes them
                     # only once it succeeded): save them where the feed was then.
                     last_path = save(step, feed_state=before)
                     raise cluster.ClusterLost(f"{error} The run stopped at step {step}, saved "
                                               f"in {last_path}.", last_path) from None
+                if not done.complete:  # stopped part-way: the feed's state holds the rest
+                    stopped_in_step = True
+                    break
                 step, loss = step + 1, done.loss
                 speed.count(done.examples, done.words, done.compute_s)
                 if effective_words is not None:
@@ -531,8 +587,8 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                            "elapsed_s": round(speed.elapsed(), 3),
                            "effective_words": effective_words}
                     if evaluate:
-                        evaluation(row)
-                        if not interactive and not quiet:
+                        evaluation(row, step)
+                        if not interactive and not quiet and "val_loss" in row:
                             figures = "".join(f", {k} {_fmt(v)}"
                                               for k, v in row.get("benchmarks", {}).items())
                             log(f"step {step}/{last_step}: loss {loss:.4f}, held-out "
@@ -544,13 +600,16 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                 if step % cfg.checkpoint.every == 0:
                     with speed.saving():
                         last_path = save(step)
-            stopped_by = stop["signal"] if step < last_step else None
-            # The final state (end of run or a stop signal), unless the loop just saved it.
-            if last_path is None or last_path != folder.checkpoint_path(step):
+            stopped_by = int(stop[0]) if step < last_step else None
+            # The final state (end of run or a stop signal), unless the loop just saved it (a
+            # step stopped part-way is saved over the checkpoint of the step before it).
+            if (last_path is None or last_path != folder.checkpoint_path(step)
+                    or stopped_in_step):
                 with speed.saving():
                     last_path = save(step)
     finally:
         bar.close()
+        pool.shutdown(wait=True)
 
     vals = [r["val_loss"] for r in history if r.get("val_loss") is not None]
     scored = [r["benchmarks"] for r in history if "benchmarks" in r]
@@ -560,7 +619,8 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
                   checkpoint_s=speed.checkpoint_s, compute_s=speed.compute_s,
                   wall_s=speed.elapsed(), words_per_s=speed.words_per_s(),
                   eval_s=speed.paused_s, effective_words=effective_words,
-                  stopped_by=stopped_by, history=history, init_from=record)
+                  stopped_by=stopped_by, stopped_in_step=stopped_in_step, history=history,
+                  init_from=record)
 
 
 def _fmt(x) -> str:

@@ -99,6 +99,10 @@ SIGMOID_CLIP = 30.0
 """Scores are clipped to [-30, 30] before the sigmoid: sigmoid(-30) = 9.4e-14, so no gradient
 changes in float32 and no probability (or loss term, at most 30 nats) underflows."""
 
+STOP_CHECK_EVERY = 1024
+"""The kernels read their stop flag every this many centres (and at each sentence piece): at
+``model.C`` and ``model.negative`` 1,000 that is well under a second of work."""
+
 # word2vec's linear congruential generator (Java's constants), modulo 2**64.
 LCG_MULTIPLIER = np.uint64(25214903917)
 LCG_INCREMENT = np.uint64(11)
@@ -454,6 +458,24 @@ def worker_rng_states(seed: int, workers: int, epoch: int = 0) -> np.ndarray:
     return np.array([_mix(seed, epoch, 1 + worker) for worker in range(workers)], np.uint64)
 
 
+def resize_rng_states(states, workers: int) -> np.ndarray:
+    """The generator states of ``workers`` lanes continuing from ``states`` (another count).
+
+    A run resumed with another number of workers (``train.workers`` changed, or ``null`` on a
+    machine with another number of cores) keeps lanes ``0 .. min(old, new) - 1`` as they were
+    saved; each new lane ``i >= old`` starts from SplitMix64 of (the last saved state, ``i``),
+    so the same checkpoint and count always give the same states. The same count returns the
+    states unchanged: one worker resumed with one worker stays bit for bit.
+    """
+    states = np.asarray(states, dtype=np.uint64).reshape(-1)
+    if states.size == 0 or not (isinstance(workers, (int, np.integer)) and workers >= 1):
+        raise ValueError(f"need at least one saved state and workers >= 1; got {states.size} "
+                         f"states and workers={workers!r}")
+    last = int(states[-1])
+    return np.array([int(states[i]) if i < states.size else _mix(last, i)
+                     for i in range(workers)], np.uint64)
+
+
 def subsample_key(seed: int, epoch: int = 0) -> np.uint64:
     """The key of the subsampling hash for one epoch (another epoch drops other words)."""
     return np.uint64(_mix(seed, epoch, 0))
@@ -568,11 +590,13 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
                 keep_probabilities, key, hierarchical, codes, points, code_lengths,
                 noise_cumulative, negative, window, shrink_window, relu, learn,
                 begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
-                max_sentence_length, rng_state, identity_rows, row_offsets, rows):
+                max_sentence_length, rng_state, identity_rows, row_offsets, rows, stop_flag):
     """Both objectives' CBOW over the centre positions ``[begin, end)``; see the public kernels.
 
     ``identity_rows``: word ``w``'s one input row is row ``w`` (word2vec), and ``row_offsets``/
     ``rows`` are not read; otherwise its rows are ``rows[row_offsets[w]:row_offsets[w + 1]]``.
+    ``stop_flag`` (1,) int32: read at each sentence piece and every :data:`STOP_CHECK_EVERY`
+    centres; when it is not 0 the call returns at once, ``words`` saying where it stopped.
     """
     n_tokens = tokens.shape[0]
     n_sentences = sentence_starts.shape[0]
@@ -587,9 +611,14 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
     examples = 0
     loss = 0.0
     probability_product = 1.0  # of every P(label) since the last fold into ``loss``
+    reached = end  # the centre positions [begin, reached) are trained (less when stopped)
+    until_check = STOP_CHECK_EVERY
 
     position = max(begin, 0)
     while position < end:
+        if stop_flag[0] != 0:
+            reached = position
+            break
         # The piece of a sentence that holds ``position``: windows stay inside it.
         sentence = np.searchsorted(sentence_starts, position, side="right") - 1
         sentence_start = sentence_starts[sentence]
@@ -608,6 +637,12 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
                 continue  # before this call's range: context only
             if centre_position >= stop:
                 break
+            until_check -= 1
+            if until_check == 0:
+                until_check = STOP_CHECK_EVERY
+                if stop_flag[0] != 0:  # stop before this centre: a call from it continues
+                    reached = centre_position
+                    break
             effective_words += 1
             span = window
             if shrink_window:
@@ -698,10 +733,12 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
                                 input_row = rows[k]
                                 for c in range(dim):
                                     input_vectors[input_row, c] += hidden_error[c]
+        if reached < end:
+            break
         position = stop
 
     loss -= math.log(probability_product)
-    words = max(end - max(begin, 0), 0)
+    words = max(reached - max(begin, 0), 0)
     return state, words, effective_words, examples, loss
 
 
@@ -710,7 +747,7 @@ def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, s
                            keep_probabilities, key, noise_cumulative, negative, window,
                            shrink_window, relu, learn, begin, end, schedule_begin, schedule_end,
                            alpha_start, alpha_end, max_sentence_length, rng_state,
-                           identity_rows=True, row_offsets=None, rows=None):
+                           identity_rows=True, row_offsets=None, rows=None, stop_flag=None):
     """CBOW with negative sampling over the centre positions ``[begin, end)`` of ``tokens``.
 
     Parameters
@@ -739,11 +776,17 @@ def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, s
         (``row_offsets`` (V + 1,) int64, ``rows`` (R,) int32, all ``< len(input_vectors)``);
         the hidden layer is the mean of all those rows, and each of them gets the whole hidden
         error (fastText's CBOW). Pass them as :func:`train_range` does, from a ``RowTable``.
+    stop_flag : (1,) int32 array or None. Read at each sentence piece and every
+        :data:`STOP_CHECK_EVERY` centres (a signal handler or another thread sets it): when it
+        is not 0 the call returns early, having trained ``[begin, begin + words)`` only; a call
+        over ``[begin + words, end)`` with the returned state and the same schedule continues
+        exactly where it stopped.
 
     Returns
     -------
     (rng_state, words, effective_words, examples, loss): the state after the range (pass it to
-    the next call to continue the same stream); raw words in the range; the centre words kept by
+    the next call to continue the same stream); raw words in the range (trained, when stopped
+    early); the centre words kept by
     subsampling (gensim's "effective words"); the examples trained (kept centres with at least
     one kept context word); the summed loss ``-log sigmoid(score of the centre) - sum over the
     noise words of log sigmoid(-score)``, in nats, each row scored just before its own step (a
@@ -752,18 +795,22 @@ def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, s
     no_codes = np.zeros((1, 0), np.uint8)
     no_points = np.zeros((1, 0), np.int32)
     no_lengths = np.zeros(1, np.int32)
+    if stop_flag is None:
+        flag = np.zeros(1, np.int32)
+    else:
+        flag = stop_flag
     if rows is None:  # word2vec: row w is word w
         return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                            keep_probabilities, key, False, no_codes, no_points, no_lengths,
                            noise_cumulative, negative, window, shrink_window, relu, learn,
                            begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
                            max_sentence_length, rng_state, True, np.zeros(1, np.int64),
-                           np.zeros(0, np.int32))
+                           np.zeros(0, np.int32), flag)
     return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                        keep_probabilities, key, False, no_codes, no_points, no_lengths,
                        noise_cumulative, negative, window, shrink_window, relu, learn,
                        begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
-                       max_sentence_length, rng_state, identity_rows, row_offsets, rows)
+                       max_sentence_length, rng_state, identity_rows, row_offsets, rows, flag)
 
 
 @njit(**_KERNEL_OPTIONS)
@@ -771,7 +818,7 @@ def cbow_hierarchical_softmax(input_vectors, output_vectors, hidden_bias, tokens
                               keep_probabilities, key, codes, points, code_lengths, window,
                               shrink_window, relu, learn, begin, end, schedule_begin, schedule_end,
                               alpha_start, alpha_end, max_sentence_length, rng_state,
-                              identity_rows=True, row_offsets=None, rows=None):
+                              identity_rows=True, row_offsets=None, rows=None, stop_flag=None):
     """CBOW with hierarchical softmax over the centre positions ``[begin, end)`` of ``tokens``.
 
     As :func:`cbow_negative_sampling`, except: ``output_vectors`` is ``(V - 1, N)``, one row per
@@ -781,18 +828,22 @@ def cbow_hierarchical_softmax(input_vectors, output_vectors, hidden_bias, tokens
     shrink windows.
     """
     no_noise = np.zeros(1, np.uint32)
+    if stop_flag is None:
+        flag = np.zeros(1, np.int32)
+    else:
+        flag = stop_flag
     if rows is None:  # word2vec: row w is word w
         return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                            keep_probabilities, key, True, codes, points, code_lengths,
                            no_noise, 0, window, shrink_window, relu, learn,
                            begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
                            max_sentence_length, rng_state, True, np.zeros(1, np.int64),
-                           np.zeros(0, np.int32))
+                           np.zeros(0, np.int32), flag)
     return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                        keep_probabilities, key, True, codes, points, code_lengths,
                        no_noise, 0, window, shrink_window, relu, learn,
                        begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
-                       max_sentence_length, rng_state, identity_rows, row_offsets, rows)
+                       max_sentence_length, rng_state, identity_rows, row_offsets, rows, flag)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -807,12 +858,15 @@ class TrainResult(NamedTuple):
     examples: int         # SGD steps: kept centres with at least one kept context word
     loss: float           # summed loss of those examples, nats
     rng_states: np.ndarray  # (workers,) uint64, each worker's state after its piece
+    # the (begin, end) parts of the range left untrained because the stop flag was set
+    remaining: tuple[tuple[int, int], ...] = ()
 
 
 class HeldOutLoss(NamedTuple):
     mean: float     # loss per example, nats
     total: float    # summed over the examples
     examples: int   # centre positions with at least one context word
+    stopped: bool = False  # the stop flag was set: only part of the stream was scored
 
 
 def _prepare_stream(tokens, sentence_starts, vocab_size, begin, end, max_sentence_length):
@@ -867,11 +921,22 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 
 _NO_ROW_OFFSETS = np.zeros(1, np.int64)  # the identity's placeholders: never read
 _NO_ROWS = np.zeros(0, np.int32)
+_NO_STOP = np.zeros(1, np.int32)  # a flag nobody sets: never written
+
+
+def _check_stop_flag(stop_flag) -> np.ndarray:
+    if stop_flag is None:
+        return _NO_STOP
+    if not (isinstance(stop_flag, np.ndarray) and stop_flag.shape == (1,)
+            and stop_flag.dtype == np.int32 and stop_flag.flags.c_contiguous):
+        raise TypeError("stop_flag must be a (1,) int32 array (np.zeros(1, np.int32)); got "
+                        f"{getattr(stop_flag, 'shape', type(stop_flag).__name__)}")
+    return stop_flag
 
 
 def _run_kernel(objective, input_vectors, output_vectors, hidden_bias, tokens, starts, keep, key,
                 window, shrink_window, relu, learn, begin, end, schedule, alphas,
-                max_sentence_length, rng_state, row_table=None):
+                max_sentence_length, rng_state, row_table=None, stop_flag=None):
     """One kernel call with every argument cast to the one type it is compiled for.
 
     numba compiles a function once per combination of argument types, and a read-only array (a
@@ -890,7 +955,8 @@ def _run_kernel(objective, input_vectors, output_vectors, hidden_bias, tokens, s
                   max_sentence_length=int(max_sentence_length), rng_state=np.uint64(rng_state),
                   identity_rows=identity,
                   row_offsets=_NO_ROW_OFFSETS if identity else row_table.offsets,
-                  rows=_NO_ROWS if identity else row_table.rows)
+                  rows=_NO_ROWS if identity else row_table.rows,
+                  stop_flag=_NO_STOP if stop_flag is None else stop_flag)
     if isinstance(objective, NegativeSampling):
         return cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, starts,
                                       keep, np.uint64(key), objective.noise_cumulative,
@@ -950,6 +1016,7 @@ class KernelSettings:
     learn: bool
     max_sentence_length: int
     row_table: RowTable | None = None
+    stop_flag: np.ndarray | None = None  # (1,) int32: the kernels return early when it is not 0
 
 
 def train_piece(arrays: tuple[np.ndarray, np.ndarray, np.ndarray], piece: Piece, rng_state,
@@ -967,7 +1034,7 @@ def train_piece(arrays: tuple[np.ndarray, np.ndarray, np.ndarray], piece: Piece,
         s.objective, input_vectors, output_vectors, hidden_bias, s.tokens, s.sentence_starts,
         s.keep, s.key, s.window, s.shrink_window, s.relu, s.learn, piece.begin, piece.end,
         (piece.schedule_begin, piece.schedule_end), (piece.alpha_start, piece.alpha_end),
-        s.max_sentence_length, rng_state, s.row_table)
+        s.max_sentence_length, rng_state, s.row_table, s.stop_flag)
     return PieceResult(words, effective_words, examples, loss), np.uint64(state)
 
 
@@ -980,7 +1047,8 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
                 schedule: tuple[int, int] | None = None,
                 max_sentence_length: int = MAX_SENTENCE_LENGTH,
                 row_table: RowTable | None = None,
-                executor: Executor | None = None) -> TrainResult:
+                executor: Executor | None = None,
+                stop_flag: np.ndarray | None = None) -> TrainResult:
     """Train CBOW on the centre positions ``[begin, end)`` with ``workers`` threads.
 
     The executor (:mod:`cbow.executor`; by default the process's :func:`cbow.executor.threads`
@@ -1015,13 +1083,21 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
         ``w`` (word2vec).
     executor : where the pieces run (:class:`cbow.executor.Executor`); it replaces ``workers``
         (``workers`` must then be 1 or ``executor.workers``).
+    stop_flag : (1,) int32 array that a signal handler (or another thread) sets to stop early;
+        every piece then returns at the next check (every :data:`STOP_CHECK_EVERY` centres),
+        and ``remaining`` lists the parts of the range not trained. With one worker it is
+        ``((reached, end),)``: ``train_range`` over it with the returned ``rng_states`` and
+        ``schedule`` set to this call's ``(begin, end)`` (or its own ``schedule``) continues bit
+        for bit as if nothing had stopped.
 
     Returns
     -------
-    TrainResult(words, effective_words, examples, loss, rng_states)
+    TrainResult(words, effective_words, examples, loss, rng_states, remaining): ``words`` counts
+    the positions trained; ``remaining`` is empty unless the stop flag was set.
     """
     executor = _executor(workers, executor)
     workers = executor.workers
+    stop_flag = _check_stop_flag(stop_flag)
     if not (isinstance(window, (int, np.integer)) and window >= 1):
         raise ValueError(f"window must be an integer >= 1; got {window!r}")
     V = objective.vocab_size
@@ -1057,19 +1133,28 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
                                 alpha_start + slope * (started - schedule[0]),
                                 alpha_start + slope * (finished - schedule[0])))
     settings = KernelSettings(objective, tokens, starts, keep, subsample_key(seed, epoch), window,
-                              shrink_window, relu, True, max_sentence_length, row_table)
+                              shrink_window, relu, True, max_sentence_length, row_table, stop_flag)
     results, states = executor.run(partial(train_piece, settings=settings),
                                    (input_vectors, output_vectors, hidden_bias), pieces, rng_states)
     return TrainResult(words=sum(r.words for r in results),
                        effective_words=sum(r.effective_words for r in results),
                        examples=sum(r.examples for r in results),
-                       loss=sum(r.loss for r in results), rng_states=states)
+                       loss=sum(r.loss for r in results), rng_states=states,
+                       remaining=_untrained(pieces, results))
+
+
+def _untrained(pieces, results) -> tuple[tuple[int, int], ...]:
+    """The parts of the pieces their tasks did not reach (a stopped piece trained
+    ``[begin, begin + words)``)."""
+    return tuple((p.begin + r.words, p.end) for p, r in zip(pieces, results)
+                 if p.begin + r.words < p.end)
 
 
 def _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_starts, window,
                    seed, relu, hidden_bias, workers, max_sentence_length, row_table,
-                   executor) -> HeldOutLoss:
+                   executor, stop_flag) -> HeldOutLoss:
     executor = _executor(workers, executor)
+    stop_flag = _check_stop_flag(stop_flag)
     if hidden_bias is None:
         hidden_bias = np.zeros(np.shape(input_vectors)[-1], np.float32)
     _check_parameters(objective, input_vectors, output_vectors, hidden_bias, row_table)
@@ -1077,7 +1162,7 @@ def _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_st
     tokens, starts = _prepare_stream(tokens, sentence_starts, objective.vocab_size, 0, tokens.size,
                                      max_sentence_length)
     settings = KernelSettings(objective, tokens, starts, np.ones(objective.vocab_size), 0, window,
-                              False, relu, False, max_sentence_length, row_table)
+                              False, relu, False, max_sentence_length, row_table, stop_flag)
     # Nothing is written, so the pieces are independent and the result is deterministic;
     # piece i draws its noise words from a state fixed by (seed, i).
     pieces = [Piece(b, e, b, e, 0.0, 0.0) for b, e in executors.split(0, tokens.size, executor.workers)]
@@ -1085,7 +1170,8 @@ def _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_st
                               (input_vectors, output_vectors, hidden_bias), pieces,
                               worker_rng_states(seed, executor.workers))
     total, examples = sum(r.loss for r in results), sum(r.examples for r in results)
-    return HeldOutLoss(total / examples if examples else float("nan"), total, examples)
+    return HeldOutLoss(total / examples if examples else float("nan"), total, examples,
+                       stopped=bool(_untrained(pieces, results)))
 
 
 def negative_sampling_loss(objective: NegativeSampling, input_vectors, output_vectors, tokens,
@@ -1093,23 +1179,25 @@ def negative_sampling_loss(objective: NegativeSampling, input_vectors, output_ve
                            hidden_bias=None, workers: int = 1,
                            max_sentence_length: int = MAX_SENTENCE_LENGTH,
                            row_table: RowTable | None = None,
-                           executor: Executor | None = None) -> HeldOutLoss:
+                           executor: Executor | None = None,
+                           stop_flag: np.ndarray | None = None) -> HeldOutLoss:
     """Negative-sampling loss over every position of a held-out stream, nothing written.
 
     Every position is a centre (no subsampling) with the full ``window`` (no shrinking); the loss
     of one is ``-log sigmoid(h . out[centre]) - sum_k log sigmoid(-h . out[noise_k])``. The noise
     words come from generators fixed by ``seed`` (and ``workers``, or the ``executor``'s, which
     splits the stream into one piece per worker), so the same arguments draw the same noise words
-    at every evaluation and the curve is smooth. ``row_table``: as for :func:`train_range`.
-    Memory: O(max_sentence_length + N) per worker.
+    at every evaluation and the curve is smooth. ``row_table``, ``stop_flag``: as for
+    :func:`train_range` (stopped early, ``stopped`` is True and the mean covers part of the
+    stream only). Memory: O(max_sentence_length + N) per worker.
 
-    Returns HeldOutLoss(mean, total, examples), in nats.
+    Returns HeldOutLoss(mean, total, examples, stopped), in nats.
     """
     if not isinstance(objective, NegativeSampling):
         raise TypeError("negative_sampling_loss needs a NegativeSampling objective")
     return _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_starts,
                           window, seed, relu, hidden_bias, workers, max_sentence_length,
-                          row_table, executor)
+                          row_table, executor, stop_flag)
 
 
 def hierarchical_softmax_loss(objective: HierarchicalSoftmax, input_vectors, output_vectors,
@@ -1117,19 +1205,21 @@ def hierarchical_softmax_loss(objective: HierarchicalSoftmax, input_vectors, out
                               hidden_bias=None, workers: int = 1,
                               max_sentence_length: int = MAX_SENTENCE_LENGTH,
                               row_table: RowTable | None = None,
-                              executor: Executor | None = None) -> HeldOutLoss:
+                              executor: Executor | None = None,
+                              stop_flag: np.ndarray | None = None) -> HeldOutLoss:
     """Exact negative log-likelihood of every held-out centre word under hierarchical softmax.
 
     ``-log P(centre | context) = -sum over the centre's Huffman path of log sigmoid(+-score)``,
     in nats, with no subsampling, no window shrinking and nothing written. It is a proper
     probability over the vocabulary, so it compares with a full softmax's cross-entropy.
 
-    ``workers``/``executor``, ``row_table``: as for :func:`negative_sampling_loss`.
+    ``workers``/``executor``, ``row_table``, ``stop_flag``: as for
+    :func:`negative_sampling_loss`.
 
-    Returns HeldOutLoss(mean, total, examples).
+    Returns HeldOutLoss(mean, total, examples, stopped).
     """
     if not isinstance(objective, HierarchicalSoftmax):
         raise TypeError("hierarchical_softmax_loss needs a HierarchicalSoftmax objective")
     return _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_starts,
                           window, 0, relu, hidden_bias, workers, max_sentence_length,
-                          row_table, executor)
+                          row_table, executor, stop_flag)

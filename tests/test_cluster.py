@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from cbow import cluster
+from cbow.checkpoint import checkpoint_path, load_checkpoint
 from cbow.distributed_prepare import _plan, prepare_on_cluster, resolve_inputs
 from cbow.config import load_config
 from cbow.prepare import load_prepared, prepare
@@ -468,13 +469,10 @@ def test_the_scheduler_dying_mid_run_saves_a_checkpoint_and_prints_the_resume_co
     assert rows[-1]["step"] == step
 
 
-def test_resuming_with_another_number_of_generators_is_one_clear_error(shakespeare_cache,
-                                                                         tmp_path):
-    from cbow.errors import TrainingError
-
-    # In process (the same rule holds for train.shards on a cluster): stopped mid-epoch.
+def test_resuming_with_another_number_of_generators_derives_them(shakespeare_cache, tmp_path):
+    # In process (the same rule holds for train.shards on a cluster): stopped mid-epoch with 2
+    # generators, resumed with 1 (issue 18: the saved states are resized, not refused).
     trained(shakespeare_cache, tmp_path / "run", "train.workers=2", "train.steps=2")
-    with pytest.raises(TrainingError, match="the checkpoint holds 2 generators and this run "
-                                            r"uses 1 \(train.workers\)"):
-        trained(shakespeare_cache, tmp_path / "run", "train.workers=1", "train.steps=3",
-                resume=True)
+    trained(shakespeare_cache, tmp_path / "run", "train.workers=1", "train.steps=3", resume=True)
+    _, _, meta = load_checkpoint(checkpoint_path(tmp_path / "run" / "checkpoints", 3))
+    assert len(meta["model_state"]["rng_states"]) == 1

@@ -63,7 +63,9 @@ def run(args) -> int:
         return lost.exit_code
     if result.interrupted:
         name = signal.Signals(result.stopped_by).name
-        print(f"interrupted by {name} at step {result.step}; saved "
+        where = (f"part-way through step {result.step + 1} (the checkpoint of step "
+                 f"{result.step} holds how far it got)" if result.stopped_in_step else "")
+        print(f"interrupted by {name} at step {result.step}{where and ', ' + where}; saved "
               f"{result.checkpoint}\nresume with: {resume_command(args)}", file=sys.stderr)
         return 128 + result.stopped_by
     if not args.quiet:

@@ -51,6 +51,7 @@ class StepResult(NamedTuple):
     # seconds of the step spent computing (the full softmax: its model step, feeding left out),
     # as the feed measures it; None if it does not (the trainer then reports no split)
     compute_s: float | None = None
+    complete: bool = True  # False: the stop flag cut the step short; the feed keeps the rest
 
 
 class Feed(Protocol):
@@ -61,10 +62,15 @@ class Feed(Protocol):
     heldout_unit: str
 
     def step(self, alpha: float, next_alpha: float) -> StepResult:
-        """Train the next step, the rate going from ``alpha`` to ``next_alpha`` across it."""
+        """Train the next step, the rate going from ``alpha`` to ``next_alpha`` across it.
+
+        A feed whose steps can be long checks its stop flag (given to ``feed()``) as it goes:
+        stopped, it returns ``complete=False`` and keeps the rest of the step in its
+        :meth:`state`, so that the next ``step`` (also after a resume) finishes that step."""
 
     def heldout_loss(self) -> float | None:
-        """Mean loss (nats) on the held-out tail, or None if nothing is held out."""
+        """Mean loss (nats) on the held-out tail; None if nothing is held out, or if the stop
+        flag cut the evaluation short."""
 
     def baseline(self) -> float | None:
         """A unigram model's held-out loss on the same words (for cross-entropy losses)."""
@@ -105,8 +111,17 @@ class TrainableModel(Protocol):
     def estimate_bytes(cfg: "Config", V: int) -> dict[str, int]:
         """Bytes it will hold: ``parameters`` (also a checkpoint's size) and ``buffers``."""
 
-    def feed(self, cfg: "Config", data: "TrainingData", state: dict | None) -> Feed:
-        """Its feed over ``data``, at the position ``state`` (a checkpoint's) or the start."""
+    def feed(self, cfg: "Config", data: "TrainingData", state: dict | None,
+             stop_flag: np.ndarray | None = None) -> Feed:
+        """Its feed over ``data``, at the position ``state`` (a checkpoint's) or the start.
+
+        ``stop_flag``: a ``(1,)`` int32 array the trainer's signal handler sets (to the
+        signal's number); long loops read it and return early (see :meth:`Feed.step`)."""
+
+    def health(self) -> str | None:
+        """None, or why the model can never learn again (a collapsed layer): the trainer calls
+        it at each held-out evaluation and before each checkpoint, and stops the run as
+        diverged, keeping the last good checkpoint."""
 
     @property
     def V(self) -> int: ...
@@ -219,3 +234,24 @@ def check_rows(vocab: "Vocabulary", rows: int, source: str | None) -> None:
         from cbow.checkpoint import CheckpointError
         raise CheckpointError(f"{source or 'the model'}: the vocabulary has {len(vocab)} words "
                               f"but the model has {rows}")
+
+
+def collapsed_relu(largest_input: np.ndarray, bias: np.ndarray) -> str | None:
+    """Whether a ReLU hidden layer is dead for every input: None, or what is wrong.
+
+    The pre-activation of unit ``j`` is ``mean of some input rows [j] + bias[j]``; a mean is at
+    most the largest of its terms, so with ``largest_input[j]`` the largest entry of column
+    ``j`` over every input row, unit ``j`` is zero for *every* possible context when
+    ``largest_input[j] + bias[j] < 0``. Such a unit gets no gradient (the ReLU masks it), so it
+    stays dead; when every unit is, the output no longer depends on the input and nothing but
+    the output biases can learn again: what a far too large learning rate leaves. Exact and
+    cheap (one pass over the input matrix), no data needed, and never true of a layer in which
+    a single unit can still fire.
+    """
+    margin = np.asarray(largest_input, np.float64).reshape(-1) + np.asarray(
+        bias, np.float64).reshape(-1)
+    if margin.size == 0 or not (margin < 0).all():
+        return None
+    return (f"the hidden layer collapsed: each of its {margin.size} ReLU units is zero for "
+            f"every input (its bias is below minus its largest input weight, by "
+            f"{-margin.max():.3g} or more), so the model can no longer learn")

@@ -10,7 +10,7 @@ import numpy as np
 from cbow import model
 from cbow.batching import Windows, WindowBatcher, WindowCourseBatcher
 from cbow.evaluate import unigram_cross_entropy
-from cbow.objectives import ParamsObjective, StepResult, check_which, take
+from cbow.objectives import ParamsObjective, StepResult, check_which, collapsed_relu, take
 from cbow.registry import OBJECTIVES
 
 if TYPE_CHECKING:
@@ -63,12 +63,17 @@ class SoftmaxObjective(ParamsObjective):
                 # the (B, V) scores and the (V, N + 1) update dominate the step's buffers
                 "buffers": (batch_size * V + V * (N + 1) + 6 * batch_size * (N + 1)) * item}
 
-    def feed(self, cfg: "Config", data: "TrainingData", state: dict | None) -> "WindowFeed":
-        return WindowFeed(cfg, data, self, state)
+    def feed(self, cfg: "Config", data: "TrainingData", state: dict | None,
+             stop_flag: np.ndarray | None = None) -> "WindowFeed":
+        return WindowFeed(cfg, data, self, state, stop_flag)
 
     def state(self) -> dict:
         """Nothing beyond the arrays: the batch order is the batcher's state."""
         return {}
+
+    def health(self) -> str | None:
+        """Whether the ReLU encoder collapsed (every unit zero for every context)."""
+        return collapsed_relu(self.params.W1.max(axis=1), self.params.b1)
 
     def train_step(self, context_ids: np.ndarray, center_ids: np.ndarray, alpha: float) -> float:
         """One gradient-descent step on a batch; the batch's mean loss before the update."""
@@ -103,8 +108,9 @@ class WindowFeed:
     heldout_unit = "windows"
 
     def __init__(self, cfg: "Config", data: "TrainingData", model: SoftmaxObjective,
-                 state: dict | None):
+                 state: dict | None, stop_flag: np.ndarray | None = None):
         t, state = cfg.train, state or {}
+        self.stop_flag = stop_flag  # read between held-out chunks (a step is one batch)
         C = cfg.model.C
         self.windows = Windows(data.ids, C, data.sentence_starts, 0, data.n_train)
         self.heldout = (Windows(data.ids, C, data.sentence_starts, data.n_train)
@@ -138,8 +144,11 @@ class WindowFeed:
     def heldout_loss(self) -> float | None:
         if self.heldout is None:
             return None
-        total = sum(self.model.mean_loss(ctx, ctr) * ctr.shape[0]
-                    for ctx, ctr in self._heldout_chunks())
+        total = 0.0
+        for ctx, ctr in self._heldout_chunks():
+            if self.stop_flag is not None and self.stop_flag[0]:
+                return None  # stopped: no figure rather than one of part of the windows
+            total += self.model.mean_loss(ctx, ctr) * ctr.shape[0]
         return total / self.heldout.n_windows
 
     def baseline(self) -> float | None:

@@ -24,7 +24,8 @@ from cbow.embeddings import Embeddings
 from cbow.errors import InputError, TrainingError
 from cbow.evaluate import unigram_cross_entropy
 from cbow.fasttext_vectors import SubwordEmbeddings
-from cbow.objectives import ParamsObjective, StepResult, check_rows, check_which, take
+from cbow.objectives import (ParamsObjective, StepResult, check_rows, check_which,
+                             collapsed_relu, take)
 from cbow.prepare import default_workers
 from cbow.registry import OBJECTIVES
 
@@ -188,8 +189,16 @@ class _Word2VecObjective(ParamsObjective):
         return {"parameters": ((2 * V + extra) * m.N + m.N) * 4,
                 "buffers": V * 8 + 4 * V + table}
 
-    def feed(self, cfg: "Config", data: "TrainingData", state: dict | None) -> "StreamFeed":
-        return StreamFeed(cfg, data, self, state)
+    def feed(self, cfg: "Config", data: "TrainingData", state: dict | None,
+             stop_flag: np.ndarray | None = None) -> "StreamFeed":
+        return StreamFeed(cfg, data, self, state, stop_flag)
+
+    def health(self) -> str | None:
+        """With ``hidden: relu``: whether the hidden layer collapsed (every unit zero for every
+        context); the linear layer cannot."""
+        if not self.settings.relu:
+            return None
+        return collapsed_relu(self.params.input_vectors.max(axis=0), self.params.hidden_bias)
 
     def state(self) -> dict:
         """What a checkpoint keeps besides the arrays: the generators of the epoch in progress."""
@@ -197,18 +206,19 @@ class _Word2VecObjective(ParamsObjective):
                 "rng_states": None if self.rng_states is None else [int(s) for s in self.rng_states]}
 
     def train_range(self, tokens: np.ndarray, sentence_starts: np.ndarray, begin: int, end: int,
-                    epoch: int, alpha_start: float, alpha_end: float) -> StepResult:
-        """Train the center positions ``[begin, end)``, the rate falling linearly across them."""
+                    epoch: int, alpha_start: float, alpha_end: float,
+                    schedule: tuple[int, int] | None = None,
+                    stop_flag: np.ndarray | None = None) -> word2vec.TrainResult:
+        """Train the center positions ``[begin, end)``, the rate falling linearly from
+        ``alpha_start`` at ``schedule[0]`` to ``alpha_end`` at ``schedule[1]`` (by default
+        ``begin`` and ``end``); ``stop_flag`` stops it early (:func:`cbow.word2vec.train_range`).
+        """
         s = self.settings
         if self.rng_epoch != epoch:  # each epoch starts from generators fixed by (seed, epoch)
             self.rng_epoch = epoch
             self.rng_states = word2vec.worker_rng_states(s.seed, s.lanes, epoch)
-        elif len(self.rng_states) != s.lanes:
-            raise TrainingError(
-                f"the checkpoint holds {len(self.rng_states)} generators and this run uses "
-                f"{s.lanes} ({'train.workers' if s.scheduler is None else 'train.shards'}): "
-                f"resume with train.workers (without a scheduler) or train.shards (with one) "
-                f"set to {len(self.rng_states)}, or resume at the start of an epoch")
+        elif self.rng_states.shape != (s.lanes,):  # resumed with another number of workers
+            self.rng_states = word2vec.resize_rng_states(self.rng_states, s.lanes)
         if self._executor is None:  # the cut: train.piece_words, or a cluster's rounds
             self._executor = (executors.threads(s.workers, s.piece_words) if s.scheduler is None
                               else cluster.executor(s.scheduler, s.shards, s.sync_every))
@@ -218,10 +228,10 @@ class _Word2VecObjective(ParamsObjective):
             sentence_starts, begin, end, alpha_start=alpha_start, alpha_end=alpha_end,
             window=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
             hidden_bias=p.hidden_bias, workers=s.lanes, seed=s.seed, epoch=epoch,
-            rng_states=self.rng_states, row_table=self.row_table, executor=self._executor)
+            rng_states=self.rng_states, row_table=self.row_table, executor=self._executor,
+            schedule=schedule, stop_flag=stop_flag)
         self.rng_states = result.rng_states
-        mean = result.loss / result.examples if result.examples else 0.0
-        return StepResult(mean, result.examples, result.words, result.effective_words)
+        return result
 
     @classmethod
     def vectors(cls, arrays: dict[str, np.ndarray], which: str = "input") -> np.ndarray:
@@ -269,13 +279,15 @@ class NegativeSamplingObjective(_Word2VecObjective):
         return word2vec.NegativeSampling.from_counts(counts, settings.negative,
                                                      settings.ns_exponent)
 
-    def stream_loss(self, tokens: np.ndarray, sentence_starts: np.ndarray) -> float:
+    def stream_loss(self, tokens: np.ndarray, sentence_starts: np.ndarray,
+                    stop_flag: np.ndarray | None = None) -> "word2vec.HeldOutLoss":
         """Mean negative-sampling loss (nats), noise words from a fixed seed: comparable curves."""
         s, p = self.settings, self.params
         return word2vec.negative_sampling_loss(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
             sentence_starts, window=s.C, seed=s.seed, relu=s.relu,
-            hidden_bias=p.hidden_bias, workers=s.workers, row_table=self.row_table).mean
+            hidden_bias=p.hidden_bias, workers=s.workers, row_table=self.row_table,
+            stop_flag=stop_flag)
 
 
 class HierarchicalSoftmaxObjective(_Word2VecObjective):
@@ -298,22 +310,30 @@ class HierarchicalSoftmaxObjective(_Word2VecObjective):
     def _kernel_objective(counts, settings):
         return word2vec.HierarchicalSoftmax.from_counts(counts)
 
-    def stream_loss(self, tokens: np.ndarray, sentence_starts: np.ndarray) -> float:
+    def stream_loss(self, tokens: np.ndarray, sentence_starts: np.ndarray,
+                    stop_flag: np.ndarray | None = None) -> "word2vec.HeldOutLoss":
         """Exact mean negative log-likelihood (nats), comparable with a full softmax's."""
         s, p = self.settings, self.params
         return word2vec.hierarchical_softmax_loss(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
             sentence_starts, window=s.C, relu=s.relu, hidden_bias=p.hidden_bias,
-            workers=s.workers, row_table=self.row_table).mean
+            workers=s.workers, row_table=self.row_table, stop_flag=stop_flag)
 
 
 class StreamFeed(EpochRanges):
-    """word2vec's steps: consecutive ranges of ``batch_size`` center positions, corpus order."""
+    """word2vec's steps: consecutive ranges of ``batch_size`` center positions, corpus order.
+
+    A step stopped part-way by the stop flag (a signal: the kernels check it every
+    ``STOP_CHECK_EVERY`` centres) is remembered in :attr:`partial`, saved with the position
+    (:meth:`state`): the range, the parts of it not trained yet and the sums so far. The next
+    :meth:`step` (in this process or after a resume) trains those parts at the rates the whole
+    range would have had, so with one worker the step ends bit for bit as if never stopped.
+    """
 
     heldout_unit = "words"
 
     def __init__(self, cfg: "Config", data: "TrainingData", model: _Word2VecObjective,
-                 state: dict | None):
+                 state: dict | None, stop_flag: np.ndarray | None = None):
         self.tokens, self.starts = data.part(heldout=False)
         self.heldout = data.part(heldout=True) if data.has_heldout else None
         state = state or {}
@@ -322,15 +342,44 @@ class StreamFeed(EpochRanges):
         self.model, self.V = model, len(data.vocab)
         self.steps_per_epoch = self.ranges_per_epoch()
         self.heldout_size = 0 if self.heldout is None else self.heldout[0].shape[0]
+        self.stop_flag = stop_flag
+        self.partial: dict | None = state.get("partial")
 
     def step(self, alpha: float, next_alpha: float) -> StepResult:
-        begin, end = self.next_range()
-        # The rate falls linearly across the range, from this step's alpha to the next's.
-        return self.model.train_range(self.tokens, self.starts, begin, end, self.epoch,
-                                      alpha, next_alpha)
+        """The next range, or the rest of a stopped one; ``complete`` False if stopped again."""
+        if self.partial is None:
+            begin, end = self.next_range()
+            self.partial = {"begin": begin, "end": end, "remaining": [[begin, end]],
+                            "loss": 0.0, "examples": 0, "words": 0, "effective_words": 0}
+        part = self.partial
+        remaining = []
+        for begin, end in part["remaining"]:
+            if remaining:  # stopped: the later parts wait too
+                remaining.append([begin, end])
+                continue
+            # The rate falls linearly across the whole range, from this step's alpha to the
+            # next's, whichever part of it is trained now.
+            done = self.model.train_range(self.tokens, self.starts, begin, end, self.epoch,
+                                          alpha, next_alpha, (part["begin"], part["end"]),
+                                          self.stop_flag)
+            part["loss"] += float(done.loss)
+            for key in ("examples", "words", "effective_words"):
+                part[key] += int(getattr(done, key))
+            remaining += [list(r) for r in done.remaining]
+        part["remaining"] = remaining
+        mean = part["loss"] / part["examples"] if part["examples"] else 0.0
+        result = StepResult(mean, part["examples"], part["words"], part["effective_words"],
+                            complete=not remaining)
+        if not remaining:
+            self.partial = None
+        return result
 
     def heldout_loss(self) -> float | None:
-        return None if self.heldout is None else self.model.stream_loss(*self.heldout)
+        """The held-out loss; None if nothing is held out or the stop flag cut it short."""
+        if self.heldout is None:
+            return None
+        loss = self.model.stream_loss(*self.heldout, stop_flag=self.stop_flag)
+        return None if loss.stopped else loss.mean
 
     def baseline(self) -> float | None:
         if self.heldout is None:
@@ -338,4 +387,7 @@ class StreamFeed(EpochRanges):
         return unigram_cross_entropy(self.tokens, self.heldout[0], self.V)
 
     def state(self) -> dict:
-        return {"kind": "stream", "epoch": self.epoch, "offset": self.offset}
+        state = {"kind": "stream", "epoch": self.epoch, "offset": self.offset}
+        if self.partial is not None:
+            state["partial"] = self.partial
+        return state
