@@ -48,7 +48,6 @@ def last_ascii_space(text: str, start: int, end: int, rare: str = "\t\r\x0b\x0c"
 class _Token(NamedTuple):
     """What Punkt's second pass reads of a token after its first pass (PunktToken's fields)."""
 
-    period_final: bool
     sentbreak: bool  # the first pass's decision
     abbr_or_ellipsis: bool
     initial: bool
@@ -57,6 +56,7 @@ class _Token(NamedTuple):
     first_upper: bool
     first_lower: bool
     punctuation: bool  # one of Punkt's PUNCTUATION tokens (; : , . ! ?)
+    alone: bool | None  # whether it is a break whatever follows; None: that depends
 
 
 class FastPunkt:
@@ -77,6 +77,7 @@ class FastPunkt:
         self._sent_end_chars = language.sent_end_chars
         params = punkt._params
         self._collocations = params.collocations
+        self._collocation_starts = {first for first, _ in params.collocations}
         self._sent_starters = params.sent_starters
         self._ortho_context = params.ortho_context
         self._punctuation = punkt.PUNCTUATION
@@ -98,38 +99,41 @@ class FastPunkt:
         previous, previous_start, previous_stop = None, 0, 0  # the pending candidate and word
         rare_spaces = "".join(space for space in "\t\r\x0b\x0c" if space in text)
         for match in self._candidates.finditer(text):
+            start = match.start()
             # The word before the candidate starts after the last ASCII whitespace since the
             # previous candidate; NLTK's _get_last_whitespace_index answers 0 both for "none"
             # and for "at the first character", and both then keep the previous word's start.
-            space = last_ascii_space(text, previous_stop, match.start(), rare_spaces)
+            space = last_ascii_space(text, previous_stop, start, rare_spaces)
             word_start = space + 1 if space > previous_stop else previous_start
             # A candidate whose word overlaps the next candidate's word is dropped (only the
             # last of e.g. "!!!" is decided).
             if previous is not None and previous_stop <= word_start:
                 last_break = self._decide(text, previous, previous_start, slices, last_break)
-            previous, previous_start, previous_stop = match, word_start, match.start()
+            previous, previous_start, previous_stop = match, word_start, start
         if previous is not None:
             last_break = self._decide(text, previous, previous_start, slices, last_break)
         slices.append((last_break, len(text.rstrip())))
         return slices
 
     def _decide(self, text: str, match, word_start: int, slices: list, last_break: int) -> int:
-        word, next_token = text[word_start:match.start()], match.group("next_tok")
-        if (next_token is not None and match.group() == "." and (word.isalnum() or not word)
+        start, end = match.span()
+        word, next_token = text[word_start:start], match.group("next_tok")
+        if (next_token is not None and text[start] == "." and (word.isalnum() or not word)
                 and (next_token.isalnum() or next_token[-1] == "." and next_token[:-1].isalnum())):
             # The common context "word. Next": letters and digits hold nothing Punkt's word
             # tokenizer splits at, so its tokens are "word." and the next token as it is
             # (with its final period if any; lines and whitespace between them make no
             # tokens), and text_contains_sentbreak only asks whether the first is a break.
-            breaks = self._breaks_before(self._token(word + "."), self._token(next_token))
+            token = self._token(text[word_start:end])
+            breaks = (token.alone if token.alone is not None
+                      else self._breaks_before(token, self._token(next_token)))
         else:
-            breaks = self.breaks(text[word_start:match.start()] + match.group()
-                                 + match.group("after_tok"))
+            breaks = self.breaks(text[word_start:end] + match.group("after_tok"))
         if not breaks:
             return last_break
-        slices.append((last_break, match.end()))
+        slices.append((last_break, end))
         # The next sentence starts at the next token, or at the punctuation that follows.
-        return match.start("next_tok") if match.group("next_tok") else match.end()
+        return match.start("next_tok") if next_token else end
 
     def _realigned(self, text: str, slices: list[tuple[int, int]]):
         """``_realign_boundaries``: closing quotes/brackets after a break join the sentence."""
@@ -171,7 +175,8 @@ class FastPunkt:
                       for word in self._word_tokenize(line)]
             # The second pass decides each token from the next one only, so the first break
             # among all but the last token is found pair by pair.
-            decision = any(self._breaks_before(first, second)
+            decision = any(first.alone if first.alone is not None
+                           else self._breaks_before(first, second)
                            for first, second in zip(tokens, tokens[1:]))
             if len(self._decisions) >= _CACHE_ENTRIES:
                 self._decisions.clear()
@@ -184,16 +189,24 @@ class FastPunkt:
         if token is None:
             punkt_token = self._punkt._Token(word)
             self._punkt._first_pass_annotation(punkt_token)
+            abbr_or_ellipsis = bool(punkt_token.abbr or punkt_token.ellipsis)
+            initial, typ = bool(punkt_token.is_initial), punkt_token.type_no_period
+            sentbreak = bool(punkt_token.sentbreak)
+            # The second pass (_breaks_before) changes only period-final tokens that are
+            # abbreviations, ellipses, initials or numbers, or the first type of a collocation.
+            alone = sentbreak if not punkt_token.period_final or not (
+                abbr_or_ellipsis or initial or typ == "##number##"
+                or typ in self._collocation_starts) else None
             token = _Token(
-                period_final=punkt_token.period_final,
-                sentbreak=bool(punkt_token.sentbreak),
-                abbr_or_ellipsis=bool(punkt_token.abbr or punkt_token.ellipsis),
-                initial=bool(punkt_token.is_initial),
-                type_no_period=punkt_token.type_no_period,
+                sentbreak=sentbreak,
+                abbr_or_ellipsis=abbr_or_ellipsis,
+                initial=initial,
+                type_no_period=typ,
                 type_no_sentperiod=punkt_token.type_no_sentperiod,
                 first_upper=punkt_token.first_upper,
                 first_lower=punkt_token.first_lower,
-                punctuation=word in self._punctuation)
+                punctuation=word in self._punctuation,
+                alone=alone)
             if len(self._tokens) >= _CACHE_ENTRIES:
                 self._tokens.clear()
             self._tokens[word] = token
@@ -202,8 +215,8 @@ class FastPunkt:
     def _breaks_before(self, token: _Token, following: _Token) -> bool:
         """Whether ``token`` is a sentence break once the second pass has seen ``following``:
         ``_second_pass_annotation`` restated, returning the ``sentbreak`` it leaves."""
-        if not token.period_final:
-            return token.sentbreak  # the second pass only looks at period-final tokens
+        if token.alone is not None:
+            return token.alone
         typ, next_typ = token.type_no_period, following.type_no_sentperiod
         if (typ, next_typ) in self._collocations:
             return False

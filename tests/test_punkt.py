@@ -71,7 +71,7 @@ def test_decisions_of_made_up_contexts(punkt):
              "end", "The", "(x", "x)", "no", "St", "cf", "Vol", "p.m", "\u00e9t\u00e9", "A1", "B"]
     following = ["The", "the", "1", "1.", "Bach", "and", "(", ")", "'", ";", "...", "x.",
                  "John", "I", "It", "\u00c9t\u00e9", "-", "--x", "A.", "a.b.", "\"Go", "Go).",
-                 "(The.", "It's.", "Who", "Business", "Smith", "However"]
+                 "(The.", "It's.", "Who", "Business", "Smith", "However", "zebra", "indicating"]
     fast = FastPunkt(punkt)
     for word in words:
         for after in following:
