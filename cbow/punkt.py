@@ -29,8 +29,9 @@ __all__ = ["FastPunkt", "last_ascii_space"]
 
 # Punkt's "whitespace" when it looks back for the word before a candidate: string.whitespace.
 _ASCII_SPACES = " \t\n\r\x0b\x0c"
-# Caches are emptied when they grow past this many entries (memory stays bounded).
-_CACHE_ENTRIES = 200_000
+# Caches are emptied when they grow past this many entries, so that memory stays bounded (a
+# larger bound buys little speed on a dictionary's text, whose words keep changing).
+_CACHE_ENTRIES = 100_000
 
 
 def last_ascii_space(text: str, start: int, end: int, rare: str = "\t\r\x0b\x0c") -> int:
@@ -192,6 +193,9 @@ class FastPunkt:
             abbr_or_ellipsis = bool(punkt_token.abbr or punkt_token.ellipsis)
             initial, typ = bool(punkt_token.is_initial), punkt_token.type_no_period
             sentbreak = bool(punkt_token.sentbreak)
+            typ_no_sentperiod = punkt_token.type_no_sentperiod
+            if typ_no_sentperiod == typ:
+                typ_no_sentperiod = typ  # one string object kept, not two equal ones
             # The second pass (_breaks_before) changes only period-final tokens that are
             # abbreviations, ellipses, initials or numbers, or the first type of a collocation.
             alone = sentbreak if not punkt_token.period_final or not (
@@ -202,7 +206,7 @@ class FastPunkt:
                 abbr_or_ellipsis=abbr_or_ellipsis,
                 initial=initial,
                 type_no_period=typ,
-                type_no_sentperiod=punkt_token.type_no_sentperiod,
+                type_no_sentperiod=typ_no_sentperiod,
                 first_upper=punkt_token.first_upper,
                 first_lower=punkt_token.first_lower,
                 punctuation=word in self._punctuation,
