@@ -5,6 +5,10 @@ from the repository's root (or ``python scripts/NAME.py``).
     The GCIDE dictionary as plain text, one entry per line (the large real corpus).
 ``bench_prepare``
     ``cbow.prepare``: time, tokens/s and peak memory, by workers and corpus size.
+``bench_tokenizer``
+    A tokenizer's tokens/s per core on a slice of a corpus, interleaved against another checkout.
+``check_tokenizer_identity``
+    A corpus's sentences of tokens against an earlier commit's tokenizer (run by hand, minutes).
 ``bench_word2vec``
     The word2vec kernels against gensim's Word2Vec, interleaved in one process.
 ``compare_gensim``

@@ -21,6 +21,11 @@ The shared preprocessing (course steps):
 3. split each sentence into words (the step that differs);
 4. keep only tokens made entirely of letters (``str.isalpha``) or exactly ``.``, lower-cased.
 
+For speed, with the same results: Punkt's sentences come from :class:`cbow.punkt.FastPunkt`
+(NLTK's sentences and decisions, string for string, with less Python work per candidate), and
+:func:`split_words` applies only the rules whose characters occur in the sentence
+(:attr:`Rule.needs`).
+
 A third tokenizer, ``whitespace``, is for text that is already tokenized: tokens are what
 ``str.split`` finds, each line is a sentence, and lower-casing is optional.
 
@@ -44,9 +49,11 @@ import nltk
 from nltk.tokenize import PunktTokenizer
 
 from cbow.errors import InputError, UserError
+from cbow.punkt import FastPunkt, last_ascii_space
 from cbow.registry import TOKENIZERS
 
 __all__ = [
+    "FUSED",
     "LINE_BLOCK_CHARS",
     "LINE_MAX_BLOCK_CHARS",
     "PUNKT_BLOCK_CHARS",
@@ -61,6 +68,7 @@ __all__ = [
     "course_tokenize",
     "load_punkt",
     "nltk_sentences",
+    "punkt_sentences",
     "split_words",
     "tokenize_block",
     "whitespace_sentences",
@@ -129,6 +137,17 @@ def load_punkt(language: str = "english") -> PunktTokenizer:
     )
 
 
+def punkt_sentences(text: str, language: str = "english") -> list[str]:
+    """Punkt's sentences of ``text``: ``load_punkt(language).tokenize(text)``, string for string,
+    computed faster (see :class:`cbow.punkt.FastPunkt`)."""
+    return _fast_punkt(load_punkt(language)).sentences(text)
+
+
+@functools.lru_cache(maxsize=4)
+def _fast_punkt(punkt: PunktTokenizer) -> FastPunkt:
+    return FastPunkt(punkt)
+
+
 # --------------------------------------------------------------------------------------------
 # Word splitting: the rules of NLTK 3.5's word_tokenize
 # --------------------------------------------------------------------------------------------
@@ -144,15 +163,25 @@ class Rule(NamedTuple):
         What to find.
     replacement : str
         What to put instead (``re.sub`` syntax); inserted spaces become token boundaries.
+    needs : frozenset of str or None
+        What a sentence must contain somewhere for ``pattern`` to match in it: one of these
+        characters, or (``"fused"``) one of the fused words cannot, gimme, gonna, gotta,
+        lemme, wanna in any case. None: the rule may match any sentence.
     """
 
     name: str
     pattern: re.Pattern
     replacement: str
+    needs: frozenset[str] | None = None
 
 
-def _rule(name: str, pattern: str, replacement: str) -> Rule:
-    return Rule(name, re.compile(pattern), replacement)
+#: In :attr:`Rule.needs`: the sentence contains a fused word (:data:`_FUSED_WORDS`).
+FUSED = "fused"
+
+
+def _rule(name: str, pattern: str, replacement: str, needs: str | None = None) -> Rule:
+    return Rule(name, re.compile(pattern), replacement,
+                None if needs is None else frozenset([FUSED] if needs == FUSED else needs))
 
 
 # Every rule inserts spaces around the pieces it separates; the sentence is split on
@@ -163,37 +192,37 @@ def _rule(name: str, pattern: str, replacement: str) -> Rule:
 #: ``^`` and ``$`` anchor to the sentence's own start and end).
 RULES_BEFORE_PADDING: tuple[Rule, ...] = (
     # Opening quotes.
-    _rule("typographic-opening-quotes", r"([«“‘„]|`+)", r" \1 "),
+    _rule("typographic-opening-quotes", r"([«“‘„]|`+)", r" \1 ", "«“‘„`"),
     # A double quote opening the sentence becomes the Treebank opening mark ``.
-    _rule("initial-double-quote", r'^"', "``"),
-    _rule("pad-backtick-pairs", r"(``)", r" \1 "),
-    _rule("double-quote-after-opener", r"([ (\[{<])(\"|'')", r"\1 `` "),
+    _rule("initial-double-quote", r'^"', "``", '"'),
+    _rule("pad-backtick-pairs", r"(``)", r" \1 ", "`"),
+    _rule("double-quote-after-opener", r"([ (\[{<])(\"|'')", r"\1 `` ", "\"'"),
     # An apostrophe before a single word character that ends a word ('I, 'a) is an opening
     # quote, unless that character begins a clitic ('s, 'd, 'm, 't): "stol'n" becomes
     # "stol' n" (and later "stol ' n"), while 'tis, 'gainst and 'twould stay whole here.
-    _rule("apostrophe-before-one-letter", r"(?i)(')(?!re|ve|ll|m|t|s|d)(\w)\b", r"\1 \2"),
+    _rule("apostrophe-before-one-letter", r"(?i)(')(?!re|ve|ll|m|t|s|d)(\w)\b", r"\1 \2", "'"),
 
     # Punctuation.
     # The sentence's final period (with any closing brackets/quotes after it) is split off,
     # but only at the very end: periods inside the sentence stay attached to their word.
     _rule("final-period", r"([^.])(\.)([\]\)}>\"'»”’ ]*)\s*$", r"\1 \2 \3 "),
     # A colon or comma is split unless a digit follows (keeps 1,000 and 10:30 whole).
-    _rule("colon-comma-before-non-digit", r"([:,])([^\d])", r" \1 \2"),
-    _rule("colon-comma-at-end", r"([:,])$", r" \1 "),
+    _rule("colon-comma-before-non-digit", r"([:,])([^\d])", r" \1 \2", ":,"),
+    _rule("colon-comma-at-end", r"([:,])$", r" \1 ", ":,"),
     # Two or more periods form one ellipsis token.
     _rule("ellipsis", r"\.{2,}", r" \g<0> "),
-    _rule("symbols", r"[;@#$%&]", r" \g<0> "),
+    _rule("symbols", r"[;@#$%&]", r" \g<0> ", ";@#$%&"),
     # NLTK 3.5 has a second, narrower final-period rule at this point. After the first one it
     # normally only adds spacing, but it is kept so the sequence matches 3.5 rule for rule.
     _rule("final-period-again", r"([^.])(\.)([\]\)}>\"']*)\s*$", r"\1 \2\3 "),
-    _rule("question-exclamation", r"[?!]", r" \g<0> "),
+    _rule("question-exclamation", r"[?!]", r" \g<0> ", "?!"),
     # A closing apostrophe followed by a space becomes its own token.
-    _rule("apostrophe-before-space", r"([^'])' ", r"\1 ' "),
-    _rule("asterisk", r"\*", r" \g<0> "),
+    _rule("apostrophe-before-space", r"([^'])' ", r"\1 ' ", "'"),
+    _rule("asterisk", r"\*", r" \g<0> ", "*"),
 
     # Brackets of every kind are always separate tokens.
-    _rule("brackets", r"[\]\[(){}<>]", r" \g<0> "),
-    _rule("double-dash", r"--", r" -- "),
+    _rule("brackets", r"[\]\[(){}<>]", r" \g<0> ", "[](){}<>"),
+    _rule("double-dash", r"--", r" -- ", "-"),
 )
 
 #: Rules applied after one space is added at each end of the sentence. Several of them need
@@ -201,26 +230,26 @@ RULES_BEFORE_PADDING: tuple[Rule, ...] = (
 #: ("disturb'd" at a line end) is left attached -- a quirk the course's vocabulary depends on.
 RULES_AFTER_PADDING: tuple[Rule, ...] = (
     # Closing quotes.
-    _rule("typographic-closing-quotes", r"([»”’])", r" \1 "),
+    _rule("typographic-closing-quotes", r"([»”’])", r" \1 ", "»”’"),
     # Every remaining double quote is a closing one, written '' as in the Treebank.
-    _rule("double-quote-closing", r'"', " '' "),
-    _rule("pad-closing-quote-pairs", r"(\S)('')", r"\1 \2 "),
+    _rule("double-quote-closing", r'"', " '' ", '"'),
+    _rule("pad-closing-quote-pairs", r"(\S)('')", r"\1 \2 ", "'"),
     # Clitics 's 'm 'd and a bare closing ' are split from their word when a space follows.
-    _rule("clitic-s-m-d", r"([^' ])('[sS]|'[mM]|'[dD]|') ", r"\1 \2 "),
-    _rule("clitic-ll-re-ve-nt", r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ", r"\1 \2 "),
+    _rule("clitic-s-m-d", r"([^' ])('[sS]|'[mM]|'[dD]|') ", r"\1 \2 ", "'"),
+    _rule("clitic-ll-re-ve-nt", r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ", r"\1 \2 ", "'"),
 
     # Fused words split in two (from Robert MacIntyre's list, as NLTK 3.5 had it).
-    _rule("cannot", r"(?i)\b(can)(not)\b", r" \1 \2 "),
-    _rule("d-ye", r"(?i)\b(d)('ye)\b", r" \1 \2 "),
-    _rule("gimme", r"(?i)\b(gim)(me)\b", r" \1 \2 "),
-    _rule("gonna", r"(?i)\b(gon)(na)\b", r" \1 \2 "),
-    _rule("gotta", r"(?i)\b(got)(ta)\b", r" \1 \2 "),
-    _rule("lemme", r"(?i)\b(lem)(me)\b", r" \1 \2 "),
-    _rule("mor-n", r"(?i)\b(mor)('n)\b", r" \1 \2 "),
-    _rule("wanna", r"(?i)\b(wan)(na)\s", r" \1 \2 "),
+    _rule("cannot", r"(?i)\b(can)(not)\b", r" \1 \2 ", FUSED),
+    _rule("d-ye", r"(?i)\b(d)('ye)\b", r" \1 \2 ", "'"),
+    _rule("gimme", r"(?i)\b(gim)(me)\b", r" \1 \2 ", FUSED),
+    _rule("gonna", r"(?i)\b(gon)(na)\b", r" \1 \2 ", FUSED),
+    _rule("gotta", r"(?i)\b(got)(ta)\b", r" \1 \2 ", FUSED),
+    _rule("lemme", r"(?i)\b(lem)(me)\b", r" \1 \2 ", FUSED),
+    _rule("mor-n", r"(?i)\b(mor)('n)\b", r" \1 \2 ", "'"),
+    _rule("wanna", r"(?i)\b(wan)(na)\s", r" \1 \2 ", FUSED),
     # 'tis and 'twas, only at the start of a word that follows a space.
-    _rule("t-is", r"(?i) ('t)(is)\b", r" \1 \2 "),
-    _rule("t-was", r"(?i) ('t)(was)\b", r" \1 \2 "),
+    _rule("t-is", r"(?i) ('t)(is)\b", r" \1 \2 ", "'"),
+    _rule("t-was", r"(?i) ('t)(was)\b", r" \1 \2 ", "'"),
 )
 
 
@@ -244,12 +273,68 @@ def split_words(sentence: str) -> list[str]:
     >>> split_words("'Tis stol'n, I can't.")
     ["'T", 'is', 'stol', "'", 'n', ',', 'I', 'ca', "n't", '.']
     """
-    for rule in RULES_BEFORE_PADDING:
+    return _split_words(sentence, fused_words=True)
+
+
+# Only the rules that can match a sentence are applied (each rule's ``needs``); the result is
+# that of applying every rule, since a rule skipped would have matched nothing: ``needs``
+# holds characters that are neither word characters, whitespace nor "." (a test checks it)
+# and the fused words; the rules only insert spaces and turn '"' into `` or '' (so with '"'
+# present, ` and ' count as present too), which adds no other character and cannot join
+# letters into a fused word.
+_RULE_CHARACTERS = re.compile(r"[^\w\s.]")
+_FUSED_WORDS = re.compile(r"(?i:cannot|gimme|gonna|gotta|lemme|wanna)")
+
+
+def _split_words(sentence: str, fused_words: bool) -> list[str]:
+    """:func:`split_words`; ``fused_words=False`` says that ``sentence`` has no fused word."""
+    found = _RULE_CHARACTERS.findall(sentence)
+    if fused_words and _FUSED_WORDS.search(sentence):
+        found.append(FUSED)
+    if not found:
+        return _split_plain_words(sentence)
+    before, after = _rules_for(frozenset(found))
+    for rule in before:
         sentence = rule.pattern.sub(rule.replacement, sentence)
     sentence = f" {sentence} "
-    for rule in RULES_AFTER_PADDING:
+    for rule in after:
         sentence = rule.pattern.sub(rule.replacement, sentence)
     return sentence.split()
+
+
+@functools.lru_cache(maxsize=4096)
+def _rules_for(found: frozenset[str]) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
+    """The rules that may match a sentence containing ``found`` (before and after padding)."""
+    if '"' in found:
+        found |= {"`", "'"}
+    return tuple(tuple(rule for rule in rules if rule.needs is None or rule.needs & found)
+                 for rules in (RULES_BEFORE_PADDING, RULES_AFTER_PADDING))
+
+
+_ELLIPSIS = next(rule for rule in RULES_BEFORE_PADDING if rule.name == "ellipsis")
+
+
+def _split_plain_words(sentence: str) -> list[str]:
+    """:func:`split_words` of a sentence with no rule's ``needs``: only the three rules without
+    ``needs`` can match, and what they do is restated here for the words it leaves.
+
+    - final-period: with no closing bracket or quote present, a period that ends the sentence
+      (but for whitespace) and follows a character other than "." becomes a word of its own;
+    - ellipsis: runs of two or more periods become words of their own;
+    - final-period-again: no other words than these. After final-period the sentence ends in
+      " . " and its match only changes spaces; without it, the sentence does not end in a
+      single period before ellipsis, nor after it (ellipsis only adds spaces around runs).
+    """
+    text = sentence.rstrip()
+    final_period = len(text) >= 2 and text[-1] == "." and text[-2] != "."
+    if final_period:
+        text = text[:-1]
+    if ".." in text:
+        text = _ELLIPSIS.pattern.sub(_ELLIPSIS.replacement, text)
+    words = text.split()
+    if final_period:
+        words.append(".")
+    return words
 
 
 # --------------------------------------------------------------------------------------------
@@ -261,8 +346,9 @@ _COURSE_PUNCTUATION = re.compile(r"[,!?;-]")
 
 
 def _punkt_sentences(text: str, words_of: Callable[[str], list[str]]) -> list[list[str]]:
-    """The course's preprocessing around a pluggable sentence-to-words step, per sentence."""
-    sentences = load_punkt("english").tokenize(_COURSE_PUNCTUATION.sub(".", text))
+    """The course's preprocessing around a pluggable sentence-to-words step, per sentence
+    (``text`` has had the course's ``, ! ? ; -`` -> ``.`` already)."""
+    sentences = punkt_sentences(text)
     # Filter on the token as written, then lower-case, in the course's order: the two orders
     # differ for the rare letters whose lower-case form is not alphabetic (e.g. "İ").
     return [[word.lower() for word in words_of(sentence) if word.isalpha() or word == "."]
@@ -289,7 +375,10 @@ def course_sentences(text: str, lowercase: bool = True) -> list[list[str]]:
     LookupError
         The Punkt sentence model is not available (see :func:`load_punkt`).
     """
-    return _punkt_sentences(text, split_words)
+    text = _COURSE_PUNCTUATION.sub(".", text)
+    # Each sentence is a piece of the text: without a fused word in the text, none has one.
+    fused_words = _FUSED_WORDS.search(text) is not None
+    return _punkt_sentences(text, functools.partial(_split_words, fused_words=fused_words))
 
 
 def course_tokenize(text: str) -> list[str]:
@@ -310,7 +399,7 @@ def nltk_sentences(text: str, lowercase: bool = True) -> list[list[str]]:
 
     The result may differ between NLTK releases; the ``course`` tokenizer reproduces the course.
     """
-    return _punkt_sentences(text, _installed_nltk_words)
+    return _punkt_sentences(_COURSE_PUNCTUATION.sub(".", text), _installed_nltk_words)
 
 
 def whitespace_sentences(text: str, lowercase: bool = True) -> list[list[str]]:
@@ -336,7 +425,6 @@ LINE_BLOCK_CHARS = 1 << 20
 LINE_MAX_BLOCK_CHARS = 4 << 20
 
 # ASCII whitespace: what Punkt's _get_last_whitespace_index looks for (string.whitespace).
-_ASCII_SPACE = " \t\n\r\x0b\x0c"
 _ASCII_SPACE_RUN = re.compile(r"[ \t\n\r\x0b\x0c]+")
 _NON_SPACE = re.compile(r"\S")
 # Where the search for a cut resumes when none was found: far enough back that a period whose
@@ -402,7 +490,7 @@ class _PunktCuts:
         self._candidates = language.period_context_re()
         self._realign = language.re_boundary_realignment
         self._ends = tuple(language.sent_end_chars)
-        self._breaks = punkt.text_contains_sentbreak
+        self._breaks = _fast_punkt(punkt).breaks  # = punkt.text_contains_sentbreak
 
     def find(self, text: str, start: int, search_from: int) -> tuple[tuple[int, int] | None, int]:
         """First exact cut in ``text`` after ``search_from`` for a block starting at ``start``.
@@ -423,9 +511,7 @@ class _PunktCuts:
     def _is_exact(self, text: str, start: int, i: int, next_start: int, match) -> bool:
         if not _ASCII_SPACE_RUN.fullmatch(text, i + 1, next_start):
             return False
-        word_start = max(text.rfind(c, start, i) for c in " \n\t") + 1
-        # the rare ASCII spaces only need looking for after the common ones
-        word_start = max(text.rfind(c, max(start, word_start - 1), i) for c in _ASCII_SPACE) + 1
+        word_start = last_ascii_space(text, start, i) + 1
         if word_start - 1 <= start:  # the word's space must lie inside the block (point 2)
             return False
         word = text[word_start:i]

@@ -1,6 +1,8 @@
 """Tokenizers (cbow.text): the course-exact stream, single word-splitting rules, error paths."""
 from __future__ import annotations
 
+import random
+
 import nltk
 import pytest
 
@@ -111,6 +113,67 @@ def test_rules_are_documented_and_ordered():
     before = [rule.name for rule in text.RULES_BEFORE_PADDING]
     # The final period must be split before periods inside the sentence are looked at again.
     assert before.index("final-period") < before.index("ellipsis")
+
+
+def _every_rule(sentence: str) -> list[str]:
+    """split_words as NLTK 3.5 ran it: every rule, in order, on every sentence."""
+    for rule in text.RULES_BEFORE_PADDING:
+        sentence = rule.pattern.sub(rule.replacement, sentence)
+    sentence = f" {sentence} "
+    for rule in text.RULES_AFTER_PADDING:
+        sentence = rule.pattern.sub(rule.replacement, sentence)
+    return sentence.split()
+
+
+# Pieces of made-up sentences: every character some rule looks for, fused words and their
+# parts, periods, digits, letters, whitespace of several kinds.
+_PIECES = (["word", "Can", "not", "cannot", "CanNot", "gimme", "gon", "na", "gotta", "LEMME",
+            "wanna", "d'ye", "mor'n", "'tis", "'Twas", "'t", "is", "was", "n't", "'ll", "'S",
+            "'d", "'m", "'re", "'VE", "stol'n", "I", "a", "1", "10", "x_y", "\u0130", "\u00e9",
+            "\u017f", ".", "..", "...", " ", " ", "  ", "\n", "\t", "\u00a0", "\u2028", "--"]
+           + list("«“‘„`\"':,;@#$%&?!*[](){}<>-»”’/+=_^~|\\"))
+
+
+def _made_up_sentences(count: int, seed: int = 19) -> list[str]:
+    rng = random.Random(seed)
+    plain = [p for p in _PIECES if not text._RULE_CHARACTERS.search(p)]
+    sentences = []
+    for i in range(count):
+        pieces = plain if i % 2 else _PIECES  # half of them without any rule's characters
+        sentence = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 9)))
+        sentences.append(sentence + rng.choice(["", ".", ". ", ".\n", "..", " .", ".)", ".' "]))
+    return sentences
+
+
+def test_rule_needs_are_characters_the_triggers_find():
+    for rule in text.RULES_BEFORE_PADDING + text.RULES_AFTER_PADDING:
+        for need in rule.needs or ():
+            assert need == text.FUSED or text._RULE_CHARACTERS.fullmatch(need), (rule.name, need)
+
+
+def test_rules_skipped_for_lack_of_needs_match_nothing():
+    # A rule is skipped when the sentence has none of its needs: it must not match there.
+    checked = 0
+    for sentence in _made_up_sentences(10_000, seed=7):
+        present = set(text._RULE_CHARACTERS.findall(sentence))
+        if text._FUSED_WORDS.search(sentence):
+            present.add(text.FUSED)
+        for rule in text.RULES_BEFORE_PADDING + text.RULES_AFTER_PADDING:
+            if rule.needs is not None and not rule.needs & present:
+                assert not rule.pattern.search(f" {sentence} "), (rule.name, sentence)
+                assert not rule.pattern.search(sentence), (rule.name, sentence)
+                checked += 1
+    assert checked > 50_000
+
+
+def test_split_words_is_every_rule_applied(shakespeare_text):
+    sentences = _made_up_sentences(6_000) + text.punkt_sentences(
+        text._COURSE_PUNCTUATION.sub(".", shakespeare_text))
+    for sentence in sentences:
+        expected = _every_rule(sentence)
+        assert split_words(sentence) == expected, sentence
+        if not text._FUSED_WORDS.search(sentence):
+            assert text._split_words(sentence, fused_words=False) == expected, sentence
 
 
 def test_course_pipeline_on_a_short_text():
