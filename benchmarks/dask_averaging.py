@@ -60,6 +60,8 @@ def parse_args(argv):
                         help="train.workers of the in-process runs (default 1 2)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--objective", default="negative", choices=["negative", "hierarchical"])
+    parser.add_argument("--merge", default="sum", choices=["sum", "mean"],
+                        help="train.merge of the cluster runs")
     parser.add_argument("--epochs", type=float, default=5)
     parser.add_argument("--batch-size", type=int, default=1_000_000,
                         help="train.batch_size (positions per step); a round never spans a "
@@ -101,7 +103,8 @@ def one_run(args, folder: Path, setting: dict, seed: int) -> dict:
 
     overrides = [f"train.workers={setting['threads']}"] if setting["kind"] == "threads" else [
         f"cluster.scheduler={args.scheduler}", f"train.shards={setting['shards']}",
-        f"train.sync_every={setting['sync_every']}", "train.workers=1"]
+        f"train.sync_every={setting['sync_every']}", f"train.merge={args.merge}",
+        "train.workers=1"]
     name = f"{setting['name']}-seed{seed}"
     cfg = run_config(args, folder, name, seed, overrides)
     result = train(cfg, overwrite=True, quiet=True, log=None)

@@ -212,7 +212,7 @@ def session(spec: str | None, *, timeout: float = 5.0, log=None) -> Iterator[obj
             logger.setLevel(level)
 
 
-def executor(spec: str | None, shards: int, sync_every: int):
+def executor(spec: str | None, shards: int, sync_every: int, merge: str = "sum"):
     """Where the word2vec objectives' steps run: None (this process's threads) without a
     scheduler, else a :class:`cbow.dask_executor.DaskExecutor` on the client of the
     :func:`session` open for ``spec`` (``train`` opens it)."""
@@ -224,7 +224,7 @@ def executor(spec: str | None, shards: int, sync_every: int):
                            f"cbow.cluster.session(cfg.cluster.scheduler), as train() does")
     from cbow.dask_executor import DaskExecutor
 
-    return DaskExecutor(opened[0], shards, sync_every)
+    return DaskExecutor(opened[0], shards, sync_every, merge)
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,8 +10,12 @@ steps, so checkpoints stay at step boundaries). Each round:
    on a worker, the task copies the round's arrays, trains its piece on the copy with the
    compiled kernel (:func:`cbow.word2vec.train_piece`, a pure function of the arrays, the piece
    and its generator state), and returns the copy, its result and its new generator state;
-3. the driver averages the copies (in the order of the pieces, in float64) into the next
-   round's arrays.
+3. the driver merges the copies (in the order of the pieces, in float64) into the next
+   round's arrays: ``merge="sum"`` adds every piece's change to the round's arrays, so a row
+   that one piece trained keeps its whole update and a row that several trained gets all of
+   theirs, as the threads of one machine give it; ``"mean"`` takes the copies' mean (Spark's),
+   which divides every update by ``shards``: on GCIDE that halved WS353 with 2 shards (see the
+   README).
 
 So a round's result depends only on the round's arrays, the cut and the generator states:
 not on how many workers there are, which worker ran a piece, or whether Dask ran a piece
@@ -101,16 +105,28 @@ def _train_lane(task, shipped: dict, arrays: list, pieces: list, rng_state):
     return own, results, state
 
 
-def _average(copies: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
-    """The element-wise mean of the lanes' arrays, summed in lane order in float64."""
-    averaged = []
-    for parts in zip(*copies):
-        total = parts[0].astype(np.float64)
-        for part in parts[1:]:
-            total += part
-        total /= len(parts)
-        averaged.append(total.astype(parts[0].dtype))
-    return averaged
+def _merge(start: list[np.ndarray], copies: list[tuple[np.ndarray, ...]], how: str
+           ) -> list[np.ndarray]:
+    """The next round's arrays from the round's (``start``) and the lanes' copies, summed in
+    lane order in float64: ``"mean"``, the copies' mean; ``"sum"``, ``start`` plus every
+    lane's change (one lane: its copy, exactly)."""
+    if how == "sum" and len(copies) == 1:
+        return list(copies[0])
+    merged = []
+    for begin, parts in zip(start, zip(*copies)):
+        if how == "sum":
+            base = np.asarray(begin, np.float64)
+            total = base.copy()
+            for part in parts:
+                total += part
+                total -= base
+        else:
+            total = parts[0].astype(np.float64)
+            for part in parts[1:]:
+                total += part
+            total /= len(parts)
+        merged.append(total.astype(parts[0].dtype))
+    return merged
 
 
 class DaskExecutor:
@@ -124,12 +140,16 @@ class DaskExecutor:
         Pieces per round, each with its own generator lane (``train.shards``).
     sync_every : int
         Centre positions per round (``train.sync_every``).
+    merge : {"sum", "mean"}
+        How the pieces' copies become the next round's arrays (``train.merge``).
     """
 
-    def __init__(self, client, shards: int, sync_every: int):
-        if shards < 1 or sync_every < 1:
-            raise ValueError(f"shards and sync_every must be >= 1; got {shards}, {sync_every}")
+    def __init__(self, client, shards: int, sync_every: int, merge: str = "sum"):
+        if shards < 1 or sync_every < 1 or merge not in ("sum", "mean"):
+            raise ValueError(f"shards and sync_every must be >= 1 and merge 'sum' or 'mean'; "
+                             f"got {shards}, {sync_every}, {merge!r}")
         self.client, self.workers, self.sync_every = client, int(shards), int(sync_every)
+        self.merge = merge
         self._shipped: dict[str, tuple[np.ndarray, Any]] = {}
         self._token = uuid.uuid4().hex[:12]
         self._rounds = 0
@@ -168,7 +188,7 @@ class DaskExecutor:
             for lane, (_, lane_results, state) in enumerate(lanes):
                 results[first + lane] = lane_results[0]
                 states[lane] = state
-            current = _average([lane[0] for lane in lanes])
+            current = _merge(current, [lane[0] for lane in lanes], self.merge)
             del sent, lanes
         for array, averaged in zip(arrays, current):  # the step succeeded: commit it
             array[...] = averaged

@@ -60,6 +60,7 @@ class Word2VecSettings:
     scheduler: str | None  # cluster.scheduler: None trains in this process's threads
     shards: int         # train.shards (with a scheduler)
     sync_every: int     # train.sync_every (with a scheduler)
+    merge: str          # train.merge (with a scheduler)
 
     @classmethod
     def from_config(cls, cfg: "Config") -> "Word2VecSettings":
@@ -69,7 +70,8 @@ class Word2VecSettings:
                    relu=m.hidden == "relu", init=m.init, shrink_window=m.shrink_window,
                    sample=t.sample, workers=t.workers or default_workers(), seed=t.seed,
                    minn=m.minn, maxn=m.maxn, bucket=m.bucket,
-                   scheduler=cfg.cluster.scheduler, shards=t.shards, sync_every=t.sync_every)
+                   scheduler=cfg.cluster.scheduler, shards=t.shards, sync_every=t.sync_every,
+                   merge=t.merge)
 
     @property
     def ngram_rows(self) -> int:
@@ -221,7 +223,8 @@ class _Word2VecObjective(ParamsObjective):
             self.rng_states = word2vec.resize_rng_states(self.rng_states, s.lanes)
         if self._executor is None:  # the cut: train.piece_words, or a cluster's rounds
             self._executor = (executors.threads(s.workers, s.piece_words) if s.scheduler is None
-                              else cluster.executor(s.scheduler, s.shards, s.sync_every))
+                              else cluster.executor(s.scheduler, s.shards, s.sync_every,
+                                               s.merge))
         p = self.params
         result = word2vec.train_range(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
