@@ -37,6 +37,8 @@ class Word2VecSettings:
     relu: bool          # model.hidden == "relu"
     init: str           # model.init
     shrink_window: bool  # model.shrink_window
+    skip_saturated: bool  # model.skip_saturated
+    fast_dot: bool      # train.fast_dot
     sample: float       # train.sample
     workers: int        # train.workers (null: the number of cores)
     seed: int           # train.seed
@@ -46,6 +48,7 @@ class Word2VecSettings:
         m, t = cfg.model, cfg.train
         return cls(C=m.C, negative=m.negative, ns_exponent=m.ns_exponent,
                    relu=m.hidden == "relu", init=m.init, shrink_window=m.shrink_window,
+                   skip_saturated=m.skip_saturated, fast_dot=t.fast_dot,
                    sample=t.sample, workers=t.workers or default_workers(), seed=t.seed)
 
 
@@ -105,9 +108,9 @@ class _Word2VecObjective(ParamsObjective):
             params = Word2VecParams(**take(cls, checkpoint.arrays, cls.ARRAYS))
             return cls(params, settings, counts, checkpoint.meta.get("model_state"))
         kernel_objective = cls._kernel_objective(counts, settings)
-        if settings.init == "word2vec":
+        if settings.init in word2vec.INITIALISATIONS:
             params = Word2VecParams(*word2vec.initial_weights(kernel_objective, cfg.model.N,
-                                                              settings.seed))
+                                                              settings.seed, settings.init))
         else:  # the course's draws (W1, W2, b1 order), the output layer sized for the objective
             W1, W2, b1, _ = model.course_draws(cfg.model.N, len(counts), settings.seed,
                                                output_rows=kernel_objective.output_rows)
@@ -139,7 +142,8 @@ class _Word2VecObjective(ParamsObjective):
             sentence_starts, begin, end, alpha_start=alpha_start, alpha_end=alpha_end,
             window=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
             hidden_bias=p.hidden_bias, workers=s.workers, seed=s.seed, epoch=epoch,
-            rng_states=self.rng_states)
+            rng_states=self.rng_states,
+            rules=word2vec.StepRules(skip_saturated=s.skip_saturated, fast_dot=s.fast_dot))
         self.rng_states = result.rng_states
         mean = result.loss / result.examples if result.examples else 0.0
         return StepResult(mean, result.examples, result.words, result.effective_words)
