@@ -99,10 +99,10 @@ def test_fast_dot_and_gensims_rules_reach_the_kernels_and_resume_exactly(
     resumed = train(w2v_config(corpus_file, tmp_path / "half", *extra), resume=True,
                     quiet=True, log=lambda m: None)
     assert_same_params(full.model.arrays(), resumed.model.arrays())
-    exact = train(w2v_config(corpus_file, tmp_path / "exact", f"model.objective={objective}"),
-                  quiet=True, log=None)
-    assert not np.array_equal(exact.model.arrays()["input_vectors"],
-                              full.model.arrays()["input_vectors"])
+    exact = train(w2v_config(corpus_file, tmp_path / "exact", f"model.objective={objective}",
+                             "model.init=gensim"), quiet=True, log=None)
+    for name, array in exact.model.arrays().items():  # fast_dot changes roundings only
+        np.testing.assert_allclose(full.model.arrays()[name], array, rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("objective", ["negative", "hierarchical"])

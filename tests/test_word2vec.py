@@ -292,6 +292,28 @@ def test_a_row_scored_exactly_at_the_limit_is_skipped():
         assert (not np.array_equal(outputs[0], before[0])) == moves, score
 
 
+def test_the_ablation_switches_do_what_they_say():
+    """StepRules' sigmoid_table (gensim's table inside +-6) and alpha_every (the rate held)."""
+    objective = w2v.NegativeSampling(np.array([0, w2v.NOISE_DOMAIN], np.uint32), 1)  # noise: 1
+    inputs = np.array([[3.0, 0.0], [2.0, 0.0]], np.float32)  # hidden = word 1's row = (2, 0)
+    score = 1.234
+    outputs = np.array([[score / 2.0, 0.0], [0.0, 0.0]], np.float32)
+    run_kernel(objective, (inputs.copy(), outputs, np.zeros(2, np.float32)), [1, 0], [0], 1, 2,
+               window=1, alphas=(0.1, 0.1), rules=w2v.StepRules(sigmoid_table=True))
+    f = w2v.GENSIM_SIGMOID_TABLE[int((np.float32(score) + 6.0) * 1000 / 12)]
+    assert f != pytest.approx(sigmoid(score), abs=1e-6)  # the table's value, not the exact one
+    assert outputs[0, 0] == pytest.approx(score / 2.0 + 0.1 * (1.0 - f) * 2.0, abs=1e-6)
+
+    hs = OBJECTIVES["hierarchical"]
+    tokens = np.random.default_rng(2).integers(0, V, 40)
+    held, first_rate = random_parameters(hs, 1), random_parameters(hs, 1)
+    run_kernel(hs, held, tokens, [0], 0, 40, alphas=(0.1, 0.01),
+               rules=w2v.StepRules(alpha_every=40))  # one block: the first rate throughout
+    run_kernel(hs, first_rate, tokens, [0], 0, 40, alphas=(0.1, 0.1))
+    for a, b in zip(held, first_rate):
+        assert np.array_equal(a, b)
+
+
 @pytest.mark.parametrize("name", OBJECTIVES)
 def test_fast_dot_is_close_repeatable_and_resumes_exactly(name):
     """train.fast_dot: another order of the dot product's additions, so float32 rounding
