@@ -11,7 +11,9 @@ What is compared (issue 11, item 5)
     CBOW with the mean of the context vectors, N 100, window 5 shrunk at random, min_count 5,
     sample 1e-3, alpha 0.025 falling linearly to 0.0001 over all epochs, 5 epochs, and either
     negative sampling (negative 5) or hierarchical softmax (gensim: hs=1, negative=0), with 1
-    and 2 worker threads. Each implementation uses its own initialisation and random numbers.
+    and 2 worker threads. cbow initialises as configs/word2vec.yaml does (``model.init: gensim``,
+    input vectors uniform in +-1/N, gensim 4's range and draws); each implementation uses its
+    own random numbers while training.
 
 One corpus, prepared once
     The corpus is prepared by cbow (``cbow.prepare``: ``tokenizer: whitespace``, lower-cased,
@@ -116,7 +118,7 @@ def cbow_settings(corpus: str, cache_dir: str, objective: str, workers: int, set
         "vocab": {"min_count": settings["min_count"], "order": "frequency"},
         "model": {"N": settings["vector_size"], "C": settings["window"], "objective": objective,
                   "negative": settings["negative"], "ns_exponent": 0.75, "hidden": "linear",
-                  "init": "word2vec", "shrink_window": True},
+                  "init": "gensim", "shrink_window": True},
         "train": {"batch_size": settings["cbow_batch_size"], "alpha": settings["alpha"],
                   "schedule": "linear", "min_alpha": settings["min_alpha"],
                   "epochs": settings["epochs"], "seed": settings["seed"], "dtype": "float32",

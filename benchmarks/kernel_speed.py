@@ -16,6 +16,8 @@ process (all its threads; on a busy machine they move less than the wall clock).
 - ``identity``: :meth:`cbow.word2vec.RowTable.identity`, the same model read through a table;
 - ``queue``: pieces of ``--piece-words`` positions taken from a shared counter
   (:class:`cbow.executor.ThreadExecutor`); with one worker it is ``none``;
+- ``fastdot``: the reassociated dot product (``StepRules(fast_dot=True)``, ``train.fast_dot``);
+- ``skip``: gensim's rule, no step for a row scored beyond +-6 (``model.skip_saturated``);
 - ``baseline`` (with ``--baseline DIR``): ``DIR/cbow/word2vec.py``, e.g. the main branch's
   kernels, imported under another name, for "no slower than before".
 
@@ -90,7 +92,7 @@ def main(argv=None) -> None:
     parser.add_argument("--objectives", nargs="+", default=["negative", "hierarchical"],
                         choices=["negative", "hierarchical"])
     parser.add_argument("--variants", nargs="+", default=["none", "identity"],
-                        choices=["none", "identity", "queue"])
+                        choices=["none", "identity", "queue", "fastdot", "skip"])
     parser.add_argument("--piece-words", type=int, default=10_000,
                         help="the queue variant's piece size (cbow.executor.ThreadExecutor)")
     parser.add_argument("--baseline", type=Path, help="another checkout to time against")
@@ -128,6 +130,9 @@ def main(argv=None) -> None:
             extra = {}
             if variant == "identity":
                 extra["row_table"] = word2vec.RowTable.identity(counts.size)
+            if variant in ("fastdot", "skip"):
+                extra["rules"] = word2vec.StepRules(fast_dot=variant == "fastdot",
+                                                    skip_saturated=variant == "skip")
             if variant == "queue" and workers > 1:
                 extra["executor"] = queues.setdefault(
                     workers, executor.ThreadExecutor(workers, piece_words=args.piece_words))

@@ -117,9 +117,10 @@ class ModelConfig:
                       "`relu`: ReLU(mean of the context's input vectors + b1), the course's; "
                       "`linear`: their mean, word2vec's (word2vec objectives only)",
                       identity=True)
-    init: str = key("course", one_of("course", "word2vec"),
+    init: str = key("course", one_of("course", "word2vec", "gensim"),
                     "`course`: every weight uniform in [0, 1); `word2vec`: input vectors "
-                    "uniform in +-0.5/N, output vectors zero (word2vec objectives only)",
+                    "uniform in +-0.5/N, output vectors zero; `gensim`: input vectors uniform "
+                    "in +-1/N (gensim 4's), output vectors zero (word2vec objectives only)",
                     identity=True)
     shrink_window: bool = key(False, BOOLEAN, "draw each example's window in [1, C], as "
                               "word2vec does (word2vec objectives only)", identity=True)
@@ -132,6 +133,9 @@ class ModelConfig:
                                       f"an integer in [1, {MAX_BUCKET:,}]"),
                       "hash buckets of the n-grams: input rows beyond the words' (with `maxn` > "
                       "0; bucket x N float32 weights: 800 MB for 2,000,000 x 100)", identity=True)
+    skip_saturated: bool = key(False, BOOLEAN, "as gensim, an output row whose score is at or "
+                               "beyond +-6 takes no step; false: every row its exact gradient "
+                               "step (word2vec objectives only)", identity=True)
 
 
 @dataclass
@@ -167,6 +171,10 @@ class TrainConfig:
     sample: float = key(0.0, number("a number >= 0", lambda v: v >= 0),
                         "frequent-word subsampling threshold, word2vec's `sample` (0: off; "
                         "word2vec objectives only)", identity=True)
+    fast_dot: bool = key(False, BOOLEAN, "let the compiler reorder the kernels' dot product "
+                         "(SIMD, faster); its float32 bits then depend on the processor's vector "
+                         "width: a resume is exact on the same machine only (word2vec "
+                         "objectives only)", identity=True)
     workers: int | None = key(None, optional(integer(1, MAX_WORKERS)),
                               "threads of the word2vec objectives (null: the number of cores); "
                               "1 is deterministic, more share the weights lock-free")
@@ -518,7 +526,8 @@ def _check(values: dict, origins: dict[str, str]) -> list[str]:
         # The course's model: its encoder, initialisation and fixed 2C-word windows.
         for dotted, course_value in (("model.hidden", "relu"), ("model.init", "course"),
                                      ("model.shrink_window", False), ("train.sample", 0.0),
-                                     ("model.maxn", 0)):
+                                     ("model.maxn", 0), ("model.skip_saturated", False),
+                                     ("train.fast_dot", False)):
             if flat[dotted] != course_value:
                 problems.append(f"{origins.get(dotted, 'defaults')}: {dotted}={flat[dotted]!r} "
                                 f"needs a word2vec objective (model.objective negative or "
@@ -531,10 +540,10 @@ def _check(values: dict, origins: dict[str, str]) -> list[str]:
         if flat["train.batcher"] != "default":
             problems.append(f"{origins.get('train.batcher', 'defaults')}: the course batcher "
                             f"feeds the softmax objective only")
-        if subwords and flat["model.init"] != "word2vec":
+        if subwords and flat["model.init"] == "course":
             problems.append(f"{origins.get('model.maxn', 'defaults')}: model.maxn "
-                            f"{flat['model.maxn']} (subwords) initialises the word and n-gram "
-                            f"rows as word2vec does; set model.init: word2vec")
+                            f"{flat['model.maxn']} (subwords) draws the word and n-gram rows as "
+                            f"word2vec or gensim does; set model.init: word2vec or gensim")
     if subwords and _is_int(flat["model.minn"]) and flat["model.minn"] > flat["model.maxn"]:
         problems.append(f"{origins.get('model.minn', 'defaults')}: model.minn "
                         f"{flat['model.minn']} is longer than model.maxn {flat['model.maxn']}: "

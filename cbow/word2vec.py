@@ -44,9 +44,13 @@ Choices, and where they differ from word2vec's C tool and gensim:
   makes a kernel step equal to the textbook SGD step, which the tests check to rounding.
   word2vec and gensim also *skip* an output row's update when ``|x| >= 6`` (gensim for both
   objectives, word2vec for hierarchical softmax; word2vec's negative sampling saturates
-  instead). Here every row takes its exact gradient step: a tiny one (at most
+  instead). By default every row takes its exact gradient step: a tiny one (at most
   ``sigmoid(-6) = 0.0025`` times alpha) when the score is on the right side, and a full one
-  when it is badly wrong, a correction the skipping never makes.
+  when it is badly wrong, a correction the skipping never makes. ``StepRules(skip_saturated=
+  True)`` (``model.skip_saturated``) follows gensim: such a row takes no step and adds nothing
+  to the hidden layer's error; the rule is deterministic, so one worker stays bit-exact. On
+  two corpora it made no measurable difference to the vectors (``benchmarks/
+  ablate_word2vec.py``), nor did gensim's sigmoid table.
 - **Subsampling** drops words before windowing, as word2vec does per sentence, so a window of
   ``C`` reaches ``C`` *kept* words on each side. The keep-or-drop draw for a position comes
   from a hash of ``(subsample_key, position)`` instead of the sequential generator: the same
@@ -73,7 +77,11 @@ Choices, and where they differ from word2vec's C tool and gensim:
   with one running sum); the order of every addition is fixed, so the bits are the same on any
   x86-64 machine. Allowing reassociation in the dot product alone (``fastmath={"reassoc"}``)
   made the kernel another ~18% faster in the same measurement, at the price of bits that depend
-  on the processor's vector width.
+  on the processor's vector width: ``StepRules(fast_dot=True)`` (``train.fast_dot``) scores
+  with that variant, :func:`_dot_row_reassociated`, compiled beside the exact one. Its bits are
+  the same run after run on one machine (a resume there is exact), not across machines.
+- **Initialisation** (:func:`initial_weights`): word2vec's range, +-0.5/N, or gensim 4's,
+  +-1/N (``model.init: gensim``).
 """
 from __future__ import annotations
 
@@ -102,6 +110,16 @@ changes in float32 and no probability (or loss term, at most 30 nats) underflows
 STOP_CHECK_EVERY = 1024
 """The kernels read their stop flag every this many centres (and at each sentence piece): at
 ``model.C`` and ``model.negative`` 1,000 that is well under a second of work."""
+
+SATURATED = 6.0
+"""word2vec's and gensim's ``MAX_EXP``: with ``skip_saturated``, an output row whose score is
+at or beyond +-6 is not updated (and adds nothing to the hidden layer's error)."""
+
+GENSIM_SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-(np.arange(1000, dtype=np.float32) / np.float32(1000)
+                                              * 2 - 1) * SATURATED))).astype(np.float32)
+"""word2vec's and gensim's ``EXP_TABLE``: the sigmoid at 1,000 points of [-6, 6), read at
+``int((score + 6) * 1000 / 12)`` (an ablation switch, :func:`train_range`'s ``sigmoid_table``)."""
+_NO_SIGMOID_TABLE = np.zeros(0, np.float32)
 
 # word2vec's linear congruential generator (Java's constants), modulo 2**64.
 LCG_MULTIPLIER = np.uint64(25214903917)
@@ -409,24 +427,43 @@ class RowTable:
         return self.offsets.shape[0] - 1
 
 
-def initial_weights(objective: Objective, vector_size: int, seed: int,
+INITIALISATIONS = ("word2vec", "gensim")
+"""The input vectors' initial ranges: ``word2vec`` (the C tool's) +-0.5/N, ``gensim`` (gensim
+4's) +-1/N."""
+
+
+def initial_weights(objective: Objective, vector_size: int, seed: int, scheme: str = "word2vec",
                     input_rows: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """word2vec's initialisation, drawn from ``np.random.default_rng(seed)``.
 
+    ``scheme`` (:data:`INITIALISATIONS`): ``word2vec``, the C tool's range, input vectors uniform
+    in [-0.5/N, 0.5/N); ``gensim``, gensim 4's, uniform in [-1/N, 1/N), computed as gensim's
+    ``prep_vectors`` does from the same generator (so the same seed and vocabulary order give
+    gensim's initial vectors). Twice the range trains better vectors in the same epochs (CBOW
+    with negative sampling on two corpora: ``benchmarks/ablate_word2vec.py``).
+
     Returns
     -------
-    input_vectors : (input_rows, N) float32, uniform in [-0.5/N, 0.5/N); ``input_rows``
-        defaults to V (a row table's words and n-gram buckets need more; the first V rows are
-        the same either way)
+    input_vectors : (input_rows, N) float32, uniform in [-0.5/N, 0.5/N) or [-1/N, 1/N);
+        ``input_rows`` defaults to V (a row table's words and n-gram buckets need more; the
+        first V rows are the same either way)
     output_vectors : (objective.output_rows, N) float32, zeros
     hidden_bias : (N,) float32, zeros (used by the ``relu`` variant only)
     """
     if vector_size < 1:
         raise ValueError(f"vector_size must be >= 1; got {vector_size}")
+    if scheme not in INITIALISATIONS:
+        raise ValueError(f"scheme must be one of {', '.join(INITIALISATIONS)}; got {scheme!r}")
     rng = np.random.default_rng(seed)
     rows = objective.vocab_size if input_rows is None else input_rows
     input_vectors = rng.random((rows, vector_size), dtype=np.float32)
-    input_vectors -= np.float32(0.5)  # in place: no second copy of a large (bucket) matrix
+    # in place: no second copy of a large (bucket) matrix; the same float32 operations as
+    # (uniform - 0.5) / N and (uniform * 2 - 1) / N
+    if scheme == "word2vec":
+        input_vectors -= np.float32(0.5)
+    else:
+        input_vectors *= np.float32(2.0)
+        input_vectors -= np.float32(1.0)
     input_vectors /= np.float32(vector_size)
     output_vectors = np.zeros((objective.output_rows, vector_size), np.float32)
     return input_vectors, output_vectors, np.zeros(vector_size, np.float32)
@@ -518,6 +555,17 @@ def _dot_row(vector, matrix, row):
     return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 
 
+@njit(nogil=True, cache=True, fastmath={"reassoc"})
+def _dot_row_reassociated(vector, matrix, row):
+    """``vector . matrix[row]`` in float32, one running sum that LLVM may reorder (``train.
+    fast_dot``): it vectorises the loop with as many partial sums as the processor's vector
+    width holds, so the bits depend on that width (the same on one machine, run after run)."""
+    total = np.float32(0.0)
+    for c in range(vector.shape[0]):
+        total += vector[c] * matrix[row, c]
+    return total
+
+
 @njit(**_KERNEL_OPTIONS)
 def _logistic(score, label):
     """``(label - sigmoid(score), P(label))`` for a 0/1 label, in float64.
@@ -590,11 +638,16 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
                 keep_probabilities, key, hierarchical, codes, points, code_lengths,
                 noise_cumulative, negative, window, shrink_window, relu, learn,
                 begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
-                max_sentence_length, rng_state, identity_rows, row_offsets, rows, stop_flag):
+                max_sentence_length, rng_state, identity_rows, row_offsets, rows,
+                skip_saturated, fast_dot, sigmoid_table, alpha_every, stop_flag):
     """Both objectives' CBOW over the centre positions ``[begin, end)``; see the public kernels.
 
     ``identity_rows``: word ``w``'s one input row is row ``w`` (word2vec), and ``row_offsets``/
     ``rows`` are not read; otherwise its rows are ``rows[row_offsets[w]:row_offsets[w + 1]]``.
+    ``skip_saturated``: rows scored at or beyond +-SATURATED are not updated (gensim).
+    ``fast_dot``: the reassociated dot product. ``sigmoid_table`` (ablation): empty, the exact
+    sigmoid; else gensim's table inside +-SATURATED. ``alpha_every`` (ablation): the rate is
+    held for blocks of that many positions (1: every position its own).
     ``stop_flag`` (1,) int32: read at each sentence piece and every :data:`STOP_CHECK_EVERY`
     centres; when it is not 0 the call returns at once, ``words`` saying where it stopped.
     """
@@ -607,6 +660,8 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
     kept_positions = np.empty(max_sentence_length, np.int64)
     state = np.uint64(rng_state)
     alpha_per_position = (alpha_end - alpha_start) / max(1, schedule_end - schedule_begin)
+    table_size = sigmoid_table.shape[0]
+    table_scale = table_size / (2.0 * SATURATED)
     effective_words = 0
     examples = 0
     loss = 0.0
@@ -686,7 +741,10 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
             # Output layer: score each row, step it, and collect the error for the inputs.
             for c in range(dim):
                 hidden_error[c] = 0.0
-            alpha = np.float32(alpha_start + alpha_per_position * (centre_position - schedule_begin))
+            offset = centre_position - schedule_begin
+            if alpha_every > 1:
+                offset -= offset % alpha_every
+            alpha = np.float32(alpha_start + alpha_per_position * offset)
             centre = kept_words[centre_index]
             n_rows = code_lengths[centre] if hierarchical else negative + 1
             for d in range(n_rows):
@@ -702,12 +760,21 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
                     if row == centre:
                         continue  # as word2vec: the centre word is no noise word
                     label = 0
-                score = _dot_row(hidden, output_vectors, row)
+                if fast_dot:
+                    score = _dot_row_reassociated(hidden, output_vectors, row)
+                else:
+                    score = _dot_row(hidden, output_vectors, row)
                 error, probability = _logistic(score, label)
                 probability_product *= probability
                 if probability_product < _PRODUCT_FLOOR:
                     loss -= math.log(probability_product)
                     probability_product = 1.0
+                saturated = score <= -SATURATED or score >= SATURATED
+                if skip_saturated and saturated:
+                    continue  # as gensim: no step for this row, nothing to the hidden error
+                if table_size > 0 and not saturated:
+                    error = label - np.float64(
+                        sigmoid_table[int((score + SATURATED) * table_scale)])
                 if learn:
                     step = np.float32(error) * alpha
                     for c in range(dim):  # one pass: the error uses the row before its step
@@ -747,7 +814,9 @@ def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, s
                            keep_probabilities, key, noise_cumulative, negative, window,
                            shrink_window, relu, learn, begin, end, schedule_begin, schedule_end,
                            alpha_start, alpha_end, max_sentence_length, rng_state,
-                           identity_rows=True, row_offsets=None, rows=None, stop_flag=None):
+                           identity_rows=True, row_offsets=None, rows=None,
+                           skip_saturated=False, fast_dot=False, sigmoid_table=None,
+                           alpha_every=1, stop_flag=None):
     """CBOW with negative sampling over the centre positions ``[begin, end)`` of ``tokens``.
 
     Parameters
@@ -776,6 +845,11 @@ def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, s
         (``row_offsets`` (V + 1,) int64, ``rows`` (R,) int32, all ``< len(input_vectors)``);
         the hidden layer is the mean of all those rows, and each of them gets the whole hidden
         error (fastText's CBOW). Pass them as :func:`train_range` does, from a ``RowTable``.
+    skip_saturated : bool, do not update an output row whose score is at or beyond
+        +-:data:`SATURATED` (gensim's rule); False steps every row (the exact gradient).
+    fast_dot : bool, score with the reassociated dot product (``train.fast_dot``).
+    sigmoid_table, alpha_every : ablation switches (see :func:`train_range`); None and 1: the
+        exact sigmoid and a rate for every position.
     stop_flag : (1,) int32 array or None. Read at each sentence piece and every
         :data:`STOP_CHECK_EVERY` centres (a signal handler or another thread sets it): when it
         is not 0 the call returns early, having trained ``[begin, begin + words)`` only; a call
@@ -799,18 +873,23 @@ def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, s
         flag = np.zeros(1, np.int32)
     else:
         flag = stop_flag
+    if sigmoid_table is None:
+        table = np.zeros(0, np.float32)
+    else:
+        table = sigmoid_table
     if rows is None:  # word2vec: row w is word w
         return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                            keep_probabilities, key, False, no_codes, no_points, no_lengths,
                            noise_cumulative, negative, window, shrink_window, relu, learn,
                            begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
                            max_sentence_length, rng_state, True, np.zeros(1, np.int64),
-                           np.zeros(0, np.int32), flag)
+                           np.zeros(0, np.int32), skip_saturated, fast_dot, table, alpha_every, flag)
     return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                        keep_probabilities, key, False, no_codes, no_points, no_lengths,
                        noise_cumulative, negative, window, shrink_window, relu, learn,
                        begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
-                       max_sentence_length, rng_state, identity_rows, row_offsets, rows, flag)
+                       max_sentence_length, rng_state, identity_rows, row_offsets, rows,
+                       skip_saturated, fast_dot, table, alpha_every, flag)
 
 
 @njit(**_KERNEL_OPTIONS)
@@ -818,7 +897,9 @@ def cbow_hierarchical_softmax(input_vectors, output_vectors, hidden_bias, tokens
                               keep_probabilities, key, codes, points, code_lengths, window,
                               shrink_window, relu, learn, begin, end, schedule_begin, schedule_end,
                               alpha_start, alpha_end, max_sentence_length, rng_state,
-                              identity_rows=True, row_offsets=None, rows=None, stop_flag=None):
+                              identity_rows=True, row_offsets=None, rows=None,
+                              skip_saturated=False, fast_dot=False, sigmoid_table=None,
+                              alpha_every=1, stop_flag=None):
     """CBOW with hierarchical softmax over the centre positions ``[begin, end)`` of ``tokens``.
 
     As :func:`cbow_negative_sampling`, except: ``output_vectors`` is ``(V - 1, N)``, one row per
@@ -832,18 +913,23 @@ def cbow_hierarchical_softmax(input_vectors, output_vectors, hidden_bias, tokens
         flag = np.zeros(1, np.int32)
     else:
         flag = stop_flag
+    if sigmoid_table is None:
+        table = np.zeros(0, np.float32)
+    else:
+        table = sigmoid_table
     if rows is None:  # word2vec: row w is word w
         return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                            keep_probabilities, key, True, codes, points, code_lengths,
                            no_noise, 0, window, shrink_window, relu, learn,
                            begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
                            max_sentence_length, rng_state, True, np.zeros(1, np.int64),
-                           np.zeros(0, np.int32), flag)
+                           np.zeros(0, np.int32), skip_saturated, fast_dot, table, alpha_every, flag)
     return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                        keep_probabilities, key, True, codes, points, code_lengths,
                        no_noise, 0, window, shrink_window, relu, learn,
                        begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
-                       max_sentence_length, rng_state, identity_rows, row_offsets, rows, flag)
+                       max_sentence_length, rng_state, identity_rows, row_offsets, rows,
+                       skip_saturated, fast_dot, table, alpha_every, flag)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -934,9 +1020,29 @@ def _check_stop_flag(stop_flag) -> np.ndarray:
     return stop_flag
 
 
+class StepRules(NamedTuple):
+    """How the kernels step, besides the model: gensim's rules and the fast dot product.
+
+    ``skip_saturated``: an output row scored at or beyond +-:data:`SATURATED` takes no step
+    (gensim, word2vec's hierarchical softmax); False: every row takes its exact gradient step.
+    ``fast_dot``: the dot product may be reassociated (``train.fast_dot``; bits depend on the
+    processor's vector width). Two switches exist for the ablations of
+    ``benchmarks/ablate_word2vec.py`` only: ``sigmoid_table``, gensim's 1,000-entry sigmoid
+    table inside +-6 instead of the exact function, and ``alpha_every``, the rate held for
+    blocks of that many positions (gensim sets it per job of 10,000 words) instead of set for
+    each one.
+    """
+
+    skip_saturated: bool = False
+    fast_dot: bool = False
+    sigmoid_table: bool = False
+    alpha_every: int = 1
+
+
 def _run_kernel(objective, input_vectors, output_vectors, hidden_bias, tokens, starts, keep, key,
                 window, shrink_window, relu, learn, begin, end, schedule, alphas,
-                max_sentence_length, rng_state, row_table=None, stop_flag=None):
+                max_sentence_length, rng_state, row_table=None, rules: StepRules = StepRules(),
+                stop_flag=None):
     """One kernel call with every argument cast to the one type it is compiled for.
 
     numba compiles a function once per combination of argument types, and a read-only array (a
@@ -956,6 +1062,9 @@ def _run_kernel(objective, input_vectors, output_vectors, hidden_bias, tokens, s
                   identity_rows=identity,
                   row_offsets=_NO_ROW_OFFSETS if identity else row_table.offsets,
                   rows=_NO_ROWS if identity else row_table.rows,
+                  skip_saturated=bool(rules.skip_saturated), fast_dot=bool(rules.fast_dot),
+                  sigmoid_table=GENSIM_SIGMOID_TABLE if rules.sigmoid_table else _NO_SIGMOID_TABLE,
+                  alpha_every=int(rules.alpha_every),
                   stop_flag=_NO_STOP if stop_flag is None else stop_flag)
     if isinstance(objective, NegativeSampling):
         return cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, starts,
@@ -1016,6 +1125,7 @@ class KernelSettings:
     learn: bool
     max_sentence_length: int
     row_table: RowTable | None = None
+    rules: StepRules = StepRules()
     stop_flag: np.ndarray | None = None  # (1,) int32: the kernels return early when it is not 0
 
 
@@ -1034,7 +1144,7 @@ def train_piece(arrays: tuple[np.ndarray, np.ndarray, np.ndarray], piece: Piece,
         s.objective, input_vectors, output_vectors, hidden_bias, s.tokens, s.sentence_starts,
         s.keep, s.key, s.window, s.shrink_window, s.relu, s.learn, piece.begin, piece.end,
         (piece.schedule_begin, piece.schedule_end), (piece.alpha_start, piece.alpha_end),
-        s.max_sentence_length, rng_state, s.row_table, s.stop_flag)
+        s.max_sentence_length, rng_state, s.row_table, s.rules, s.stop_flag)
     return PieceResult(words, effective_words, examples, loss), np.uint64(state)
 
 
@@ -1048,6 +1158,7 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
                 max_sentence_length: int = MAX_SENTENCE_LENGTH,
                 row_table: RowTable | None = None,
                 executor: Executor | None = None,
+                rules: StepRules = StepRules(),
                 stop_flag: np.ndarray | None = None) -> TrainResult:
     """Train CBOW on the centre positions ``[begin, end)`` with ``workers`` threads.
 
@@ -1083,6 +1194,8 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
         ``w`` (word2vec).
     executor : where the pieces run (:class:`cbow.executor.Executor`); it replaces ``workers``
         (``workers`` must then be 1 or ``executor.workers``).
+    rules : :class:`StepRules` (skipping saturated rows, the fast dot product, the ablations'
+        switches); the default is the exact step of every row.
     stop_flag : (1,) int32 array that a signal handler (or another thread) sets to stop early;
         every piece then returns at the next check (every :data:`STOP_CHECK_EVERY` centres),
         and ``remaining`` lists the parts of the range not trained. With one worker it is
@@ -1133,7 +1246,10 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
                                 alpha_start + slope * (started - schedule[0]),
                                 alpha_start + slope * (finished - schedule[0])))
     settings = KernelSettings(objective, tokens, starts, keep, subsample_key(seed, epoch), window,
-                              shrink_window, relu, True, max_sentence_length, row_table, stop_flag)
+                              shrink_window, relu, True, max_sentence_length, row_table, rules,
+                              stop_flag)
+    if not (isinstance(rules.alpha_every, (int, np.integer)) and rules.alpha_every >= 1):
+        raise ValueError(f"rules.alpha_every must be an integer >= 1; got {rules.alpha_every!r}")
     results, states = executor.run(partial(train_piece, settings=settings),
                                    (input_vectors, output_vectors, hidden_bias), pieces, rng_states)
     return TrainResult(words=sum(r.words for r in results),
@@ -1162,7 +1278,8 @@ def _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_st
     tokens, starts = _prepare_stream(tokens, sentence_starts, objective.vocab_size, 0, tokens.size,
                                      max_sentence_length)
     settings = KernelSettings(objective, tokens, starts, np.ones(objective.vocab_size), 0, window,
-                              False, relu, False, max_sentence_length, row_table, stop_flag)
+                              False, relu, False, max_sentence_length, row_table,
+                              stop_flag=stop_flag)
     # Nothing is written, so the pieces are independent and the result is deterministic;
     # piece i draws its noise words from a state fixed by (seed, i).
     pieces = [Piece(b, e, b, e, 0.0, 0.0) for b, e in executors.split(0, tokens.size, executor.workers)]

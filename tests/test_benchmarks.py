@@ -63,3 +63,38 @@ def test_gcide_entry_cleaning():
     assert clean(entry) == "Apple , n. The fruit of Pyrus malus; plaena."
     assert WORD.findall(clean(entry)) == ["Apple", "n", "The", "fruit", "of", "Pyrus", "malus",
                                           "plaena"]
+
+
+def test_python_docs_keep_prose_and_drop_code():
+    sys.path.insert(0, str(REPO_ROOT))
+    try:
+        from benchmarks.python_docs import paragraphs
+    finally:
+        sys.path.remove(str(REPO_ROOT))
+    source = "\n".join([
+        "Built-in Functions", "==================", "",
+        "The :func:`open <open>` function opens a file, see ``os.open``::", "",
+        "   f = open('x')", "   f.read()", "",
+        ".. function:: abs(x)", "   :noindex:", "",
+        "   Return the absolute value of a number.", "",
+        ".. code-block:: python", "", "   print('hello')", "",
+        ".. _label:", "", ">>> 1 + 1", "2", "",
+        "The end."])
+    assert list(paragraphs(source)) == [
+        "Built-in Functions", "The open function opens a file see",
+        "Return the absolute value of a number", "The end"]
+
+
+def test_ablation_variants():
+    sys.path.insert(0, str(REPO_ROOT))
+    try:
+        from benchmarks.ablate_word2vec import parse_variant
+    finally:
+        sys.path.remove(str(REPO_ROOT))
+    assert parse_variant("exact") == {"skip_saturated": False, "sigmoid_table": False,
+                                      "alpha_every": 1, "fast_dot": False, "init_scale": 1.0}
+    assert parse_variant("skip+table+alpha10k+ginit") == {
+        "skip_saturated": True, "sigmoid_table": True, "alpha_every": 10_000,
+        "fast_dot": False, "init_scale": 2.0}
+    with pytest.raises(ValueError, match="unknown variant part 'tabel'"):
+        parse_variant("skip+tabel")

@@ -8,7 +8,7 @@ from cbow import checkpoint as ckpt
 from cbow.config import ConfigError, load_config
 from cbow.errors import InputError
 from cbow.run import load_embeddings
-from cbow.train import train
+from cbow.train import TrainingError, train
 from conftest import REPO_ROOT
 from test_train import assert_same_params, corpus_file  # noqa: F401  (the corpus fixture)
 
@@ -74,6 +74,46 @@ def test_one_worker_is_deterministic_and_resumes_bit_for_bit(corpus_file, tmp_pa
 
 
 @pytest.mark.parametrize("objective", ["negative", "hierarchical"])
+def test_fast_dot_and_gensims_rules_reach_the_kernels_and_resume_exactly(
+        corpus_file, tmp_path, objective, monkeypatch):
+    """train.fast_dot, model.skip_saturated and model.init: gensim are the kernels' and the
+    initialisation's; one worker still resumes bit for bit (same machine), and a resume with
+    another fast_dot is refused (run identity)."""
+    from cbow import word2vec as w2v
+    extra = [f"model.objective={objective}", "train.fast_dot=true",
+             "model.skip_saturated=true", "model.init=gensim"]
+    seen, schemes, original, original_init = [], [], w2v.train_range, w2v.initial_weights
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["rules"])
+        return original(*args, **kwargs)
+
+    def init_spy(*args, **kwargs):
+        schemes.append(args[3])
+        return original_init(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(w2v, "train_range", spy)
+        patch.setattr(w2v, "initial_weights", init_spy)
+        full = train(w2v_config(corpus_file, tmp_path / "full", *extra), quiet=True, log=None)
+    assert len(seen) == 40 and set(seen) == {w2v.StepRules(skip_saturated=True, fast_dot=True)}
+    assert schemes == ["gensim"]
+    with monkeypatch.context() as patch:
+        stop_after(patch, 17)
+        train(w2v_config(corpus_file, tmp_path / "half", *extra), quiet=True, log=None)
+    with pytest.raises(TrainingError, match="train.fast_dot: True in the checkpoint, False now"):
+        train(w2v_config(corpus_file, tmp_path / "half", *extra, "train.fast_dot=false"),
+              resume=True, quiet=True, log=lambda m: None)
+    resumed = train(w2v_config(corpus_file, tmp_path / "half", *extra), resume=True,
+                    quiet=True, log=lambda m: None)
+    assert_same_params(full.model.arrays(), resumed.model.arrays())
+    exact = train(w2v_config(corpus_file, tmp_path / "exact", f"model.objective={objective}",
+                             "model.init=gensim"), quiet=True, log=None)
+    for name, array in exact.model.arrays().items():  # fast_dot changes roundings only
+        np.testing.assert_allclose(full.model.arrays()[name], array, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("objective", ["negative", "hierarchical"])
 def test_two_workers_train(corpus_file, tmp_path, objective):
     result = train(w2v_config(corpus_file, tmp_path, f"model.objective={objective}",
                               "train.workers=2", "train.steps=120", "train.eval_every=40"),
@@ -122,6 +162,14 @@ def test_softmax_refuses_word2vec_only_settings():
         load_config(None, ["train.steps=3", "model.hidden=linear", "train.sample=0.001"])
     assert "model.hidden='linear' needs a word2vec objective" in str(info.value)
     assert "train.sample=0.001 needs a word2vec objective" in str(info.value)
+
+
+def test_softmax_refuses_the_kernels_rules():
+    with pytest.raises(ConfigError) as info:
+        load_config(None, ["train.steps=3", "train.fast_dot=true", "model.skip_saturated=true",
+                           "model.init=gensim"])
+    for setting in ("train.fast_dot=True", "model.skip_saturated=True", "model.init='gensim'"):
+        assert f"{setting} needs a word2vec objective" in str(info.value)
 
 
 def test_linear_schedule_runs_from_alpha_to_min_alpha(corpus_file, tmp_path):

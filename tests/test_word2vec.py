@@ -64,13 +64,17 @@ def draw_noise(cumulative, state, negative):
 
 
 def reference_run(objective, inputs, outputs, bias, tokens, starts, begin, end, window, alphas,
-                  relu=False, state=0, table=None):
+                  relu=False, state=0, table=None, skip_saturated=False):
     """word2vec's CBOW in plain numpy (no subsampling, no window shrinking), float64.
 
     ``table``: one list of input rows per word (fastText's bag: every row of every context word
     is a term of the mean and gets the whole hidden error); None: word w reads row w.
-    Returns the summed loss, the number of examples and the final generator state.
+    ``skip_saturated``: gensim's rule, a row whose score is 6 or more away from 0 takes no step
+    and adds nothing to the hidden error (it is still scored in the loss).
+    Returns the summed loss, the number of examples and the final generator state (and
+    ``reference_run.saturated``: how many rows were skipped).
     """
+    reference_run.saturated = 0
     inputs, outputs, bias = (a.astype(np.float64) for a in (inputs, outputs, bias))
     bounds = list(starts) + [len(tokens)]
     total_loss, examples = 0.0, 0
@@ -103,6 +107,9 @@ def reference_run(objective, inputs, outputs, bias, tokens, starts, begin, end, 
         for row, label in zip(rows, labels):  # word2vec's order: each row steps right away
             score = h @ outputs[row]
             total_loss -= np.log(sigmoid(score if label else -score))  # scored just before its step
+            if skip_saturated and abs(score) >= 6.0:
+                reference_run.saturated += 1
+                continue
             step = (label - sigmoid(score)) * alpha
             hidden_error += step * outputs[row]
             outputs[row] += step * h
@@ -175,14 +182,16 @@ def test_analytic_gradient_matches_finite_differences(name, relu):
 
 def run_kernel(objective, params, tokens, starts, begin, end, *, window=2, alphas=(0.1, 0.1),
                relu=False, learn=True, state=0, shrink=False, keep=None, key=0,
-               max_sentence_length=w2v.MAX_SENTENCE_LENGTH, schedule=None, row_table=None):
+               max_sentence_length=w2v.MAX_SENTENCE_LENGTH, schedule=None, row_table=None,
+               rules=w2v.StepRules()):
     """One call of the objective's kernel, as the drivers make it."""
     inputs, outputs, bias = params
     keep = np.ones(V) if keep is None else keep
     schedule = (begin, end) if schedule is None else schedule
     return w2v._run_kernel(objective, inputs, outputs, bias, np.asarray(tokens, np.uint32),
                            np.asarray(starts, np.int64), keep, key, window, shrink, relu, learn,
-                           begin, end, schedule, alphas, max_sentence_length, state, row_table)
+                           begin, end, schedule, alphas, max_sentence_length, state, row_table,
+                           rules)
 
 
 @pytest.mark.parametrize("relu", [False, True])
@@ -237,6 +246,97 @@ def test_examples_in_sequence_match_plain_numpy(name, relu):
     assert (words, effective, examples) == (23, 23, expected_examples) and expected_examples == 22
     assert loss == pytest.approx(expected_loss, rel=1e-5)
     assert state == expected_state
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_saturated_rows_take_no_step_as_in_gensim(name, relu):
+    """skip_saturated: the plain-numpy reference skips rows scored beyond +-6, and so does the
+    kernel; large weights make many rows saturate, so the rule is exercised."""
+    objective = OBJECTIVES[name]
+    params = tuple(np.float32(5.0) * a for a in random_parameters(objective, 3, relu))
+    rng = np.random.default_rng(4)
+    tokens = rng.integers(0, V, 23)
+    starts = [0, 9, 10, 17]
+    rules = w2v.StepRules(skip_saturated=True)
+    exact = run_kernel(objective, tuple(a.copy() for a in params), tokens, starts, 0, 23,
+                       alphas=(0.08, 0.01), relu=relu, state=123)
+    expected, expected_loss, expected_examples, expected_state = reference_run(
+        objective, *params, tokens, starts, 0, 23, 2, (0.08, 0.01), relu=relu, state=123,
+        skip_saturated=True)
+    skipped = reference_run.saturated
+
+    state, words, effective, examples, loss = run_kernel(
+        objective, params, tokens, starts, 0, 23, alphas=(0.08, 0.01), relu=relu, state=123,
+        rules=rules)
+
+    assert 30 <= skipped  # of about 90 to 130 rows: many rows are skipped, most are not
+    for got, want in zip(params, expected):
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-5)
+    assert (words, effective, examples) == (23, 23, expected_examples)
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    assert state == expected_state == exact[0]
+    assert exact[4] != pytest.approx(loss, rel=1e-3)  # the rule changed the steps
+
+
+def test_a_row_scored_exactly_at_the_limit_is_skipped():
+    """The limit itself is saturated (gensim: ``f_dot <= -MAX_EXP or f_dot >= MAX_EXP``)."""
+    objective = w2v.NegativeSampling(np.array([0, w2v.NOISE_DOMAIN], np.uint32), 1)  # noise: 1
+    inputs = np.array([[3.0, 0.0], [2.0, 0.0]], np.float32)  # hidden = word 1's row = (2, 0)
+    for score, moves in ((6.0, False), (-6.0, False), (5.5, True), (-5.5, True)):
+        outputs = np.array([[score / 2.0, 0.0], [0.0, 0.0]], np.float32)
+        before = outputs.copy()
+        # centre word 0 at position 1, its context word 1 at position 0
+        run_kernel(objective, (inputs.copy(), outputs, np.zeros(2, np.float32)), [1, 0], [0],
+                   1, 2, window=1, rules=w2v.StepRules(skip_saturated=True))
+        assert (not np.array_equal(outputs[0], before[0])) == moves, score
+
+
+def test_the_ablation_switches_do_what_they_say():
+    """StepRules' sigmoid_table (gensim's table inside +-6) and alpha_every (the rate held)."""
+    objective = w2v.NegativeSampling(np.array([0, w2v.NOISE_DOMAIN], np.uint32), 1)  # noise: 1
+    inputs = np.array([[3.0, 0.0], [2.0, 0.0]], np.float32)  # hidden = word 1's row = (2, 0)
+    score = 1.234
+    outputs = np.array([[score / 2.0, 0.0], [0.0, 0.0]], np.float32)
+    run_kernel(objective, (inputs.copy(), outputs, np.zeros(2, np.float32)), [1, 0], [0], 1, 2,
+               window=1, alphas=(0.1, 0.1), rules=w2v.StepRules(sigmoid_table=True))
+    f = w2v.GENSIM_SIGMOID_TABLE[int((np.float32(score) + 6.0) * 1000 / 12)]
+    assert f != pytest.approx(sigmoid(score), abs=1e-6)  # the table's value, not the exact one
+    assert outputs[0, 0] == pytest.approx(score / 2.0 + 0.1 * (1.0 - f) * 2.0, abs=1e-6)
+
+    hs = OBJECTIVES["hierarchical"]
+    tokens = np.random.default_rng(2).integers(0, V, 40)
+    held, first_rate = random_parameters(hs, 1), random_parameters(hs, 1)
+    run_kernel(hs, held, tokens, [0], 0, 40, alphas=(0.1, 0.01),
+               rules=w2v.StepRules(alpha_every=40))  # one block: the first rate throughout
+    run_kernel(hs, first_rate, tokens, [0], 0, 40, alphas=(0.1, 0.1))
+    for a, b in zip(held, first_rate):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_fast_dot_is_close_repeatable_and_resumes_exactly(name):
+    """train.fast_dot: another order of the dot product's additions, so float32 rounding
+    differs from the exact kernel's, but on one machine a run repeats and resumes bit for bit."""
+    objective = OBJECTIVES[name]
+    rng = np.random.default_rng(6)
+    tokens = rng.integers(0, V, 400)
+    starts = [0, 150, 151, 300]
+    fast = w2v.StepRules(fast_dot=True)
+    exact_params = random_parameters(objective, 7)
+    run_kernel(objective, exact_params, tokens, starts, 0, 400, alphas=(0.05, 0.01), state=9)
+    whole = random_parameters(objective, 7)
+    state_whole = run_kernel(objective, whole, tokens, starts, 0, 400, alphas=(0.05, 0.01),
+                             state=9, rules=fast)[0]
+    halves = random_parameters(objective, 7)
+    state = run_kernel(objective, halves, tokens, starts, 0, 170, alphas=(0.05, 0.01), state=9,
+                       schedule=(0, 400), rules=fast)[0]
+    state = run_kernel(objective, halves, tokens, starts, 170, 400, alphas=(0.05, 0.01),
+                       state=state, schedule=(0, 400), rules=fast)[0]
+    assert state == state_whole
+    for a, b, c in zip(whole, halves, exact_params):
+        assert np.array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-5)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,6 +433,19 @@ def test_initial_weights_are_word2vecs():
     np.testing.assert_array_equal(inputs, w2v.initial_weights(objective, 50, seed=7)[0])
     assert not np.array_equal(inputs, w2v.initial_weights(objective, 50, seed=8)[0])
     assert w2v.initial_weights(OBJECTIVES["negative"], 4, 0)[1].shape == (V, 4)
+
+
+def test_gensim_initial_weights_are_gensims():
+    """``model.init: gensim``: gensim 4's range, +-1/N, and its very draws for the same seed."""
+    from gensim.models.keyedvectors import prep_vectors
+
+    objective = OBJECTIVES["negative"]
+    inputs, outputs, bias = w2v.initial_weights(objective, 50, seed=7, scheme="gensim")
+    assert inputs.min() >= -1 / 50 and inputs.max() < 1 / 50 and np.ptp(inputs) > 1.9 / 50
+    assert inputs.dtype == np.float32 and not outputs.any() and not bias.any()
+    np.testing.assert_array_equal(inputs, prep_vectors((V, 50), seed=7))
+    with pytest.raises(ValueError, match="scheme must be one of word2vec, gensim"):
+        w2v.initial_weights(objective, 50, seed=7, scheme="xavier")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -50,6 +50,8 @@ class Word2VecSettings:
     relu: bool          # model.hidden == "relu"
     init: str           # model.init
     shrink_window: bool  # model.shrink_window
+    skip_saturated: bool  # model.skip_saturated
+    fast_dot: bool      # train.fast_dot
     sample: float       # train.sample
     workers: int        # train.workers (null: the number of cores)
     piece_words: int | None  # train.piece_words
@@ -71,7 +73,7 @@ class Word2VecSettings:
                    sample=t.sample, workers=t.workers or default_workers(), seed=t.seed,
                    minn=m.minn, maxn=m.maxn, bucket=m.bucket,
                    scheduler=cfg.cluster.scheduler, shards=t.shards, sync_every=t.sync_every,
-                   merge=t.merge)
+                   merge=t.merge, skip_saturated=m.skip_saturated, fast_dot=t.fast_dot)
 
     @property
     def ngram_rows(self) -> int:
@@ -151,10 +153,10 @@ class _Word2VecObjective(ParamsObjective):
             check_rows(vocab, params.V, str(checkpoint.path))
             return cls(params, settings, vocab, checkpoint.meta.get("model_state"))
         kernel_objective = cls._kernel_objective(counts, settings)
-        if settings.init == "word2vec":  # the n-gram rows drawn after the words' (as fastText)
+        if settings.init in word2vec.INITIALISATIONS:  # n-gram rows drawn after the words'
             params = Word2VecParams(*word2vec.initial_weights(
-                kernel_objective, cfg.model.N, settings.seed, input_rows=len(counts) + extra),
-                ngram_rows=extra)
+                kernel_objective, cfg.model.N, settings.seed, settings.init,
+                input_rows=len(counts) + extra), ngram_rows=extra)
         else:  # the course's draws (W1, W2, b1 order), the output layer sized for the objective
             W1, W2, b1, _ = model.course_draws(cfg.model.N, len(counts), settings.seed,
                                                output_rows=kernel_objective.output_rows)
@@ -232,7 +234,8 @@ class _Word2VecObjective(ParamsObjective):
             window=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
             hidden_bias=p.hidden_bias, workers=s.lanes, seed=s.seed, epoch=epoch,
             rng_states=self.rng_states, row_table=self.row_table, executor=self._executor,
-            schedule=schedule, stop_flag=stop_flag)
+            schedule=schedule, stop_flag=stop_flag,
+            rules=word2vec.StepRules(skip_saturated=s.skip_saturated, fast_dot=s.fast_dot))
         self.rng_states = result.rng_states
         return result
 

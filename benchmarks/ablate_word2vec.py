@@ -1,0 +1,292 @@
+#!/usr/bin/env python
+"""Ablations of cbow's word2vec kernels against gensim: one rule changed at a time, quality only.
+
+    python -m benchmarks.ablate_word2vec --corpus /work/bench/gcide-words.txt \\
+        --out-dir /work/bench/ablate-gcide --variants exact skip gensim-init gensim \\
+        --seeds 1 2 3 --epochs 5
+    python -m benchmarks.ablate_word2vec --out-dir /work/bench/ablate-gcide --table
+
+Each run trains CBOW (negative sampling by default) on one prepared corpus with the settings of
+``benchmarks.compare_gensim`` (N 100, window 5 shrunk, min_count 5, sample 1e-3, alpha 0.025 ->
+0.0001 linear over the run, negative 5) in its own process, and scores its input vectors with
+``compare_gensim.score_vectors`` (WS353 Spearman, 3CosAdd analogies over the 30,000 most frequent
+words). The corpus is prepared once by cbow; gensim gets the same ids as sentences (gensim's own
+run, ``compare_gensim.child_gensim``, is the variant ``gensim``).
+
+A cbow run is :func:`cbow.word2vec.train_range` over steps of ``--batch-size`` positions (the
+trainer's ``train.batch_size``), the rate linear in the position over all epochs, with the
+variant's :class:`cbow.word2vec.StepRules` and initialisation. Variants (``+`` combines them):
+
+- ``exact``: cbow's kernel as it was: the exact sigmoid, every output row stepped;
+- ``skip``: gensim's rule: no step for an output row scored at or beyond +-6;
+- ``table``: gensim's 1,000-entry sigmoid table inside +-6;
+- ``alpha10k``: the rate held for blocks of 10,000 positions, as gensim's jobs hold it;
+- ``ginit``: gensim 4's initialisation, input vectors uniform in +-1/N (word2vec's C tool and
+  cbow: +-0.5/N);
+- ``fastdot``: the reassociated dot product (``train.fast_dot``);
+- ``gensim``: gensim 4.4 itself.
+
+Results are appended, one JSON line per run, to ``OUT_DIR/results.jsonl``; a run already there
+is not repeated, so an interrupted ablation continues where it stopped. ``--table`` prints the
+means over the seeds. Runs with one worker are deterministic (cbow) and load-independent; the
+machine's load changes only how long they take.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import compare_gensim as cg
+
+VARIANT_PARTS = ("exact", "skip", "table", "alpha10k", "ginit", "fastdot")
+
+
+def parse_variant(name: str) -> dict:
+    """``skip+ginit`` -> the rules and initialisation of that variant."""
+    parts = name.split("+")
+    bad = [p for p in parts if p not in VARIANT_PARTS]
+    if bad and name != "gensim":
+        raise ValueError(f"unknown variant part {bad[0]!r}; choose from {', '.join(VARIANT_PARTS)}"
+                         " (joined by +) or gensim")
+    return {"skip_saturated": "skip" in parts, "sigmoid_table": "table" in parts,
+            "alpha_every": 10_000 if "alpha10k" in parts else 1, "fast_dot": "fastdot" in parts,
+            "init_scale": 2.0 if "ginit" in parts else 1.0}
+
+
+# --------------------------------------------------------------------------------------------
+# The child: one cbow run
+# --------------------------------------------------------------------------------------------
+
+def child_cbow_variant(spec: dict) -> dict:
+    import numpy as np
+    from cbow import word2vec as w2v
+    from cbow.prepare import load_prepared
+
+    variant, settings = parse_variant(spec["variant"]), spec["settings"]
+    prepared = load_prepared(spec["folder"])
+    tokens = np.asarray(prepared.ids)
+    starts = np.asarray(prepared.sentence_starts)
+    counts = prepared.vocab.counts
+    if spec["objective"] == "negative":
+        objective = w2v.NegativeSampling.from_counts(counts, settings["negative"], 0.75)
+    else:
+        objective = w2v.HierarchicalSoftmax.from_counts(counts)
+    inputs, outputs, bias = w2v.initial_weights(objective, settings["vector_size"],
+                                                settings["seed"])
+    inputs *= np.float32(variant["init_scale"])  # 2: (2u - 1)/N, gensim 4's +-1/N
+    keep = w2v.keep_probabilities(counts, settings["sample"])
+    rules = w2v.StepRules(skip_saturated=variant["skip_saturated"], fast_dot=variant["fast_dot"],
+                          sigmoid_table=variant["sigmoid_table"],
+                          alpha_every=variant["alpha_every"])
+    T, epochs, step = tokens.size, settings["epochs"], spec["batch_size"]
+    a0, a1 = settings["alpha"], settings["min_alpha"]
+
+    def alpha(position: int) -> float:  # linear in the position over all epochs
+        return a0 + (a1 - a0) * position / (epochs * T)
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    effective = 0
+    for epoch in range(epochs):
+        states = None  # each epoch's generators from (seed, epoch), as the trainer does
+        for begin in range(0, T, step):
+            end = min(begin + step, T)
+            result = w2v.train_range(
+                objective, inputs, outputs, tokens, starts, begin, end,
+                alpha_start=alpha(epoch * T + begin), alpha_end=alpha(epoch * T + end),
+                window=settings["window"], keep=keep, shrink_window=True,
+                workers=spec["workers"], seed=settings["seed"], epoch=epoch, rng_states=states,
+                rules=rules)
+            states = result.rng_states
+            effective += result.effective_words
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    if not np.isfinite(inputs).all():
+        raise SystemExit("the input vectors are not finite")
+    quality = cg.score_vectors(prepared.vocab.words, inputs, counts, spec)
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "effective_words": int(effective),
+            "quality": quality}
+
+
+def child(spec_path: str) -> None:
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    if spec["job"] == "prepare":
+        result = cg.child_prepare(spec)
+    elif spec["variant"] == "gensim":
+        result = cg.child_gensim(spec)
+    else:
+        result = child_cbow_variant(spec)
+    Path(spec["result"]).write_text(json.dumps(result), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# The parent
+# --------------------------------------------------------------------------------------------
+
+def start(spec: dict, folder: Path, name: str) -> subprocess.Popen:
+    spec = dict(spec, result=str(folder / "results" / f"{name}.json"))
+    path = folder / "specs" / f"{name}.json"
+    path.write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    log = open(folder / "logs" / f"{name}.log", "w", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.ablate_word2vec", "--child",
+                             str(path)], stdout=log, stderr=subprocess.STDOUT, cwd=cg.REPO_ROOT)
+    proc.name, proc.spec, proc.log = name, spec, log
+    return proc
+
+
+def run_name(variant: str, objective: str, workers: int, batch_size: int, seed: int,
+             epochs: int) -> str:
+    return f"{variant}-{objective}-w{workers}-b{batch_size}-e{epochs}-s{seed}"
+
+
+def read_results(folder: Path) -> list[dict]:
+    path = folder / "results.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def table(rows: list[dict], baseline: str = "gensim") -> str:
+    """Mean over the seeds (and the spread) per (objective, workers, step, epochs, variant), and
+    the mean over the seeds of the difference from ``baseline``'s run of the same seed."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["objective"], r["workers"], r["batch_size"], r["epochs"],
+                           r["variant"]), []).append(r)
+
+    def scores(r):
+        return r["quality"]["ws353_spearman"], 100 * r["quality"]["analogy_accuracy"]
+
+    lines = [f"| objective | workers | step | epochs | variant | seeds | WS353 (mean) | WS353 range"
+             f" | analogies % (mean) | analogies range | WS353 - {baseline}'s | analogies - "
+             f"{baseline}'s (points) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], k[3], k[4] != "gensim", k[4])):
+        rs = groups[key]
+        ws, an = zip(*map(scores, rs))
+        base = {r["seed"]: scores(r) for r in rows if r["variant"] == baseline
+                and (r["objective"], r["workers"], r["epochs"]) == (key[0], key[1], key[3])
+                and (baseline == "gensim" or r["batch_size"] == key[2])}
+        paired = [(w - base[r["seed"]][0], a - base[r["seed"]][1])
+                  for r, w, a in zip(rs, ws, an) if r["seed"] in base]
+        diff = (f"{statistics.mean(d for d, _ in paired):+.4f} | "
+                f"{statistics.mean(d for _, d in paired):+.2f}") if paired else "- | -"
+        step = "-" if key[4] == "gensim" else f"{key[2]:,}"
+        lines.append(f"| {key[0]} | {key[1]} | {step} | {key[3]} | {key[4]} | {len(rs)} | "
+                     f"{statistics.mean(ws):.4f} | {min(ws):.3f}-{max(ws):.3f} | "
+                     f"{statistics.mean(an):.2f} | {min(an):.2f}-{max(an):.2f} | {diff} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", help="a UTF-8 text file, one sentence per line")
+    parser.add_argument("--out-dir", required=False, help="prepared corpus, logs, results.jsonl")
+    parser.add_argument("--variants", nargs="+", default=["exact", "gensim"])
+    parser.add_argument("--objective", default="negative", choices=cg.OBJECTIVES)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[100_000],
+                        help="center positions per step (train.batch_size)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=1, help="runs at the same time")
+    parser.add_argument("--restrict", type=int, default=30000)
+    parser.add_argument("--table", action="store_true", help="print the table of results and stop")
+    parser.add_argument("--baseline", default="gensim",
+                        help="--table: the variant the differences are taken from, seed by seed")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child)
+        return 0
+    if not args.out_dir:
+        parser.error("--out-dir is required")
+    folder = Path(args.out_dir).resolve()
+    if args.table:
+        print(table(read_results(folder), args.baseline))
+        return 0
+    if not args.corpus or not Path(args.corpus).is_file():
+        parser.error("--corpus: a text file is required")
+    for variant in args.variants:
+        try:
+            parse_variant(variant)
+        except ValueError as error:
+            parser.error(str(error))
+    for sub in ("specs", "logs", "results"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    gensim_data = Path(importlib.util.find_spec("gensim").origin).parent / "test" / "test_data"
+    base_args = cg.parse_args(["--corpus", args.corpus, "--epochs", str(args.epochs)])
+    base = {"corpus": str(Path(args.corpus).resolve()), "cache_dir": str(folder / "prepared"),
+            "out_dir": str(folder / "prepare-run"), "pairs": str(gensim_data / "wordsim353.tsv"),
+            "analogies": str(gensim_data / "questions-words.txt"), "restrict": args.restrict,
+            "words": list(cg.DEFAULT_WORDS), "topn": 5}
+    settings = cg.shared_settings(base_args)
+    prepare = start(dict(base, job="prepare", settings=settings), folder, "prepare")
+    if prepare.wait() != 0:
+        print(f"preparing failed: see {folder / 'logs' / 'prepare.log'}", file=sys.stderr)
+        return 1
+    prepared = json.loads((folder / "results" / "prepare.json").read_text(encoding="utf-8"))
+    print(f"prepared: {prepared['tokens']:,} tokens, V = {prepared['V']:,}", file=sys.stderr)
+    done = {r["name"] for r in read_results(folder)}
+    todo = []
+    for seed in args.seeds:  # seeds outermost: a cut-short ablation has every variant at seed 1
+        for batch_size in args.batch_sizes:
+            for variant in args.variants:
+                name = run_name(variant, args.objective, args.workers, batch_size, seed,
+                                args.epochs)
+                if name in done or (variant == "gensim" and batch_size != args.batch_sizes[0]):
+                    continue
+                todo.append((name, dict(base, job="run", variant=variant, folder=prepared["folder"],
+                                        settings=dict(settings, seed=seed),
+                                        objective=args.objective, workers=args.workers,
+                                        batch_size=batch_size, tokens=prepared["tokens"],
+                                        max_sentence_length=prepared["max_sentence_length"]),
+                             dict(variant=variant, objective=args.objective, workers=args.workers,
+                                  batch_size=batch_size, seed=seed, epochs=args.epochs)))
+    running: list[subprocess.Popen] = []
+    failed = 0
+    try:
+        while todo or running:
+            while todo and len(running) < args.jobs:
+                name, spec, meta = todo.pop(0)
+                proc = start(spec, folder, name)
+                proc.meta = meta
+                running.append(proc)
+            time.sleep(1)
+            for proc in [p for p in running if p.poll() is not None]:
+                running.remove(proc)
+                proc.log.close()
+                if proc.returncode != 0:
+                    failed += 1
+                    print(f"{proc.name} failed: see {folder / 'logs' / (proc.name + '.log')}",
+                          file=sys.stderr)
+                    continue
+                result = json.loads(Path(proc.spec["result"]).read_text(encoding="utf-8"))
+                row = dict(proc.meta, name=proc.name, seconds=result["seconds"],
+                           cpu_seconds=result.get("cpu_seconds"),
+                           effective_words=result["effective_words"],
+                           quality={k: result["quality"][k] for k in (
+                               "ws353_spearman", "ws353_pairs_used", "analogy_accuracy",
+                               "analogy_attempted", "analogy_coverage")},
+                           loadavg=os.getloadavg()[0])
+                with open(folder / "results.jsonl", "a", encoding="utf-8") as sink:
+                    sink.write(json.dumps(row) + "\n")
+                q = row["quality"]
+                print(f"{proc.name}: WS353 {q['ws353_spearman']:.4f}, analogies "
+                      f"{100 * q['analogy_accuracy']:.2f}% ({row['seconds']:.0f} s)",
+                      file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        for proc in running:
+            proc.terminate()  # our own children, by their pids
+            proc.wait()
+        return 130
+    print(table(read_results(folder)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
