@@ -192,11 +192,11 @@ class TrainConfig:
     sync_every: int = key(100_000, integer(1),
                           "with a scheduler: centre positions per round of model averaging "
                           "(a round never spans two steps, so at most `batch_size`)")
-    merge: str = key("sum", one_of("sum", "mean"),
+    merge: str = key("rows", one_of("rows", "mean"),
                      "with a scheduler: how a round's pieces become the next round's weights: "
-                     "`sum`, the round's weights plus every piece's change (a row one piece "
-                     "trained keeps its whole update); `mean`, the pieces' mean (Spark MLlib's, "
-                     "which divides every update by `shards`)")
+                     "`rows`, each row gets the mean change of the pieces that changed it (a "
+                     "row one piece trained keeps its whole update); `mean`, the pieces' mean "
+                     "(Spark MLlib's, which divides a rare word's update by `shards`)")
     val_fraction: float = key(0.05, number("a number in [0, 0.5)", lambda v: 0 <= v < 0.5),
                               "the last fraction of the corpus held out for validation, "
                               "in [0, 0.5)", identity=True)
