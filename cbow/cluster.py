@@ -212,7 +212,7 @@ def session(spec: str | None, *, timeout: float = 5.0, log=None) -> Iterator[obj
             logger.setLevel(level)
 
 
-def executor(spec: str | None, shards: int, sync_every: int, merge: str = "rows"):
+def executor(spec: str | None, shards: int, sync_every: int, merge: str = "sum"):
     """Where the word2vec objectives' steps run: None (this process's threads) without a
     scheduler, else a :class:`cbow.dask_executor.DaskExecutor` on the client of the
     :func:`session` open for ``spec`` (``train`` opens it)."""

@@ -192,11 +192,11 @@ class TrainConfig:
     sync_every: int = key(100_000, integer(1),
                           "with a scheduler: centre positions per round of model averaging "
                           "(a round never spans two steps, so at most `batch_size`)")
-    merge: str = key("rows", one_of("rows", "mean"),
+    merge: str = key("sum", one_of("sum", "rows", "mean"),
                      "with a scheduler: how a round's pieces become the next round's weights: "
-                     "`rows`, each row gets the mean change of the pieces that changed it (a "
-                     "row one piece trained keeps its whole update); `mean`, the pieces' mean "
-                     "(Spark MLlib's, which divides a rare word's update by `shards`)")
+                     "`sum`, the round's plus every piece's change; `rows`, each row the mean "
+                     "change of the pieces that changed it; `mean`, the pieces' mean (Spark "
+                     "MLlib's); see the README's measurements")
     val_fraction: float = key(0.05, number("a number in [0, 0.5)", lambda v: 0 <= v < 0.5),
                               "the last fraction of the corpus held out for validation, "
                               "in [0, 0.5)", identity=True)

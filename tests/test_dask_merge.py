@@ -17,6 +17,8 @@ def test_rows_keep_one_pieces_whole_update_and_average_shared_rows():
     assert merged[0].dtype == np.float32
     assert np.array_equal(merged[0], [[1.5, 1.5], [2.0, 1.75], [3.25, 3.25], [4.0, 4.0]])
     assert np.array_equal(merged[1], [1.0, 0.0])
+    summed = _merge(start, [tuple(a), tuple(b)], "sum")
+    assert np.array_equal(summed[0], [[1.5, 1.5], [2.0, 1.75], [3.5, 3.5], [4.0, 4.0]])
     mean = _merge(start, [tuple(a), tuple(b)], "mean")
     assert np.array_equal(mean[0], [[1.25, 1.25], [2.0, 1.875], [3.25, 3.25], [4.0, 4.0]])
 
@@ -25,5 +27,5 @@ def test_one_piece_is_its_copy_exactly():
     rng = np.random.default_rng(0)
     start = [rng.normal(size=(50, 4)).astype(np.float32) * 1e-9]
     piece = (rng.normal(size=(50, 4)).astype(np.float32) * 1e9,)
-    for how in ("rows", "mean"):
+    for how in ("sum", "rows", "mean"):
         assert _merge(start, [piece], how)[0].tobytes() == piece[0].tobytes()
