@@ -56,3 +56,18 @@ def test_pruning_never_ranks_unreadable_files_nor_deletes_the_newest(tmp_path):
         warnings.simplefilter("always")
         assert ckpt.prune_checkpoints(folder, keep=1) == []
     assert caught == []
+
+
+def test_all_finite_in_slices_finds_every_bad_value():
+    """checkpoint.all_finite checks a large array a slice at a time (no boolean copy of it):
+    a NaN or an infinity anywhere, in the first, a middle or the last slice, is found."""
+    rng = np.random.default_rng(3)
+    for shape in [(1000, 7), (10,), (3, 4, 5), (0, 4), ()]:
+        clean = rng.random(shape, dtype=np.float32)
+        assert ckpt.all_finite(clean, chunk_elements=16)
+        for flat in {0, clean.size // 2, clean.size - 1} if clean.size else ():
+            for bad in (np.nan, np.inf, -np.inf):
+                dirty = clean.copy()
+                dirty.reshape(-1)[flat] = bad
+                assert not ckpt.all_finite(dirty, chunk_elements=16)
+                assert not ckpt.all_finite(dirty[::-1] if dirty.ndim else dirty, chunk_elements=16)
