@@ -88,8 +88,33 @@ def save_checkpoint(path: str | Path, params: dict[str, np.ndarray], vocab: Voca
     arrays["vocab_counts"] = vocab.counts
     arrays["meta"] = np.array(json.dumps({"format_version": FORMAT_VERSION, **meta}, sort_keys=True))
     with atomic_writer(path) as f:
-        np.savez(f, **arrays)
+        write_npz(f, **arrays)
     return path
+
+
+WRITE_CHUNK_BYTES = 1 << 22
+""":func:`write_npz` writes a large array this many bytes at a time (4 MiB)."""
+
+
+def write_npz(f, **arrays: np.ndarray) -> None:
+    """The file ``np.savez(f, **arrays)`` writes (stored, not compressed: one ``NAME.npy`` per
+    array, zip64), each C-ordered array's data written straight from its memory,
+    :data:`WRITE_CHUNK_BYTES` at a time. ``np.savez`` copies every 16 MiB through a buffer and
+    then ``tobytes``: about 50 MB more at the peak of a run with 2M n-gram buckets."""
+    chunk_bytes = WRITE_CHUNK_BYTES
+    with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as npz:
+        for name, value in arrays.items():
+            value = np.asanyarray(value)
+            with npz.open(name + ".npy", "w", force_zip64=True) as out:
+                if not (value.flags.c_contiguous and value.size and value.dtype.isbuiltin
+                        and not value.dtype.hasobject):
+                    np.lib.format.write_array(out, value, allow_pickle=False)
+                    continue
+                np.lib.format.write_array_header_1_0(
+                    out, np.lib.format.header_data_from_array_1_0(value))
+                data = memoryview(value.reshape(-1)).cast("B")
+                for first in range(0, data.nbytes, chunk_bytes):
+                    out.write(data[first:first + chunk_bytes])
 
 
 def load_checkpoint(path: str | Path) -> tuple[dict[str, np.ndarray], Vocabulary | None, dict]:
