@@ -117,17 +117,18 @@ class ModelConfig:
                       "`relu`: ReLU(mean of the context's input vectors + b1), the course's; "
                       "`linear`: their mean, word2vec's (word2vec objectives only)",
                       identity=True)
-    init: str = key("course", one_of("course", "word2vec"),
+    init: str = key("course", one_of("course", "word2vec", "fasttext"),
                     "`course`: every weight uniform in [0, 1); `word2vec`: input vectors "
-                    "uniform in +-0.5/N, output vectors zero (word2vec objectives only)",
-                    identity=True)
+                    "uniform in +-0.5/N, output vectors zero; `fasttext`: input vectors (and "
+                    "n-gram rows) uniform in +-1/N, output vectors zero, as fastText and "
+                    "gensim's FastText (word2vec objectives only)", identity=True)
     shrink_window: bool = key(False, BOOLEAN, "draw each example's window in [1, C], as "
                               "word2vec does (word2vec objectives only)", identity=True)
     minn: int = key(3, integer(1), "shortest character n-gram of `<word>` (with `maxn`)",
                     identity=True)
     maxn: int = key(0, integer(0), "longest character n-gram of `<word>`; 0: no subwords "
                     "(word2vec); > 0: fastText's CBOW, each word's input rows are its own and "
-                    "its n-grams' (word2vec objectives, `init: word2vec`)", identity=True)
+                    "its n-grams' (word2vec objectives, `init: fasttext` or `word2vec`)", identity=True)
     bucket: int = key(2_000_000, Rule(lambda v: _is_int(v) and 1 <= v <= MAX_BUCKET,
                                       f"an integer in [1, {MAX_BUCKET:,}]"),
                       "hash buckets of the n-grams: input rows beyond the words' (with `maxn` > "
@@ -492,10 +493,11 @@ def _check(values: dict, origins: dict[str, str]) -> list[str]:
         if flat["train.batcher"] != "default":
             problems.append(f"{origins.get('train.batcher', 'defaults')}: the course batcher "
                             f"feeds the softmax objective only")
-        if subwords and flat["model.init"] != "word2vec":
+        if subwords and flat["model.init"] not in ("word2vec", "fasttext"):
             problems.append(f"{origins.get('model.maxn', 'defaults')}: model.maxn "
                             f"{flat['model.maxn']} (subwords) initialises the word and n-gram "
-                            f"rows as word2vec does; set model.init: word2vec")
+                            f"rows as word2vec or fastText does; set model.init: word2vec "
+                            f"or fasttext")
     if subwords and _is_int(flat["model.minn"]) and flat["model.minn"] > flat["model.maxn"]:
         problems.append(f"{origins.get('model.minn', 'defaults')}: model.minn "
                         f"{flat['model.minn']} is longer than model.maxn {flat['model.maxn']}: "

@@ -405,15 +405,24 @@ class RowTable:
         return self.offsets.shape[0] - 1
 
 
+INIT_HALF_WIDTHS = {"word2vec": 0.5, "fasttext": 1.0}
+"""``model.init`` of the word2vec objectives: the input rows are uniform in
+``[-half_width/N, half_width/N)`` (word2vec's +-0.5/N; fastText's and gensim FastText's
++-1/N)."""
+
+
 def initial_weights(objective: Objective, vector_size: int, seed: int,
-                    input_rows: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    input_rows: int | None = None,
+                    half_width: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """word2vec's initialisation, drawn from ``np.random.default_rng(seed)``.
 
     Returns
     -------
-    input_vectors : (input_rows, N) float32, uniform in [-0.5/N, 0.5/N); ``input_rows``
-        defaults to V (a row table's words and n-gram buckets need more; the first V rows are
-        the same either way)
+    input_vectors : (input_rows, N) float32, uniform in [-half_width/N, half_width/N)
+        (word2vec's 0.5 by default; :data:`INIT_HALF_WIDTHS`); ``input_rows`` defaults to V (a
+        row table's words and n-gram buckets need more; the first V rows are the same either
+        way). Another ``half_width`` scales word2vec's draws by ``2 * half_width`` (for 1, a
+        power of two: exactly twice word2vec's values)
     output_vectors : (objective.output_rows, N) float32, zeros
     hidden_bias : (N,) float32, zeros (used by the ``relu`` variant only)
     """
@@ -424,6 +433,8 @@ def initial_weights(objective: Objective, vector_size: int, seed: int,
     input_vectors = rng.random((rows, vector_size), dtype=np.float32)
     input_vectors -= np.float32(0.5)  # in place: no second copy of a large (bucket) matrix
     input_vectors /= np.float32(vector_size)
+    if half_width != 0.5:
+        input_vectors *= np.float32(2 * half_width)
     output_vectors = np.zeros((objective.output_rows, vector_size), np.float32)
     return input_vectors, output_vectors, np.zeros(vector_size, np.float32)
 

@@ -137,10 +137,10 @@ class _Word2VecObjective(ParamsObjective):
             check_rows(vocab, params.V, str(checkpoint.path))
             return cls(params, settings, vocab, checkpoint.meta.get("model_state"))
         kernel_objective = cls._kernel_objective(counts, settings)
-        if settings.init == "word2vec":  # the n-gram rows drawn after the words' (as fastText)
+        if settings.init in word2vec.INIT_HALF_WIDTHS:  # n-gram rows after the words' (fastText)
             params = Word2VecParams(*word2vec.initial_weights(
-                kernel_objective, cfg.model.N, settings.seed, input_rows=len(counts) + extra),
-                ngram_rows=extra)
+                kernel_objective, cfg.model.N, settings.seed, input_rows=len(counts) + extra,
+                half_width=word2vec.INIT_HALF_WIDTHS[settings.init]), ngram_rows=extra)
         else:  # the course's draws (W1, W2, b1 order), the output layer sized for the objective
             W1, W2, b1, _ = model.course_draws(cfg.model.N, len(counts), settings.seed,
                                                output_rows=kernel_objective.output_rows)
