@@ -10,8 +10,9 @@ What is compared (issue 20)
     CBOW with subwords: N 100, window 5 (shrunk at random), 5 epochs, min_count 5, sample 1e-3,
     negative sampling with 5 noise words, character n-grams of 3 to 6 characters in 2,000,000
     buckets, and the same learning rate for all, 0.05 (fastText's), falling linearly to 0. Each
-    implementation uses its own initialisation, random numbers and noise distribution (cbow
-    ``--ns-exponent``, 0.5 as fastText's table; gensim its 0.75). ``cbow-w2v`` is cbow's word2vec
+    implementation uses its own random numbers and noise distribution (cbow ``--ns-exponent``,
+    0.5 as fastText's table; gensim its 0.75); all draw the input rows in +-1/N (cbow
+    ``--init fasttext``; ``--init word2vec``: word2vec's +-0.5/N). ``cbow-w2v`` is cbow's word2vec
     CBOW (no subwords) with the same settings, for the cost of the subwords.
 
 One corpus, prepared once
@@ -73,7 +74,7 @@ DEFAULT_UNSEEN = ("kingliness", "unhappiest", "dictionaries", "electromagnetical
 def settings_of(args) -> dict:
     return {key: getattr(args, key) for key in (
         "vector_size", "window", "min_count", "negative", "ns_exponent", "sample", "epochs",
-        "alpha", "minn", "maxn", "bucket", "cbow_batch_size")}
+        "alpha", "minn", "maxn", "bucket", "cbow_batch_size", "init")}
 
 
 def cbow_settings(corpus: str, cache_dir: str, workers: int, seed: int, s: dict, out_dir: str,
@@ -85,7 +86,8 @@ def cbow_settings(corpus: str, cache_dir: str, workers: int, seed: int, s: dict,
         "vocab": {"min_count": s["min_count"], "order": "frequency"},
         "model": {"N": s["vector_size"], "C": s["window"], "objective": "negative",
                   "negative": s["negative"], "ns_exponent": s["ns_exponent"], "hidden": "linear",
-                  "init": "word2vec", "shrink_window": True, "minn": s["minn"],
+                  "init": s["init"] if subwords else "word2vec", "shrink_window": True,
+                  "minn": s["minn"],
                   "maxn": s["maxn"] if subwords else 0, "bucket": s["bucket"]},
         "train": {"batch_size": s["cbow_batch_size"], "alpha": s["alpha"], "schedule": "linear",
                   "min_alpha": 0.0, "epochs": s["epochs"], "seed": seed, "dtype": "float32",
@@ -145,12 +147,12 @@ def child_cbow(spec: dict, subwords: bool = True) -> dict:
     from cbow.train import train
     s = spec["settings"]
     with tempfile.TemporaryDirectory(prefix="compare_fasttext-jit-") as scratch:
-        tiny = Path(scratch, "tiny.txt")  # compile the kernels before the clock starts
-        tiny.write_text("".join(" ".join(f"w{(i * j) % 8}" for j in range(20)) + "\n"
-                                for i in range(1, 40)), encoding="utf-8")
-        warm = cbow_settings(str(tiny), str(Path(scratch, "prepared")), spec["workers"], 1,
-                             dict(s, min_count=1, epochs=1, bucket=1000), str(Path(scratch, "r")),
-                             subwords)
+        # Compile the kernels before the clock starts: one step on the corpus prepare made
+        # (a cache hit, as `cbow train` on a prepared corpus: preparing a text here would
+        # import NLTK and scipy, ~77 MB that a training process does not need), 1,000 buckets.
+        warm = cbow_settings(spec["corpus"], spec["cache_dir"], spec["workers"], 1,
+                             dict(s, epochs=1, bucket=1000), str(Path(scratch, "r")), subwords)
+        warm["train"]["steps"] = 1
         train(from_mapping(warm, MODULE), quiet=True, log=None)
     cfg = from_mapping(cbow_settings(spec["corpus"], spec["cache_dir"], spec["workers"],
                                      spec["seed"], s, spec["run_dir"], subwords), MODULE)
@@ -307,6 +309,9 @@ def parse_args(argv):
     parser.add_argument("--negative", type=int, default=5)
     parser.add_argument("--ns-exponent", type=float, default=0.5, help="cbow's (fastText: 0.5)")
     parser.add_argument("--sample", type=float, default=1e-3)
+    parser.add_argument("--init", choices=["gensim", "word2vec"], default="gensim",
+                        help="cbow's model.init: input rows in +-1/N (fastText's and gensim's) "
+                             "or +-0.5/N (word2vec's)")
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--minn", type=int, default=3)
     parser.add_argument("--maxn", type=int, default=6)

@@ -14,12 +14,16 @@ process (all its threads; on a busy machine they move less than the wall clock).
 
 - ``none``: no row table (word2vec's one row per word);
 - ``identity``: :meth:`cbow.word2vec.RowTable.identity`, the same model read through a table;
+- ``subwords``: fastText's CBOW, :func:`cbow.subwords.row_table` of the vocabulary (``--minn``
+  to ``--maxn``, ``--bucket`` n-gram rows; with ``--text`` the words are the text's, with
+  Zipf text ``w0``, ``w1``, ...): each word reads its own row and its n-grams';
 - ``queue``: pieces of ``--piece-words`` positions taken from a shared counter
   (:class:`cbow.executor.ThreadExecutor`); with one worker it is ``none``;
 - ``fastdot``: the reassociated dot product (``StepRules(fast_dot=True)``, ``train.fast_dot``);
 - ``skip``: gensim's rule, no step for a row scored beyond +-6 (``model.skip_saturated``);
 - ``baseline`` (with ``--baseline DIR``): ``DIR/cbow/word2vec.py``, e.g. the main branch's
-  kernels, imported under another name, for "no slower than before".
+  kernels, imported under another name, for "no slower than before"; ``baseline-subwords``
+  (both): those kernels with the ``subwords`` table.
 
 Only public names are used.
 
@@ -40,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow import executor, word2vec
+from cbow import executor, subwords, word2vec
 
 
 def zipf_corpus(n_words: int, vocabulary: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -53,14 +57,19 @@ def zipf_corpus(n_words: int, vocabulary: int, seed: int) -> tuple[np.ndarray, n
     return tokens, starts[starts < n_words]
 
 
-def text_corpus(path: Path, min_count: int, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Word ids (most frequent first) and sentence starts of a text, one sentence per line."""
+def text_corpus(path: Path, min_count: int, limit: int | None,
+                words_out: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Word ids (most frequent first) and sentence starts of a text, one sentence per line;
+    ``words_out`` (a list) receives the words of the ids, most frequent first."""
     lines = [line.split() for line in path.read_text(encoding="utf-8").splitlines()]
     words = np.array([word for line in lines for word in line])
     lengths = np.array([len(line) for line in lines])
     vocabulary, ids, counts = np.unique(words, return_inverse=True, return_counts=True)
     rank = np.empty(vocabulary.size, np.int64)
-    rank[np.lexsort((vocabulary, -counts))] = np.arange(vocabulary.size)
+    order = np.lexsort((vocabulary, -counts))
+    rank[order] = np.arange(vocabulary.size)
+    if words_out is not None:
+        words_out.extend(vocabulary[order].tolist())
     kept = counts[ids] >= min_count
     line_of = np.repeat(np.arange(lengths.size), lengths)[kept]
     tokens = rank[ids][kept].astype(np.uint32)
@@ -92,20 +101,25 @@ def main(argv=None) -> None:
     parser.add_argument("--objectives", nargs="+", default=["negative", "hierarchical"],
                         choices=["negative", "hierarchical"])
     parser.add_argument("--variants", nargs="+", default=["none", "identity"],
-                        choices=["none", "identity", "queue", "fastdot", "skip"])
+                        choices=["none", "identity", "subwords", "queue", "fastdot", "skip"])
     parser.add_argument("--piece-words", type=int, default=10_000,
                         help="the queue variant's piece size (cbow.executor.ThreadExecutor)")
     parser.add_argument("--baseline", type=Path, help="another checkout to time against")
     parser.add_argument("--vector-size", type=int, default=100)
     parser.add_argument("--window", type=int, default=5)
     parser.add_argument("--sample", type=float, default=1e-3)
+    parser.add_argument("--minn", type=int, default=3, help="the subwords variant's")
+    parser.add_argument("--maxn", type=int, default=6, help="the subwords variant's")
+    parser.add_argument("--bucket", type=int, default=2_000_000, help="the subwords variant's")
     args = parser.parse_args(argv)
 
+    words: list[str] = []
     if args.text:
-        tokens, starts = text_corpus(args.text, args.min_count, args.words)
+        tokens, starts = text_corpus(args.text, args.min_count, args.words, words)
     else:
         tokens, starts = zipf_corpus(args.words, args.vocabulary, seed=0)
     counts = np.bincount(tokens, minlength=int(tokens.max()) + 1)
+    words = words[:counts.size] or [f"w{i}" for i in range(counts.size)]
     print(f"{tokens.size:,} words, {counts.size:,} in the vocabulary, {starts.size:,} sentences; "
           f"load average {os.getloadavg()[0]:.2f}; {args.rounds} rounds")
     print(f"cbow.word2vec: {word2vec.__file__}"
@@ -114,6 +128,10 @@ def main(argv=None) -> None:
     modules = {variant: word2vec for variant in args.variants}
     if args.baseline:
         modules["baseline"] = load_module(args.baseline)
+        if "subwords" in args.variants:
+            modules["baseline-subwords"] = modules["baseline"]
+    table = (subwords.row_table(words, args.minn, args.maxn, args.bucket)
+             if "subwords" in args.variants else None)
     cases = [(objective, workers, variant) for objective in args.objectives
              for workers in args.workers for variant in modules]
     times: dict[tuple, list[float]] = {case: [] for case in cases}
@@ -126,8 +144,12 @@ def main(argv=None) -> None:
             objective_name, workers, variant = case
             w2v = modules[variant]
             objective = objectives[variant, objective_name]
-            inputs, outputs, _ = w2v.initial_weights(objective, args.vector_size, seed=1)
-            extra = {}
+            extra, rows = {}, None
+            if variant.endswith("subwords"):
+                extra["row_table"] = w2v.RowTable(*table)
+                rows = counts.size + args.bucket
+            inputs, outputs, _ = w2v.initial_weights(objective, args.vector_size, seed=1,
+                                                     input_rows=rows)
             if variant == "identity":
                 extra["row_table"] = word2vec.RowTable.identity(counts.size)
             if variant in ("fastdot", "skip"):

@@ -54,6 +54,17 @@ def list_checkpoints(directory: str | Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if _STEP_FILE.match(p.name))
 
 
+def all_finite(array: np.ndarray, chunk_elements: int = 1 << 20) -> bool:
+    """``np.isfinite(array).all()`` without its boolean copy of the whole array: a slice of
+    about ``chunk_elements`` at a time (for 2,000,000 n-gram rows x 100, 200 MB less at peak)."""
+    array = np.asarray(array)
+    if array.ndim == 0 or array.size <= chunk_elements:
+        return bool(np.isfinite(array).all())
+    rows = max(1, chunk_elements // (array.size // array.shape[0] or 1))
+    return all(np.isfinite(array[first:first + rows]).all()
+               for first in range(0, array.shape[0], rows))
+
+
 def save_checkpoint(path: str | Path, params: dict[str, np.ndarray], vocab: Vocabulary,
                     meta: dict) -> Path:
     """Write a checkpoint atomically: the file at ``path`` is either the old one or complete.
@@ -66,7 +77,7 @@ def save_checkpoint(path: str | Path, params: dict[str, np.ndarray], vocab: Voca
         If an array holds NaN or infinity (nothing is written: a checkpoint is a good state).
     """
     path = Path(path)
-    bad = [name for name, a in params.items() if not np.isfinite(a).all()]
+    bad = [name for name, a in params.items() if not all_finite(a)]
     if bad:
         raise NonFiniteParameters(f"not writing {path}: {', '.join(bad)} hold non-finite values")
     clash = [name for name in params if name in _RESERVED]
@@ -77,8 +88,33 @@ def save_checkpoint(path: str | Path, params: dict[str, np.ndarray], vocab: Voca
     arrays["vocab_counts"] = vocab.counts
     arrays["meta"] = np.array(json.dumps({"format_version": FORMAT_VERSION, **meta}, sort_keys=True))
     with atomic_writer(path) as f:
-        np.savez(f, **arrays)
+        write_npz(f, **arrays)
     return path
+
+
+WRITE_CHUNK_BYTES = 1 << 22
+""":func:`write_npz` writes a large array this many bytes at a time (4 MiB)."""
+
+
+def write_npz(f, **arrays: np.ndarray) -> None:
+    """The file ``np.savez(f, **arrays)`` writes (stored, not compressed: one ``NAME.npy`` per
+    array, zip64), each C-ordered array's data written straight from its memory,
+    :data:`WRITE_CHUNK_BYTES` at a time. ``np.savez`` copies every 16 MiB through a buffer and
+    then ``tobytes``: about 50 MB more at the peak of a run with 2M n-gram buckets."""
+    chunk_bytes = WRITE_CHUNK_BYTES
+    with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as npz:
+        for name, value in arrays.items():
+            value = np.asanyarray(value)
+            with npz.open(name + ".npy", "w", force_zip64=True) as out:
+                if not (value.flags.c_contiguous and value.size and value.dtype.isbuiltin
+                        and not value.dtype.hasobject):
+                    np.lib.format.write_array(out, value, allow_pickle=False)
+                    continue
+                np.lib.format.write_array_header_1_0(
+                    out, np.lib.format.header_data_from_array_1_0(value))
+                data = memoryview(value.reshape(-1)).cast("B")
+                for first in range(0, data.nbytes, chunk_bytes):
+                    out.write(data[first:first + chunk_bytes])
 
 
 def load_checkpoint(path: str | Path) -> tuple[dict[str, np.ndarray], Vocabulary | None, dict]:
@@ -114,7 +150,7 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, np.ndarray], Vocabulary
                               f"delete it to use an earlier checkpoint") from err
     meta.setdefault("objective", DEFAULT_OBJECTIVE)
     bad = [name for name, a in arrays.items()
-           if np.issubdtype(a.dtype, np.inexact) and not np.isfinite(a).all()]
+           if np.issubdtype(a.dtype, np.inexact) and not all_finite(a)]
     if bad:
         raise CheckpointError(f"{path}: {', '.join(bad)} hold NaN or infinite values; delete it "
                               f"to use an earlier checkpoint")

@@ -119,16 +119,16 @@ class ModelConfig:
                       identity=True)
     init: str = key("course", one_of("course", "word2vec", "gensim"),
                     "`course`: every weight uniform in [0, 1); `word2vec`: input vectors "
-                    "uniform in +-0.5/N, output vectors zero; `gensim`: input vectors uniform "
-                    "in +-1/N (gensim 4's), output vectors zero (word2vec objectives only)",
-                    identity=True)
+                    "uniform in +-0.5/N, output vectors zero; `gensim`: input vectors (and "
+                    "n-gram rows) uniform in +-1/N, as gensim 4 and fastText draw them, output "
+                    "vectors zero (word2vec objectives only)", identity=True)
     shrink_window: bool = key(False, BOOLEAN, "draw each example's window in [1, C], as "
                               "word2vec does (word2vec objectives only)", identity=True)
     minn: int = key(3, integer(1), "shortest character n-gram of `<word>` (with `maxn`)",
                     identity=True)
     maxn: int = key(0, integer(0), "longest character n-gram of `<word>`; 0: no subwords "
                     "(word2vec); > 0: fastText's CBOW, each word's input rows are its own and "
-                    "its n-grams' (word2vec objectives, `init: word2vec`)", identity=True)
+                    "its n-grams' (word2vec objectives, `init: gensim` or `word2vec`)", identity=True)
     bucket: int = key(2_000_000, Rule(lambda v: _is_int(v) and 1 <= v <= MAX_BUCKET,
                                       f"an integer in [1, {MAX_BUCKET:,}]"),
                       "hash buckets of the n-grams: input rows beyond the words' (with `maxn` > "

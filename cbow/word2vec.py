@@ -82,6 +82,14 @@ Choices, and where they differ from word2vec's C tool and gensim:
   the same run after run on one machine (a resume there is exact), not across machines.
 - **Initialisation** (:func:`initial_weights`): word2vec's range, +-0.5/N, or gensim 4's,
   +-1/N (``model.init: gensim``).
+- **Row tables** (fastText's n-grams): a word's n-gram rows lie anywhere in the buckets (2M x
+  100 floats: a cache miss each), so while an example trains the kernel asks the processor to
+  load the rows of the word that enters the windows next (``llvm.prefetch``, a hint that reads
+  and writes nothing), and the hidden layer adds four rows per pass over it (each element still
+  adds the rows one at a time, in the table's order: the same bits). Measured (one worker, 892k
+  words of GCIDE, fastText's table with 2M buckets, N = 100, medians of 4 interleaved rounds,
+  load 5-9 on 2 cores): 2.21 -> 1.68 CPU s per epoch; the same table with 1,000 buckets (all
+  in cache) took 1.67 s before.
 """
 from __future__ import annotations
 
@@ -91,7 +99,10 @@ from functools import partial
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from cbow import executor as executors
 from cbow.executor import Executor
@@ -527,6 +538,7 @@ def subsample_key(seed: int, epoch: int = 0) -> np.uint64:
 # buffers are allocated once per call. fastmath stays off; see "Speed" in the module docstring.
 
 _KERNEL_OPTIONS = dict(nogil=True, cache=True, fastmath=False)
+_CACHE_LINE = 64  # bytes: x86-64's (and most processors') cache line
 
 
 @njit(**_KERNEL_OPTIONS)
@@ -564,6 +576,43 @@ def _dot_row_reassociated(vector, matrix, row):
     for c in range(vector.shape[0]):
         total += vector[c] * matrix[row, c]
     return total
+
+
+@intrinsic
+def _prefetch_row(typingctx, matrix, row):
+    """Ask the processor to start loading ``matrix[row]`` (a C-ordered 2-D array) into its
+    caches: one ``llvm.prefetch`` (read, high locality) per 64-byte line of the row. A hint
+    only: no value is read or written, so no result changes, whatever the processor does."""
+    if not (isinstance(matrix, types.Array) and matrix.ndim == 2
+            and isinstance(row, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        i64, i32, byte_pointer = ir.IntType(64), ir.IntType(32), ir.IntType(8).as_pointer()
+        row_index = context.cast(builder, args[1], signature.args[1], types.int64)
+        start = builder.add(builder.ptrtoint(array.data, i64),
+                            builder.mul(row_index, builder.extract_value(array.strides, 0)))
+        row_bytes = builder.mul(builder.extract_value(array.shape, 1),
+                                ir.Constant(i64, signature.args[0].dtype.bitwidth // 8))
+        prefetch = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]),
+            "llvm.prefetch.p0i8")  # typed pointers' name; LLVM with opaque ones upgrades it
+        with cgutils.for_range_slice(builder, ir.Constant(i64, 0), row_bytes,
+                                     ir.Constant(i64, _CACHE_LINE)) as (offset, _):
+            address = builder.inttoptr(builder.add(start, offset), byte_pointer)
+            builder.call(prefetch, [address, ir.Constant(i32, 0), ir.Constant(i32, 3),
+                                    ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(matrix, row), codegen
+
+
+@njit(**_KERNEL_OPTIONS)
+def _prefetch_word_rows(input_vectors, row_offsets, rows, word):
+    """Start loading every input row of ``word`` (:func:`_prefetch_row`)."""
+    for k in range(row_offsets[word], row_offsets[word + 1]):
+        _prefetch_row(input_vectors, rows[k])
 
 
 @njit(**_KERNEL_OPTIONS)
@@ -658,6 +707,12 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
     hidden_error = np.empty(dim, np.float32)  # word2vec's neu1e
     kept_words = np.empty(max_sentence_length, np.int64)
     kept_positions = np.empty(max_sentence_length, np.int64)
+    # the input rows of one example's context words, in order (a row table only)
+    most_rows = 0
+    if not identity_rows:
+        for word in range(row_offsets.shape[0] - 1):
+            most_rows = max(most_rows, row_offsets[word + 1] - row_offsets[word])
+    context_rows = np.empty(2 * window * most_rows, np.int64)
     state = np.uint64(rng_state)
     alpha_per_position = (alpha_end - alpha_start) / max(1, schedule_end - schedule_begin)
     table_size = sigmoid_table.shape[0]
@@ -686,7 +741,15 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
         n_kept = _gather_kept_words(tokens, piece_start, piece_end, keep_probabilities, key,
                                     kept_words, kept_positions)
         stop = min(piece_end, end)
+        if not identity_rows:  # the rows of the first windows' words (see below)
+            for j in range(min(window + 1, n_kept)):
+                _prefetch_word_rows(input_vectors, row_offsets, rows, kept_words[j])
         for centre_index in range(n_kept):
+            if not identity_rows and centre_index + window + 1 < n_kept:
+                # A word's n-gram rows are scattered over the buckets (a cache miss each): load
+                # those of the word that enters the windows next while this example trains.
+                _prefetch_word_rows(input_vectors, row_offsets, rows,
+                                    kept_words[centre_index + window + 1])
             centre_position = kept_positions[centre_index]
             if centre_position < position:
                 continue  # before this call's range: context only
@@ -707,29 +770,43 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
             last = min(centre_index + span + 1, n_kept)
             if identity_rows:
                 n_context = last - first - 1
-            else:  # every input row of every context word is one term of the mean
+            else:  # every input row of every context word is one term of the mean, in order
                 n_context = 0
                 for j in range(first, last):
                     if j != centre_index:
                         word = kept_words[j]
-                        n_context += row_offsets[word + 1] - row_offsets[word]
+                        for k in range(row_offsets[word], row_offsets[word + 1]):
+                            context_rows[n_context] = rows[k]
+                            n_context += 1
             if n_context == 0:
                 continue
 
             # Hidden layer: the mean of the context words' input rows (+ b1, ReLU).
             for c in range(dim):
                 hidden[c] = 0.0
-            for j in range(first, last):
-                if j != centre_index:
-                    word = kept_words[j]
-                    if identity_rows:
+            if identity_rows:
+                for j in range(first, last):
+                    if j != centre_index:
+                        word = kept_words[j]
                         for c in range(dim):
                             hidden[c] += input_vectors[word, c]
-                    else:
-                        for k in range(row_offsets[word], row_offsets[word + 1]):
-                            input_row = rows[k]
-                            for c in range(dim):
-                                hidden[c] += input_vectors[input_row, c]
+            else:
+                # Four rows per pass over ``hidden``: each element still adds the rows one at a
+                # time in the table's order (the same sums, bit for bit), but loads and stores
+                # ``hidden`` once per four rows.
+                k = 0
+                while k + 4 <= n_context:
+                    r0, r1 = context_rows[k], context_rows[k + 1]
+                    r2, r3 = context_rows[k + 2], context_rows[k + 3]
+                    for c in range(dim):
+                        hidden[c] = (((hidden[c] + input_vectors[r0, c]) + input_vectors[r1, c])
+                                     + input_vectors[r2, c]) + input_vectors[r3, c]
+                    k += 4
+                while k < n_context:
+                    input_row = context_rows[k]
+                    for c in range(dim):
+                        hidden[c] += input_vectors[input_row, c]
+                    k += 1
             inverse_count = np.float32(1.0) / np.float32(n_context)
             for c in range(dim):
                 hidden[c] *= inverse_count
@@ -789,17 +866,17 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
                         if hidden[c] <= 0.0:
                             hidden_error[c] = 0.0
                         hidden_bias[c] += hidden_error[c]
-                for j in range(first, last):
-                    if j != centre_index:
-                        word = kept_words[j]
-                        if identity_rows:
+                if identity_rows:
+                    for j in range(first, last):
+                        if j != centre_index:
+                            word = kept_words[j]
                             for c in range(dim):
                                 input_vectors[word, c] += hidden_error[c]
-                        else:
-                            for k in range(row_offsets[word], row_offsets[word + 1]):
-                                input_row = rows[k]
-                                for c in range(dim):
-                                    input_vectors[input_row, c] += hidden_error[c]
+                else:  # one row at a time: a row that is there twice gets both steps
+                    for k in range(n_context):
+                        input_row = context_rows[k]
+                        for c in range(dim):
+                            input_vectors[input_row, c] += hidden_error[c]
         if reached < end:
             break
         position = stop

@@ -44,6 +44,22 @@ def test_fasttext_yaml_holds_fasttexts_cbow_defaults():
         0.5, "linear", True, "linear", 0.0)
 
 
+def test_fasttext_yaml_draws_the_rows_as_fasttext(corpus_file, tmp_path):
+    """configs/fasttext.yaml's model.init: gensim: word and n-gram rows in +-1/N (twice
+    word2vec's draws from the same seed), output rows zero; word2vec's stays selectable."""
+    from cbow.train import prepare_corpus
+    cfg = ft_config(corpus_file, tmp_path / "run")
+    assert cfg.model.init == "gensim"
+    vocab = prepare_corpus(cfg, progress=False).vocab
+    Objective = objective_class(cfg.model.objective)
+    ours = Objective.build(cfg, vocab).params
+    word2vecs = Objective.build(ft_config(corpus_file, tmp_path / "run", "model.init=word2vec"),
+                                vocab).params
+    assert ours.input_vectors.shape == (len(vocab) + BUCKET, 12)
+    np.testing.assert_array_equal(ours.input_vectors, 2 * word2vecs.input_vectors)
+    assert np.abs(ours.input_vectors).max() < 1 / 12 and not ours.output_vectors.any()
+
+
 def test_without_maxn_there_are_no_subwords():
     cfg = load_config(REPO_ROOT / "configs" / "word2vec.yaml")
     assert cfg.model.maxn == 0  # every existing config: one input row per word, as before

@@ -56,3 +56,43 @@ def test_pruning_never_ranks_unreadable_files_nor_deletes_the_newest(tmp_path):
         warnings.simplefilter("always")
         assert ckpt.prune_checkpoints(folder, keep=1) == []
     assert caught == []
+
+
+def test_all_finite_in_slices_finds_every_bad_value():
+    """checkpoint.all_finite checks a large array a slice at a time (no boolean copy of it):
+    a NaN or an infinity anywhere, in the first, a middle or the last slice, is found."""
+    rng = np.random.default_rng(3)
+    for shape in [(1000, 7), (10,), (3, 4, 5), (0, 4), ()]:
+        clean = rng.random(shape, dtype=np.float32)
+        assert ckpt.all_finite(clean, chunk_elements=16)
+        for flat in {0, clean.size // 2, clean.size - 1} if clean.size else ():
+            for bad in (np.nan, np.inf, -np.inf):
+                dirty = clean.copy()
+                dirty.reshape(-1)[flat] = bad
+                assert not ckpt.all_finite(dirty, chunk_elements=16)
+                assert not ckpt.all_finite(dirty[::-1] if dirty.ndim else dirty, chunk_elements=16)
+
+
+def test_write_npz_writes_what_np_savez_writes(monkeypatch):
+    """checkpoint.write_npz (a large array's data written from its own memory, a slice at a
+    time) gives the members np.savez gives, byte for byte, for every kind of array a
+    checkpoint holds (and others: Fortran order, empty, 0-d)."""
+    import io
+    import zipfile
+    rng = np.random.default_rng(5)
+    arrays = {"input_vectors": rng.random((1000, 37), dtype=np.float32),
+              "counts": np.arange(5), "vocab_words": np.array(["ab", "cé", "日本"]),
+              "meta": np.array('{"format_version": 1}'),
+              "fortran": np.asfortranarray(rng.random((3, 4))),
+              "empty": np.zeros((0, 3), np.float32), "scalar": np.float32(3)}
+    ours, numpys = io.BytesIO(), io.BytesIO()
+    monkeypatch.setattr(ckpt, "WRITE_CHUNK_BYTES", 1000)  # the big array in 148 slices
+    ckpt.write_npz(ours, **arrays)
+    np.savez(numpys, **arrays)
+    with zipfile.ZipFile(ours) as a, zipfile.ZipFile(numpys) as b:
+        assert a.namelist() == b.namelist()
+        for name in b.namelist():
+            assert a.read(name) == b.read(name), name
+    ours.seek(0)
+    with np.load(ours, allow_pickle=False) as back:
+        assert np.array_equal(back["input_vectors"], arrays["input_vectors"])

@@ -156,7 +156,7 @@ def test_a_full_disk_while_checkpointing_is_one_line_and_leaves_nothing(corpus_f
         file.write(b"PK\x03\x04 partial")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(ckpt.np, "savez", full)
+    monkeypatch.setattr(ckpt, "write_npz", full)
     code = main(["train", "--config", str(tmp_path / "config.yaml"), "--set", "train.steps=20",
                  "--resume", "--quiet"])
     err = capsys.readouterr().err

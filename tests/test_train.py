@@ -135,7 +135,7 @@ def test_crash_while_writing_keeps_the_previous_checkpoint(corpus_file, tmp_path
         file.write(b"PK\x03\x04 partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(ckpt.np, "savez", crash)
+    monkeypatch.setattr(ckpt, "write_npz", crash)
     with pytest.raises(OSError, match="disk full"):
         train(small_config(corpus_file, tmp_path, "train.steps=20"), resume=True, quiet=True,
               log=None)

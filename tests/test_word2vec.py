@@ -839,3 +839,18 @@ def test_two_workers_learn_the_topics_through_a_row_table():
                                  workers=2, seed=5, epoch=epoch, row_table=table)
         assert result.words == tokens.size
     assert loss() < min(before - 0.5, math.log(10) + 0.05)  # the context tells the topic
+
+
+def test_gensim_initial_weights_are_twice_word2vecs():
+    """``scheme="gensim"`` (model.init: gensim) draws the input rows, n-gram rows included, in
+    +-1/N, as gensim and fastText: exactly twice word2vec's draws from the same seed (a power
+    of two commutes with float32 rounding)."""
+    objective = OBJECTIVES["negative"]
+    assert w2v.INITIALISATIONS == ("word2vec", "gensim")
+    half, _, _ = w2v.initial_weights(objective, 50, seed=7, input_rows=V + 30)
+    inputs, outputs, bias = w2v.initial_weights(objective, 50, seed=7, scheme="gensim",
+                                                input_rows=V + 30)
+    assert inputs.dtype == np.float32 and inputs.shape == (V + 30, 50)
+    np.testing.assert_array_equal(inputs, 2 * half)
+    assert inputs.min() >= -1 / 50 and inputs.max() < 1 / 50 and np.ptp(inputs) > 1.8 / 50
+    assert not outputs.any() and not bias.any()

@@ -20,6 +20,7 @@ import numpy as np
 from cbow import cluster, model, subwords, word2vec
 from cbow import executor as executors
 from cbow.batching import EpochRanges
+from cbow.checkpoint import all_finite
 from cbow.embeddings import Embeddings
 from cbow.errors import InputError, TrainingError
 from cbow.evaluate import unigram_cross_entropy
@@ -110,7 +111,7 @@ class Word2VecParams:
         return dict(zip(self.NAMES, (self.input_vectors, self.output_vectors, self.hidden_bias)))
 
     def all_finite(self) -> bool:
-        return all(np.isfinite(a).all() for a in self.arrays().values())
+        return all(all_finite(a) for a in self.arrays().values())
 
 
 class _Word2VecObjective(ParamsObjective):
