@@ -148,8 +148,8 @@ def main(argv=None) -> None:
             if variant.endswith("subwords"):
                 extra["row_table"] = w2v.RowTable(*table)
                 rows = counts.size + args.bucket
-            inputs, outputs, _ = w2v.initial_weights(objective, args.vector_size, seed=1,
-                                                     input_rows=rows)
+            sized = {} if rows is None else {"input_rows": rows}  # a baseline may predate it
+            inputs, outputs, _ = w2v.initial_weights(objective, args.vector_size, seed=1, **sized)
             if variant == "identity":
                 extra["row_table"] = word2vec.RowTable.identity(counts.size)
             if variant in ("fastdot", "skip"):
