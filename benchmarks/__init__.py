@@ -1,7 +1,7 @@
 """Benchmarks of cbow, on cbow's public API: run them as ``python -m benchmarks.NAME --help``
 from the repository's root (or ``python scripts/NAME.py``).
 
-``gcide``
+``dictionary_text``
     The GCIDE dictionary as plain text, one entry per line (the large real corpus).
 ``bench_prepare``
     ``cbow.prepare``: time, tokens/s and peak memory, by workers and corpus size.

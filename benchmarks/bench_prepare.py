@@ -22,7 +22,7 @@ Usage::
     python -m benchmarks.bench_prepare /tmp/gcide/gcide-words.txt --tokenizer whitespace
     python -m benchmarks.bench_prepare /tmp/gcide/gcide.txt --tokenizer course --workers 1 2
 
-(``python scripts/bench_prepare.py`` is the same command; ``python -m benchmarks.gcide`` writes
+(``python scripts/bench_prepare.py`` is the same command; ``python -m benchmarks.dictionary_text`` writes
 the GCIDE files.)
 
 The machine is shared: compare numbers from one run, and repeat (``--repeats``) to see noise.

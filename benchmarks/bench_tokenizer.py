@@ -17,7 +17,7 @@ Usage::
     python -m benchmarks.bench_tokenizer /tmp/gcide/gcide.txt --mb 3 --rounds 5
     python -m benchmarks.bench_tokenizer /tmp/gcide/gcide.txt --against /tmp/cbow-main
 
-(``python -m benchmarks.gcide`` writes the GCIDE files.)
+(``python -m benchmarks.dictionary_text`` writes the GCIDE files.)
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@
 
 (``python scripts/bench_word2vec.py`` is the same command.) The text is lower-cased and split on
 whitespace, one sentence per line (the GCIDE dictionary is first reduced to one line of plain
-words per entry by :func:`benchmarks.gcide.entry_lines`). The vocabulary keeps words seen at least
+words per entry by :func:`benchmarks.dictionary_text.entry_lines`). The vocabulary keeps words seen at least
 ``--min-count`` times, most frequent first, as gensim's. The last ``--held-out`` fraction of the
 lines is kept out of training; both implementations' vectors are scored on it with the same
 functions (cbow.word2vec's held-out negative-sampling loss and exact hierarchical-softmax

@@ -13,7 +13,7 @@ Usage::
     python -m benchmarks.check_tokenizer_identity /tmp/gcide/gcide.txt
     python -m benchmarks.check_tokenizer_identity /tmp/gcide/gcide.txt --tokenizer nltk --mb 2
 
-(``python -m benchmarks.gcide`` writes the GCIDE files.)
+(``python -m benchmarks.dictionary_text`` writes the GCIDE files.)
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 """What model averaging costs: quality and speed of training on a Dask cluster against
 ``train.shards`` and ``train.sync_every``, beside the in-process threads (issue 16, item 4).
 
-    python -m benchmarks.gcide /tmp/gcide-words.txt --words        # the corpus, once
+    python -m benchmarks.dictionary_text /tmp/gcide-words.txt --words        # the corpus, once
     python -m benchmarks.dask_averaging --corpus /tmp/gcide-words.txt --scheduler local:2 \\
         --shards 1 2 4 --sync-every 10000 100000 1000000 --seeds 1 2 3 --json averaging.json
 

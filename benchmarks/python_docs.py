@@ -12,7 +12,7 @@ cut into paragraphs (blank lines), and the markup that is not prose is left out:
   ``.. note::`` ... is prose and kept); interactive sessions (``>>>`` and ``...`` lines);
 - ``:role:`` names and their link targets (``:func:`open <open>```: ``open`` is kept), inline
   literals in double backquotes, section underlines, table borders;
-- then only words are kept (``benchmarks.gcide.WORD``: letters, with inner apostrophes or
+- then only words are kept (``benchmarks.dictionary_text.WORD``: letters, with inner apostrophes or
   hyphens), separated by single spaces: pre-tokenized text for the ``whitespace`` tokenizer.
 
     apt-get install python3.11-doc
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from benchmarks.gcide import REPO_ROOT, WORD
+from benchmarks.dictionary_text import REPO_ROOT, WORD
 from cbow.io import atomic_writer
 
 SOURCES = Path("/usr/share/doc/python3.11/html/_sources")

@@ -1,10 +1,10 @@
-"""`python -m benchmarks.gcide`, runnable as a script: python scripts/dictionary_text.py --help"""
+"""`python -m benchmarks.dictionary_text`, runnable as a script: python scripts/dictionary_text.py --help"""
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: benchmarks/, cbow/
 
-from benchmarks.gcide import main  # noqa: E402
+from benchmarks.dictionary_text import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

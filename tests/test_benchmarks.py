@@ -55,7 +55,7 @@ def test_scripts_are_thin_wrappers():
 def test_gcide_entry_cleaning():
     sys.path.insert(0, str(REPO_ROOT))
     try:
-        from benchmarks.gcide import WORD, clean
+        from benchmarks.dictionary_text import WORD, clean
     finally:
         sys.path.remove(str(REPO_ROOT))
     entry = ('Apple \\Ap"ple\\, n. [OE. appel.] (ap"p\'l) The fruit of {Pyrus malus}; '

@@ -16,8 +16,8 @@ dictd's base-64). Entries are cut at the offsets of the index (the database's he
 
 :func:`entry_lines` gives the lines (the benchmarks read it in memory); the command writes them::
 
-    python -m benchmarks.gcide /tmp/gcide.txt              # plain text, punctuation kept
-    python -m benchmarks.gcide /tmp/gcide-words.txt --words  # words only, space-separated
+    python -m benchmarks.dictionary_text /tmp/gcide.txt              # plain text, punctuation kept
+    python -m benchmarks.dictionary_text /tmp/gcide-words.txt --words  # words only, space-separated
 
 (``python scripts/dictionary_text.py`` is the same command.)
 
