@@ -42,13 +42,13 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import gcide
+from benchmarks import dictionary_text
 from cbow import word2vec as w2v
 from cbow.config import from_mapping
 from cbow.embeddings import Embeddings
 from cbow.train import alpha_at
 
-GCIDE = gcide.DICT_PATH
+GCIDE = dictionary_text.DICT_PATH
 OBJECTIVES = {"ns": "negative sampling (negative=5)", "hs": "hierarchical softmax"}
 
 
@@ -73,7 +73,7 @@ def load_sentences(source: str | None, max_tokens: int | None, synthetic_tokens:
     elif source == "gcide":
         if not GCIDE.exists():
             sys.exit(f"{GCIDE} is not installed (apt-get install dict-gcide)")
-        name, lines = f"GCIDE ({GCIDE})", list(gcide.entry_lines(GCIDE, words=True))
+        name, lines = f"GCIDE ({GCIDE})", list(dictionary_text.entry_lines(GCIDE, words=True))
     else:
         name = source
         lines = Path(source).read_text(encoding="utf-8", errors="replace").splitlines()
