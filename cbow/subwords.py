@@ -57,7 +57,7 @@ def check_ngram_lengths(minn: int, maxn: int, bucket: int) -> None:
     if not (isinstance(bucket, (int, np.integer)) and bucket >= 0):
         problems.append(f"bucket must be an integer >= 0; got {bucket!r}")
     elif maxn and maxn > 0 and bucket == 0:
-        problems.append(f"bucket must be >= 1 when maxn > 0 (the n-grams need rows); got 0")
+        problems.append("bucket must be >= 1 when maxn > 0 (the n-grams need rows); got 0")
     if problems:
         raise InputError("; ".join(problems))
 

@@ -887,6 +887,21 @@ def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_sta
 
 
 @njit(**_KERNEL_OPTIONS)
+def _given_switches(stop_flag, sigmoid_table):
+    """The public kernels' optional arrays as ``_cbow_range`` takes them: a flag nobody sets,
+    and no sigmoid table (the exact function), where None was given."""
+    if stop_flag is None:
+        flag = np.zeros(1, np.int32)
+    else:
+        flag = stop_flag
+    if sigmoid_table is None:
+        table = np.zeros(0, np.float32)
+    else:
+        table = sigmoid_table
+    return flag, table
+
+
+@njit(**_KERNEL_OPTIONS)
 def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                            keep_probabilities, key, noise_cumulative, negative, window,
                            shrink_window, relu, learn, begin, end, schedule_begin, schedule_end,
@@ -946,14 +961,7 @@ def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, s
     no_codes = np.zeros((1, 0), np.uint8)
     no_points = np.zeros((1, 0), np.int32)
     no_lengths = np.zeros(1, np.int32)
-    if stop_flag is None:
-        flag = np.zeros(1, np.int32)
-    else:
-        flag = stop_flag
-    if sigmoid_table is None:
-        table = np.zeros(0, np.float32)
-    else:
-        table = sigmoid_table
+    flag, table = _given_switches(stop_flag, sigmoid_table)
     if rows is None:  # word2vec: row w is word w
         return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                            keep_probabilities, key, False, no_codes, no_points, no_lengths,
@@ -986,14 +994,7 @@ def cbow_hierarchical_softmax(input_vectors, output_vectors, hidden_bias, tokens
     shrink windows.
     """
     no_noise = np.zeros(1, np.uint32)
-    if stop_flag is None:
-        flag = np.zeros(1, np.int32)
-    else:
-        flag = stop_flag
-    if sigmoid_table is None:
-        table = np.zeros(0, np.float32)
-    else:
-        table = sigmoid_table
+    flag, table = _given_switches(stop_flag, sigmoid_table)
     if rows is None:  # word2vec: row w is word w
         return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                            keep_probabilities, key, True, codes, points, code_lengths,

@@ -128,32 +128,40 @@ def test_an_error_in_a_later_range_names_the_line_as_in_process(local2, tmp_path
     assert list((tmp_path / "c1").iterdir()) == []  # no folder left half made
 
 
-def test_a_worker_killed_mid_piece_changes_nothing(local2, tmp_path):
+def kill_a_worker_running(client, key_prefix: str, work) -> int | None:
+    """Run ``work`` in a thread; SIGKILL the worker process (a real one, by pid) seen running
+    a task whose key starts with ``key_prefix``; the pid killed, or None if none was seen."""
     import signal
     import threading
 
-    text = (shared_dir("data") / "shakespeare.txt").read_text(encoding="utf-8")
-    folder = tmp_path / "corpus"
-    for n in range(8):  # Punkt pieces of ~20 KB: long enough to be caught running
-        write(folder / f"{n}.txt", text[n * 20_000:(n + 1) * 20_000])
-    settings = dict(tokenizer="course", min_count=2, progress=False)
-    pids = local2.run(os.getpid)
-    outcome: dict = {}
-    run = threading.Thread(target=lambda: outcome.update(corpus=prepare_on_cluster(
-        folder, scheduler="local:2", cache_root=tmp_path / "c1", piece_bytes=1, **settings)))
+    pids = client.run(os.getpid)  # worker address -> its process
+    run = threading.Thread(target=work)
     run.start()
     killed = None
     try:
         deadline = time.monotonic() + 120
         while killed is None and run.is_alive() and time.monotonic() < deadline:
-            for address, keys in local2.processing().items():
-                if any(str(key).startswith("cbow-count-") for key in keys):
+            for address, keys in client.processing().items():
+                if any(str(key).startswith(key_prefix) for key in keys):
                     killed = pids[address]
                     os.kill(killed, signal.SIGKILL)
                     break
             time.sleep(0.002)
     finally:
         run.join(timeout=300)
+    return killed
+
+
+def test_a_worker_killed_mid_piece_changes_nothing(local2, tmp_path):
+    text = (shared_dir("data") / "shakespeare.txt").read_text(encoding="utf-8")
+    folder = tmp_path / "corpus"
+    for n in range(8):  # Punkt pieces of ~20 KB: long enough to be caught running
+        write(folder / f"{n}.txt", text[n * 20_000:(n + 1) * 20_000])
+    settings = dict(tokenizer="course", min_count=2, progress=False)
+    outcome: dict = {}
+    killed = kill_a_worker_running(local2, "cbow-count-", lambda: outcome.update(
+        corpus=prepare_on_cluster(folder, scheduler="local:2", cache_root=tmp_path / "c1",
+                                  piece_bytes=1, **settings)))
     assert killed is not None, "no piece was seen running"
     assert_same_corpus(outcome["corpus"], prepare(folder, cache_root=tmp_path / "c2",
                                                   workers=1, **settings))
@@ -376,29 +384,12 @@ def test_a_resumed_cluster_run_equals_an_uninterrupted_one(local2, shakespeare_c
 
 
 def test_killing_a_worker_mid_round_gives_the_same_bits(local2, shakespeare_cache, tmp_path):
-    import signal
-    import threading
-
     settings = ("cluster.scheduler=local:2", "model.N=300", "model.negative=20",
                 "train.batch_size=60000", "train.sync_every=30000")
     reference = trained(shakespeare_cache, tmp_path / "reference", *settings)
-    pids = local2.run(os.getpid)  # worker address -> its process
     outcome: dict = {}
-    run = threading.Thread(target=lambda: outcome.update(
+    killed = kill_a_worker_running(local2, "cbow-lane-", lambda: outcome.update(
         arrays=trained(shakespeare_cache, tmp_path / "killed", *settings)))
-    run.start()
-    killed = None
-    try:
-        deadline = time.monotonic() + 120
-        while killed is None and run.is_alive() and time.monotonic() < deadline:
-            for address, keys in local2.processing().items():
-                if any(str(key).startswith("cbow-lane-") for key in keys):
-                    killed = pids[address]
-                    os.kill(killed, signal.SIGKILL)  # a real worker process, mid-round
-                    break
-            time.sleep(0.005)
-    finally:
-        run.join(timeout=300)
     assert killed is not None, "no lane was seen running"
     assert "arrays" in outcome, "the run did not finish"
     assert_same_bits(outcome["arrays"], reference)

@@ -1,7 +1,6 @@
 """Embeddings: extraction from a model, queries, the three file formats, and gensim agreement."""
 from __future__ import annotations
 
-import json
 import struct
 from pathlib import Path
 
@@ -9,7 +8,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from cbow.checkpoint import CheckpointError, checkpoint_path, save_checkpoint
+from cbow.checkpoint import CheckpointError, checkpoint_path
 from cbow.commands.similar import format_neighbours
 from cbow.embeddings import Embeddings, unit_rows
 from cbow.formats import VectorFileError

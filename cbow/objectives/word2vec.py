@@ -22,7 +22,7 @@ from cbow import executor as executors
 from cbow.batching import EpochRanges
 from cbow.checkpoint import all_finite
 from cbow.embeddings import Embeddings
-from cbow.errors import InputError, TrainingError
+from cbow.errors import InputError
 from cbow.evaluate import unigram_cross_entropy
 from cbow.fasttext_vectors import SubwordEmbeddings
 from cbow.objectives import (ParamsObjective, StepResult, check_rows, check_which,
