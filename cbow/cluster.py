@@ -309,4 +309,33 @@ def results(futures: list, on_result: Callable[[], object] | None = None) -> lis
         pending = [future for future in futures if not future.done()]
         if pending and futures[0].client.status == "running":
             futures[0].client.cancel(pending)
+            _wait_for_stragglers(futures[0].client, [future.key for future in pending])
     return done
+
+
+#: Seconds to wait, after an error, for cancelled tasks that a worker had already started.
+STRAGGLER_SECONDS = 60.0
+
+
+def _wait_for_stragglers(client, keys: list) -> None:
+    """Return once no worker holds any of ``keys`` (at most :data:`STRAGGLER_SECONDS`).
+
+    Cancelling a task a worker is running does not stop it: it runs to its end, and may write
+    to the shared folder the caller is about to remove. The caller cleans up after this.
+    """
+    import time
+
+    deadline = time.monotonic() + STRAGGLER_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            held = client.run(_holding, keys, on_error="ignore")
+        except (OSError, TimeoutError, asyncio.CancelledError):
+            return  # the scheduler is gone; so are its workers' tasks, as far as we can tell
+        if not any(held.values()):
+            return
+        time.sleep(0.05)
+
+
+def _holding(keys: list, dask_worker=None) -> int:
+    """On a worker: how many of ``keys`` it still holds (running, waiting or being released)."""
+    return sum(1 for key in keys if key in dask_worker.state.tasks)

@@ -128,6 +128,40 @@ def test_an_error_in_a_later_range_names_the_line_as_in_process(local2, tmp_path
     assert list((tmp_path / "c1").iterdir()) == []  # no folder left half made
 
 
+def _write_late(path: str, seconds: float) -> str:
+    time.sleep(seconds)
+    Path(path).write_text("written")
+    return path
+
+
+def _refuse(message: str):
+    raise SourceError(message)
+
+
+def test_after_a_task_error_no_cancelled_task_is_still_running(local2, tmp_path):
+    # One worker runs a slow task that writes a file; the other fails at once. When results()
+    # raises, the slow task, cancelled but already started, has finished: a caller removing
+    # the folder the tasks write to cannot race it.
+    import cloudpickle
+
+    here = sys.modules[__name__]
+    cloudpickle.register_pickle_by_value(here)  # the workers need not import the tests
+    try:
+        late = tmp_path / "late.txt"
+        token = str(time.monotonic_ns())
+        futures = [local2.submit(cluster.task, _write_late, str(late), 1.5, key=f"late-{token}"),
+                   local2.submit(cluster.task, _refuse, "bad input", key=f"refuse-{token}")]
+        deadline = time.monotonic() + 30
+        while not any(str(key) == f"late-{token}" for keys in local2.processing().values()
+                      for key in keys) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with pytest.raises(SourceError, match="bad input"):
+            cluster.results(futures)
+        assert late.read_text() == "written"
+    finally:
+        cloudpickle.unregister_pickle_by_value(here)
+
+
 def kill_a_worker_running(client, key_prefix: str, work) -> int | None:
     """Run ``work`` in a thread; SIGKILL the worker process (a real one, by pid) seen running
     a task whose key starts with ``key_prefix``; the pid killed, or None if none was seen."""
