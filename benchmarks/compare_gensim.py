@@ -26,8 +26,9 @@ One corpus, prepared once
 
 One training run per process, interleaved
     Rounds (``--repeats``) run cbow, gensim, cbow, gensim... for each (objective, workers), each
-    run in a new Python process, so that its peak memory is its own. Medians over the rounds
-    are reported.
+    run in a new Python process, so that its peak memory is its own. Round ``r`` trains both
+    with seed ``--seed + r - 1``. Speed and memory are medians over the rounds, quality the
+    mean over the rounds' seeds.
 
     * cbow: ``cbow.train.train(cfg)`` with the config :func:`cbow_settings` writes (a run folder
       per run; ``train.val_fraction: 0``, no evaluation and no checkpoint before the end). Its
@@ -442,6 +443,11 @@ def median(values):
     return statistics.median(values) if values else None
 
 
+def mean(values):
+    values = [v for v in values if v is not None]
+    return statistics.fmean(values) if values else None
+
+
 def summarize(runs: list[dict], key: tuple[str, int, str]) -> dict:
     """Medians over the rounds of one (objective, workers, implementation)."""
     mine = [r for r in runs if (r["objective"], r["workers"], r["implementation"]) == key]
@@ -459,9 +465,9 @@ def summarize(runs: list[dict], key: tuple[str, int, str]) -> dict:
         "rss_before_train_mb": median(r["memory_before_train"]["rss"] / MB for r in mine),
         "corpus_mb": median((r["memory_after_corpus"]["rss"] - r["memory_after_imports"]["rss"])
                             / MB for r in mine if "memory_after_corpus" in r),
-        "ws353_spearman": median(x["ws353_spearman"] for x in q),
+        "ws353_spearman": mean(x["ws353_spearman"] for x in q),
         "ws353_all": [x["ws353_spearman"] for x in q],
-        "analogy_accuracy": median(x["analogy_accuracy"] for x in q),
+        "analogy_accuracy": mean(x["analogy_accuracy"] for x in q),
         "analogy_all": [x["analogy_accuracy"] for x in q],
         "analogy_coverage": median(x["analogy_coverage"] for x in q),
         "V": mine[0]["V"] if mine else None,
@@ -497,11 +503,11 @@ def targets(summary: dict, runs: list[dict], objective: str, workers: int) -> di
     rss = ratio(ours["peak_rss_mb"], theirs["peak_rss_mb"])
     ok = (lambda value, good: None if value is None else bool(good(value)))
     return {"objective": objective, "workers": workers,
-            "speed_ratio": speed, "speed_ok": ok(speed, lambda v: v >= 1.0),
+            "speed_ratio": speed, "speed_ok": ok(speed, lambda v: v >= 1.5),
             "speed_ratio_paired": paired_speed_ratio(runs, objective, workers),
             "effective_speed_ratio": effective,
-            "ws353_difference": ws, "ws353_ok": ok(ws, lambda v: v >= -0.02),
-            "analogy_difference_points": analogy, "analogy_ok": ok(analogy, lambda v: v >= -1.0),
+            "ws353_difference": ws, "ws353_ok": ok(ws, lambda v: v >= 0.0),
+            "analogy_difference_points": analogy, "analogy_ok": ok(analogy, lambda v: v >= -0.3),
             "rss_ratio": rss, "rss_ok": ok(rss, lambda v: v <= 1.5)}
 
 
@@ -526,8 +532,8 @@ def markdown_table(rows: list[dict]) -> str:
 
 def targets_table(checks: list[dict]) -> str:
     mark = {True: "yes", False: "**no**", None: "n/a"}
-    lines = ["| objective | workers | cbow/gensim words/s (>= 1) | same-round ratios, median | "
-             "WS353 diff. (>= -0.02) | analogy diff., points (>= -1) | "
+    lines = ["| objective | workers | cbow/gensim words/s (>= 1.5) | same-round ratios, median | "
+             "WS353 diff. (>= 0) | analogy diff., points (>= -0.3) | "
              "cbow/gensim peak RSS (<= 1.5) |",
              "|---|---|---|---|---|---|---|"]
     for c in checks:
@@ -572,7 +578,8 @@ def parse_args(argv):
     parser.add_argument("--cbow-batch-size", type=int, default=100000,
                         help="cbow's train.batch_size: center positions per step, split "
                              "between the workers (configs/word2vec.yaml's value)")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1,
+                        help="the first round's seed; round r uses seed + r - 1")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is None:
@@ -638,6 +645,7 @@ def main(argv=None) -> int:
                         load = os.getloadavg()
                         result = run_child(implementation, dict(
                             spec, objective=objective, workers=workers,
+                            seed=args.seed + round_ - 1,
                             run_dir=str(folder / "runs" / f"{stamp}-{name}")), folder, name)
                         result.update(objective=objective, workers=workers,
                                       implementation=implementation, round=round_,
@@ -691,7 +699,8 @@ def main(argv=None) -> int:
           f"min_count {args.min_count}, sample {args.sample:g}, alpha {args.alpha} -> "
           f"{args.min_alpha} (linear), {epochs} epochs, gensim batch_words {args.batch_words}, "
           f"cbow batch_size {args.cbow_batch_size}; "
-          f"negative 5 or hs=1/negative=0; {args.repeats} interleaved round(s), medians")
+          f"negative 5 or hs=1/negative=0; {args.repeats} interleaved round(s), round r with seed {args.seed} + r - 1; "
+          f"speed and memory: medians over the rounds; quality: means over the rounds' seeds")
     print(f"effective words per epoch (kept by subsampling): cbow "
           f"{_f(median(r['effective_words'] / epochs for r in cbow_runs), ',.0f')} (the "
           f"trainer's effective_words), gensim "
@@ -716,7 +725,7 @@ def main(argv=None) -> int:
                  if (r["objective"], r["workers"], r["implementation"]) == key]
         print(f"  {key[0]:12s} workers={key[1]} {key[2]:6s} "
               + ", ".join(f"{s:.2f} ({load:.2f})" for s, load in zip(row["seconds_all"], loads)))
-    print("\n## Targets (cbow against gensim, medians)\n")
+    print("\n## Targets (cbow against gensim: speed medians, quality means over the seeds)\n")
     print(targets_table(checks))
     print("\n## Nearest neighbours (cosine, input vectors; round 1)\n")
     for objective in args.objectives:
