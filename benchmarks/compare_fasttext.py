@@ -10,9 +10,10 @@ What is compared (issue 20)
     CBOW with subwords: N 100, window 5 (shrunk at random), 5 epochs, min_count 5, sample 1e-3,
     negative sampling with 5 noise words, character n-grams of 3 to 6 characters in 2,000,000
     buckets, and the same learning rate for all, 0.05 (fastText's), falling linearly to 0. Each
-    implementation uses its own random numbers and noise distribution (cbow ``--ns-exponent``,
-    0.5 as fastText's table; gensim its 0.75); all draw the input rows in +-1/N (cbow
-    ``--init fasttext``; ``--init word2vec``: word2vec's +-0.5/N). ``cbow-w2v`` is cbow's word2vec
+    implementation uses its own random numbers. Noise words come from counts ** ``--ns-exponent``
+    for cbow and gensim (default 0.5, fastText's table, which fastText cannot change; gensim's
+    own default is 0.75); all draw the input rows in +-1/N (cbow ``--init gensim``;
+    ``--init word2vec``: word2vec's +-0.5/N). ``cbow-w2v`` is cbow's word2vec
     CBOW (no subwords) with the same settings, for the cost of the subwords.
 
 One corpus, prepared once
@@ -174,7 +175,8 @@ def child_gensim(spec: dict) -> dict:
         sentences = [line.split() for line in f]
     model = FastText(sg=0, cbow_mean=1, vector_size=s["vector_size"], window=s["window"],
                      min_count=s["min_count"], sample=s["sample"], negative=s["negative"],
-                     hs=0, alpha=s["alpha"], min_alpha=0.0, epochs=s["epochs"],
+                     hs=0, ns_exponent=s["ns_exponent"], alpha=s["alpha"], min_alpha=0.0,
+                     epochs=s["epochs"],
                      min_n=s["minn"], max_n=s["maxn"], bucket=s["bucket"], seed=spec["seed"],
                      workers=spec["workers"])
     model.build_vocab(corpus_iterable=sentences)  # not timed: it hashes every word's n-grams
@@ -307,7 +309,8 @@ def parse_args(argv):
     parser.add_argument("--window", type=int, default=5)
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--negative", type=int, default=5)
-    parser.add_argument("--ns-exponent", type=float, default=0.5, help="cbow's (fastText: 0.5)")
+    parser.add_argument("--ns-exponent", type=float, default=0.5,
+                        help="cbow's and gensim's (fastText's is 0.5)")
     parser.add_argument("--sample", type=float, default=1e-3)
     parser.add_argument("--init", choices=["gensim", "word2vec"], default="gensim",
                         help="cbow's model.init: input rows in +-1/N (fastText's and gensim's) "
