@@ -47,21 +47,16 @@ def test_cbow_help_loads_neither_nltk_nor_numba():
 
 def test_whitespace_prepare_and_train_do_not_import_nltk(tmp_path):
     # NLTK (~50-90 MB resident) is for the Punkt tokenizers; a whitespace corpus is prepared
-    # and trained without it (the memory a fastText-size model leaves for everything else)
+    # (with two workers too) and its training modules imported without it
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 20, encoding="utf-8")
-    code = (
-        "import sys\n"
-        "from cbow.config import from_mapping\n"
-        "from cbow.train import train\n"
-        f"cfg = from_mapping({{'corpus': {str(corpus)!r}, 'tokenizer': 'whitespace',\n"
-        f"    'prepare': {{'cache_dir': {str(tmp_path / 'cache')!r}}},\n"
-        "    'vocab': {'min_count': 1}, 'model': {'N': 8, 'objective': 'negative', 'maxn': 4,\n"
-        "    'bucket': 50, 'init': 'gensim'},\n"
-        "    'train': {'epochs': 1, 'workers': 1, 'val_fraction': 0.0, 'dtype': 'float32'},\n"
-        f"    'out_dir': {str(tmp_path / 'run')!r}}}, 'test')\n"
-        "train(cfg, quiet=True, log=None)\n"
-        "print(sorted(m for m in ('nltk', 'cbow.punkt') if m in sys.modules))")
+    code = ("import sys\n"
+            "from cbow.prepare import prepare\n"
+            "for workers in (1, 2):\n"
+            f"    prepare({str(corpus)!r}, tokenizer='whitespace', workers=workers,\n"
+            f"            cache_root={str(tmp_path)!r} + f'/cache{{workers}}', progress=False)\n"
+            "import cbow.train, cbow.objectives.word2vec\n"
+            "print(sorted(m for m in ('nltk', 'cbow.punkt') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
