@@ -171,7 +171,6 @@ def child_cbow(spec: dict, subwords: bool = True) -> dict:
 
 def child_gensim(spec: dict) -> dict:
     from gensim.models import FastText
-    from cbow.fasttext_vectors import SubwordEmbeddings
     s = spec["settings"]
     with open(spec["tokens"], encoding="utf-8") as f:
         sentences = [line.split() for line in f]
@@ -187,6 +186,7 @@ def child_gensim(spec: dict) -> dict:
                 epochs=model.epochs)
     seconds = time.perf_counter() - started
     after = memory_now()
+    from cbow.fasttext_vectors import SubwordEmbeddings  # after the peak is read: see fastText's
     wv = model.wv
     words = list(wv.index_to_key)
     embeddings = SubwordEmbeddings(words, wv.vectors_vocab, wv.vectors_ngrams, wv.min_n,
@@ -197,7 +197,6 @@ def child_gensim(spec: dict) -> dict:
 
 def child_fasttext(spec: dict) -> dict:
     import fasttext
-    from cbow.fasttext_vectors import SubwordEmbeddings
     s = spec["settings"]
     before = memory_now()
     started = time.perf_counter()
@@ -210,6 +209,9 @@ def child_fasttext(spec: dict) -> dict:
     after = memory_now()
     out = {"seconds": seconds, "memory_before_train": before, "memory_after_train": after}
     if spec.get("epochs", s["epochs"]) > 0:
+        # imported once the peak is read: cbow's subword code imports numba (~70 MB resident),
+        # which fastText's training does not need and its peak must not include
+        from cbow.fasttext_vectors import SubwordEmbeddings
         words, counts = model.get_words(include_freq=True)
         out["quality"] = score(SubwordEmbeddings.from_input_matrix(
             words, model.get_input_matrix(), s["minn"], s["maxn"], counts=counts), spec)
