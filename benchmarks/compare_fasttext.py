@@ -148,10 +148,13 @@ def child_cbow(spec: dict, subwords: bool = True) -> dict:
     from cbow.train import train
     s = spec["settings"]
     with tempfile.TemporaryDirectory(prefix="compare_fasttext-jit-") as scratch:
-        # Compile the kernels before the clock starts: one step on the corpus prepare made
-        # (a cache hit, as `cbow train` on a prepared corpus: preparing a text here would
-        # import NLTK and scipy, ~77 MB that a training process does not need), 1,000 buckets.
-        warm = cbow_settings(spec["corpus"], spec["cache_dir"], spec["workers"], 1,
+        # Compile (or load) the kernels before the clock starts: one step on a tiny whitespace
+        # corpus (preparing it imports no NLTK), 1,000 buckets. Not the benchmark's corpus: a
+        # second vocabulary, row table and model of it would stay in the allocator's pools
+        # and add ~15 MB to this process's peak.
+        tiny = Path(scratch, "warm.txt")
+        tiny.write_text("the quick brown fox jumps over the lazy dog\n" * 50, encoding="utf-8")
+        warm = cbow_settings(str(tiny), str(Path(scratch, "prepared")), spec["workers"], 1,
                              dict(s, epochs=1, bucket=1000), str(Path(scratch, "r")), subwords)
         warm["train"]["steps"] = 1
         train(from_mapping(warm, MODULE), quiet=True, log=None)
@@ -169,7 +172,6 @@ def child_cbow(spec: dict, subwords: bool = True) -> dict:
 
 def child_gensim(spec: dict) -> dict:
     from gensim.models import FastText
-    from cbow.fasttext_vectors import SubwordEmbeddings
     s = spec["settings"]
     with open(spec["tokens"], encoding="utf-8") as f:
         sentences = [line.split() for line in f]
@@ -186,6 +188,7 @@ def child_gensim(spec: dict) -> dict:
                 epochs=model.epochs)
     seconds = time.perf_counter() - started
     after = memory_now()
+    from cbow.fasttext_vectors import SubwordEmbeddings  # after the peak is read: see fastText's
     wv = model.wv
     words = list(wv.index_to_key)
     embeddings = SubwordEmbeddings(words, wv.vectors_vocab, wv.vectors_ngrams, wv.min_n,
@@ -196,7 +199,6 @@ def child_gensim(spec: dict) -> dict:
 
 def child_fasttext(spec: dict) -> dict:
     import fasttext
-    from cbow.fasttext_vectors import SubwordEmbeddings
     s = spec["settings"]
     before = memory_now()
     started = time.perf_counter()
@@ -209,6 +211,9 @@ def child_fasttext(spec: dict) -> dict:
     after = memory_now()
     out = {"seconds": seconds, "memory_before_train": before, "memory_after_train": after}
     if spec.get("epochs", s["epochs"]) > 0:
+        # imported once the peak is read: cbow's subword code imports numba (~70 MB resident),
+        # which fastText's training does not need and its peak must not include
+        from cbow.fasttext_vectors import SubwordEmbeddings
         words, counts = model.get_words(include_freq=True)
         out["quality"] = score(SubwordEmbeddings.from_input_matrix(
             words, model.get_input_matrix(), s["minn"], s["maxn"], counts=counts), spec)

@@ -731,7 +731,7 @@ def _progress_bar(progress: bool | None, **kwargs) -> tqdm:
 def _build(files: list[SourceFile], settings: _Settings, folder: Path, workers: int,
            progress: bool | None, key: str) -> Vocabulary:
     """Write ids, starts, vocabulary and description of ``files`` into ``folder``."""
-    from cbow.text import BlockSplitter  # imports NLTK; a cache hit never needs it
+    from cbow.text import BlockSplitter  # NLTK is imported for the Punkt tokenizers only
 
     started = time.perf_counter()
     chunk_folder = folder / "chunks"

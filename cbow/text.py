@@ -43,14 +43,16 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from typing import NamedTuple
-
-import nltk
-from nltk.tokenize import PunktTokenizer
+from typing import TYPE_CHECKING, NamedTuple
 
 from cbow.errors import InputError, UserError
-from cbow.punkt import FastPunkt, last_ascii_space
 from cbow.registry import TOKENIZERS
+
+if TYPE_CHECKING:  # NLTK (with cbow.punkt, built on it) is imported where Punkt is used only:
+    # the whitespace tokenizer neither needs it nor pays its ~50 MB of memory
+    from nltk.tokenize import PunktTokenizer
+
+    from cbow.punkt import FastPunkt
 
 __all__ = [
     "FUSED",
@@ -107,6 +109,9 @@ def load_punkt(language: str = "english") -> PunktTokenizer:
         The model is not installed and could not be downloaded; the message says how to
         install it.
     """
+    import nltk
+    from nltk.tokenize import PunktTokenizer
+
     try:
         return PunktTokenizer(language)
     except LookupError:
@@ -145,6 +150,7 @@ def punkt_sentences(text: str, language: str = "english") -> list[str]:
 
 @functools.lru_cache(maxsize=4)
 def _fast_punkt(punkt: PunktTokenizer) -> FastPunkt:
+    from cbow.punkt import FastPunkt
     return FastPunkt(punkt)
 
 
@@ -390,6 +396,7 @@ def course_tokenize(text: str) -> list[str]:
 
 
 def _installed_nltk_words(sentence: str) -> list[str]:
+    import nltk
     # preserve_line=True: the sentence is already split, so NLTK must not split it again.
     return nltk.word_tokenize(sentence, preserve_line=True)
 
@@ -486,6 +493,8 @@ class _PunktCuts:
     """
 
     def __init__(self, punkt: PunktTokenizer):
+        from cbow.punkt import last_ascii_space
+        self._last_space = last_ascii_space
         language = punkt._lang_vars  # the same objects Punkt itself uses, for the same answers
         self._candidates = language.period_context_re()
         self._realign = language.re_boundary_realignment
@@ -511,7 +520,7 @@ class _PunktCuts:
     def _is_exact(self, text: str, start: int, i: int, next_start: int, match) -> bool:
         if not _ASCII_SPACE_RUN.fullmatch(text, i + 1, next_start):
             return False
-        word_start = last_ascii_space(text, start, i) + 1
+        word_start = self._last_space(text, start, i) + 1
         if word_start - 1 <= start:  # the word's space must lie inside the block (point 2)
             return False
         word = text[word_start:i]

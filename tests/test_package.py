@@ -43,3 +43,21 @@ def test_cbow_help_loads_neither_nltk_nor_numba():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_whitespace_prepare_and_train_do_not_import_nltk(tmp_path):
+    # NLTK (~50-90 MB resident) is for the Punkt tokenizers; a whitespace corpus is prepared
+    # (with two workers too) and its training modules imported without it
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 20, encoding="utf-8")
+    code = ("import sys\n"
+            "from cbow.prepare import prepare\n"
+            "for workers in (1, 2):\n"
+            f"    prepare({str(corpus)!r}, tokenizer='whitespace', workers=workers,\n"
+            f"            cache_root={str(tmp_path)!r} + f'/cache{{workers}}', progress=False)\n"
+            "import cbow.train, cbow.objectives.word2vec\n"
+            "print(sorted(m for m in ('nltk', 'cbow.punkt') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+    assert _heavy_modules_after("cbow.text") == "[]"
