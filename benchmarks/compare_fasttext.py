@@ -11,9 +11,9 @@ What is compared (issue 20)
     negative sampling with 5 noise words, character n-grams of 3 to 6 characters in 2,000,000
     buckets, and the same learning rate for all, 0.05 (fastText's), falling linearly to 0. Each
     implementation uses its own random numbers. Noise words come from counts ** ``--ns-exponent``
-    for cbow and gensim (default 0.5, fastText's table, which fastText cannot change; gensim's
-    own default is 0.75); all draw the input rows in +-1/N (cbow ``--init gensim``;
-    ``--init word2vec``: word2vec's +-0.5/N). ``cbow-w2v`` is cbow's word2vec
+    for cbow and gensim (default 0.75, configs/fasttext.yaml's and gensim's; fastText's table
+    uses 0.5, which fastText cannot change); all draw the input rows in +-1/N (cbow
+    ``--init gensim``; ``--init word2vec``: word2vec's +-0.5/N). ``cbow-w2v`` is cbow's word2vec
     CBOW (no subwords) with the same settings, for the cost of the subwords.
 
 One corpus, prepared once
@@ -314,7 +314,7 @@ def parse_args(argv):
     parser.add_argument("--window", type=int, default=5)
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--negative", type=int, default=5)
-    parser.add_argument("--ns-exponent", type=float, default=0.5,
+    parser.add_argument("--ns-exponent", type=float, default=0.75,
                         help="cbow's and gensim's (fastText's is 0.5)")
     parser.add_argument("--sample", type=float, default=1e-3)
     parser.add_argument("--init", choices=["gensim", "word2vec"], default="gensim",
