@@ -224,7 +224,9 @@ def test_url_inputs_and_shared_storage(local2, tmp_path):
     memory.pipe("/cbow-test/x/.hidden", b"not corpus")
     write(tmp_path / "x" / "1.txt", memory.cat("/cbow-test/x/1.txt"))
     write(tmp_path / "x" / "2.txt", memory.cat("/cbow-test/x/2.txt"))
-    with LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
+    # One thread: fsspec's memory filesystem gives every reader of a file the same file object
+    # (one position), so two tasks reading one file at once would read each other's bytes.
+    with LocalCluster(processes=False, n_workers=1, threads_per_worker=1,
                       dashboard_address=None) as threads:
         ours = prepare_on_cluster("memory://cbow-test/x", scheduler=threads.scheduler_address,
                                   tokenizer="whitespace", cache_root=tmp_path / "c3",

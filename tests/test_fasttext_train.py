@@ -134,7 +134,9 @@ def test_training_moves_the_ngram_rows_the_words_read(corpus_file, tmp_path):
     read[rows] = True
     moved = np.any(after != before, axis=1)
     assert moved[read].mean() > 0.9  # the rows the words read are trained...
-    assert not moved[~read].any()  # ...and the buckets no word reads stay as drawn
+    assert not moved[~read].any()  # ...and the buckets no word reads stay as they started:
+    assert (~read).any() and not after[~read].any()  # zero, their memory never touched
+    assert np.all(before[read] != 0)  # (the rows read are drawn)
     assert first[0]["input_vectors"].shape == after.shape
     held_out = [json.loads(line).get("val_loss") for line in open(tmp_path / "run" /
                                                                    "metrics.jsonl")]

@@ -854,3 +854,23 @@ def test_gensim_initial_weights_are_twice_word2vecs():
     np.testing.assert_array_equal(inputs, 2 * half)
     assert inputs.min() >= -1 / 50 and inputs.max() < 1 / 50 and np.ptp(inputs) > 1.8 / 50
     assert not outputs.any() and not bias.any()
+
+
+@pytest.mark.parametrize("scheme", w2v.INITIALISATIONS)
+def test_initial_weights_keep_the_drawn_rows_and_leave_the_others_zero(scheme):
+    """``drawn`` (the rows a row table reaches): those rows get exactly the draws they get
+    without it, across the blocks the draw is cut into; every other row is zero."""
+    objective = OBJECTIVES["negative"]
+    rows = 2 * w2v._DRAW_BLOCK_ROWS + 7  # three blocks, the last one short
+    every, _, _ = w2v.initial_weights(objective, 3, seed=5, scheme=scheme, input_rows=rows)
+    drawn = np.random.default_rng(0).random(rows) < 0.3
+    drawn[:V] = True
+    some, _, _ = w2v.initial_weights(objective, 3, seed=5, scheme=scheme, input_rows=rows,
+                                     drawn=drawn)
+    np.testing.assert_array_equal(some[drawn], every[drawn])
+    assert not some[~drawn].any() and np.all(every[~drawn] != 0)
+    all_drawn, _, _ = w2v.initial_weights(objective, 3, seed=5, scheme=scheme, input_rows=rows,
+                                          drawn=np.ones(rows, bool))
+    np.testing.assert_array_equal(all_drawn, every)
+    with pytest.raises(ValueError, match="one entry per input row"):
+        w2v.initial_weights(objective, 3, seed=5, input_rows=rows, drawn=drawn[:-1])

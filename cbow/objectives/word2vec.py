@@ -129,13 +129,12 @@ class _Word2VecObjective(ParamsObjective):
     ARRAYS: ClassVar[tuple[str, ...]] = Word2VecParams.NAMES
 
     def __init__(self, params: Word2VecParams, settings: Word2VecSettings, vocab: "Vocabulary",
-                 state: dict | None = None):
+                 state: dict | None = None, row_table: "word2vec.RowTable | None" = None):
         self.params, self.settings = params, settings
         counts = vocab.counts
         self.kernel_objective = self._kernel_objective(counts, settings)
         # Each word's input rows, once per vocabulary (None: its own row, word2vec's identity).
-        self.row_table = None if settings.maxn == 0 else word2vec.RowTable(
-            *subwords.row_table(vocab.words, settings.minn, settings.maxn, settings.bucket))
+        self.row_table = row_table if row_table is not None else self._row_table(vocab, settings)
         self.keep = (word2vec.keep_probabilities(counts, settings.sample)
                      if settings.sample > 0 else None)
         state = state or {}
@@ -143,6 +142,11 @@ class _Word2VecObjective(ParamsObjective):
         self.rng_states = (None if state.get("rng_states") is None
                            else np.array([int(s) for s in state["rng_states"]], np.uint64))
         self._executor = None  # made at the first step (a scheduler's session is open then)
+
+    @staticmethod
+    def _row_table(vocab: "Vocabulary", settings: Word2VecSettings) -> "word2vec.RowTable | None":
+        return None if settings.maxn == 0 else word2vec.RowTable(
+            *subwords.row_table(vocab.words, settings.minn, settings.maxn, settings.bucket))
 
     @classmethod
     def build(cls, cfg: "Config", vocab: "Vocabulary", checkpoint: "Checkpoint | None" = None):
@@ -154,15 +158,22 @@ class _Word2VecObjective(ParamsObjective):
             check_rows(vocab, params.V, str(checkpoint.path))
             return cls(params, settings, vocab, checkpoint.meta.get("model_state"))
         kernel_objective = cls._kernel_objective(counts, settings)
+        row_table = cls._row_table(vocab, settings)
         if settings.init in word2vec.INITIALISATIONS:  # n-gram rows drawn after the words'
+            # A bucket that no word's n-gram reaches is never trained: its row stays zero and
+            # its memory untouched (most of 2M buckets on a corpus of 40k words).
+            drawn = None
+            if row_table is not None:
+                drawn = np.zeros(len(counts) + extra, dtype=bool)
+                drawn[row_table.rows] = True
             params = Word2VecParams(*word2vec.initial_weights(
                 kernel_objective, cfg.model.N, settings.seed, settings.init,
-                input_rows=len(counts) + extra), ngram_rows=extra)
+                input_rows=len(counts) + extra, drawn=drawn), ngram_rows=extra)
         else:  # the course's draws (W1, W2, b1 order), the output layer sized for the objective
             W1, W2, b1, _ = model.course_draws(cfg.model.N, len(counts), settings.seed,
                                                output_rows=kernel_objective.output_rows)
             params = Word2VecParams(W1.T, W2, b1[:, 0])
-        return cls(params, settings, vocab)
+        return cls(params, settings, vocab, row_table=row_table)
 
     @classmethod
     def grown(cls, cfg: "Config", vocab: "Vocabulary", origin: "Checkpoint", log=None):
