@@ -120,8 +120,9 @@ SIGMOID_CLIP = 30.0
 changes in float32 and no probability (or loss term, at most 30 nats) underflows."""
 
 STOP_CHECK_EVERY = 1024
-"""The kernels read their stop flag every this many centres (and at each sentence piece): at
-``model.C`` and ``model.negative`` 1,000 that is well under a second of work."""
+"""The kernels read their stop flag at each sentence piece and before every this many centres
+of one (a long sentence): at ``model.C`` and ``model.negative`` 1,000 that is well under a
+second of work."""
 
 SATURATED = 6.0
 """word2vec's and gensim's ``MAX_EXP``: with ``skip_saturated``, an output row whose score is
@@ -724,223 +725,272 @@ def _gather_kept_words(tokens, start, stop, keep_probabilities, key, kept_words,
     return n_kept
 
 
-@njit(**_KERNEL_OPTIONS)
-def _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
-                keep_probabilities, key, hierarchical, codes, points, code_lengths,
-                noise_cumulative, negative, window, shrink_window, relu, learn,
-                begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
-                max_sentence_length, rng_state, identity_rows, row_offsets, rows,
-                skip_saturated, fast_dot, sigmoid_table, alpha_every, stop_flag):
-    """Both objectives' CBOW over the centre positions ``[begin, end)``; see the public kernels.
+def _specialise_cbow_range(word2vec_default: bool):
+    """Both objectives' CBOW over the centre positions ``[begin, end)``, compiled once with the
+    switches read at run time and once with word2vec's defaults as constants; see the public
+    kernels, and :func:`_cbow_range`, which picks one.
 
-    ``identity_rows``: word ``w``'s one input row is row ``w`` (word2vec), and ``row_offsets``/
-    ``rows`` are not read; otherwise its rows are ``rows[row_offsets[w]:row_offsets[w + 1]]``.
-    ``skip_saturated``: rows scored at or beyond +-SATURATED are not updated (gensim).
-    ``fast_dot``: the reassociated dot product. ``sigmoid_table`` (ablation): empty, the exact
-    sigmoid; else gensim's table inside +-SATURATED. ``alpha_every`` (ablation): the rate is
-    held for blocks of that many positions (1: every position its own).
-    ``stop_flag`` (1,) int32: read at each sentence piece and every :data:`STOP_CHECK_EVERY`
-    centres; when it is not 0 the call returns at once, ``words`` saying where it stopped.
+    ``word2vec_default`` True: one input row per word (``identity_rows``) and the default step
+    rules (the exact sigmoid, every row stepped, the plain dot product, a rate per position),
+    whatever the arguments say: constants, so that LLVM removes the branches they decide from
+    the inner loops (callgrind, 100,000 words of GCIDE, one worker: 3.8% fewer instructions
+    than with the tests at run time for negative sampling, 2.9% for hierarchical softmax).
+    False: every switch is read from the arguments (any combination, a row table included).
+    One source: the specialisation only overwrites the switches before their first use; numba's
+    cache tells the two apart by the closure's value. Each is compiled for each objective (the
+    public kernels pass ``hierarchical`` as a literal), four in all, as many as before.
     """
-    n_tokens = tokens.shape[0]
-    n_sentences = sentence_starts.shape[0]
-    dim = input_vectors.shape[1]
-    hidden = np.empty(dim, np.float32)        # word2vec's neu1
-    hidden_error = np.empty(dim, np.float32)  # word2vec's neu1e
-    kept_words = np.empty(max_sentence_length, np.int64)
-    kept_positions = np.empty(max_sentence_length, np.int64)
-    # the input rows of one example's context words, in order (a row table only)
-    most_rows = 0
-    if not identity_rows:
-        for word in range(row_offsets.shape[0] - 1):
-            most_rows = max(most_rows, row_offsets[word + 1] - row_offsets[word])
-    context_rows = np.empty(2 * window * most_rows, np.int64)
-    state = np.uint64(rng_state)
-    alpha_per_position = (alpha_end - alpha_start) / max(1, schedule_end - schedule_begin)
-    table_size = sigmoid_table.shape[0]
-    table_scale = table_size / (2.0 * SATURATED)
-    effective_words = 0
-    examples = 0
-    loss = 0.0
-    probability_product = 1.0  # of every P(label) since the last fold into ``loss``
-    reached = end  # the centre positions [begin, reached) are trained (less when stopped)
-    until_check = STOP_CHECK_EVERY
 
-    position = max(begin, 0)
-    while position < end:
-        if stop_flag[0] != 0:
-            reached = position
-            break
-        # The piece of a sentence that holds ``position``: windows stay inside it.
-        sentence = np.searchsorted(sentence_starts, position, side="right") - 1
-        sentence_start = sentence_starts[sentence]
-        sentence_end = sentence_starts[sentence + 1] if sentence + 1 < n_sentences else n_tokens
-        pieces_before = (position - sentence_start) // max_sentence_length
-        piece_start = sentence_start + pieces_before * max_sentence_length
-        # The binary search returns a sentence with start <= position < end, even for unsorted
-        # starts (only the windows would be wrong), so the loop always moves on.
-        piece_end = min(piece_start + max_sentence_length, sentence_end)
-        n_kept = _gather_kept_words(tokens, piece_start, piece_end, keep_probabilities, key,
-                                    kept_words, kept_positions)
-        stop = min(piece_end, end)
-        if not identity_rows:  # the rows of the first windows' words (see below)
-            for j in range(min(window + 1, n_kept)):
-                _prefetch_word_rows(input_vectors, row_offsets, rows, kept_words[j])
-        for centre_index in range(n_kept):
-            if not identity_rows and centre_index + window + 1 < n_kept:
-                # A word's n-gram rows are scattered over the buckets (a cache miss each): load
-                # those of the word that enters the windows next while this example trains.
-                _prefetch_word_rows(input_vectors, row_offsets, rows,
-                                    kept_words[centre_index + window + 1])
-            centre_position = kept_positions[centre_index]
-            if centre_position < position:
-                continue  # before this call's range: context only
-            if centre_position >= stop:
+    @njit(**_KERNEL_OPTIONS)
+    def cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
+                   keep_probabilities, key, hierarchical, codes, points, code_lengths,
+                   noise_cumulative, negative, window, shrink_window, relu, learn,
+                   begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
+                   max_sentence_length, rng_state, identity_rows, row_offsets, rows,
+                   skip_saturated, fast_dot, sigmoid_table, alpha_every, stop_flag):
+        """``identity_rows``: word ``w``'s one input row is row ``w`` (word2vec), and
+        ``row_offsets``/``rows`` are not read; otherwise its rows are
+        ``rows[row_offsets[w]:row_offsets[w + 1]]``. ``skip_saturated``: rows scored at or
+        beyond +-SATURATED are not updated (gensim). ``fast_dot``: the reassociated dot product.
+        ``sigmoid_table`` (ablation): empty, the exact sigmoid; else gensim's table inside
+        +-SATURATED. ``alpha_every`` (ablation): the rate is held for blocks of that many
+        positions (1: every position its own). ``stop_flag`` (1,) int32: read at each sentence
+        piece and every :data:`STOP_CHECK_EVERY` centres of a piece; when it is not 0 the call
+        returns at once, ``words`` saying where it stopped.
+        """
+        if word2vec_default:
+            identity_rows = True
+            skip_saturated = False
+            fast_dot = False
+            alpha_every = 1
+            table_size = 0
+        else:
+            table_size = sigmoid_table.shape[0]
+        n_tokens = tokens.shape[0]
+        n_sentences = sentence_starts.shape[0]
+        dim = input_vectors.shape[1]
+        hidden = np.empty(dim, np.float32)        # word2vec's neu1
+        hidden_error = np.empty(dim, np.float32)  # word2vec's neu1e
+        kept_words = np.empty(max_sentence_length, np.int64)
+        kept_positions = np.empty(max_sentence_length, np.int64)
+        # the input rows of one example's context words, in order (a row table only)
+        most_rows = 0
+        if not identity_rows:
+            for word in range(row_offsets.shape[0] - 1):
+                most_rows = max(most_rows, row_offsets[word + 1] - row_offsets[word])
+        context_rows = np.empty(2 * window * most_rows, np.int64)
+        state = np.uint64(rng_state)
+        alpha_per_position = (alpha_end - alpha_start) / max(1, schedule_end - schedule_begin)
+        table_scale = table_size / (2.0 * SATURATED)
+        effective_words = 0
+        examples = 0
+        loss = 0.0
+        probability_product = 1.0  # of every P(label) since the last fold into ``loss``
+        reached = end  # the centre positions [begin, reached) are trained (less when stopped)
+
+        position = max(begin, 0)
+        while position < end:
+            if stop_flag[0] != 0:
+                reached = position
                 break
-            until_check -= 1
-            if until_check == 0:
-                until_check = STOP_CHECK_EVERY
-                if stop_flag[0] != 0:  # stop before this centre: a call from it continues
-                    reached = centre_position
+            # The piece of a sentence that holds ``position``: windows stay inside it.
+            sentence = np.searchsorted(sentence_starts, position, side="right") - 1
+            sentence_start = sentence_starts[sentence]
+            sentence_end = sentence_starts[sentence + 1] if sentence + 1 < n_sentences else n_tokens
+            pieces_before = (position - sentence_start) // max_sentence_length
+            piece_start = sentence_start + pieces_before * max_sentence_length
+            # The binary search returns a sentence with start <= position < end, even for
+            # unsorted starts (only the windows would be wrong), so the loop always moves on.
+            piece_end = min(piece_start + max_sentence_length, sentence_end)
+            n_kept = _gather_kept_words(tokens, piece_start, piece_end, keep_probabilities, key,
+                                        kept_words, kept_positions)
+            stop = min(piece_end, end)
+            # The centres are the kept words in [position, stop); the others are context only.
+            first_centre = 0
+            while first_centre < n_kept and kept_positions[first_centre] < position:
+                first_centre += 1
+            last_centre = first_centre
+            while last_centre < n_kept and kept_positions[last_centre] < stop:
+                last_centre += 1
+            if not identity_rows:  # the rows of the first windows' words (see below)
+                for j in range(min(window + 1, n_kept)):
+                    _prefetch_word_rows(input_vectors, row_offsets, rows, kept_words[j])
+            # The stop flag is read again before every STOP_CHECK_EVERY centres of a piece (a
+            # long sentence), not inside the centres' loop.
+            for chunk in range(first_centre, last_centre, STOP_CHECK_EVERY):
+                if chunk > first_centre and stop_flag[0] != 0:
+                    reached = kept_positions[chunk]  # stop before it: a call from it continues
                     break
-            effective_words += 1
-            span = window
-            if shrink_window:
-                state = _next_state(state)
-                span = window - np.int64(_below(state, window))
-            first = max(centre_index - span, 0)
-            last = min(centre_index + span + 1, n_kept)
-            if identity_rows:
-                n_context = last - first - 1
-            else:  # every input row of every context word is one term of the mean, in order
-                n_context = 0
-                for j in range(first, last):
-                    if j != centre_index:
-                        word = kept_words[j]
-                        for k in range(row_offsets[word], row_offsets[word + 1]):
-                            context_rows[n_context] = rows[k]
-                            n_context += 1
-            if n_context == 0:
-                continue
+                for centre_index in range(chunk, min(chunk + STOP_CHECK_EVERY, last_centre)):
+                    if not identity_rows and centre_index + window + 1 < n_kept:
+                        # A word's n-gram rows are scattered over the buckets (a cache miss
+                        # each): load those of the word that enters the windows next while this
+                        # example trains.
+                        _prefetch_word_rows(input_vectors, row_offsets, rows,
+                                            kept_words[centre_index + window + 1])
+                    centre_position = kept_positions[centre_index]
+                    effective_words += 1
+                    span = window
+                    if shrink_window:
+                        state = _next_state(state)
+                        span = window - np.int64(_below(state, window))
+                    first = max(centre_index - span, 0)
+                    last = min(centre_index + span + 1, n_kept)
+                    if identity_rows:
+                        n_context = last - first - 1
+                    else:  # every input row of every context word is one term of the mean, in order
+                        n_context = 0
+                        for j in range(first, last):
+                            if j != centre_index:
+                                word = kept_words[j]
+                                for k in range(row_offsets[word], row_offsets[word + 1]):
+                                    context_rows[n_context] = rows[k]
+                                    n_context += 1
+                    if n_context == 0:
+                        continue
 
-            # Hidden layer: the mean of the context words' input rows (+ b1, ReLU).
-            for c in range(dim):
-                hidden[c] = 0.0
-            if identity_rows:
-                for j in range(first, last):
-                    if j != centre_index:
-                        word = kept_words[j]
-                        for c in range(dim):
-                            hidden[c] += input_vectors[word, c]
-            else:
-                # Four rows per pass over ``hidden``: each element still adds the rows one at a
-                # time in the table's order (the same sums, bit for bit), but loads and stores
-                # ``hidden`` once per four rows.
-                k = 0
-                while k + 4 <= n_context:
-                    r0, r1 = context_rows[k], context_rows[k + 1]
-                    r2, r3 = context_rows[k + 2], context_rows[k + 3]
+                    # Hidden layer: the mean of the context words' input rows (+ b1, ReLU).
                     for c in range(dim):
-                        hidden[c] = (((hidden[c] + input_vectors[r0, c]) + input_vectors[r1, c])
-                                     + input_vectors[r2, c]) + input_vectors[r3, c]
-                    k += 4
-                while k < n_context:
-                    input_row = context_rows[k]
-                    for c in range(dim):
-                        hidden[c] += input_vectors[input_row, c]
-                    k += 1
-            inverse_count = np.float32(1.0) / np.float32(n_context)
-            for c in range(dim):
-                hidden[c] *= inverse_count
-            if relu:
-                for c in range(dim):
-                    pre_activation = hidden[c] + hidden_bias[c]
-                    hidden[c] = pre_activation if pre_activation > 0.0 else np.float32(0.0)
-
-            # Output layer: score each row, step it, and collect the error for the inputs.
-            for c in range(dim):
-                hidden_error[c] = 0.0
-            offset = centre_position - schedule_begin
-            if alpha_every > 1:
-                offset -= offset % alpha_every
-            alpha = np.float32(alpha_start + alpha_per_position * offset)
-            centre = kept_words[centre_index]
-            n_rows = code_lengths[centre] if hierarchical else negative + 1
-            for d in range(n_rows):
-                if hierarchical:
-                    row = np.int64(points[centre, d])
-                    label = 1 - np.int64(codes[centre, d])
-                elif d == 0:
-                    row = centre
-                    label = 1
-                else:
-                    state = _next_state(state)
-                    row = _draw_noise_word(noise_cumulative, state)
-                    if row == centre:
-                        continue  # as word2vec: the centre word is no noise word
-                    label = 0
-                if fast_dot:
-                    score = _dot_row_reassociated(hidden, output_vectors, row)
-                else:
-                    score = _dot_row(hidden, output_vectors, row)
-                error, probability = _logistic(score, label)
-                probability_product *= probability
-                if probability_product < _PRODUCT_FLOOR:
-                    loss -= math.log(probability_product)
-                    probability_product = 1.0
-                saturated = score <= -SATURATED or score >= SATURATED
-                if skip_saturated and saturated:
-                    continue  # as gensim: no step for this row, nothing to the hidden error
-                if table_size > 0 and not saturated:
-                    error = label - np.float64(
-                        sigmoid_table[int((score + SATURATED) * table_scale)])
-                if learn:
-                    step = np.float32(error) * alpha
-                    for c in range(dim):  # one pass: the error uses the row before its step
-                        output_value = output_vectors[row, c]
-                        hidden_error[c] += step * output_value
-                        output_vectors[row, c] = output_value + step * hidden[c]
-            examples += 1
-
-            if learn:
-                if relu:  # back through the ReLU: b1 and the inputs get the masked error
-                    for c in range(dim):
-                        if hidden[c] <= 0.0:
-                            hidden_error[c] = 0.0
-                        hidden_bias[c] += hidden_error[c]
-                if identity_rows:
-                    for j in range(first, last):
-                        if j != centre_index:
-                            word = kept_words[j]
+                        hidden[c] = 0.0
+                    if identity_rows:
+                        for j in range(first, last):
+                            if j != centre_index:
+                                word = kept_words[j]
+                                for c in range(dim):
+                                    hidden[c] += input_vectors[word, c]
+                    else:
+                        # Four rows per pass over ``hidden``: each element still adds the rows
+                        # one at a time in the table's order (the same sums, bit for bit), but
+                        # loads and stores ``hidden`` once per four rows.
+                        k = 0
+                        while k + 4 <= n_context:
+                            r0, r1 = context_rows[k], context_rows[k + 1]
+                            r2, r3 = context_rows[k + 2], context_rows[k + 3]
                             for c in range(dim):
-                                input_vectors[word, c] += hidden_error[c]
-                else:  # one row at a time: a row that is there twice gets both steps
-                    for k in range(n_context):
-                        input_row = context_rows[k]
+                                hidden[c] = (((hidden[c] + input_vectors[r0, c])
+                                              + input_vectors[r1, c])
+                                             + input_vectors[r2, c]) + input_vectors[r3, c]
+                            k += 4
+                        while k < n_context:
+                            input_row = context_rows[k]
+                            for c in range(dim):
+                                hidden[c] += input_vectors[input_row, c]
+                            k += 1
+                    inverse_count = np.float32(1.0) / np.float32(n_context)
+                    for c in range(dim):
+                        hidden[c] *= inverse_count
+                    if relu:
                         for c in range(dim):
-                            input_vectors[input_row, c] += hidden_error[c]
-        if reached < end:
-            break
-        position = stop
+                            pre_activation = hidden[c] + hidden_bias[c]
+                            hidden[c] = pre_activation if pre_activation > 0.0 else np.float32(0.0)
 
-    loss -= math.log(probability_product)
-    words = max(reached - max(begin, 0), 0)
-    return state, words, effective_words, examples, loss
+                    # Output layer: score each row, step it, and collect the error for the inputs.
+                    for c in range(dim):
+                        hidden_error[c] = 0.0
+                    offset = centre_position - schedule_begin
+                    if alpha_every > 1:
+                        offset -= offset % alpha_every
+                    alpha = np.float32(alpha_start + alpha_per_position * offset)
+                    centre = kept_words[centre_index]
+                    n_rows = code_lengths[centre] if hierarchical else negative + 1
+                    for d in range(n_rows):
+                        if hierarchical:
+                            row = np.int64(points[centre, d])
+                            label = 1 - np.int64(codes[centre, d])
+                        elif d == 0:
+                            row = centre
+                            label = 1
+                        else:
+                            state = _next_state(state)
+                            row = _draw_noise_word(noise_cumulative, state)
+                            if row == centre:
+                                continue  # as word2vec: the centre word is no noise word
+                            label = 0
+                        if fast_dot:
+                            score = _dot_row_reassociated(hidden, output_vectors, row)
+                        else:
+                            score = _dot_row(hidden, output_vectors, row)
+                        error, probability = _logistic(score, label)
+                        probability_product *= probability
+                        if probability_product < _PRODUCT_FLOOR:
+                            loss -= math.log(probability_product)
+                            probability_product = 1.0
+                        saturated = score <= -SATURATED or score >= SATURATED
+                        if skip_saturated and saturated:
+                            continue  # as gensim: no step for this row, nothing to the hidden error
+                        if table_size > 0 and not saturated:
+                            error = label - np.float64(
+                                sigmoid_table[int((score + SATURATED) * table_scale)])
+                        if learn:
+                            step = np.float32(error) * alpha
+                            for c in range(dim):  # one pass: the error uses the row before its step
+                                output_value = output_vectors[row, c]
+                                hidden_error[c] += step * output_value
+                                output_vectors[row, c] = output_value + step * hidden[c]
+                    examples += 1
+
+                    if learn:
+                        if relu:  # back through the ReLU: b1 and the inputs get the masked error
+                            for c in range(dim):
+                                if hidden[c] <= 0.0:
+                                    hidden_error[c] = 0.0
+                                hidden_bias[c] += hidden_error[c]
+                        if identity_rows:
+                            for j in range(first, last):
+                                if j != centre_index:
+                                    word = kept_words[j]
+                                    for c in range(dim):
+                                        input_vectors[word, c] += hidden_error[c]
+                        else:  # one row at a time: a row that is there twice gets both steps
+                            for k in range(n_context):
+                                input_row = context_rows[k]
+                                for c in range(dim):
+                                    input_vectors[input_row, c] += hidden_error[c]
+            if reached < end:
+                break
+            position = stop
+
+        loss -= math.log(probability_product)
+        words = max(reached - max(begin, 0), 0)
+        return state, words, effective_words, examples, loss
+
+    return cbow_range
+
+
+_cbow_range_word2vec = _specialise_cbow_range(word2vec_default=True)
+_cbow_range_any = _specialise_cbow_range(word2vec_default=False)
 
 
 @njit(**_KERNEL_OPTIONS)
-def _given_switches(stop_flag, sigmoid_table):
-    """The public kernels' optional arrays as ``_cbow_range`` takes them: a flag nobody sets,
-    and no sigmoid table (the exact function), where None was given."""
-    if stop_flag is None:
-        flag = np.zeros(1, np.int32)
+def _cbow_range(*args):
+    """Both objectives' CBOW over the centre positions ``[begin, end)``: ``args`` are those of
+    :func:`_specialise_cbow_range`'s kernel, which end with the switches; this runs the
+    specialisation they need (one test per call)."""
+    identity_rows, _, _, skip_saturated, fast_dot, sigmoid_table, alpha_every, _ = args[-8:]
+    if (identity_rows and not skip_saturated and not fast_dot and sigmoid_table.shape[0] == 0
+            and alpha_every == 1):
+        return _cbow_range_word2vec(*args)
+    return _cbow_range_any(*args)
+
+
+@njit(**_KERNEL_OPTIONS)
+def _given_switches(identity_rows, row_offsets, rows, sigmoid_table, stop_flag):
+    """The public kernels' optional arguments as ``_cbow_range`` takes them: one row per word
+    (placeholders, never read) where no ``rows``, the exact sigmoid (an empty table) and a flag
+    nobody sets where None was given."""
+    if rows is None:
+        identity, offsets, table_rows = True, np.zeros(1, np.int64), np.zeros(0, np.int32)
     else:
-        flag = stop_flag
+        identity, offsets, table_rows = identity_rows, row_offsets, rows
     if sigmoid_table is None:
         table = np.zeros(0, np.float32)
     else:
         table = sigmoid_table
-    return flag, table
+    if stop_flag is None:
+        flag = np.zeros(1, np.int32)
+    else:
+        flag = stop_flag
+    return identity, offsets, table_rows, table, flag
 
 
 @njit(**_KERNEL_OPTIONS)
@@ -1003,19 +1053,13 @@ def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, s
     no_codes = np.zeros((1, 0), np.uint8)
     no_points = np.zeros((1, 0), np.int32)
     no_lengths = np.zeros(1, np.int32)
-    flag, table = _given_switches(stop_flag, sigmoid_table)
-    if rows is None:  # word2vec: row w is word w
-        return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
-                           keep_probabilities, key, False, no_codes, no_points, no_lengths,
-                           noise_cumulative, negative, window, shrink_window, relu, learn,
-                           begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
-                           max_sentence_length, rng_state, True, np.zeros(1, np.int64),
-                           np.zeros(0, np.int32), skip_saturated, fast_dot, table, alpha_every, flag)
+    identity, offsets, table_rows, table, flag = _given_switches(identity_rows, row_offsets, rows,
+                                                                 sigmoid_table, stop_flag)
     return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                        keep_probabilities, key, False, no_codes, no_points, no_lengths,
                        noise_cumulative, negative, window, shrink_window, relu, learn,
                        begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
-                       max_sentence_length, rng_state, identity_rows, row_offsets, rows,
+                       max_sentence_length, rng_state, identity, offsets, table_rows,
                        skip_saturated, fast_dot, table, alpha_every, flag)
 
 
@@ -1036,19 +1080,13 @@ def cbow_hierarchical_softmax(input_vectors, output_vectors, hidden_bias, tokens
     shrink windows.
     """
     no_noise = np.zeros(1, np.uint32)
-    flag, table = _given_switches(stop_flag, sigmoid_table)
-    if rows is None:  # word2vec: row w is word w
-        return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
-                           keep_probabilities, key, True, codes, points, code_lengths,
-                           no_noise, 0, window, shrink_window, relu, learn,
-                           begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
-                           max_sentence_length, rng_state, True, np.zeros(1, np.int64),
-                           np.zeros(0, np.int32), skip_saturated, fast_dot, table, alpha_every, flag)
+    identity, offsets, table_rows, table, flag = _given_switches(identity_rows, row_offsets, rows,
+                                                                 sigmoid_table, stop_flag)
     return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                        keep_probabilities, key, True, codes, points, code_lengths,
                        no_noise, 0, window, shrink_window, relu, learn,
                        begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
-                       max_sentence_length, rng_state, identity_rows, row_offsets, rows,
+                       max_sentence_length, rng_state, identity, offsets, table_rows,
                        skip_saturated, fast_dot, table, alpha_every, flag)
 
 
