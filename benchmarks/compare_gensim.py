@@ -645,10 +645,11 @@ def main(argv=None) -> int:
                         load = os.getloadavg()
                         result = run_child(implementation, dict(
                             spec, objective=objective, workers=workers,
-                            seed=args.seed + round_ - 1,
+                            settings=dict(settings, seed=args.seed + round_ - 1),
                             run_dir=str(folder / "runs" / f"{stamp}-{name}")), folder, name)
                         result.update(objective=objective, workers=workers,
                                       implementation=implementation, round=round_,
+                                      seed=args.seed + round_ - 1,
                                       loadavg_before=list(load))
                         report["runs"].append(result)
                         q = result["quality"]
