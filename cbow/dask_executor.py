@@ -18,9 +18,10 @@ steps, so checkpoints stay at step boundaries). Each round:
    summed change to each row shortened, never lengthened, to the root of the sum of the
    squares of the pieces' own change lengths (a row one piece changed, or whose changes point
    apart, keeps the sum; k equal changes give sqrt(k) times one, not k times). Measured on
-   GCIDE (README): with 2 shards ``sum`` kept the in-process quality where the others lost
-   some (``rss``) or much of it; with 4 shards ``sum`` diverged (the frequent words' rows,
-   which every piece trains to about the same place, took 4 such steps at once, growing
+   GCIDE (README, 3 seeds): with 2 shards ``sum`` came closest to the in-process quality
+   (WS353 within 0.01, analogies about 0.55 points below the one-thread run) where the others
+   lost some (``rss``) or much of it; with 4 shards ``sum`` diverged (the frequent words'
+   rows, which every piece trains to about the same place, took 4 such steps at once, growing
    round after round), ``rss`` trained but stayed below the in-process quality.
 
 So a round's result depends only on the round's arrays, the cut and the generator states:
