@@ -59,7 +59,7 @@ def parse_args(argv):
                         help="train.workers of the in-process runs (default 1 2)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--objective", default="negative", choices=["negative", "hierarchical"])
-    parser.add_argument("--merge", default="sum", choices=["sum", "rows", "mean"],
+    parser.add_argument("--merge", default="sum", choices=["sum", "rows", "mean", "rss"],
                         help="train.merge of the cluster runs")
     parser.add_argument("--epochs", type=float, default=5)
     parser.add_argument("--batch-size", type=int, default=1_000_000,

@@ -192,11 +192,13 @@ class TrainConfig:
     sync_every: int = key(100_000, integer(1),
                           "with a scheduler: centre positions per round of model averaging "
                           "(a round never spans two steps, so at most `batch_size`)")
-    merge: str = key("sum", one_of("sum", "rows", "mean"),
+    merge: str = key("sum", one_of("sum", "rows", "mean", "rss"),
                      "with a scheduler: how a round's pieces become the next round's weights: "
                      "`sum`, the round's plus every piece's change; `rows`, each row the mean "
                      "change of the pieces that changed it; `mean`, the pieces' mean (Spark "
-                     "MLlib's); see the README's measurements")
+                     "MLlib's); `rss`, each row the summed change shortened to at most the "
+                     "root-sum-square of the pieces' change lengths (trains with 4+ shards, "
+                     "where `sum` diverges); see the README's measurements")
     val_fraction: float = key(0.05, number("a number in [0, 0.5)", lambda v: 0 <= v < 0.5),
                               "the last fraction of the corpus held out for validation, "
                               "in [0, 0.5)", identity=True)

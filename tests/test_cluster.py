@@ -419,6 +419,30 @@ def test_a_resumed_cluster_run_equals_an_uninterrupted_one(local2, shakespeare_c
     assert_same_bits(resumed, whole)
 
 
+def test_rss_merge_gives_the_same_bits_on_one_worker_or_two_and_across_resume(
+        local2, shakespeare_cache, tmp_path):
+    from distributed import LocalCluster
+
+    settings = ("train.shards=4", "train.merge=rss", "train.epochs=2")
+    whole = trained(shakespeare_cache, tmp_path / "whole", "cluster.scheduler=local:2", *settings)
+    with LocalCluster(processes=False, n_workers=1, threads_per_worker=1,
+                      dashboard_address=None) as one_worker:
+        one = trained(shakespeare_cache, tmp_path / "one",
+                      f"cluster.scheduler={one_worker.scheduler_address}", *settings)
+    assert_same_bits(one, whole)
+    import shutil
+    shutil.copytree(tmp_path / "whole", tmp_path / "resumed")
+    for path in (tmp_path / "resumed" / "checkpoints").iterdir():
+        if path.name != "step_00000002.npz":
+            path.unlink()
+    resumed = trained(shakespeare_cache, tmp_path / "resumed", "cluster.scheduler=local:2",
+                      *settings, resume=True)
+    assert_same_bits(resumed, whole)
+    summed = trained(shakespeare_cache, tmp_path / "sum", "cluster.scheduler=local:2",
+                     "train.shards=4", "train.epochs=2")
+    assert not np.array_equal(summed["input_vectors"], whole["input_vectors"])
+
+
 def test_killing_a_worker_mid_round_gives_the_same_bits(local2, shakespeare_cache, tmp_path):
     settings = ("cluster.scheduler=local:2", "model.N=300", "model.negative=20",
                 "train.batch_size=60000", "train.sync_every=30000")
