@@ -100,7 +100,7 @@ def child_cbow_variant(spec: dict) -> dict:
             result = w2v.train_range(
                 objective, inputs, outputs, tokens, starts, begin, end,
                 alpha_start=alpha(epoch * T + begin), alpha_end=alpha(epoch * T + end),
-                window=settings["window"], keep=keep, shrink_window=True,
+                C=settings["window"], keep=keep, shrink_window=True,
                 workers=spec["workers"], seed=settings["seed"], epoch=epoch, rng_states=states,
                 rules=rules)
             states = result.rng_states

@@ -122,7 +122,7 @@ def train_ours(args, kind, objective, keep, tokens, starts, workers, initial_vec
         result = w2v.train_range(objective, input_vectors, output_vectors, tokens, starts, 0, tokens.size,
                                  alpha_start=alpha_at(cfg, epoch, args.epochs),
                                  alpha_end=alpha_at(cfg, epoch + 1, args.epochs),
-                                 window=args.window, keep=keep, workers=workers,
+                                 C=args.window, keep=keep, workers=workers,
                                  seed=args.seed, epoch=epoch)
         effective += result.effective_words
     return time.perf_counter() - started, effective, (input_vectors, output_vectors)
@@ -175,9 +175,9 @@ def gensim_objective(model, kind):
     return w2v.HierarchicalSoftmax(padded_codes, padded_points, np.array([len(c) for c in codes]))
 
 
-def held_out_loss(kind, objective, weights, tokens, starts, window):
+def held_out_loss(kind, objective, weights, tokens, starts, C):
     loss = w2v.negative_sampling_loss if kind == "ns" else w2v.hierarchical_softmax_loss
-    return loss(objective, weights[0], weights[1], tokens, starts, window=window, workers=2).mean
+    return loss(objective, weights[0], weights[1], tokens, starts, C=C, workers=2).mean
 
 
 def neighbours(vectors, index_to_word, word, topn=5):
@@ -249,7 +249,7 @@ def main(argv=None) -> None:
     for kind in kinds:  # compile (or load the cache) outside the timings
         w2v.train_range(ours[kind], *w2v.initial_weights(ours[kind], args.vector_size, 0)[:2],
                         tokens, starts, 0, min(tokens.size, 1000), alpha_start=0.01, alpha_end=0.01,
-                        window=args.window, keep=keep)
+                        C=args.window, keep=keep)
     started = time.perf_counter()
     models = {k: gensim_model(args, k, train_sentences) for k in kinds}
     print(f"gensim build_vocab: {(time.perf_counter() - started) / len(kinds):.1f} s per model "

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import os
 import statistics
 import sys
@@ -106,7 +107,7 @@ def main(argv=None) -> None:
                         help="the queue variant's piece size (cbow.executor.ThreadExecutor)")
     parser.add_argument("--baseline", type=Path, help="another checkout to time against")
     parser.add_argument("--vector-size", type=int, default=100)
-    parser.add_argument("--window", type=int, default=5)
+    parser.add_argument("--C", type=int, default=5, help="context words on each side (model.C)")
     parser.add_argument("--sample", type=float, default=1e-3)
     parser.add_argument("--minn", type=int, default=3, help="the subwords variant's")
     parser.add_argument("--maxn", type=int, default=6, help="the subwords variant's")
@@ -149,6 +150,9 @@ def main(argv=None) -> None:
                 extra["row_table"] = w2v.RowTable(*table)
                 rows = counts.size + args.bucket
             sized = {} if rows is None else {"input_rows": rows}  # a baseline may predate it
+            # a baseline from before the kernels named model.C ``C`` calls it ``window``
+            size = "C" if "C" in inspect.signature(w2v.train_range).parameters else "window"
+            extra[size] = args.C
             inputs, outputs, _ = w2v.initial_weights(objective, args.vector_size, seed=1, **sized)
             if variant == "identity":
                 extra["row_table"] = word2vec.RowTable.identity(counts.size)
@@ -160,7 +164,7 @@ def main(argv=None) -> None:
                     workers, executor.ThreadExecutor(workers, piece_words=args.piece_words))
             started, cpu_started = time.perf_counter(), time.process_time()
             w2v.train_range(objective, inputs, outputs, tokens, starts, 0, tokens.size,
-                            alpha_start=0.025, alpha_end=0.0001, window=args.window,
+                            alpha_start=0.025, alpha_end=0.0001,
                             keep=w2v.keep_probabilities(counts, args.sample), workers=workers,
                             seed=1, **extra)
             if round_:

@@ -744,7 +744,7 @@ def _specialise_cbow_range(word2vec_default: bool):
     @njit(**_KERNEL_OPTIONS)
     def cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                    keep_probabilities, key, hierarchical, codes, points, code_lengths,
-                   noise_cumulative, negative, window, shrink_window, relu, learn,
+                   noise_cumulative, negative, C, shrink_window, relu, learn,
                    begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
                    max_sentence_length, rng_state, identity_rows, row_offsets, rows,
                    skip_saturated, fast_dot, sigmoid_table, alpha_every, stop_flag):
@@ -778,7 +778,7 @@ def _specialise_cbow_range(word2vec_default: bool):
         if not identity_rows:
             for word in range(row_offsets.shape[0] - 1):
                 most_rows = max(most_rows, row_offsets[word + 1] - row_offsets[word])
-        context_rows = np.empty(2 * window * most_rows, np.int64)
+        context_rows = np.empty(2 * C * most_rows, np.int64)
         state = np.uint64(rng_state)
         alpha_per_position = (alpha_end - alpha_start) / max(1, schedule_end - schedule_begin)
         table_scale = table_size / (2.0 * SATURATED)
@@ -813,7 +813,7 @@ def _specialise_cbow_range(word2vec_default: bool):
             while last_centre < n_kept and kept_positions[last_centre] < stop:
                 last_centre += 1
             if not identity_rows:  # the rows of the first windows' words (see below)
-                for j in range(min(window + 1, n_kept)):
+                for j in range(min(C + 1, n_kept)):
                     _prefetch_word_rows(input_vectors, row_offsets, rows, kept_words[j])
             # The stop flag is read again before every STOP_CHECK_EVERY centres of a piece (a
             # long sentence), not inside the centres' loop.
@@ -822,18 +822,18 @@ def _specialise_cbow_range(word2vec_default: bool):
                     reached = kept_positions[chunk]  # stop before it: a call from it continues
                     break
                 for centre_index in range(chunk, min(chunk + STOP_CHECK_EVERY, last_centre)):
-                    if not identity_rows and centre_index + window + 1 < n_kept:
+                    if not identity_rows and centre_index + C + 1 < n_kept:
                         # A word's n-gram rows are scattered over the buckets (a cache miss
                         # each): load those of the word that enters the windows next while this
                         # example trains.
                         _prefetch_word_rows(input_vectors, row_offsets, rows,
-                                            kept_words[centre_index + window + 1])
+                                            kept_words[centre_index + C + 1])
                     centre_position = kept_positions[centre_index]
                     effective_words += 1
-                    span = window
+                    span = C
                     if shrink_window:
                         state = _next_state(state)
-                        span = window - np.int64(_below(state, window))
+                        span = C - np.int64(_below(state, C))
                     first = max(centre_index - span, 0)
                     last = min(centre_index + span + 1, n_kept)
                     if identity_rows:
@@ -995,7 +995,7 @@ def _given_switches(identity_rows, row_offsets, rows, sigmoid_table, stop_flag):
 
 @njit(**_KERNEL_OPTIONS)
 def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
-                           keep_probabilities, key, noise_cumulative, negative, window,
+                           keep_probabilities, key, noise_cumulative, negative, C,
                            shrink_window, relu, learn, begin, end, schedule_begin, schedule_end,
                            alpha_start, alpha_end, max_sentence_length, rng_state,
                            identity_rows=True, row_offsets=None, rows=None,
@@ -1012,8 +1012,8 @@ def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, s
     keep_probabilities : (V,) float64 from :func:`keep_probabilities`; key : uint64, the
         subsampling key (:func:`subsample_key`). All ones keeps every word.
     noise_cumulative : (V,) uint32 from :func:`noise_distribution`; negative : int >= 1.
-    window : int >= 1, context words on each side; shrink_window : bool, draw ``b`` in
-        ``[0, window)`` per example and use ``window - b``.
+    C : int >= 1, context words on each side; shrink_window : bool, draw ``b`` in
+        ``[0, C)`` per example and use ``C - b``.
     relu : bool, hidden = ReLU(mean + hidden_bias) instead of the mean.
     learn : bool, False only scores (held-out loss) and writes nothing.
     begin, end : int, the centre positions trained; contexts may lie outside, in the same
@@ -1057,7 +1057,7 @@ def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, s
                                                                  sigmoid_table, stop_flag)
     return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                        keep_probabilities, key, False, no_codes, no_points, no_lengths,
-                       noise_cumulative, negative, window, shrink_window, relu, learn,
+                       noise_cumulative, negative, C, shrink_window, relu, learn,
                        begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
                        max_sentence_length, rng_state, identity, offsets, table_rows,
                        skip_saturated, fast_dot, table, alpha_every, flag)
@@ -1065,7 +1065,7 @@ def cbow_negative_sampling(input_vectors, output_vectors, hidden_bias, tokens, s
 
 @njit(**_KERNEL_OPTIONS)
 def cbow_hierarchical_softmax(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
-                              keep_probabilities, key, codes, points, code_lengths, window,
+                              keep_probabilities, key, codes, points, code_lengths, C,
                               shrink_window, relu, learn, begin, end, schedule_begin, schedule_end,
                               alpha_start, alpha_end, max_sentence_length, rng_state,
                               identity_rows=True, row_offsets=None, rows=None,
@@ -1084,7 +1084,7 @@ def cbow_hierarchical_softmax(input_vectors, output_vectors, hidden_bias, tokens
                                                                  sigmoid_table, stop_flag)
     return _cbow_range(input_vectors, output_vectors, hidden_bias, tokens, sentence_starts,
                        keep_probabilities, key, True, codes, points, code_lengths,
-                       no_noise, 0, window, shrink_window, relu, learn,
+                       no_noise, 0, C, shrink_window, relu, learn,
                        begin, end, schedule_begin, schedule_end, alpha_start, alpha_end,
                        max_sentence_length, rng_state, identity, offsets, table_rows,
                        skip_saturated, fast_dot, table, alpha_every, flag)
@@ -1198,7 +1198,7 @@ class StepRules(NamedTuple):
 
 
 def _run_kernel(objective, input_vectors, output_vectors, hidden_bias, tokens, starts, keep, key,
-                window, shrink_window, relu, learn, begin, end, schedule, alphas,
+                C, shrink_window, relu, learn, begin, end, schedule, alphas,
                 max_sentence_length, rng_state, row_table=None, rules: StepRules = StepRules(),
                 stop_flag=None):
     """One kernel call with every argument cast to the one type it is compiled for.
@@ -1212,7 +1212,7 @@ def _run_kernel(objective, input_vectors, output_vectors, hidden_bias, tokens, s
     """
     tokens, starts, keep = _read_only(tokens), _read_only(starts), _read_only(keep)
     identity = row_table is None
-    common = dict(window=int(window), shrink_window=bool(shrink_window), relu=bool(relu),
+    common = dict(C=int(C), shrink_window=bool(shrink_window), relu=bool(relu),
                   learn=bool(learn), begin=int(begin), end=int(end),
                   schedule_begin=int(schedule[0]), schedule_end=int(schedule[1]),
                   alpha_start=float(alphas[0]), alpha_end=float(alphas[1]),
@@ -1277,7 +1277,7 @@ class KernelSettings:
     sentence_starts: np.ndarray
     keep: np.ndarray
     key: int
-    window: int
+    C: int
     shrink_window: bool
     relu: bool
     learn: bool
@@ -1300,7 +1300,7 @@ def train_piece(arrays: tuple[np.ndarray, np.ndarray, np.ndarray], piece: Piece,
     input_vectors, output_vectors, hidden_bias = arrays
     state, words, effective_words, examples, loss = _run_kernel(
         s.objective, input_vectors, output_vectors, hidden_bias, s.tokens, s.sentence_starts,
-        s.keep, s.key, s.window, s.shrink_window, s.relu, s.learn, piece.begin, piece.end,
+        s.keep, s.key, s.C, s.shrink_window, s.relu, s.learn, piece.begin, piece.end,
         (piece.schedule_begin, piece.schedule_end), (piece.alpha_start, piece.alpha_end),
         s.max_sentence_length, rng_state, s.row_table, s.rules, s.stop_flag)
     return PieceResult(words, effective_words, examples, loss), np.uint64(state)
@@ -1308,7 +1308,7 @@ def train_piece(arrays: tuple[np.ndarray, np.ndarray, np.ndarray], piece: Piece,
 
 def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors: np.ndarray,
                 tokens: np.ndarray, sentence_starts: np.ndarray, begin: int, end: int, *,
-                alpha_start: float, alpha_end: float, window: int = 5,
+                alpha_start: float, alpha_end: float, C: int = 5,
                 keep: np.ndarray | None = None, shrink_window: bool = True, relu: bool = False,
                 hidden_bias: np.ndarray | None = None, workers: int = 1, seed: int = 1,
                 epoch: int = 0, rng_states: np.ndarray | None = None,
@@ -1341,9 +1341,9 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
         executor cuts more pieces than workers, a piece of round ``r`` of ``R``
         (:func:`cbow.executor.rounds`) decays across it from the rate at ``r / R`` of the range
         to the rate at ``(r + 1) / R``: the rate at the time it runs.
-    window : context words on each side (word2vec's ``window``).
+    C : context words on each side (``model.C``; word2vec calls it ``window``).
     keep : (V,) float64 from :func:`keep_probabilities`; None keeps every word (``sample=0``).
-    shrink_window : draw the window of each example in ``[1, window]``, as word2vec.
+    shrink_window : draw the window of each example in ``[1, C]``, as word2vec.
     relu : hidden = ReLU(mean + hidden_bias), with ``hidden_bias`` (N,) float32 trained too.
     seed, epoch : derive the subsampling key and, unless ``rng_states`` is given, each worker's
         generator state. Pass a new ``epoch`` each pass over the corpus.
@@ -1369,8 +1369,8 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
     executor = _executor(workers, executor)
     workers = executor.workers
     stop_flag = _check_stop_flag(stop_flag)
-    if not (isinstance(window, (int, np.integer)) and window >= 1):
-        raise ValueError(f"window must be an integer >= 1; got {window!r}")
+    if not (isinstance(C, (int, np.integer)) and C >= 1):
+        raise ValueError(f"C must be an integer >= 1; got {C!r}")
     V = objective.vocab_size
     if hidden_bias is None:
         if relu:
@@ -1403,7 +1403,7 @@ def train_range(objective: Objective, input_vectors: np.ndarray, output_vectors:
             pieces.append(Piece(piece_begin, piece_end, piece_begin, piece_end,
                                 alpha_start + slope * (started - schedule[0]),
                                 alpha_start + slope * (finished - schedule[0])))
-    settings = KernelSettings(objective, tokens, starts, keep, subsample_key(seed, epoch), window,
+    settings = KernelSettings(objective, tokens, starts, keep, subsample_key(seed, epoch), C,
                               shrink_window, relu, True, max_sentence_length, row_table, rules,
                               stop_flag)
     if not (isinstance(rules.alpha_every, (int, np.integer)) and rules.alpha_every >= 1):
@@ -1424,7 +1424,7 @@ def _untrained(pieces, results) -> tuple[tuple[int, int], ...]:
                  if p.begin + r.words < p.end)
 
 
-def _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_starts, window,
+def _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_starts, C,
                    seed, relu, hidden_bias, workers, max_sentence_length, row_table,
                    executor, stop_flag) -> HeldOutLoss:
     executor = _executor(workers, executor)
@@ -1435,7 +1435,7 @@ def _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_st
     tokens = np.asarray(tokens)
     tokens, starts = _prepare_stream(tokens, sentence_starts, objective.vocab_size, 0, tokens.size,
                                      max_sentence_length)
-    settings = KernelSettings(objective, tokens, starts, np.ones(objective.vocab_size), 0, window,
+    settings = KernelSettings(objective, tokens, starts, np.ones(objective.vocab_size), 0, C,
                               False, relu, False, max_sentence_length, row_table,
                               stop_flag=stop_flag)
     # Nothing is written, so the pieces are independent and the result is deterministic;
@@ -1450,7 +1450,7 @@ def _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_st
 
 
 def negative_sampling_loss(objective: NegativeSampling, input_vectors, output_vectors, tokens,
-                           sentence_starts, *, window: int = 5, seed: int = 0, relu: bool = False,
+                           sentence_starts, *, C: int = 5, seed: int = 0, relu: bool = False,
                            hidden_bias=None, workers: int = 1,
                            max_sentence_length: int = MAX_SENTENCE_LENGTH,
                            row_table: RowTable | None = None,
@@ -1458,25 +1458,25 @@ def negative_sampling_loss(objective: NegativeSampling, input_vectors, output_ve
                            stop_flag: np.ndarray | None = None) -> HeldOutLoss:
     """Negative-sampling loss over every position of a held-out stream, nothing written.
 
-    Every position is a centre (no subsampling) with the full ``window`` (no shrinking); the loss
-    of one is ``-log sigmoid(h . out[centre]) - sum_k log sigmoid(-h . out[noise_k])``. The noise
-    words come from generators fixed by ``seed`` (and ``workers``, or the ``executor``'s, which
-    splits the stream into one piece per worker), so the same arguments draw the same noise words
-    at every evaluation and the curve is smooth. ``row_table``, ``stop_flag``: as for
-    :func:`train_range` (stopped early, ``stopped`` is True and the mean covers part of the
-    stream only). Memory: O(max_sentence_length + N) per worker.
+    Every position is a centre (no subsampling) with all ``C`` context words on each side (no
+    shrinking); the loss of one is ``-log sigmoid(h . out[centre]) - sum_k log
+    sigmoid(-h . out[noise_k])``. The noise words come from generators fixed by ``seed`` (and
+    ``workers``, or the ``executor``'s, which splits the stream into one piece per worker), so
+    the same arguments draw the same noise words at every evaluation and the curve is smooth.
+    ``row_table``, ``stop_flag``: as for :func:`train_range` (stopped early, ``stopped`` is True
+    and the mean covers part of the stream only). Memory: O(max_sentence_length + N) per worker.
 
     Returns HeldOutLoss(mean, total, examples, stopped), in nats.
     """
     if not isinstance(objective, NegativeSampling):
         raise TypeError("negative_sampling_loss needs a NegativeSampling objective")
     return _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_starts,
-                          window, seed, relu, hidden_bias, workers, max_sentence_length,
+                          C, seed, relu, hidden_bias, workers, max_sentence_length,
                           row_table, executor, stop_flag)
 
 
 def hierarchical_softmax_loss(objective: HierarchicalSoftmax, input_vectors, output_vectors,
-                              tokens, sentence_starts, *, window: int = 5, relu: bool = False,
+                              tokens, sentence_starts, *, C: int = 5, relu: bool = False,
                               hidden_bias=None, workers: int = 1,
                               max_sentence_length: int = MAX_SENTENCE_LENGTH,
                               row_table: RowTable | None = None,
@@ -1496,5 +1496,5 @@ def hierarchical_softmax_loss(objective: HierarchicalSoftmax, input_vectors, out
     if not isinstance(objective, HierarchicalSoftmax):
         raise TypeError("hierarchical_softmax_loss needs a HierarchicalSoftmax objective")
     return _held_out_loss(objective, input_vectors, output_vectors, tokens, sentence_starts,
-                          window, 0, relu, hidden_bias, workers, max_sentence_length,
+                          C, 0, relu, hidden_bias, workers, max_sentence_length,
                           row_table, executor, stop_flag)

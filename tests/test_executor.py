@@ -105,7 +105,7 @@ def corpus():
                                        w2v.HierarchicalSoftmax.from_counts(COUNTS)])
 def test_word2vec_tasks_are_pure_functions_of_their_arguments(objective):
     tokens, starts = corpus()
-    settings = dict(alpha_start=0.05, alpha_end=0.01, window=3, seed=2, epoch=1,
+    settings = dict(alpha_start=0.05, alpha_end=0.01, C=3, seed=2, epoch=1,
                     keep=w2v.keep_probabilities(COUNTS, 0.05))
     # An explicit one-thread executor is the default one, bit for bit.
     default = w2v.initial_weights(objective, 8, seed=1)
@@ -156,10 +156,10 @@ def test_an_executor_replaces_workers():
     with pytest.raises(ValueError, match="pass one of them"):
         w2v.train_range(objective, inputs, outputs, tokens, starts, 0, 2000, alpha_start=0.05,
                         alpha_end=0.01, workers=2, executor=CopyingExecutor(3))
-    loss = w2v.hierarchical_softmax_loss(objective, inputs, outputs, tokens, starts, window=3,
+    loss = w2v.hierarchical_softmax_loss(objective, inputs, outputs, tokens, starts, C=3,
                                          executor=CopyingExecutor(2))
     assert loss == w2v.hierarchical_softmax_loss(objective, inputs, outputs, tokens, starts,
-                                                 window=3, workers=2)
+                                                 C=3, workers=2)
     with pytest.raises(ValueError, match="pass one of them"):
         w2v.hierarchical_softmax_loss(objective, inputs, outputs, tokens, starts, workers=3,
                                       executor=CopyingExecutor(2))
@@ -212,7 +212,7 @@ class RecordingExecutor(executors.ThreadExecutor):
 def test_small_pieces_train_at_the_rate_of_their_round_and_one_worker_is_unchanged():
     objective = w2v.NegativeSampling.from_counts(COUNTS, negative=3)
     tokens, starts = corpus()
-    settings = dict(alpha_start=0.05, alpha_end=0.01, window=3, seed=2,
+    settings = dict(alpha_start=0.05, alpha_end=0.01, C=3, seed=2,
                     keep=w2v.keep_probabilities(COUNTS, 0.05))
     arrays = w2v.initial_weights(objective, 8, seed=1)
     whole = w2v.train_range(objective, arrays[0], arrays[1], tokens, starts, 0, 2000, **settings)

@@ -275,7 +275,7 @@ def kernel_case(T: int = 60_000):
     starts = np.arange(0, T, 37, dtype=np.int64)
     counts = np.bincount(tokens, minlength=50)
     objective = w2v.NegativeSampling.from_counts(counts, 5)
-    settings = dict(alpha_start=0.05, alpha_end=0.01, window=3, relu=True,
+    settings = dict(alpha_start=0.05, alpha_end=0.01, C=3, relu=True,
                     keep=w2v.keep_probabilities(counts, 1e-2))
     return tokens, starts, objective, settings
 
@@ -294,7 +294,7 @@ def test_a_flag_set_before_the_call_trains_nothing():
     assert result.words == 0 and result.remaining == ((100, 4_000),)
     assert all(np.array_equal(a, b) for a, b in zip(weights, before))
     held_out = w2v.negative_sampling_loss(objective, weights[0], weights[1], tokens, starts,
-                                          window=3, relu=True, hidden_bias=weights[2],
+                                          C=3, relu=True, hidden_bias=weights[2],
                                           stop_flag=flag)
     assert held_out.stopped
     with pytest.raises(TypeError, match="stop_flag"):

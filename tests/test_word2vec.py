@@ -63,7 +63,7 @@ def draw_noise(cumulative, state, negative):
     return words, state
 
 
-def reference_run(objective, inputs, outputs, bias, tokens, starts, begin, end, window, alphas,
+def reference_run(objective, inputs, outputs, bias, tokens, starts, begin, end, C, alphas,
                   relu=False, state=0, table=None, skip_saturated=False):
     """word2vec's CBOW in plain numpy (no subsampling, no window shrinking), float64.
 
@@ -80,8 +80,8 @@ def reference_run(objective, inputs, outputs, bias, tokens, starts, begin, end, 
     total_loss, examples = 0.0, 0
     for position in range(begin, end):
         sentence = np.searchsorted(starts, position, side="right") - 1
-        first = max(position - window, bounds[sentence])
-        last = min(position + window + 1, bounds[sentence + 1])
+        first = max(position - C, bounds[sentence])
+        last = min(position + C + 1, bounds[sentence + 1])
         context = [int(tokens[p]) for p in range(first, last) if p != position]
         if table is not None:
             context = [row for word in context for row in table[word]]
@@ -180,7 +180,7 @@ def test_analytic_gradient_matches_finite_differences(name, relu):
         np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
 
 
-def run_kernel(objective, params, tokens, starts, begin, end, *, window=2, alphas=(0.1, 0.1),
+def run_kernel(objective, params, tokens, starts, begin, end, *, C=2, alphas=(0.1, 0.1),
                relu=False, learn=True, state=0, shrink=False, keep=None, key=0,
                max_sentence_length=w2v.MAX_SENTENCE_LENGTH, schedule=None, row_table=None,
                rules=w2v.StepRules()):
@@ -189,7 +189,7 @@ def run_kernel(objective, params, tokens, starts, begin, end, *, window=2, alpha
     keep = np.ones(V) if keep is None else keep
     schedule = (begin, end) if schedule is None else schedule
     return w2v._run_kernel(objective, inputs, outputs, bias, np.asarray(tokens, np.uint32),
-                           np.asarray(starts, np.int64), keep, key, window, shrink, relu, learn,
+                           np.asarray(starts, np.int64), keep, key, C, shrink, relu, learn,
                            begin, end, schedule, alphas, max_sentence_length, state, row_table,
                            rules)
 
@@ -202,7 +202,7 @@ def test_one_kernel_step_is_a_plain_sgd_step(name, relu):
     before = [a.astype(np.float64) for a in params]
     context, centre, alpha = [3, 7, 0, 7], 4, 0.05
     rows, labels, state = example_rows(objective, centre, 11)
-    tokens = [3, 7, centre, 0, 7]  # one sentence, the centre in the middle, window 2
+    tokens = [3, 7, centre, 0, 7]  # one sentence, the centre in the middle, C = 2
 
     state_after, words, effective, examples, loss = run_kernel(
         objective, params, tokens, [0], 2, 3, alphas=(alpha, alpha), relu=relu, state=state)
@@ -288,7 +288,7 @@ def test_a_row_scored_exactly_at_the_limit_is_skipped():
         before = outputs.copy()
         # centre word 0 at position 1, its context word 1 at position 0
         run_kernel(objective, (inputs.copy(), outputs, np.zeros(2, np.float32)), [1, 0], [0],
-                   1, 2, window=1, rules=w2v.StepRules(skip_saturated=True))
+                   1, 2, C=1, rules=w2v.StepRules(skip_saturated=True))
         assert (not np.array_equal(outputs[0], before[0])) == moves, score
 
 
@@ -299,7 +299,7 @@ def test_the_ablation_switches_do_what_they_say():
     score = 1.234
     outputs = np.array([[score / 2.0, 0.0], [0.0, 0.0]], np.float32)
     run_kernel(objective, (inputs.copy(), outputs, np.zeros(2, np.float32)), [1, 0], [0], 1, 2,
-               window=1, alphas=(0.1, 0.1), rules=w2v.StepRules(sigmoid_table=True))
+               C=1, alphas=(0.1, 0.1), rules=w2v.StepRules(sigmoid_table=True))
     f = w2v.GENSIM_SIGMOID_TABLE[int((np.float32(score) + 6.0) * 1000 / 12)]
     assert f != pytest.approx(sigmoid(score), abs=1e-6)  # the table's value, not the exact one
     assert outputs[0, 0] == pytest.approx(score / 2.0 + 0.1 * (1.0 - f) * 2.0, abs=1e-6)
@@ -476,7 +476,7 @@ def test_subsampled_words_are_dropped_before_windowing():
     params = random_parameters(objective, 6)
     before = [a.copy() for a in params]
     _, words, effective, examples, _ = run_kernel(objective, params, [1, 5, 2, 5], [0], 0, 4,
-                                                  window=1, keep=keep, key=3)
+                                                  C=1, keep=keep, key=3)
     # Two kept words, 1 and 2, each the other's context although word 5 stood between them.
     assert (words, effective, examples) == (4, 2, 2)
     assert not np.array_equal(params[0][1], before[0][1]) and not np.array_equal(params[0][2], before[0][2])
@@ -510,7 +510,7 @@ def test_one_worker_is_bit_deterministic_and_resumes_anywhere(name, tmp_path):
     tokens, starts = stream()
     n, k = tokens.size, 1234  # k is not a sentence start: the second call needs the first's words
     assert k not in starts
-    settings = dict(alpha_start=0.05, alpha_end=0.001, window=4, keep=w2v.keep_probabilities(COUNTS, 0.05),
+    settings = dict(alpha_start=0.05, alpha_end=0.001, C=4, keep=w2v.keep_probabilities(COUNTS, 0.05),
                     seed=3, epoch=2, schedule=(0, n))
     runs = []
     for _ in range(2):
@@ -563,7 +563,7 @@ def test_held_out_losses_match_plain_numpy_and_repeat_exactly():
         objective = OBJECTIVES[name]
         params = random_parameters(objective, 10)
         before = [a.copy() for a in params]
-        held_out = loss_function(objective, params[0], params[1], tokens, starts, window=3)
+        held_out = loss_function(objective, params[0], params[1], tokens, starts, C=3)
         for a, b in zip(params, before):
             np.testing.assert_array_equal(a, b)  # nothing written
         seed_state = int(w2v.worker_rng_states(0, 1)[0])
@@ -572,8 +572,8 @@ def test_held_out_losses_match_plain_numpy_and_repeat_exactly():
         assert held_out.examples == expected_examples
         assert held_out.total == pytest.approx(expected_total, rel=1e-5)
         assert held_out.mean == pytest.approx(expected_total / expected_examples, rel=1e-5)
-        assert loss_function(objective, params[0], params[1], tokens, starts, window=3) == held_out
-        split = loss_function(objective, params[0], params[1], tokens, starts, window=3, workers=2)
+        assert loss_function(objective, params[0], params[1], tokens, starts, C=3) == held_out
+        split = loss_function(objective, params[0], params[1], tokens, starts, C=3, workers=2)
         assert split.examples == held_out.examples
         if name == "hierarchical":  # no randomness: the split changes only the summation order
             assert split.total == pytest.approx(held_out.total, rel=1e-9)
@@ -610,16 +610,16 @@ def test_two_workers_learn_the_topics(name):
                  else w2v.HierarchicalSoftmax.from_counts(counts))
     loss = w2v.negative_sampling_loss if name == "negative" else w2v.hierarchical_softmax_loss
     inputs, outputs, _ = w2v.initial_weights(objective, 16, seed=1)
-    losses = [loss(objective, inputs, outputs, test_tokens, test_starts, window=3).mean]
+    losses = [loss(objective, inputs, outputs, test_tokens, test_starts, C=3).mean]
     epochs = 4
     for epoch in range(epochs):
         result = w2v.train_range(objective, inputs, outputs, tokens, starts, 0, tokens.size,
                                  alpha_start=0.05 * (1 - epoch / epochs),
                                  alpha_end=0.05 * (1 - (epoch + 1) / epochs) + 1e-4,
-                                 window=3, keep=w2v.keep_probabilities(counts, 1e-2), workers=2,
+                                 C=3, keep=w2v.keep_probabilities(counts, 1e-2), workers=2,
                                  seed=5, epoch=epoch)
         assert result.rng_states.shape == (2,) and result.words == tokens.size
-        losses.append(loss(objective, inputs, outputs, test_tokens, test_starts, window=3).mean)
+        losses.append(loss(objective, inputs, outputs, test_tokens, test_starts, C=3).mean)
     assert losses[-1] < losses[0] - 0.5
     if name == "hierarchical":  # the best possible: the context tells the topic, not the word
         assert losses[-1] < math.log(10) + 0.05
@@ -740,7 +740,7 @@ def test_examples_with_a_row_table_match_plain_numpy(name, relu):
         objective, *params, tokens, starts, 0, 40, 1, (0.08, 0.01), relu=relu, state=77, table=TABLE)
 
     state, words, effective, examples, loss = run_kernel(
-        objective, params, tokens, starts, 0, 40, window=1, alphas=(0.08, 0.01), relu=relu,
+        objective, params, tokens, starts, 0, 40, C=1, alphas=(0.08, 0.01), relu=relu,
         state=77, row_table=w2v.RowTable.from_lists(TABLE))
 
     for got, want in zip(params, expected):
@@ -758,7 +758,7 @@ def test_held_out_losses_with_a_row_table_match_plain_numpy():
         objective = OBJECTIVES[name]
         params = table_parameters(objective, 25)
         before = [a.copy() for a in params]
-        held_out = loss_function(objective, params[0], params[1], tokens, starts, window=3,
+        held_out = loss_function(objective, params[0], params[1], tokens, starts, C=3,
                                  row_table=table)
         for a, b in zip(params, before):
             np.testing.assert_array_equal(a, b)
@@ -774,7 +774,7 @@ def test_held_out_losses_with_a_row_table_match_plain_numpy():
 def test_the_identity_table_is_word2vec_bit_for_bit(name):
     objective = OBJECTIVES[name]
     tokens, starts = stream()
-    settings = dict(alpha_start=0.05, alpha_end=0.001, window=4, relu=True,
+    settings = dict(alpha_start=0.05, alpha_end=0.001, C=4, relu=True,
                     keep=w2v.keep_probabilities(COUNTS, 0.05), seed=3, epoch=1)
     runs = []
     for row_table in (None, w2v.RowTable.identity(V)):
@@ -830,12 +830,12 @@ def test_two_workers_learn_the_topics_through_a_row_table():
     inputs, outputs, _ = w2v.initial_weights(objective, 16, seed=1)
     inputs = np.concatenate([inputs, np.zeros((3, 16), np.float32)])
     loss = lambda: w2v.hierarchical_softmax_loss(objective, inputs, outputs, test_tokens,
-                                                 test_starts, window=3, row_table=table).mean
+                                                 test_starts, C=3, row_table=table).mean
     before = loss()
     for epoch in range(4):
         result = w2v.train_range(objective, inputs, outputs, tokens, starts, 0, tokens.size,
                                  alpha_start=0.05 * (1 - epoch / 4),
-                                 alpha_end=0.05 * (1 - (epoch + 1) / 4) + 1e-4, window=3,
+                                 alpha_end=0.05 * (1 - (epoch + 1) / 4) + 1e-4, C=3,
                                  workers=2, seed=5, epoch=epoch, row_table=table)
         assert result.words == tokens.size
     assert loss() < min(before - 0.5, math.log(10) + 0.05)  # the context tells the topic

@@ -243,7 +243,7 @@ class _Word2VecObjective(ParamsObjective):
         result = word2vec.train_range(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
             sentence_starts, begin, end, alpha_start=alpha_start, alpha_end=alpha_end,
-            window=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
+            C=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
             hidden_bias=p.hidden_bias, workers=s.lanes, seed=s.seed, epoch=epoch,
             rng_states=self.rng_states, row_table=self.row_table, executor=self._executor,
             schedule=schedule, stop_flag=stop_flag,
@@ -303,7 +303,7 @@ class NegativeSamplingObjective(_Word2VecObjective):
         s, p = self.settings, self.params
         return word2vec.negative_sampling_loss(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
-            sentence_starts, window=s.C, seed=s.seed, relu=s.relu,
+            sentence_starts, C=s.C, seed=s.seed, relu=s.relu,
             hidden_bias=p.hidden_bias, workers=s.workers, row_table=self.row_table,
             stop_flag=stop_flag)
 
@@ -334,7 +334,7 @@ class HierarchicalSoftmaxObjective(_Word2VecObjective):
         s, p = self.settings, self.params
         return word2vec.hierarchical_softmax_loss(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
-            sentence_starts, window=s.C, relu=s.relu, hidden_bias=p.hidden_bias,
+            sentence_starts, C=s.C, relu=s.relu, hidden_bias=p.hidden_bias,
             workers=s.workers, row_table=self.row_table, stop_flag=stop_flag)
 
 
