@@ -106,7 +106,7 @@ def shared_settings(args) -> dict:
     return {"vector_size": args.vector_size, "window": args.window, "min_count": args.min_count,
             "negative": 5, "sample": args.sample, "epochs": args.epochs, "alpha": args.alpha,
             "min_alpha": args.min_alpha, "seed": args.seed, "batch_words": args.batch_words,
-            "cbow_batch_size": args.cbow_batch_size}
+            "cbow_batch_size": args.cbow_batch_size, "cbow_piece_words": args.cbow_piece_words}
 
 
 def cbow_settings(corpus: str, cache_dir: str, objective: str, workers: int, settings: dict,
@@ -120,7 +120,8 @@ def cbow_settings(corpus: str, cache_dir: str, objective: str, workers: int, set
         "model": {"N": settings["vector_size"], "C": settings["window"], "objective": objective,
                   "negative": settings["negative"], "ns_exponent": 0.75, "hidden": "linear",
                   "init": "gensim", "shrink_window": True},
-        "train": {"batch_size": settings["cbow_batch_size"], "alpha": settings["alpha"],
+        "train": {"batch_size": settings["cbow_batch_size"],
+                  "piece_words": settings["cbow_piece_words"] or None, "alpha": settings["alpha"],
                   "schedule": "linear", "min_alpha": settings["min_alpha"],
                   "epochs": settings["epochs"], "seed": settings["seed"], "dtype": "float32",
                   "sample": settings["sample"], "workers": workers, "val_fraction": 0.0,
@@ -578,6 +579,10 @@ def parse_args(argv):
     parser.add_argument("--cbow-batch-size", type=int, default=100000,
                         help="cbow's train.batch_size: center positions per step, split "
                              "between the workers (configs/word2vec.yaml's value)")
+    parser.add_argument("--cbow-piece-words", type=int, default=10000,
+                        help="cbow's train.piece_words: positions per piece the threads take "
+                             "from a shared counter (configs/word2vec.yaml's value; 0: one "
+                             "equal piece per worker)")
     parser.add_argument("--seed", type=int, default=1,
                         help="the first round's seed; round r uses seed + r - 1")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -699,7 +704,7 @@ def main(argv=None) -> int:
     print(f"settings: CBOW mean, N {args.vector_size}, window {args.window} (shrunk), "
           f"min_count {args.min_count}, sample {args.sample:g}, alpha {args.alpha} -> "
           f"{args.min_alpha} (linear), {epochs} epochs, gensim batch_words {args.batch_words}, "
-          f"cbow batch_size {args.cbow_batch_size}; "
+          f"cbow batch_size {args.cbow_batch_size}, piece_words {args.cbow_piece_words}; "
           f"negative 5 or hs=1/negative=0; {args.repeats} interleaved round(s), round r with seed {args.seed} + r - 1; "
           f"speed and memory: medians over the rounds; quality: means over the rounds' seeds")
     print(f"effective words per epoch (kept by subsampling): cbow "
