@@ -155,8 +155,10 @@ def test_a_worker_killed_by_sigkill_ends_the_command_with_one_line(tmp_path, com
             f"prepare.cache_dir={cache}", "--set", "prepare.workers=2", "--quiet"]
     if command == "train":
         args += ["--out", str(tmp_path / "run")]
+    # A session of its own: if the command does not end, the cleanup kills its pool workers
+    # too, which would otherwise hold the pipes open and hang communicate().
     child = subprocess.Popen(args, cwd=REPO_ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         workers = []
@@ -170,8 +172,8 @@ def test_a_worker_killed_by_sigkill_ends_the_command_with_one_line(tmp_path, com
         _, stderr = child.communicate(timeout=60)
     finally:
         if child.poll() is None:
-            child.kill()
-            child.communicate()
+            os.killpg(child.pid, signal.SIGKILL)
+            child.communicate(timeout=60)
     assert child.returncode == 2, stderr
     assert stderr == (f"error: prepare worker process {victim} was killed by SIGKILL (most "
                       f"likely by the out-of-memory killer); nothing was cached. Use fewer "
