@@ -147,8 +147,8 @@ def test_a_worker_killed_by_sigkill_ends_the_command_with_one_line(tmp_path, com
     corpus = tmp_path / "big.txt"
     words = "alpha beta gamma delta the cat sat on mat river stone light".split()
     rng = np.random.default_rng(0)
-    lines = [" ".join(words[i] for i in row) + " ." for row in rng.integers(0, 12, (120_000, 12))]
-    corpus.write_text("\n".join(lines))  # ~6 MB: six chunks, seconds of tokenizing each
+    lines = [" ".join(words[i] for i in row) + " ." for row in rng.integers(0, 12, (480_000, 12))]
+    corpus.write_text("\n".join(lines))  # ~24 MB: work left for each worker when one is killed
     cache = tmp_path / "cache"
     args = [sys.executable, "-m", "cbow", command, "--config",
             str(REPO_ROOT / "configs" / "course.yaml"), "--set", f"corpus={corpus}", "--set",
