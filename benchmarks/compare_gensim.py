@@ -643,6 +643,7 @@ def main(argv=None) -> int:
                     vocab_fingerprint=prepared["vocab_fingerprint"],
                     max_sentence_length=prepared["max_sentence_length"])
         for round_ in range(1, args.repeats + 1):
+            seed = args.seed + round_ - 1
             for objective in args.objectives:
                 for workers in args.workers:
                     for implementation in IMPLEMENTATIONS:
@@ -650,11 +651,11 @@ def main(argv=None) -> int:
                         load = os.getloadavg()
                         result = run_child(implementation, dict(
                             spec, objective=objective, workers=workers,
-                            settings=dict(settings, seed=args.seed + round_ - 1),
+                            settings=dict(settings, seed=seed),
                             run_dir=str(folder / "runs" / f"{stamp}-{name}")), folder, name)
                         result.update(objective=objective, workers=workers,
                                       implementation=implementation, round=round_,
-                                      seed=args.seed + round_ - 1,
+                                      seed=seed,
                                       loadavg_before=list(load))
                         report["runs"].append(result)
                         q = result["quality"]
@@ -705,7 +706,8 @@ def main(argv=None) -> int:
           f"min_count {args.min_count}, sample {args.sample:g}, alpha {args.alpha} -> "
           f"{args.min_alpha} (linear), {epochs} epochs, gensim batch_words {args.batch_words}, "
           f"cbow batch_size {args.cbow_batch_size}, piece_words {args.cbow_piece_words}; "
-          f"negative 5 or hs=1/negative=0; {args.repeats} interleaved round(s), round r with seed {args.seed} + r - 1; "
+          f"negative 5 or hs=1/negative=0; {args.repeats} interleaved round(s), round r with "
+          f"seed {args.seed} + r - 1; "
           f"speed and memory: medians over the rounds; quality: means over the rounds' seeds")
     print(f"effective words per epoch (kept by subsampling): cbow "
           f"{_f(median(r['effective_words'] / epochs for r in cbow_runs), ',.0f')} (the "

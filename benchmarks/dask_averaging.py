@@ -45,6 +45,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cbow.dask_executor import MERGES
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -59,7 +61,7 @@ def parse_args(argv):
                         help="train.workers of the in-process runs (default 1 2)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--objective", default="negative", choices=["negative", "hierarchical"])
-    parser.add_argument("--merge", default="sum", choices=["sum", "rows", "mean", "rss"],
+    parser.add_argument("--merge", default="sum", choices=MERGES,
                         help="train.merge of the cluster runs")
     parser.add_argument("--epochs", type=float, default=5)
     parser.add_argument("--batch-size", type=int, default=1_000_000,

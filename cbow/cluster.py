@@ -21,6 +21,7 @@ import dataclasses
 import importlib
 import logging
 import sys
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -323,8 +324,6 @@ def _wait_for_stragglers(client, keys: list) -> None:
     Cancelling a task a worker is running does not stop it: it runs to its end, and may write
     to the shared folder the caller is about to remove. The caller cleans up after this.
     """
-    import time
-
     deadline = time.monotonic() + STRAGGLER_SECONDS
     while time.monotonic() < deadline:
         try:
