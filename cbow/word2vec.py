@@ -72,14 +72,14 @@ Choices, and where they differ from word2vec's C tool and gensim:
   example scores: the probabilities are multiplied together in float64 and a logarithm is taken
   only when the product nears underflow (every ~575 nats of loss), not once per row.
 - **Speed.** fastmath is off, so LLVM may not reorder a floating-point sum, and numba leaves
-  LLVM's SLP vectoriser off: a dot product cannot use SIMD. :func:`_dot_row` keeps eight
-  independent partial sums, which the processor overlaps (the whole kernel 10-25% faster than
-  with one running sum); the order of every addition is fixed, so the bits are the same on any
-  x86-64 machine. Allowing reassociation in the dot product alone (``fastmath={"reassoc"}``)
-  made the kernel another ~18% faster in the same measurement, at the price of bits that depend
-  on the processor's vector width: ``StepRules(fast_dot=True)`` (``train.fast_dot``) scores
-  with that variant, :func:`_dot_row_reassociated`, compiled beside the exact one. Its bits are
-  the same run after run on one machine (a resume there is exact), not across machines.
+  LLVM's SLP vectoriser off, so it would not pack independent scalar sums into SIMD registers
+  either. :func:`_dot_row` therefore writes the dot product as eight partial sums held in one
+  LLVM vector (``<8 x float>``, an intrinsic): the order of every addition is fixed in the
+  source and the lanes never mix, so the bits are the same on any x86-64 machine, whatever its
+  vector width, and the same as the eight scalar sums it replaced. ``StepRules(fast_dot=True)``
+  (``train.fast_dot``) scores with :func:`_dot_row_reassociated` instead, one running sum that
+  LLVM may reorder for the processor's vector width: bits the same run after run on one
+  machine (a resume there is exact), not across machines.
 - **Initialisation** (:func:`initial_weights`): word2vec's range, +-0.5/N, or gensim 4's,
   +-1/N (``model.init: gensim``).
 - **Row tables** (fastText's n-grams): a word's n-gram rows lie anywhere in the buckets (2M x
@@ -584,30 +584,56 @@ _KERNEL_OPTIONS = dict(nogil=True, cache=True, fastmath=False)
 _CACHE_LINE = 64  # bytes: x86-64's (and most processors') cache line
 
 
-@njit(**_KERNEL_OPTIONS)
-def _dot_row(vector, matrix, row):
-    """``vector . matrix[row]`` in float32, with eight independent partial sums.
+_DOT_LANES = 8  # the partial sums of :func:`_dot_row` (its final sum is written for 8)
 
-    One running sum would be one chain of dependent additions, each waiting for the last; eight
-    chains keep the floating-point adder busy (fastmath being off, LLVM may not do this itself).
+
+@intrinsic
+def _dot_row(typingctx, vector, matrix, row):
+    """``vector . matrix[row]`` (float32, both C-ordered) with :data:`_DOT_LANES` partial sums.
+
+    Sum ``k`` adds the products of elements ``k, k + 8, k + 16, ...`` in order; the elements
+    past the last multiple of 8 are added to sum 0, one at a time; the result is
+    ``((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))``. The eight sums are one LLVM vector
+    (``<8 x float>``): one multiply and one add per 8 elements, where scalar code takes eight
+    dependent-free but separate ones (numba leaves LLVM's SLP vectoriser off, so it would not
+    pack them itself). Every addition is the one the order above names, in lanes that do not
+    mix, so the bits do not depend on how the processor splits the vector (one AVX register,
+    two SSE ones, half an AVX-512 one): the same on any x86-64 machine.
     """
-    n = vector.shape[0]
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = np.float32(0.0)
-    c = 0
-    while c + 8 <= n:
-        s0 += vector[c] * matrix[row, c]
-        s1 += vector[c + 1] * matrix[row, c + 1]
-        s2 += vector[c + 2] * matrix[row, c + 2]
-        s3 += vector[c + 3] * matrix[row, c + 3]
-        s4 += vector[c + 4] * matrix[row, c + 4]
-        s5 += vector[c + 5] * matrix[row, c + 5]
-        s6 += vector[c + 6] * matrix[row, c + 6]
-        s7 += vector[c + 7] * matrix[row, c + 7]
-        c += 8
-    while c < n:
-        s0 += vector[c] * matrix[row, c]
-        c += 1
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    if not (isinstance(vector, types.Array) and vector.ndim == 1 and vector.layout == "C"
+            and isinstance(matrix, types.Array) and matrix.ndim == 2 and matrix.layout == "C"
+            and vector.dtype == types.float32 and matrix.dtype == types.float32
+            and isinstance(row, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        vector_array = context.make_array(signature.args[0])(context, builder, args[0])
+        matrix_array = context.make_array(signature.args[1])(context, builder, args[1])
+        i32, i64 = ir.IntType(32), ir.IntType(64)
+        lanes = ir.VectorType(ir.FloatType(), _DOT_LANES)
+        n = builder.extract_value(vector_array.shape, 0)
+        row_index = context.cast(builder, args[2], signature.args[2], types.int64)
+        a = vector_array.data
+        b = builder.gep(matrix_array.data,
+                        [builder.mul(row_index, builder.extract_value(matrix_array.shape, 1))])
+        width = ir.Constant(i64, _DOT_LANES)
+        blocks_end = builder.mul(builder.udiv(n, width), width)
+        sums = cgutils.alloca_once_value(builder, ir.Constant(lanes, None))  # zeros
+        with cgutils.for_range_slice(builder, ir.Constant(i64, 0), blocks_end, width) as (c, _):
+            a_block = builder.load(builder.bitcast(builder.gep(a, [c]), lanes.as_pointer()), align=4)
+            b_block = builder.load(builder.bitcast(builder.gep(b, [c]), lanes.as_pointer()), align=4)
+            builder.store(builder.fadd(builder.load(sums), builder.fmul(a_block, b_block)), sums)
+        lane_sums = builder.load(sums)
+        s = [builder.extract_element(lane_sums, ir.Constant(i32, k)) for k in range(_DOT_LANES)]
+        first = cgutils.alloca_once_value(builder, s[0])
+        with cgutils.for_range_slice(builder, blocks_end, n, ir.Constant(i64, 1)) as (c, _):
+            product = builder.fmul(builder.load(builder.gep(a, [c])), builder.load(builder.gep(b, [c])))
+            builder.store(builder.fadd(builder.load(first), product), first)
+        s[0] = builder.load(first)
+        add = builder.fadd
+        return add(add(add(s[0], s[1]), add(s[2], s[3])), add(add(s[4], s[5]), add(s[6], s[7])))
+
+    return types.float32(vector, matrix, row), codegen
 
 
 @njit(nogil=True, cache=True, fastmath={"reassoc"})

@@ -339,6 +339,37 @@ def test_fast_dot_is_close_repeatable_and_resumes_exactly(name):
         np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-5)
 
 
+def eight_sums(vector, row):
+    """The dot product as _dot_row states it, one float32 operation at a time in numpy."""
+    n = len(vector)
+    sums = [np.float32(0.0)] * 8
+    for c in range(n - n % 8):
+        sums[c % 8] = np.float32(sums[c % 8] + np.float32(vector[c] * row[c]))
+    for c in range(n - n % 8, n):
+        sums[0] = np.float32(sums[0] + np.float32(vector[c] * row[c]))
+    s = sums
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+
+
+def test_the_vector_dot_product_adds_in_the_stated_order():
+    """_dot_row (eight sums in one SIMD vector) gives the bits of the order its docstring states,
+    for every length modulo 8 and rows past the first; values spread over 1e-3..1e3 so that
+    another order of additions would round differently."""
+    from numba import njit
+
+    dot = njit(lambda vector, matrix, row: w2v._dot_row(vector, matrix, row))
+    rng = np.random.default_rng(11)
+    differs = 0
+    for n in list(range(0, 41)) + [100, 300]:
+        matrix = (rng.standard_normal((3, n)) * 10.0 ** rng.uniform(-3, 3, (3, n))).astype(np.float32)
+        vector = (rng.standard_normal(n) * 10.0 ** rng.uniform(-3, 3, n)).astype(np.float32)
+        for row in range(3):
+            got = np.float32(dot(vector, matrix, row))
+            assert got.tobytes() == eight_sums(vector, matrix[row]).tobytes(), (n, row)
+            differs += got != np.float32(np.sum(vector * matrix[row], dtype=np.float32))
+    assert differs > 0  # the order is not numpy's: the comparison above can tell orders apart
+
+
 # ---------------------------------------------------------------------------------------------
 # Tables
 # ---------------------------------------------------------------------------------------------
