@@ -427,6 +427,34 @@ def test_huffman_tree_is_optimal_and_frequent_words_are_shorter():
     assert points.max() == len(counts) - 2 and points[lengths > 0, 0].min() == len(counts) - 2
 
 
+@pytest.mark.parametrize("counts", [
+    np.r_[1e6 / np.arange(1, 5001), np.zeros(7)],  # Zipf, and words that are never noise
+    [3, 0, 0, 1],  # fewer words than guide entries, zeros inside
+    [5],
+])
+def test_the_guided_noise_draw_is_the_whole_tables_search(counts):
+    """_draw_noise_word starts from the guide of the draw's top bits: it must pick, for every
+    state, the word a binary search of the whole table picks (the first cumulative entry above
+    r = u * total >> 32), including the first and last draws of each guide entry."""
+    from numba import njit
+
+    cumulative = w2v.noise_distribution(counts, exponent=0.75)[1]
+    total = int(cumulative[-1])
+    for bits in (w2v.NOISE_GUIDE_BITS, 4):
+        guide = w2v.make_noise_guide(cumulative, bits)
+        draw = njit(lambda state: w2v._draw_noise_word(cumulative, guide, np.uint64(32 - bits), state))
+        rng = np.random.default_rng(bits)
+        uniforms = np.r_[rng.integers(0, 2**32, 20000),
+                         (np.arange(2**bits) << (32 - bits)),  # each entry's first draw
+                         (np.arange(1, 2**bits + 1) << (32 - bits)) - 1]  # and last
+        for u in uniforms.astype(np.uint64):
+            r = int(u) * total >> 32
+            expected = int(np.searchsorted(cumulative, r, side="right"))
+            state = np.uint64((int(u) << 16) | 0xBEEF | (0x1234 << 48))  # bits 16..47 are u
+            assert draw(state) == expected, (int(u), r)
+            assert 0 < cumulative[expected] - (cumulative[expected - 1] if expected else 0)
+
+
 def test_noise_distribution_on_hand_made_counts():
     probabilities, cumulative = w2v.noise_distribution([1, 16, 81, 0], exponent=0.75)
     np.testing.assert_allclose(probabilities, [1 / 36, 8 / 36, 27 / 36, 0])  # 16**.75 = 8, 81**.75 = 27
