@@ -18,11 +18,20 @@ cut into paragraphs (blank lines), and the markup that is not prose is left out:
     apt-get install python3.11-doc
     python -m benchmarks.python_docs /work/bench/pydocs-words.txt
 
+The Linux kernel's manuals are reStructuredText too (``linux-doc-6.1``: ~2,800 gzipped ``.rst``
+files under ``/usr/share/doc/linux-doc-6.1/Documentation``; its ``translations`` are left out):
+both packages together make a larger corpus of the same kind, software documentation:
+
+    apt-get install python3.11-doc linux-doc-6.1
+    python -m benchmarks.python_docs /work/bench/docs-words.txt \
+        --sources /usr/share/doc/python3.11/html/_sources /usr/share/doc/linux-doc-6.1/Documentation
+
 The output must lie outside the repository (corpora are never committed).
 """
 from __future__ import annotations
 
 import argparse
+import gzip
 import re
 import sys
 import time
@@ -91,26 +100,42 @@ def paragraphs(text: str) -> Iterator[str]:
         yield paragraph
 
 
+RST_FILES = ("*.rst.txt", "*.rst", "*.rst.gz")  # Python's sources, the kernel's (gzipped)
+
+
+def _read(path: Path) -> str:
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    return data.decode("utf-8", errors="replace")
+
+
 def corpus_lines(sources: Path = SOURCES) -> Iterator[str]:
-    """Every paragraph of every ``.rst.txt`` under ``sources``, files in sorted order."""
-    for path in sorted(sources.rglob("*.rst.txt")):
-        yield from paragraphs(path.read_text(encoding="utf-8", errors="replace"))
+    """Every paragraph of every reStructuredText file under ``sources`` (``.rst.txt``,
+    ``.rst``, ``.rst.gz``; not under a ``translations`` folder), files in sorted order."""
+    paths = {path for pattern in RST_FILES for path in sources.rglob(pattern)
+             if "translations" not in path.relative_to(sources).parts}
+    for path in sorted(paths):
+        yield from paragraphs(_read(path))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="output text file (outside the repository)")
-    parser.add_argument("--sources", type=Path, default=SOURCES, help=f"default {SOURCES}")
+    parser.add_argument("--sources", type=Path, nargs="+", default=[SOURCES],
+                        help=f"folders of reStructuredText files, read in this order; default {SOURCES}")
     args = parser.parse_args(argv)
     out = args.out.expanduser().resolve()
     if out == REPO_ROOT or REPO_ROOT in out.parents:
         parser.error(f"{out} is inside the repository; write corpora elsewhere (e.g. /tmp)")
-    if not args.sources.is_dir():
-        parser.error(f"{args.sources} not found; install it with `apt-get install python3.11-doc`")
+    for sources in args.sources:
+        if not sources.is_dir():
+            parser.error(f"{sources} not found; install its package (`apt-get install "
+                         f"python3.11-doc` or `linux-doc-6.1`)")
     started = time.perf_counter()
     n_lines = n_words = 0
     with atomic_writer(out) as sink:
-        for line in corpus_lines(args.sources):
+        for line in (line for sources in args.sources for line in corpus_lines(sources)):
             sink.write((line + "\n").encode("utf-8"))
             n_lines += 1
             n_words += line.count(" ") + 1

@@ -85,6 +85,23 @@ def test_python_docs_keep_prose_and_drop_code():
         "Return the absolute value of a number", "The end"]
 
 
+def test_docs_corpus_reads_plain_and_gzipped_sources_but_not_translations(tmp_path):
+    import gzip
+    sys.path.insert(0, str(REPO_ROOT))
+    try:
+        from benchmarks.python_docs import corpus_lines
+    finally:
+        sys.path.remove(str(REPO_ROOT))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.rst.txt").write_text("First words here.\n")
+    (tmp_path / "b.rst.gz").write_bytes(gzip.compress(b"Gzipped kernel prose.\n"))
+    (tmp_path / "c.rst").write_text("Plain rst prose.\n")
+    (tmp_path / "translations").mkdir()
+    (tmp_path / "translations" / "zh.rst").write_text("Not this one.\n")
+    assert list(corpus_lines(tmp_path)) == ["First words here", "Gzipped kernel prose",
+                                            "Plain rst prose"]
+
+
 def test_ablation_variants():
     sys.path.insert(0, str(REPO_ROOT))
     try:
