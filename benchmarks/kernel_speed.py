@@ -21,6 +21,10 @@ process (all its threads; on a busy machine they move less than the wall clock).
   (:class:`cbow.executor.ThreadExecutor`); with one worker it is ``none``;
 - ``fastdot``: the reassociated dot product (``StepRules(fast_dot=True)``, ``train.fast_dot``);
 - ``skip``: gensim's rule, no step for a row scored beyond +-6 (``model.skip_saturated``);
+- ``private``: each of the workers trains its share of the positions on its own copy of the
+  weights (one thread each, one-worker calls of ``train_range``): no cache line is written by
+  two cores, so against ``none`` it measures what sharing the weights costs (not a way to
+  train: the copies are never merged);
 - ``baseline`` (with ``--baseline DIR``): ``DIR/cbow/word2vec.py``, e.g. the main branch's
   kernels, imported under another name, for "no slower than before"; ``baseline-subwords``
   (both): those kernels with the ``subwords`` table.
@@ -35,6 +39,7 @@ The text is split on whitespace (GCIDE's words: ``python scripts/dictionary_text
 from __future__ import annotations
 
 import argparse
+from concurrent.futures import ThreadPoolExecutor
 import importlib.util
 import inspect
 import os
@@ -102,7 +107,8 @@ def main(argv=None) -> None:
     parser.add_argument("--objectives", nargs="+", default=["negative", "hierarchical"],
                         choices=["negative", "hierarchical"])
     parser.add_argument("--variants", nargs="+", default=["none", "identity"],
-                        choices=["none", "identity", "subwords", "queue", "fastdot", "skip"])
+                        choices=["none", "identity", "subwords", "queue", "fastdot", "skip",
+                                 "private"])
     parser.add_argument("--piece-words", type=int, default=10_000,
                         help="the queue variant's piece size (cbow.executor.ThreadExecutor)")
     parser.add_argument("--baseline", type=Path, help="another checkout to time against")
@@ -162,11 +168,25 @@ def main(argv=None) -> None:
             if variant == "queue" and workers > 1:
                 extra["executor"] = queues.setdefault(
                     workers, executor.ThreadExecutor(workers, piece_words=args.piece_words))
+            keep = w2v.keep_probabilities(counts, args.sample)
             started, cpu_started = time.perf_counter(), time.process_time()
-            w2v.train_range(objective, inputs, outputs, tokens, starts, 0, tokens.size,
-                            alpha_start=0.025, alpha_end=0.0001,
-                            keep=w2v.keep_probabilities(counts, args.sample), workers=workers,
-                            seed=1, **extra)
+            if variant == "private":
+                copies = [(inputs.copy(), outputs.copy()) for _ in range(workers)]
+                bounds = np.linspace(0, tokens.size, workers + 1).astype(np.int64)
+
+                def share(k, copies=copies, bounds=bounds):
+                    w2v.train_range(objective, *copies[k], tokens, starts, int(bounds[k]),
+                                    int(bounds[k + 1]), alpha_start=0.025, alpha_end=0.0001,
+                                    schedule=(0, tokens.size), keep=keep, workers=1, seed=1 + k,
+                                    **extra)
+
+                started, cpu_started = time.perf_counter(), time.process_time()
+                with ThreadPoolExecutor(workers) as pool:
+                    list(pool.map(share, range(workers)))
+            else:
+                w2v.train_range(objective, inputs, outputs, tokens, starts, 0, tokens.size,
+                                alpha_start=0.025, alpha_end=0.0001, keep=keep, workers=workers,
+                                seed=1, **extra)
             if round_:
                 times[case].append((time.perf_counter() - started, time.process_time() - cpu_started))
 
