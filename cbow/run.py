@@ -29,7 +29,7 @@ from cbow import checkpoint as ckpt
 from cbow import formats
 from cbow.embeddings import Embeddings, unit_rows
 from cbow.errors import InputError, TrainingError, UserError
-from cbow.io import atomic_write_bytes
+from cbow.io import NamedWriter, atomic_write_bytes, name_file
 from cbow.objectives import objective_class
 from cbow.vocab import Vocabulary
 
@@ -194,8 +194,11 @@ class RunFolder:
                 raise RunFolderError(f"{self.path} is in use by another cbow process (pid "
                                      f"{holder}); wait for it to finish, stop it, or train into "
                                      f"another folder with --out") from None
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            except OSError as err:  # a full disk: say which file
+                raise name_file(err, lock_path) from err
             yield
         finally:
             os.close(fd)  # releases the lock
@@ -232,10 +235,11 @@ class RunFolder:
 
     @contextmanager
     def metrics_writer(self, kept_rows: list[dict]) -> Iterator[TextIO]:
-        """``metrics.jsonl`` rewritten to ``kept_rows``, then open for appending rows."""
+        """``metrics.jsonl`` rewritten to ``kept_rows``, then open for appending rows (a failed
+        write or flush, a full disk, names the file)."""
         atomic_write_bytes(self.metrics_path,
                            "".join(json.dumps(row) + "\n" for row in kept_rows).encode())
-        with open(self.metrics_path, "a", encoding="utf-8") as f:
+        with NamedWriter(open(self.metrics_path, "a", encoding="utf-8"), self.metrics_path) as f:
             yield f
 
 

@@ -1,0 +1,128 @@
+"""A hostile user's verification of a fresh clone: a full disk names the file whatever the
+training loop was writing, and a reader that closes the pipe costs no work. Real processes
+wherever the case is about them (pipes, exit codes)."""
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cbow import checkpoint as ckpt
+from cbow import cli as cbow_cli
+from cbow import run as run_module
+from cbow.train import train
+from conftest import REPO_ROOT, make_run, run_cbow
+from test_train import corpus_file, small_config  # noqa: F401  (the module's corpus fixture)
+
+DISK_FULL = "the disk is full; free some space (or write elsewhere) and try again"
+COMMAND = [sys.executable, "-m", "cbow"]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+# --- 1. a full disk while training: one line naming the file, exit 2, checkpoints kept -------
+
+def test_a_full_disk_under_metrics_jsonl_names_it(corpus_file, tmp_path, monkeypatch, capsys):
+    """metrics.jsonl is written a row at a time; its flush on a full disk must name it.
+
+    No mount is needed: the metrics file is opened on /dev/full, whose writes the kernel
+    fails with ENOSPC, as a full file system's do (the test replaces the ``open`` that
+    cbow.run calls, for that one file)."""
+    train(small_config(corpus_file, tmp_path, "train.steps=10"), quiet=True, log=None)
+    checkpoints = tmp_path / "checkpoints"
+    before = snapshot(checkpoints)
+    real_open = open
+
+    def full_disk(path, mode="r", *args, **kwargs):
+        if Path(path).name == "metrics.jsonl" and "a" in mode:
+            return real_open("/dev/full", mode, *args, **kwargs)
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(run_module, "open", full_disk, raising=False)
+    code = cbow_cli.main(["train", "--config", str(tmp_path / "config.yaml"), "--set",
+                          "train.steps=20", "--resume", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.splitlines()[-1] == f"error: {tmp_path / 'metrics.jsonl'}: {DISK_FULL}"
+    assert err.count("error") == 1 and "Traceback" not in err
+    assert snapshot(checkpoints) == before  # the last good checkpoint, untouched
+
+
+def test_the_log_on_a_full_disk_names_its_file(monkeypatch):
+    """The training log (stderr redirected to a file) names that file when a write fails."""
+    full = open("/dev/full", "w")
+    monkeypatch.setattr(sys, "stderr", full)
+    try:
+        with pytest.raises(OSError) as info:
+            cbow_cli.log("step 100/200: loss 5.0")
+    finally:
+        monkeypatch.undo()
+        cbow_cli._discard([full.fileno()])  # its buffer still holds the line
+        full.close()
+    assert info.value.errno == errno.ENOSPC
+    assert cbow_cli.describe_os_error(info.value) == f"/dev/full: {DISK_FULL}"
+
+
+def test_a_run_whose_log_hits_a_full_disk_exits_2_and_keeps_its_checkpoints(corpus_file,
+                                                                            tmp_path):
+    """A real process whose stderr is /dev/full (ENOSPC on every write): the error line
+    cannot be shown there, but the exit code says it (2, not a traceback's 1 or 120)."""
+    train(small_config(corpus_file, tmp_path, "train.steps=10"), quiet=True, log=None)
+    before = snapshot(tmp_path / "checkpoints")
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([*COMMAND, "train", "--config", str(tmp_path / "config.yaml"),
+                               "--set", "train.steps=20", "--resume"], cwd=REPO_ROOT,
+                              stdout=subprocess.PIPE, stderr=full, timeout=300)
+    assert proc.returncode == 2
+    assert snapshot(tmp_path / "checkpoints") == before
+    assert not list(tmp_path.glob(".*.tmp")) and not list(tmp_path.glob("checkpoints/.*.tmp"))
+
+
+# --- 6. a reader that closes the pipe ------------------------------------------------------
+
+def test_a_pipe_closed_by_its_reader_stops_the_run_with_a_checkpoint(corpus_file, tmp_path):
+    """``cbow train ... 2>&1 | head -1``: the reader takes one line and goes. The run stops at
+    the end of its step as SIGPIPE would stop it, saved, quietly (exit 141), and resumes."""
+    run = tmp_path / "run"
+    args = ["train", "--config", str(REPO_ROOT / "configs" / "shakespeare.yaml"), "--set",
+            f"corpus={corpus_file}", "--set", "model.N=8", "--set", "train.epochs=null",
+            "--set", "train.eval_every=20", "--set", "checkpoint.every=100000000",
+            "--set", f"prepare.cache_dir={tmp_path / 'cache'}", "--out", str(run)]
+    proc = subprocess.Popen([*COMMAND, *args, "--set", "train.steps=100000000"],
+                            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the only read end: every later write fails with EPIPE
+    try:
+        code = proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        pytest.fail("the run went on after its output was closed")
+    assert first.startswith(b"held-out loss of the untrained model")
+    assert code == 128 + signal.SIGPIPE
+    [saved] = ckpt.list_checkpoints(run / "checkpoints")
+    step = ckpt.load_checkpoint(saved)[2]["step"]
+    assert step >= 20  # stopped at the first log line after the reader left, or later
+    resumed = run_cbow(*args, "--set", f"train.steps={step + 5}", "--resume", "--quiet",
+                       timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert ckpt.list_checkpoints(run / "checkpoints")[-1].name == f"step_{step + 5:08d}.npz"
+
+
+def test_a_closed_stdout_ends_a_command_quietly(tmp_path):
+    """``cbow similar ... | head -0``: no traceback, no 'Exception ignored', exit 141."""
+    run = make_run(tmp_path / "run", ["a", "b", "c", "d"], N=3)
+    proc = subprocess.Popen([*COMMAND, "similar", str(run), "a", "b", "c"], cwd=REPO_ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGPIPE, err
+    assert err == b""
