@@ -98,20 +98,25 @@ class RunFolder:
         """True if a run has written anything here that a new run would overwrite."""
         return bool(self.checkpoints()) or self.metrics_path.exists() or self.config_path.exists()
 
-    def latest_checkpoint(self, on_skip: Callable[[Path, Exception], None] | None = None
-                          ) -> ckpt.Checkpoint | None:
+    def latest_checkpoint(self, log: Callable[[str], None] | None = None,
+                          then: str = "using") -> ckpt.Checkpoint | None:
         """Newest readable checkpoint, or None.
 
         Unreadable newer files are moved into ``checkpoints/unreadable/`` (they would rank
-        above every checkpoint the run writes next); ``on_skip(path, error)`` is told about
-        each, once.
+        above every checkpoint the run writes next). ``log`` gets one warning for each: why
+        it cannot be read, where it is now, and which checkpoint is used instead (``then``
+        says how: ``"resuming from"``).
         """
-        def set_aside(path: Path, error: Exception) -> None:
-            moved = ckpt.set_aside(path)
-            if on_skip is not None:
-                on_skip(path, ckpt.CheckpointError(f"{error}; moved it to {moved}"))
-
-        return ckpt.load_latest(self.checkpoint_dir, on_skip=set_aside)
+        skipped: list[tuple[Path, str, Path]] = []
+        found = ckpt.load_latest(self.checkpoint_dir, on_skip=lambda path, error: skipped.append(
+            (path, error.reason, ckpt.set_aside(path))))
+        if log is not None:
+            instead = (f"{then} {found.path} (step {found.meta['step']}), the newest readable "
+                       f"checkpoint" if found is not None else "no readable checkpoint is left")
+            for path, reason, moved in skipped:
+                log(f"warning: skipping unreadable checkpoint {path}: {reason}; moved it to "
+                    f"{moved}; {instead}")
+        return found
 
     def prune_checkpoints(self, keep: int) -> list[Path]:
         return ckpt.prune_checkpoints(self.checkpoint_dir, keep)
@@ -303,7 +308,7 @@ def find_checkpoint(path: str | Path) -> Path:
                              f"is it a training run folder?")
     skipped: list[str] = []
     found = ckpt.load_latest(checkpoint_dir,
-                             on_skip=lambda p, err: skipped.append(f"{p.name} ({err})"))
+                             on_skip=lambda p, err: skipped.append(f"{p.name} ({err.reason})"))
     if found is None:
         raise ckpt.CheckpointError(f"no checkpoint in {checkpoint_dir} can be read: "
                                    f"{'; '.join(skipped)}")

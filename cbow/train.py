@@ -417,8 +417,7 @@ def _find_checkpoint(folder: RunFolder, mode: str, log) -> ckpt.Checkpoint | Non
     """The checkpoint to resume from (``mode`` ``"yes"`` or ``"auto"``), or None to start."""
     if mode == "no":
         return None
-    found = folder.latest_checkpoint(on_skip=lambda p, err: log(
-        f"warning: skipping unreadable checkpoint {p}: {err}"))
+    found = folder.latest_checkpoint(log, then="resuming from")
     if found is None and mode == "yes":
         raise ckpt.CheckpointError(f"no checkpoint in {folder.checkpoint_dir} can be read "
                                    f"(see the warnings above); nothing to resume from")

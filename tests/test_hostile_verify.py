@@ -1,6 +1,7 @@
 """A hostile user's verification of a fresh clone: a full disk names the file whatever the
-training loop was writing, and a reader that closes the pipe costs no work. Real processes
-wherever the case is about them (pipes, exit codes)."""
+training loop was writing, a reader that closes the pipe costs no work, and an unreadable
+checkpoint is described in our own words. Real processes wherever the case is about them
+(pipes, exit codes)."""
 from __future__ import annotations
 
 import errno
@@ -8,8 +9,10 @@ import os
 import signal
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cbow import checkpoint as ckpt
@@ -126,3 +129,44 @@ def test_a_closed_stdout_ends_a_command_quietly(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGPIPE, err
     assert err == b""
+
+
+# --- 3. an unreadable checkpoint under --resume auto ---------------------------------------
+
+def test_unreadable_checkpoints_are_described_in_our_words(corpus_file, tmp_path):
+    config = str(REPO_ROOT / "configs" / "course.yaml")
+    sets = ["--set", f"corpus={corpus_file}", "--set", f"prepare.cache_dir={tmp_path / 'c'}",
+            "--set", "checkpoint.every=10", "--set", "train.eval_every=100"]
+    run = tmp_path / "run"
+    first = run_cbow("train", "--config", config, *sets, "--set", "train.steps=10",
+                     "--out", run, "--quiet", timeout=300)
+    assert first.returncode == 0, first.stderr
+    folder = run / "checkpoints"
+    good = folder / "step_00000010.npz"
+    data = good.read_bytes()
+    garbage = folder / "step_00000098.npz"
+    garbage.write_bytes(np.random.default_rng(0).bytes(4000))
+    cut = folder / "step_00000097.npz"
+    cut.write_bytes(data[:len(data) // 2])
+    flipped = bytearray(data)
+    with zipfile.ZipFile(good) as archive:  # a byte inside the first array's data
+        member = archive.infolist()[0]
+    flipped[member.header_offset + 30 + len(member.filename) + 200] ^= 0xFF
+    bad_crc = folder / "step_00000096.npz"
+    bad_crc.write_bytes(bytes(flipped))
+    proc = run_cbow("train", "--config", config, *sets, "--set", "train.steps=12",
+                    "--out", run, "--resume", "auto", "--quiet", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    unreadable = folder / "unreadable"
+    instead = f"; resuming from {good} (step 10), the newest readable checkpoint"
+    for path, reason in [
+            (garbage, "it is not a .npz archive (a checkpoint is a zip file; this is not one)"),
+            (cut, "it is a damaged .npz archive: cut short, or its table of contents is "
+                  "damaged"),
+            (bad_crc, f"it is a damaged .npz archive: its array {member.filename} fails its "
+                      f"checksum")]:
+        line = (f"warning: skipping unreadable checkpoint {path}: {reason}; moved it to "
+                f"{unreadable / path.name}{instead}")
+        assert proc.stderr.count(line + "\n") == 1, proc.stderr
+        assert (unreadable / path.name).is_file()
+    assert "pickle" not in proc.stderr and "delete it" not in proc.stderr
