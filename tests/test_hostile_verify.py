@@ -1,7 +1,7 @@
 """A hostile user's verification of a fresh clone: a full disk names the file whatever the
-training loop was writing, a reader that closes the pipe costs no work, and an unreadable
-checkpoint is described in our own words. Real processes wherever the case is about them
-(pipes, exit codes)."""
+training loop was writing, a reader that closes the pipe costs no work, an unreadable
+checkpoint is described in our own words, and ``similar`` labels ``- man``. Real processes
+wherever the case is about them (pipes, exit codes)."""
 from __future__ import annotations
 
 import errno
@@ -18,6 +18,8 @@ import pytest
 from cbow import checkpoint as ckpt
 from cbow import cli as cbow_cli
 from cbow import run as run_module
+from cbow.commands.similar import format_neighbours
+from cbow.run import load_embeddings
 from cbow.train import train
 from conftest import REPO_ROOT, make_run, run_cbow
 from test_train import corpus_file, small_config  # noqa: F401  (the module's corpus fixture)
@@ -170,3 +172,19 @@ def test_unreadable_checkpoints_are_described_in_our_words(corpus_file, tmp_path
         assert proc.stderr.count(line + "\n") == 1, proc.stderr
         assert (unreadable / path.name).is_file()
     assert "pickle" not in proc.stderr and "delete it" not in proc.stderr
+
+
+# --- 4. similar: '- man' ------------------------------------
+
+WORDS = ["king", "queen", "man", "woman", "boy", "girl", "lord", "lady"]
+
+
+def test_similar_with_negative_words_only_labels_the_query_as_written(tmp_path):
+    run = make_run(tmp_path / "run", WORDS, N=4)
+    proc = run_cbow("similar", run, "--negative", "man", "--topn", "4")
+    assert proc.returncode == 0, proc.stderr
+    api = load_embeddings(run).most_similar(negative=["man"], topn=4)
+    assert proc.stdout == format_neighbours("- man", api) + "\n"
+    assert proc.stdout.startswith("nearest to '- man':\n")
+    two = run_cbow("similar", run, "--positive", "king", "--negative", "man", "boy")
+    assert two.stdout.startswith("nearest to 'king - man - boy':\n"), two.stderr
