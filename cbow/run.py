@@ -345,7 +345,9 @@ def load_embeddings(path: str | Path, which: str | None = None,
     ----------
     path : str or Path
         A run folder (its newest readable checkpoint is used), its ``checkpoints/`` folder, a
-        checkpoint ``.npz``, or a vector file that :meth:`Embeddings.load` reads.
+        checkpoint ``.npz``, or anything :meth:`Embeddings.load` reads (a vector file, an npy
+        or projector folder). Every command that reads vectors reads them here (``similar``,
+        ``evaluate``; ``export`` then refuses vectors that are not a run's).
     which : str, optional
         For runs and checkpoints: which of the objective's vector sets (the full softmax's
         ``mean`` (the default), ``w1`` or ``w2``). A vector file holds one set only.
@@ -355,10 +357,10 @@ def load_embeddings(path: str | Path, which: str | None = None,
     path = Path(path)
     if not path.exists():
         raise RunFolderError(f"{path} does not exist (expected a training run folder, a "
-                             f"checkpoint .npz, or a vector file)")
-    is_npy_folder = path.is_dir() and (path / formats.NPY_VECTORS).is_file()
+                             f"checkpoint .npz, or a vector file or folder)")
+    is_vector_folder = path.is_dir() and formats.folder_format(path) is not None
     is_checkpoint = path.is_file() and (path.suffix == ".npz" or formats.is_zip(path))
-    if (path.is_dir() and not is_npy_folder) or is_checkpoint:
+    if (path.is_dir() and not is_vector_folder) or is_checkpoint:
         checkpoint = find_checkpoint(path)
         arrays, vocab, meta = ckpt.load_checkpoint(checkpoint)
         Objective = objective_class(meta["objective"])

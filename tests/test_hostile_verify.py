@@ -1,7 +1,7 @@
 """A hostile user's verification of a fresh clone: a full disk names the file whatever the
 training loop was writing, a reader that closes the pipe costs no work, an unreadable
-checkpoint is described in our own words, and ``similar`` labels ``- man``. Real processes
-wherever the case is about them (pipes, exit codes)."""
+checkpoint is described in our own words, and ``similar`` labels ``- man`` and reads a
+projector folder. Real processes wherever the case is about them (pipes, exit codes)."""
 from __future__ import annotations
 
 import errno
@@ -19,6 +19,7 @@ from cbow import checkpoint as ckpt
 from cbow import cli as cbow_cli
 from cbow import run as run_module
 from cbow.commands.similar import format_neighbours
+from cbow.embeddings import Embeddings
 from cbow.run import load_embeddings
 from cbow.train import train
 from conftest import REPO_ROOT, make_run, run_cbow
@@ -174,7 +175,7 @@ def test_unreadable_checkpoints_are_described_in_our_words(corpus_file, tmp_path
     assert "pickle" not in proc.stderr and "delete it" not in proc.stderr
 
 
-# --- 4. similar: '- man' ------------------------------------
+# --- 4. and 5. similar: '- man', and a projector folder ------------------------------------
 
 WORDS = ["king", "queen", "man", "woman", "boy", "girl", "lord", "lady"]
 
@@ -188,3 +189,21 @@ def test_similar_with_negative_words_only_labels_the_query_as_written(tmp_path):
     assert proc.stdout.startswith("nearest to '- man':\n")
     two = run_cbow("similar", run, "--positive", "king", "--negative", "man", "boy")
     assert two.stdout.startswith("nearest to 'king - man - boy':\n"), two.stderr
+
+
+def test_similar_and_evaluate_read_a_projector_folder(tmp_path):
+    run = make_run(tmp_path / "run", WORDS, N=4)
+    projector = tmp_path / "projector"
+    export = run_cbow("export", run, "--format", "projector", "--out", projector)
+    assert export.returncode == 0, export.stderr
+    from_run = run_cbow("similar", run, "king", "--topn", "3")
+    from_folder = run_cbow("similar", projector, "king", "--topn", "3")
+    assert from_folder.returncode == 0, from_folder.stderr
+    assert from_folder.stdout == from_run.stdout  # the exported text reads back exactly
+    loaded = load_embeddings(projector)
+    assert loaded.words == Embeddings.load(projector).words
+    assert np.array_equal(loaded.vectors, Embeddings.load(projector).vectors)
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("king queen 9\nman woman 8\nboy lady 1\n")
+    evaluated = run_cbow("evaluate", projector, "--pairs", pairs)
+    assert evaluated.returncode == 0, evaluated.stderr

@@ -15,9 +15,9 @@ HELP = "nearest words by cosine, or to king - man + woman"
 def add_arguments(parser) -> None:
     parser.add_argument("source", metavar="RUN_DIR_OR_VECTOR_FILE",
                         help="training run folder, checkpoint, or exported vectors "
-                             "(word2vec text/binary, .npy, an npy export folder, or a fastText "
-                             ".bin model); runs and .bin models with subwords give unseen words "
-                             "the vector of their character n-grams")
+                             "(word2vec text/binary, .npy, an npy or projector export folder, or "
+                             "a fastText .bin model); runs and .bin models with subwords give "
+                             "unseen words the vector of their character n-grams")
     parser.add_argument("words", nargs="*", help="query words (each answered on its own)")
     parser.add_argument("--positive", nargs="+", default=[], metavar="WORD",
                         help="words to add (gensim's most_similar positive=...)")
