@@ -1,7 +1,8 @@
 """A hostile user's verification of a fresh clone: a full disk names the file whatever the
 training loop was writing, a reader that closes the pipe costs no work, an unreadable
-checkpoint is described in our own words, and ``similar`` labels ``- man`` and reads a
-projector folder. Real processes wherever the case is about them (pipes, exit codes)."""
+checkpoint is described in our own words, ``similar`` labels ``- man`` and reads a projector
+folder, and a FIFO in a corpus folder is named when it is skipped. Real processes wherever the
+case is about them (pipes, exit codes)."""
 from __future__ import annotations
 
 import errno
@@ -21,6 +22,7 @@ from cbow import run as run_module
 from cbow.commands.similar import format_neighbours
 from cbow.embeddings import Embeddings
 from cbow.run import load_embeddings
+from cbow.sources import resolve_sources
 from cbow.train import train
 from conftest import REPO_ROOT, make_run, run_cbow
 from test_train import corpus_file, small_config  # noqa: F401  (the module's corpus fixture)
@@ -207,3 +209,19 @@ def test_similar_and_evaluate_read_a_projector_folder(tmp_path):
     pairs.write_text("king queen 9\nman woman 8\nboy lady 1\n")
     evaluated = run_cbow("evaluate", projector, "--pairs", pairs)
     assert evaluated.returncode == 0, evaluated.stderr
+
+
+# --- a FIFO in a corpus folder ---------------------------------------------------------------
+
+def test_a_fifo_in_a_corpus_folder_is_named_when_skipped(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text("the cat sat .\n")
+    os.mkfifo(folder / "b.fifo")
+    with pytest.warns(UserWarning) as caught:
+        files = resolve_sources(str(folder))
+    assert [f.path.name for f in files] == ["a.txt"]
+    assert len(caught) == 1
+    assert f"{folder / 'b.fifo'} (a FIFO)" in str(caught[0].message)
+    with pytest.warns(UserWarning, match=r"b.fifo \(a FIFO\)"):
+        assert [f.path.name for f in resolve_sources(str(folder / "*"))] == ["a.txt"]
