@@ -35,7 +35,15 @@ UNREADABLE = "unreadable"
 
 
 class CheckpointError(UserError, ValueError):
-    """A checkpoint file that cannot be used: truncated, corrupt, or not a cbow checkpoint."""
+    """A checkpoint file that cannot be used: truncated, corrupt, or not a cbow checkpoint.
+
+    ``reason`` says what is wrong without naming the file (for a message that already names
+    it); it is the whole message when none is given.
+    """
+
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        self.reason = message if reason is None else reason
 
 
 class NonFiniteParameters(ValueError):
@@ -139,22 +147,44 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, np.ndarray], Vocabulary
             meta = json.loads(str(npz["meta"])) if "meta" in names else {}
             arrays = {n: npz[n] for n in npz.files if n not in _RESERVED}
             if not arrays:
-                raise CheckpointError(f"{path} is not a cbow checkpoint: it holds no parameter "
-                                      f"arrays (found {sorted(names)})")
+                reason = (f"not a cbow checkpoint: it holds no parameter arrays (found "
+                          f"{sorted(names)})")
+                raise CheckpointError(f"{path} is {reason}", reason)
             vocab = (Vocabulary(npz["vocab_words"].tolist(), npz["vocab_counts"])
                      if "vocab_words" in names else None)
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as err:
-        raise CheckpointError(f"{path} is truncated or corrupt and cannot be read ({err}); "
-                              f"delete it to use an earlier checkpoint") from err
+        reason = why_unreadable(path)  # numpy's text would suggest loading it with pickle
+        raise CheckpointError(f"{path} cannot be read: {reason}", reason) from err
     meta.setdefault("objective", DEFAULT_OBJECTIVE)
     bad = [name for name, a in arrays.items()
            if np.issubdtype(a.dtype, np.inexact) and not all_finite(a)]
     if bad:
-        raise CheckpointError(f"{path}: {', '.join(bad)} hold NaN or infinite values; delete it "
-                              f"to use an earlier checkpoint")
+        reason = f"{', '.join(bad)} hold NaN or infinite values"
+        raise CheckpointError(f"{path}: {reason}", reason)
     return arrays, vocab, meta
+
+
+def why_unreadable(path: str | Path) -> str:
+    """Why a checkpoint ``np.load`` could not read is unusable, in a few words: not a ``.npz``
+    archive at all, or a damaged one (cut short, or an array that fails its checksum)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+        if not head:
+            return "the file is empty"
+        if head != b"PK\x03\x04":
+            return "it is not a .npz archive (a checkpoint is a zip file; this is not one)"
+        with zipfile.ZipFile(path) as archive:
+            failed = archive.testzip()  # the first member whose checksum is wrong
+    except OSError as err:
+        return f"it cannot be read ({err.strerror or err})"
+    except (zipfile.BadZipFile, EOFError, ValueError, RuntimeError, NotImplementedError):
+        return "it is a damaged .npz archive: cut short, or its table of contents is damaged"
+    if failed is not None:
+        return f"it is a damaged .npz archive: its array {failed} fails its checksum"
+    return "it is a damaged .npz archive: an array in it cannot be read"
 
 
 @dataclass(frozen=True)

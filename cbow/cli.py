@@ -3,17 +3,22 @@
 Errors a person can fix (:class:`cbow.errors.UserError`) and the operating system's errors about
 files (missing, a folder where a file should be, no permission, a full disk) become one
 ``error: ...`` line on stderr and an exit code: 2 for input, 3 for training that cannot go on.
-Anything else is a bug in cbow and keeps its traceback.
+Anything else is a bug in cbow and keeps its traceback. An output whose reader went away
+(``cbow ... | head -1``) ends the command quietly with 141, as SIGPIPE ends other programs.
 """
 from __future__ import annotations
 
 import argparse
 import errno
 import importlib
+import os
+import select
+import signal
 import sys
 from typing import Callable
 
 from cbow.errors import EXIT_USER, UserError
+from cbow.io import NamedWriter, stream_path
 
 COMMANDS = ("prepare", "train", "export", "similar", "plot", "report", "evaluate", "bench")
 
@@ -43,16 +48,61 @@ def describe_os_error(err: OSError) -> str:
 def run_cli(main: Callable[[], int]) -> int:
     """Run ``main``, turning user and OS errors into one line on stderr and an exit code."""
     try:
-        return main()
+        code = main()
+        sys.stdout.flush()  # here, not at exit, where a closed pipe would be an exit code 120
+        return code
     except KeyboardInterrupt:  # Ctrl-C before training started (training itself saves and exits)
-        print("interrupted", file=sys.stderr)
+        _tell("interrupted")
         return 130
     except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
+        _tell(f"error: {err}")
         return err.exit_code
+    except BrokenPipeError:
+        closed = closed_outputs()
+        if not closed:  # not our output: some other pipe, a bug
+            raise
+        _discard(closed)
+        return 128 + signal.SIGPIPE
     except OSError as err:
-        print(f"error: {describe_os_error(err)}", file=sys.stderr)
+        _tell(f"error: {describe_os_error(err)}")
         return EXIT_USER
+
+
+def log(message: str) -> None:
+    """One line on stderr, for progress and warnings; a failed write names the file stderr
+    goes to (``cbow train ... 2> LOG`` on a full disk: ``LOG: the disk is full; ...``)."""
+    print(message, file=NamedWriter(sys.stderr, stream_path(sys.stderr)), flush=True)
+
+
+def closed_outputs() -> list[int]:
+    """Those of stdout and stderr (1, 2) that are pipes or sockets whose reader has gone: the
+    system reports an error condition on them (``POLLERR``, ``POLLHUP``) without a write."""
+    poller = select.poll()
+    for fd in (1, 2):
+        poller.register(fd, 0)  # error conditions are reported whatever is asked
+    return sorted(fd for fd, events in poller.poll(0)
+                  if events & (select.POLLERR | select.POLLHUP))
+
+
+def _discard(fds: list[int]) -> None:
+    """Point ``fds`` at /dev/null: what is still buffered for them is dropped at exit, where a
+    failed flush would print a traceback and change the exit code to 120."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd in fds:
+        os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _tell(line: str) -> None:
+    """``line`` on stderr; if stderr cannot take it (it is the full disk, or a closed pipe),
+    the exit code is all that can be said."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except OSError:
+        try:
+            _discard([sys.stderr.fileno()])
+        except (OSError, ValueError, AttributeError):  # not a file (a test's capture)
+            pass
 
 
 def build_parser(prog: str = "cbow") -> argparse.ArgumentParser:

@@ -104,8 +104,7 @@ def find_origin(init_from: str | Path | Mapping, log=None) -> Origin:
         raise InputError(f"{given}: no such run folder or checkpoint file")
     if path.is_dir():
         from cbow.run import RunFolder  # cbow.run imports the objectives, which import this
-        found = RunFolder(path).latest_checkpoint(on_skip=lambda p, err: log and log(
-            f"warning: skipping unreadable checkpoint {p}: {err}"))
+        found = RunFolder(path).latest_checkpoint(log, then="starting from")
         if found is None:
             raise InputError(f"{given} is not a run folder: it holds no readable checkpoint "
                              f"({path / 'checkpoints'}/step_*.npz); give a run folder or a "

@@ -27,6 +27,7 @@ from cbow.vocab import Vocabulary
 
 NPY_VECTORS = "vectors.npy"
 NPY_VOCAB = "vocab.txt"
+PROJECTOR_VECTORS = "vectors.tsv"  # cbow.projector's folder holds it (and metadata.tsv)
 
 # Bytes that never occur in a word2vec text file but are common in raw float32 data; seeing one
 # right after the header means the file is binary.
@@ -87,11 +88,19 @@ def is_zip(path: Path) -> bool:
         return f.read(4) == b"PK\x03\x04"
 
 
+def folder_format(path: Path) -> str | None:
+    """The format of a folder of vectors: ``npy`` (it holds ``vectors.npy``), ``projector``
+    (``vectors.tsv``, and no ``vectors.npy``), or None (no vectors: a training run, say)."""
+    if (path / NPY_VECTORS).exists():
+        return "npy"
+    return "projector" if (path / PROJECTOR_VECTORS).exists() else None
+
+
 def detect_format(path: Path) -> str:
     """``npy``, ``projector``, ``fasttext-bin``, ``word2vec`` or ``word2vec-bin``, from the first
     bytes of the file."""
     if path.is_dir():
-        return "projector" if (path / "vectors.tsv").exists() and not (path / NPY_VECTORS).exists() else "npy"
+        return folder_format(path) or "npy"  # npy's reader names the missing vectors.npy
     with open(path, "rb") as f:
         head = f.read(_SNIFF_BYTES)
     if head.startswith(b"\x93NUMPY"):

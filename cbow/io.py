@@ -1,4 +1,11 @@
-"""Atomic file writes: a crash leaves either the old file or the new one, never half of one."""
+"""Atomic file writes: a crash leaves either the old file or the new one, never half of one.
+
+And the one way a failed write names its file: the operating system's ``ENOSPC`` (a full disk)
+names none, so :func:`name_file` adds the path and the CLI prints ``PATH: the disk is full``
+(:func:`cbow.cli.describe_os_error`). Every file cbow writes goes through it: the atomic
+writes below, :class:`NamedWriter` for files written a piece at a time (a run's
+``metrics.jsonl``, a prepared corpus's arrays, the training log).
+"""
 from __future__ import annotations
 
 import errno
@@ -41,11 +48,67 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
             os.unlink(tmp_name)
         except FileNotFoundError:
             pass
-        if isinstance(err, OSError) and err.filename is None and err.errno is not None:
-            # A failed write (a full disk) names no file: name the one being written.
-            raise OSError(err.errno, err.strerror or str(err), str(path)) from err
+        if isinstance(err, OSError):
+            named = name_file(err, path)
+            if named is not err:
+                raise named from err
         raise
     fsync_directory(path.parent)
+
+
+def name_file(error: OSError, path: str | Path) -> OSError:
+    """``error`` naming ``path``, if it names no file (a failed write: a full disk, a closed
+    pipe); otherwise ``error`` itself. The errno, and so the class, is kept (``OSError`` makes
+    a ``BrokenPipeError`` of ``EPIPE``)."""
+    if error.filename is None and error.errno is not None:
+        return OSError(error.errno, error.strerror or str(error), str(path))
+    return error
+
+
+class NamedWriter:
+    """A file open for writing whose failed writes, flushes and close name ``path``.
+
+    Wraps ``out`` (binary or text); anything else is passed through to it.
+    """
+
+    def __init__(self, out, path: str | Path):
+        self._out, self.path = out, path
+
+    def write(self, data) -> int:
+        try:
+            return self._out.write(data)
+        except OSError as error:
+            raise name_file(error, self.path) from error
+
+    def flush(self) -> None:
+        try:
+            self._out.flush()
+        except OSError as error:
+            raise name_file(error, self.path) from error
+
+    def close(self) -> None:
+        try:
+            self._out.close()
+        except OSError as error:
+            raise name_file(error, self.path) from error
+
+    def __getattr__(self, name):
+        return getattr(self._out, name)
+
+    def __enter__(self) -> "NamedWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def stream_path(stream) -> str:
+    """The file behind an open stream (``sys.stderr`` redirected to a file: that file's path),
+    for messages; ``<stderr>`` and the like when the system does not say."""
+    try:
+        return os.readlink(f"/proc/self/fd/{stream.fileno()}")
+    except (OSError, ValueError, AttributeError):
+        return str(getattr(stream, "name", stream))
 
 
 def special_kind(path: str | Path) -> str | None:

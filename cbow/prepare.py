@@ -64,7 +64,7 @@ from tqdm import tqdm
 
 from cbow.corpus import DATA_DIR
 from cbow.errors import InputError, UserError
-from cbow.io import fsync_directory
+from cbow.io import NamedWriter, fsync_directory, name_file
 from cbow.registry import TOKENIZERS
 from cbow.sources import ERRORS, NoTextError, SourceFile, SourceSpec, TextStream, resolve_sources
 from cbow.vocab import Vocabulary
@@ -881,25 +881,6 @@ class _ChecksumWriter:
         return f"{self.crc:08x}"
 
 
-def _named(error: OSError, path: Path) -> OSError:
-    if error.filename is None and error.errno is not None:
-        return OSError(error.errno, error.strerror or str(error), str(path))
-    return error
-
-
-class _NamedWriter:
-    """A file open for writing whose failed writes (a full disk) name it."""
-
-    def __init__(self, out, path: Path):
-        self._out, self._path = out, path
-
-    def write(self, data) -> int:
-        try:
-            return self._out.write(data)
-        except OSError as error:
-            raise _named(error, self._path) from error
-
-
 @contextmanager
 def _writing(path: Path):
     """``path`` open for writing, fsynced on success; a failed write (a full disk) names it.
@@ -909,12 +890,12 @@ def _writing(path: Path):
     is why every file here is written through Python.
     """
     with open(path, "wb") as out:
-        yield _NamedWriter(out, path)
+        yield NamedWriter(out, path)
         try:
             out.flush()
             os.fsync(out.fileno())
         except OSError as error:
-            raise _named(error, path) from error
+            raise name_file(error, path) from error
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:

@@ -24,10 +24,10 @@ import numpy as np
 
 from cbow.embeddings import Embeddings
 from cbow.errors import InputError
-from cbow.formats import Codec, text_rows
+from cbow.formats import PROJECTOR_VECTORS, Codec, text_rows
 from cbow.io import atomic_writer
 
-VECTORS_FILE = "vectors.tsv"
+VECTORS_FILE = PROJECTOR_VECTORS
 METADATA_FILE = "metadata.tsv"
 METADATA_HEADER = "word\tcount"
 

@@ -29,7 +29,7 @@ from cbow import checkpoint as ckpt
 from cbow import formats
 from cbow.embeddings import Embeddings, unit_rows
 from cbow.errors import InputError, TrainingError, UserError
-from cbow.io import atomic_write_bytes
+from cbow.io import NamedWriter, atomic_write_bytes, name_file
 from cbow.objectives import objective_class
 from cbow.vocab import Vocabulary
 
@@ -98,20 +98,25 @@ class RunFolder:
         """True if a run has written anything here that a new run would overwrite."""
         return bool(self.checkpoints()) or self.metrics_path.exists() or self.config_path.exists()
 
-    def latest_checkpoint(self, on_skip: Callable[[Path, Exception], None] | None = None
-                          ) -> ckpt.Checkpoint | None:
+    def latest_checkpoint(self, log: Callable[[str], None] | None = None,
+                          then: str = "using") -> ckpt.Checkpoint | None:
         """Newest readable checkpoint, or None.
 
         Unreadable newer files are moved into ``checkpoints/unreadable/`` (they would rank
-        above every checkpoint the run writes next); ``on_skip(path, error)`` is told about
-        each, once.
+        above every checkpoint the run writes next). ``log`` gets one warning for each: why
+        it cannot be read, where it is now, and which checkpoint is used instead (``then``
+        says how: ``"resuming from"``).
         """
-        def set_aside(path: Path, error: Exception) -> None:
-            moved = ckpt.set_aside(path)
-            if on_skip is not None:
-                on_skip(path, ckpt.CheckpointError(f"{error}; moved it to {moved}"))
-
-        return ckpt.load_latest(self.checkpoint_dir, on_skip=set_aside)
+        skipped: list[tuple[Path, str, Path]] = []
+        found = ckpt.load_latest(self.checkpoint_dir, on_skip=lambda path, error: skipped.append(
+            (path, error.reason, ckpt.set_aside(path))))
+        if log is not None:
+            instead = (f"{then} {found.path} (step {found.meta['step']}), the newest readable "
+                       f"checkpoint" if found is not None else "no readable checkpoint is left")
+            for path, reason, moved in skipped:
+                log(f"warning: skipping unreadable checkpoint {path}: {reason}; moved it to "
+                    f"{moved}; {instead}")
+        return found
 
     def prune_checkpoints(self, keep: int) -> list[Path]:
         return ckpt.prune_checkpoints(self.checkpoint_dir, keep)
@@ -194,8 +199,11 @@ class RunFolder:
                 raise RunFolderError(f"{self.path} is in use by another cbow process (pid "
                                      f"{holder}); wait for it to finish, stop it, or train into "
                                      f"another folder with --out") from None
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            except OSError as err:  # a full disk: say which file
+                raise name_file(err, lock_path) from err
             yield
         finally:
             os.close(fd)  # releases the lock
@@ -232,10 +240,11 @@ class RunFolder:
 
     @contextmanager
     def metrics_writer(self, kept_rows: list[dict]) -> Iterator[TextIO]:
-        """``metrics.jsonl`` rewritten to ``kept_rows``, then open for appending rows."""
+        """``metrics.jsonl`` rewritten to ``kept_rows``, then open for appending rows (a failed
+        write or flush, a full disk, names the file)."""
         atomic_write_bytes(self.metrics_path,
                            "".join(json.dumps(row) + "\n" for row in kept_rows).encode())
-        with open(self.metrics_path, "a", encoding="utf-8") as f:
+        with NamedWriter(open(self.metrics_path, "a", encoding="utf-8"), self.metrics_path) as f:
             yield f
 
 
@@ -299,7 +308,7 @@ def find_checkpoint(path: str | Path) -> Path:
                              f"is it a training run folder?")
     skipped: list[str] = []
     found = ckpt.load_latest(checkpoint_dir,
-                             on_skip=lambda p, err: skipped.append(f"{p.name} ({err})"))
+                             on_skip=lambda p, err: skipped.append(f"{p.name} ({err.reason})"))
     if found is None:
         raise ckpt.CheckpointError(f"no checkpoint in {checkpoint_dir} can be read: "
                                    f"{'; '.join(skipped)}")
@@ -336,7 +345,9 @@ def load_embeddings(path: str | Path, which: str | None = None,
     ----------
     path : str or Path
         A run folder (its newest readable checkpoint is used), its ``checkpoints/`` folder, a
-        checkpoint ``.npz``, or a vector file that :meth:`Embeddings.load` reads.
+        checkpoint ``.npz``, or anything :meth:`Embeddings.load` reads (a vector file, an npy
+        or projector folder). Every command that reads vectors reads them here (``similar``,
+        ``evaluate``; ``export`` then refuses vectors that are not a run's).
     which : str, optional
         For runs and checkpoints: which of the objective's vector sets (the full softmax's
         ``mean`` (the default), ``w1`` or ``w2``). A vector file holds one set only.
@@ -346,10 +357,10 @@ def load_embeddings(path: str | Path, which: str | None = None,
     path = Path(path)
     if not path.exists():
         raise RunFolderError(f"{path} does not exist (expected a training run folder, a "
-                             f"checkpoint .npz, or a vector file)")
-    is_npy_folder = path.is_dir() and (path / formats.NPY_VECTORS).is_file()
+                             f"checkpoint .npz, or a vector file or folder)")
+    is_vector_folder = path.is_dir() and formats.folder_format(path) is not None
     is_checkpoint = path.is_file() and (path.suffix == ".npz" or formats.is_zip(path))
-    if (path.is_dir() and not is_npy_folder) or is_checkpoint:
+    if (path.is_dir() and not is_vector_folder) or is_checkpoint:
         checkpoint = find_checkpoint(path)
         arrays, vocab, meta = ckpt.load_checkpoint(checkpoint)
         Objective = objective_class(meta["objective"])

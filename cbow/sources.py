@@ -9,6 +9,9 @@ A corpus is given as one of, or a list of:
   folder (names starting with ``.`` are skipped, so ``.git`` or ``.DS_Store`` never count);
 - a glob pattern (``corpora/**/*.txt``; ``**`` spans folders), its matches sorted.
 
+Only regular files (or links to them) are read: a FIFO, a device or a socket in a folder or
+among a pattern's matches is skipped with a warning naming it, as is a link to nothing.
+
 Files ending in ``.gz``, ``.bz2`` or ``.xz`` are decompressed on the fly. :class:`TextStream`
 reads a file as UTF-8 in pieces of about a megabyte, so memory does not depend on the size of
 the file, hashes the bytes on disk while reading (the SHA-256 that identifies a prepared
@@ -27,6 +30,7 @@ import gzip
 import hashlib
 import lzma
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence, Union
@@ -152,7 +156,7 @@ def _is_hidden(relative: Path) -> bool:
 def _files_below(folder: Path, spec: str) -> list[SourceFile]:
     # Sorted by the relative path's parts, so "a/z.txt" comes before "b.txt" whatever the
     # separator sorts like, and the order (hence the token ids) does not depend on os.walk.
-    found = []
+    found, skipped = [], []
     # Symbolic links to folders are not followed (a link cycle would never end); links to
     # files are read like files.
     for root, dirs, names in os.walk(folder):
@@ -160,9 +164,29 @@ def _files_below(folder: Path, spec: str) -> list[SourceFile]:
         for name in names:
             path = Path(root) / name
             relative = path.relative_to(folder)
-            if not _is_hidden(relative) and path.is_file():
+            if _is_hidden(relative):
+                continue
+            if path.is_file():
                 found.append((relative.parts, path))
+            else:
+                skipped.append(path)
+    _warn_skipped(f"corpus folder {folder}", sorted(skipped))
     return [SourceFile.from_path(path, spec) for _, path in sorted(found)]
+
+
+def _warn_skipped(where: str, paths: list[Path]) -> None:
+    """One warning naming the entries of a folder or pattern that are not regular files (a
+    FIFO: opening it would wait for a writer; a device: it may never end), which are not read."""
+    if not paths:
+        return
+    def kind(path: Path) -> str:
+        return special_kind(path) or ("a link to nothing" if path.is_symlink()
+                                      else "not a regular file")
+
+    more = f" and {len(paths) - 5} more" if len(paths) > 5 else ""
+    warnings.warn(f"{where}: skipped, as not regular files (not part of the corpus): "
+                  f"{', '.join(f'{path} ({kind(path)})' for path in paths[:5])}{more}",
+                  stacklevel=4)
 
 
 def _resolve_one(item: str | os.PathLike, download: bool) -> list[SourceFile]:
@@ -197,12 +221,15 @@ def _resolve_one(item: str | os.PathLike, download: bool) -> list[SourceFile]:
             f"glob pattern.")
     if _GLOB_CHARACTERS & set(spec):
         matches = sorted(glob.glob(os.path.expanduser(spec), recursive=True))
-        files = []
+        files, skipped = [], []
         for match in map(Path, matches):
             if match.is_dir():
                 files.extend(_files_below(match, spec))
             elif match.is_file():
                 files.append(SourceFile.from_path(match, spec))
+            else:
+                skipped.append(match)
+        _warn_skipped(f"corpus pattern {spec!r}", skipped)
         if not files:
             raise SourceNotFoundError(
                 f"corpus pattern {spec!r} matches no file (resolved from the working "

@@ -3,9 +3,9 @@
 ``train(cfg)`` prepares the data (corpus -> tokens -> vocabulary -> windows, the last
 ``val_fraction`` of the corpus held out), then runs gradient descent with the objective's step
 (:mod:`cbow.objectives`). It can be stopped at any moment (Ctrl-C, SIGTERM or SIGHUP save a
-checkpoint) and resumed exactly: the learning rate is a function of the step, the batch order a
-function of the seed and the batcher's saved position, so a resumed run computes the same
-numbers as an uninterrupted one.
+checkpoint; so does a log whose reader went away, as SIGPIPE) and resumed exactly: the
+learning rate is a function of the step, the batch order a function of the seed and the
+batcher's saved position, so a resumed run computes the same numbers as an uninterrupted one.
 
 Steps and held-out evaluations run in a helper thread while the main thread waits for them,
 so that a stop signal is handled at once: the handler sets a flag that the compiled kernels
@@ -395,7 +395,8 @@ def train(cfg: Config, resume: bool | str = False, overwrite: bool = False,
     RunFolderError
         The run folder is in use, holds another run, or cannot be created.
     """
-    log = log or (lambda message: None)
+    stop = np.zeros(1, np.int32)  # the signal that stops the run (0: none), read by the feed
+    log = _minding_output(log or (lambda message: None), stop)
     mode = _resume_mode(resume)
     if init_from is not None:
         cfg = dataclasses.replace(cfg, init_from=init_from if isinstance(init_from, dict)
@@ -409,15 +410,14 @@ def train(cfg: Config, resume: bool | str = False, overwrite: bool = False,
         folder.claim(mode, overwrite)
         for leftover in folder.remove_temporary_files():
             log(f"removed {leftover}, left by a process killed while writing it")
-        return _train_locked(cfg, folder, mode, quiet, log)
+        return _train_locked(cfg, folder, mode, quiet, log, stop)
 
 
 def _find_checkpoint(folder: RunFolder, mode: str, log) -> ckpt.Checkpoint | None:
     """The checkpoint to resume from (``mode`` ``"yes"`` or ``"auto"``), or None to start."""
     if mode == "no":
         return None
-    found = folder.latest_checkpoint(on_skip=lambda p, err: log(
-        f"warning: skipping unreadable checkpoint {p}: {err}"))
+    found = folder.latest_checkpoint(log, then="resuming from")
     if found is None and mode == "yes":
         raise ckpt.CheckpointError(f"no checkpoint in {folder.checkpoint_dir} can be read "
                                    f"(see the warnings above); nothing to resume from")
@@ -426,7 +426,32 @@ def _find_checkpoint(folder: RunFolder, mode: str, log) -> ckpt.Checkpoint | Non
     return found
 
 
-def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -> Result:
+def _minding_output(log, stop: np.ndarray):
+    """``log``, except that an output whose reader went away (``cbow train 2>&1 | head -1``:
+    ``BrokenPipeError``) stops the run as a stop signal does, as SIGPIPE: the current step
+    finishes, a checkpoint is saved, nothing is lost. Nothing more is written to it.
+
+    Stopping, not training on unseen: the shell that runs the pipeline waits for the run to
+    end, so a run going on silently would hold the terminal, without a word, for all of it.
+    """
+    closed = False
+
+    def minded(message: str) -> None:
+        nonlocal closed
+        if closed:
+            return
+        try:
+            log(message)
+        except BrokenPipeError:
+            closed = True
+            if stop[0] == 0:
+                stop[0] = signal.SIGPIPE
+
+    return minded
+
+
+def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log,
+                  stop: np.ndarray) -> Result:
     t = cfg.train
     # ---- the data, the model and its feed (new, or where the checkpoint left them)
     data = prepare_training_data(cfg, progress=False if quiet else None)
@@ -457,7 +482,6 @@ def _train_locked(cfg: Config, folder: RunFolder, mode: str, quiet: bool, log) -
     # effective_words: centre words kept by subsampling since step 0 (older checkpoints: None)
     step, val_loss_start, effective_words = (meta["step"], meta.get("val_loss_start"),
                                              meta.get("effective_words"))
-    stop = np.zeros(1, np.int32)  # the signal that stops the run (0: none), read by the feed
     feed = model.feed(cfg, data, meta.get("batcher"), stop)
     last_step = total_steps(cfg, feed.steps_per_epoch)
     unigram_val_loss = feed.baseline() if model.LOSS_IS_CROSS_ENTROPY else None

@@ -26,9 +26,9 @@ HELP = "word-pair similarity and analogy benchmarks"
 def add_arguments(parser) -> None:
     parser.add_argument("source", metavar="RUN_OR_VECTOR_FILE",
                         help="training run folder, checkpoint, or exported vectors "
-                             "(word2vec text/binary, .npy, an npy export folder, or a fastText "
-                             ".bin model); runs and .bin models with subwords give unseen words "
-                             "the vector of their character n-grams")
+                             "(word2vec text/binary, .npy, an npy or projector export folder, or "
+                             "a fastText .bin model); runs and .bin models with subwords give "
+                             "unseen words the vector of their character n-grams")
     parser.add_argument("--pairs", nargs="+", action="extend", default=[], metavar="FILE",
                         help="word-pair files: 'word1 word2 score' lines (WordSim-353, "
                              "SimLex-999, MEN)")

@@ -31,8 +31,9 @@ def run(args) -> int:
     embeddings = load_embeddings(args.run, which=args.which, normalize=args.normalize)
     if embeddings.which is None:
         from cbow.errors import InputError
-        raise InputError(f"{args.run} is a vector file, not a training run; export reads runs "
-                         f"and checkpoints")
+        raise InputError(f"{args.run} holds exported vectors (a vector file or folder), not a "
+                         f"training run; export reads runs and checkpoints (to convert vectors "
+                         f"in Python: Embeddings.load(path).save(out, format))")
     if args.limit is not None:
         embeddings = embeddings.most_frequent(args.limit)
     if args.format == "fasttext-bin" and embeddings.which == "input" and not args.normalize \

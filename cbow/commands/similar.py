@@ -15,9 +15,9 @@ HELP = "nearest words by cosine, or to king - man + woman"
 def add_arguments(parser) -> None:
     parser.add_argument("source", metavar="RUN_DIR_OR_VECTOR_FILE",
                         help="training run folder, checkpoint, or exported vectors "
-                             "(word2vec text/binary, .npy, an npy export folder, or a fastText "
-                             ".bin model); runs and .bin models with subwords give unseen words "
-                             "the vector of their character n-grams")
+                             "(word2vec text/binary, .npy, an npy or projector export folder, or "
+                             "a fastText .bin model); runs and .bin models with subwords give "
+                             "unseen words the vector of their character n-grams")
     parser.add_argument("words", nargs="*", help="query words (each answered on its own)")
     parser.add_argument("--positive", nargs="+", default=[], metavar="WORD",
                         help="words to add (gensim's most_similar positive=...)")
@@ -53,10 +53,15 @@ def run(args) -> int:
     positive, negative = [resolve(w) for w in args.positive], [resolve(w) for w in args.negative]
     neighbours = embeddings.most_similar(positive=positive, negative=negative, topn=args.topn,
                                          method=args.method)
-    query = " - ".join([" + ".join(positive) or "0", *negative])
-    print(format_neighbours(query, neighbours,
+    print(format_neighbours(query_label(positive, negative), neighbours,
                             "cosine" if args.method == "3cosadd" else "3cosmul"))
     return 0
+
+
+def query_label(positive: list[str], negative: list[str]) -> str:
+    """``positive - negative`` as a person writes it: ``king + woman - man``, ``- man`` (no
+    positive word), ``king + woman``."""
+    return " ".join([" + ".join(positive), *(f"- {word}" for word in negative)]).strip()
 
 
 def format_neighbours(query: str, neighbours: list[tuple[str, float]],

@@ -41,6 +41,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from cbow.cli import log
     from cbow.cluster import ClusterLost, with_scheduler
     from cbow.config import load_config
     from cbow.errors import InputError
@@ -56,17 +57,17 @@ def run(args) -> int:
         raise InputError("--init-from: give the path of a run folder or a checkpoint file")
     try:
         result = train(cfg, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
-                       log=lambda message: print(message, file=sys.stderr),
+                       log=log,
                        init_from=args.init_from)
     except ClusterLost as lost:
-        print(f"error: {lost}\nresume with: {resume_command(args)}", file=sys.stderr)
+        log(f"error: {lost}\nresume with: {resume_command(args)}")
         return lost.exit_code
     if result.interrupted:
         name = signal.Signals(result.stopped_by).name
         where = (f"part-way through step {result.step + 1} (the checkpoint of step "
                  f"{result.step} holds how far it got)" if result.stopped_in_step else "")
-        print(f"interrupted by {name} at step {result.step}{where and ', ' + where}; saved "
-              f"{result.checkpoint}\nresume with: {resume_command(args)}", file=sys.stderr)
+        log(f"interrupted by {name} at step {result.step}{where and ', ' + where}; saved "
+            f"{result.checkpoint}\nresume with: {resume_command(args)}")
         return 128 + result.stopped_by
     if not args.quiet:
         print(result.summary())
