@@ -119,7 +119,7 @@ def cbow_settings(corpus: str, cache_dir: str, objective: str, workers: int, set
         "vocab": {"min_count": settings["min_count"], "order": "frequency"},
         "model": {"N": settings["vector_size"], "C": settings["window"], "objective": objective,
                   "negative": settings["negative"], "ns_exponent": 0.75, "hidden": "linear",
-                  "init": "gensim", "shrink_window": True},
+                  "init": "gensim", "skip_saturated": True, "shrink_window": True},
         "train": {"batch_size": settings["cbow_batch_size"],
                   "piece_words": settings["cbow_piece_words"] or None, "alpha": settings["alpha"],
                   "schedule": "linear", "min_alpha": settings["min_alpha"],

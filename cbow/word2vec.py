@@ -797,10 +797,12 @@ def _specialise_cbow_range(word2vec_default: bool):
     kernels, and :func:`_cbow_range`, which picks one.
 
     ``word2vec_default`` True: one input row per word (``identity_rows``) and the default step
-    rules (the exact sigmoid, every row stepped, the plain dot product, a rate per position),
-    whatever the arguments say: constants, so that LLVM removes the branches they decide from
-    the inner loops (callgrind, 100,000 words of GCIDE, one worker: 3.8% fewer instructions
-    than with the tests at run time for negative sampling, 2.9% for hierarchical softmax).
+    rules (the exact sigmoid, the plain dot product, a rate per position), whatever the
+    arguments say: constants, so that LLVM removes the branches they decide from the inner
+    loops (callgrind, 100,000 words of GCIDE, one worker: 3.8% fewer instructions than with the
+    tests at run time for negative sampling, 2.9% for hierarchical softmax). Only
+    ``skip_saturated`` (``configs/word2vec.yaml`` sets it) stays a run-time switch there: one
+    predictable test per output row (kernel_speed: the run-time kernel cost it 3-8%).
     False: every switch is read from the arguments (any combination, a row table included).
     One source: the specialisation only overwrites the switches before their first use; numba's
     cache tells the two apart by the closure's value. Each is compiled for each objective (the
@@ -826,7 +828,6 @@ def _specialise_cbow_range(word2vec_default: bool):
         """
         if word2vec_default:
             identity_rows = True
-            skip_saturated = False
             fast_dot = False
             alpha_every = 1
             table_size = 0
@@ -1036,9 +1037,8 @@ def _cbow_range(*args):
     """Both objectives' CBOW over the centre positions ``[begin, end)``: ``args`` are those of
     :func:`_specialise_cbow_range`'s kernel, which end with the switches; this runs the
     specialisation they need (one test per call)."""
-    identity_rows, _, _, skip_saturated, fast_dot, sigmoid_table, alpha_every, _ = args[-8:]
-    if (identity_rows and not skip_saturated and not fast_dot and sigmoid_table.shape[0] == 0
-            and alpha_every == 1):
+    identity_rows, _, _, _, fast_dot, sigmoid_table, alpha_every, _ = args[-8:]
+    if identity_rows and not fast_dot and sigmoid_table.shape[0] == 0 and alpha_every == 1:
         return _cbow_range_word2vec(*args)
     return _cbow_range_any(*args)
 

@@ -197,7 +197,8 @@ def test_whitespace_corpus_folder_with_pruning_trains_both_kinds(tmp_path):
                  "vocab.order=frequency"]
     for objective in ("negative", "softmax"):
         extra = (["model.objective=softmax", "model.hidden=relu", "model.init=course",
-                  "model.shrink_window=false", "train.sample=0", "train.dtype=float64",
+                  "model.shrink_window=false", "model.skip_saturated=false", "train.sample=0",
+                  "train.dtype=float64",
                   "train.schedule=step", "model.C=2", "train.batch_size=16"]
                  if objective == "softmax" else [])
         result = train(w2v_config(None, tmp_path / objective, *overrides, *extra),
