@@ -741,6 +741,8 @@ def make_noise_guide(noise_cumulative, bits=NOISE_GUIDE_BITS):
     """
     buckets = 1 << bits
     total = np.uint64(noise_cumulative[noise_cumulative.shape[0] - 1])
+    if total == 0:  # the search below would run past the table's end
+        raise ValueError("noise_cumulative ends at 0: no word can be drawn")
     guide = np.empty(buckets + 1, np.int32)
     word = 0
     for j in range(buckets + 1):

@@ -455,6 +455,12 @@ def test_the_guided_noise_draw_is_the_whole_tables_search(counts):
             assert 0 < cumulative[expected] - (cumulative[expected - 1] if expected else 0)
 
 
+def test_a_noise_table_that_ends_at_zero_is_refused():
+    """No word could be drawn from it (and the guide's search would run past its end)."""
+    with pytest.raises(ValueError, match="ends at 0"):
+        w2v.NegativeSampling(np.zeros(3, np.uint32))
+
+
 def test_noise_distribution_on_hand_made_counts():
     probabilities, cumulative = w2v.noise_distribution([1, 16, 81, 0], exponent=0.75)
     np.testing.assert_allclose(probabilities, [1 / 36, 8 / 36, 27 / 36, 0])  # 16**.75 = 8, 81**.75 = 27
