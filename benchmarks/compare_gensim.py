@@ -106,7 +106,8 @@ def shared_settings(args) -> dict:
     return {"vector_size": args.vector_size, "window": args.window, "min_count": args.min_count,
             "negative": 5, "sample": args.sample, "epochs": args.epochs, "alpha": args.alpha,
             "min_alpha": args.min_alpha, "seed": args.seed, "batch_words": args.batch_words,
-            "cbow_batch_size": args.cbow_batch_size, "cbow_piece_words": args.cbow_piece_words}
+            "cbow_batch_size": args.cbow_batch_size, "cbow_piece_words": args.cbow_piece_words,
+            "cbow_skip_saturated": args.cbow_skip_saturated == "true"}
 
 
 def cbow_settings(corpus: str, cache_dir: str, objective: str, workers: int, settings: dict,
@@ -119,7 +120,8 @@ def cbow_settings(corpus: str, cache_dir: str, objective: str, workers: int, set
         "vocab": {"min_count": settings["min_count"], "order": "frequency"},
         "model": {"N": settings["vector_size"], "C": settings["window"], "objective": objective,
                   "negative": settings["negative"], "ns_exponent": 0.75, "hidden": "linear",
-                  "init": "gensim", "skip_saturated": True, "shrink_window": True},
+                  "init": "gensim", "skip_saturated": settings["cbow_skip_saturated"],
+                  "shrink_window": True},
         "train": {"batch_size": settings["cbow_batch_size"],
                   "piece_words": settings["cbow_piece_words"] or None, "alpha": settings["alpha"],
                   "schedule": "linear", "min_alpha": settings["min_alpha"],
@@ -583,6 +585,9 @@ def parse_args(argv):
                         help="cbow's train.piece_words: positions per piece the threads take "
                              "from a shared counter (configs/word2vec.yaml's value; 0: one "
                              "equal piece per worker)")
+    parser.add_argument("--cbow-skip-saturated", choices=["true", "false"], default="true",
+                        help="cbow's model.skip_saturated (configs/word2vec.yaml's value: gensim's "
+                             "rule; false: every output row its exact gradient step)")
     parser.add_argument("--seed", type=int, default=1,
                         help="the first round's seed; round r uses seed + r - 1")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -705,7 +710,8 @@ def main(argv=None) -> int:
     print(f"settings: CBOW mean, N {args.vector_size}, window {args.window} (shrunk), "
           f"min_count {args.min_count}, sample {args.sample:g}, alpha {args.alpha} -> "
           f"{args.min_alpha} (linear), {epochs} epochs, gensim batch_words {args.batch_words}, "
-          f"cbow batch_size {args.cbow_batch_size}, piece_words {args.cbow_piece_words}; "
+          f"cbow batch_size {args.cbow_batch_size}, piece_words {args.cbow_piece_words}, "
+          f"skip_saturated {args.cbow_skip_saturated}; "
           f"negative 5 or hs=1/negative=0; {args.repeats} interleaved round(s), round r with "
           f"seed {args.seed} + r - 1; "
           f"speed and memory: medians over the rounds; quality: means over the rounds' seeds")
