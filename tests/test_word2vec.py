@@ -1,11 +1,13 @@
 """cbow.word2vec: tables, gradients, kernel steps against plain numpy, boundaries, determinism."""
 import heapq
 import math
+import os
 
 import numpy as np
 import pytest
 
 from cbow import word2vec as w2v
+from conftest import REPO_ROOT
 
 MASK_64 = (1 << 64) - 1
 
@@ -425,6 +427,47 @@ def test_huffman_tree_is_optimal_and_frequent_words_are_shorter():
     order = np.lexsort((lengths, -counts))  # by count, descending; equal counts may differ
     assert np.all(np.diff(lengths[order]) >= 0)
     assert points.max() == len(counts) - 2 and points[lengths > 0, 0].min() == len(counts) - 2
+
+
+SAME_BITS_SCRIPT = """
+import hashlib
+import numba
+import numpy as np
+from cbow import word2vec as w2v
+
+rng = np.random.default_rng(5)
+counts = rng.integers(1, 1000, 300)
+tokens = rng.choice(300, 20000, p=counts / counts.sum()).astype(np.uint32)
+digest = hashlib.sha1()
+for objective in (w2v.NegativeSampling.from_counts(counts), w2v.HierarchicalSoftmax.from_counts(counts)):
+    inputs, outputs, _ = w2v.initial_weights(objective, 100, seed=3, scheme="gensim")
+    w2v.train_range(objective, inputs, outputs, tokens, np.arange(0, 20000, 500), 0, 20000,
+                    alpha_start=0.025, alpha_end=0.0001, keep=w2v.keep_probabilities(counts, 1e-3),
+                    workers=1, seed=1, C=5, rules=w2v.StepRules(skip_saturated=True))
+    digest.update(inputs.tobytes() + outputs.tobytes())
+print(numba.config.CPU_NAME or "host", digest.hexdigest())
+"""
+
+
+def test_the_kernels_give_the_same_bits_when_compiled_for_plain_sse2(tmp_path):
+    """The SIMD dot product keeps its order of additions whatever vector width LLVM targets:
+    compiled for the baseline x86-64 (SSE2, 4-float registers: the <8 x float> sums split in
+    two) the kernels train the same weights as compiled for this machine (AVX or wider)."""
+    import subprocess
+    import sys
+
+    runs = {}
+    for cpu in ("host", "x86-64"):
+        env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / cpu))
+        if cpu != "host":
+            env.update(NUMBA_CPU_NAME=cpu, NUMBA_CPU_FEATURES="")
+        done = subprocess.run([sys.executable, "-c", SAME_BITS_SCRIPT], env=env, cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        target, digest = done.stdout.split()
+        assert target == cpu  # the child compiled for the target it was given
+        runs[cpu] = digest
+    assert runs["host"] == runs["x86-64"]
 
 
 @pytest.mark.parametrize("counts", [
