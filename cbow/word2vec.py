@@ -710,9 +710,15 @@ def _next_state(state):
 
 
 @njit(**_KERNEL_OPTIONS)
+def _uniform_32(state):
+    """Bits 16..47 of a generator state: a uniform 32-bit integer."""
+    return (state >> _SHIFT_16) & _LOW_32_BITS
+
+
+@njit(**_KERNEL_OPTIONS)
 def _below(state, bound):
     """An integer in ``[0, bound)`` from bits 16..47 of a generator state (multiply and shift)."""
-    return ((state >> _SHIFT_16) & _LOW_32_BITS) * np.uint64(bound) >> _SHIFT_32
+    return _uniform_32(state) * np.uint64(bound) >> _SHIFT_32
 
 
 @njit(**_KERNEL_OPTIONS)
@@ -763,9 +769,8 @@ def _draw_noise_word(noise_cumulative, guide, guide_shift, state):
     (:func:`make_noise_guide`, ``guide_shift = 32 - bits``) names for the draw's top bits, which
     reaches the word a search of the whole table would (the same word, in a few steps instead
     of ~log2(V) cache misses)."""
-    uniform = (state >> _SHIFT_16) & _LOW_32_BITS
-    r = uniform * np.uint64(noise_cumulative[noise_cumulative.shape[0] - 1]) >> _SHIFT_32
-    bucket = uniform >> guide_shift
+    r = _below(state, noise_cumulative[noise_cumulative.shape[0] - 1])
+    bucket = _uniform_32(state) >> guide_shift
     low = np.int64(guide[bucket])
     high = np.int64(guide[bucket + np.uint64(1)])
     while low < high:
