@@ -36,6 +36,12 @@ class ClusterError(UserError):
     """A scheduler that cannot be reached, has no workers, or was lost during the run."""
 
 
+class TaskDropped(ClusterError):
+    """The scheduler, still connected, cancelled a task: it forgot an input the task needed
+    (a worker that held it died, as a worker killed mid-round). Submitting the same work again
+    gives the same result."""
+
+
 class ClusterLost(ClusterError):
     """Training stopped because the cluster was lost; the state before the failed step is
     saved in ``checkpoint`` (``cbow train --resume`` continues from it)."""
@@ -291,6 +297,9 @@ def results(futures: list, on_result: Callable[[], object] | None = None) -> lis
     try:
         try:
             for future, result in as_completed(futures, with_results=True):
+                if future.cancelled() and futures[0].client.status == "running":
+                    reason = " ".join(str(result).split()) or "cancelled"
+                    raise TaskDropped(f"the scheduler dropped task {future.key} ({reason})")
                 if future.cancelled() or isinstance(result, BaseException):
                     raise lost(result)
                 if isinstance(result, _Failed):

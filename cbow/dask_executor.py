@@ -174,6 +174,11 @@ def _row_squares(values: np.ndarray) -> np.ndarray:
     return squared.reshape(squared.shape[0], -1).sum(axis=1)
 
 
+#: Times a round is submitted when the scheduler drops one of its tasks (a worker died holding
+#: an input): the same inputs and generator states, so the same bits.
+ROUND_ATTEMPTS = 3
+
+
 class DaskExecutor:
     """The executor seam's Dask implementation: ``shards`` lanes, averaged every round.
 
@@ -220,16 +225,27 @@ class DaskExecutor:
         current = [np.asarray(array) for array in arrays]
         results: list = [None] * len(pieces)
         for first in range(0, len(pieces), k):
-            self._rounds += 1
-            try:
-                sent = self.client.scatter(current, broadcast=True, hash=False)
-                futures = [self.client.submit(cluster.task, _train_lane, skeleton, shipped, sent,
-                                              [pieces[first + lane]], states[lane],
-                                              key=f"cbow-lane-{self._token}-{self._rounds}-{lane}")
-                           for lane in range(k)]
-            except (OSError, TimeoutError, asyncio.CancelledError) as error:
-                raise cluster.lost(error) from None
-            lanes = cluster.results(futures)
+            for attempt in range(1, ROUND_ATTEMPTS + 1):
+                self._rounds += 1  # a new key for each attempt
+                try:
+                    sent = self.client.scatter(current, broadcast=True, hash=False)
+                    futures = [self.client.submit(
+                        cluster.task, _train_lane, skeleton, shipped, sent,
+                        [pieces[first + lane]], states[lane],
+                        key=f"cbow-lane-{self._token}-{self._rounds}-{lane}") for lane in range(k)]
+                except (OSError, TimeoutError, asyncio.CancelledError) as error:
+                    raise cluster.lost(error) from None
+                try:
+                    lanes = cluster.results(futures)
+                    break
+                except cluster.TaskDropped as dropped:  # the round is pure: run it again
+                    if attempt == ROUND_ATTEMPTS:
+                        raise cluster.lost(dropped) from None
+                    self._shipped.clear()  # the input it lost may be one sent for an earlier step
+                    try:
+                        skeleton, shipped = self._ship(task)
+                    except (OSError, TimeoutError, asyncio.CancelledError) as error:
+                        raise cluster.lost(error) from None
             for lane, (_, lane_results, state) in enumerate(lanes):
                 results[first + lane] = lane_results[0]
                 states[lane] = state

@@ -456,6 +456,31 @@ def test_killing_a_worker_mid_round_gives_the_same_bits(local2, shakespeare_cach
     local2.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next tests
 
 
+def test_a_round_whose_task_the_scheduler_dropped_runs_again_with_the_same_bits(
+        local2, shakespeare_cache, tmp_path, monkeypatch):
+    """A worker killed between a round's scatter and its tasks can make the scheduler forget
+    an input and cancel a task ("already forgotten") while it stays connected: the executor
+    submits the round again (new keys, inputs sent again) instead of stopping the run. Forced
+    here: the first round's results come back as dropped, once."""
+    from cbow import cluster
+
+    settings = ("cluster.scheduler=local:2", "model.N=40", "train.batch_size=20000",
+                "train.sync_every=10000", "train.steps=2")
+    reference = trained(shakespeare_cache, tmp_path / "reference", *settings)
+    real_results, dropped = cluster.results, []
+
+    def drop_once(futures, *args, **kwargs):
+        if not dropped:
+            dropped.append([future.key for future in futures])
+            real_results(futures, *args, **kwargs)  # let them finish: nothing left running
+            raise cluster.TaskDropped("the scheduler dropped task x (already forgotten)")
+        return real_results(futures, *args, **kwargs)
+
+    monkeypatch.setattr(cluster, "results", drop_once)
+    assert_same_bits(trained(shakespeare_cache, tmp_path / "dropped", *settings), reference)
+    assert len(dropped) == 1
+
+
 def test_the_scheduler_dying_mid_run_saves_a_checkpoint_and_prints_the_resume_command(
         shakespeare_cache, tmp_path):
     import json
