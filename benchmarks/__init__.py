@@ -4,7 +4,7 @@ from the repository's root (or ``python scripts/NAME.py``).
 ``dictionary_text``
     The GCIDE dictionary as plain text, one entry per line (the large real corpus).
 ``bench_prepare``
-    ``cbow.prepare``: time, tokens/s and peak memory, by workers and corpus size.
+    ``cbow.data.prepare``: time, tokens/s and peak memory, by workers and corpus size.
 ``bench_tokenizer``
     A tokenizer's tokens/s per core on a slice of a corpus, interleaved against another checkout.
 ``check_tokenizer_identity``

@@ -13,9 +13,9 @@ Each run trains CBOW (negative sampling by default) on one prepared corpus with 
 words). The corpus is prepared once by cbow; gensim gets the same ids as sentences (gensim's own
 run, ``compare_gensim.child_gensim``, is the variant ``gensim``).
 
-A cbow run is :func:`cbow.word2vec.train_range` over steps of ``--batch-size`` positions (the
+A cbow run is :func:`cbow.models.word2vec.kernels.train_range` over steps of ``--batch-size`` positions (the
 trainer's ``train.batch_size``), the rate linear in the position over all epochs, with the
-variant's :class:`cbow.word2vec.StepRules` and initialisation. Variants (``+`` combines them):
+variant's :class:`cbow.models.word2vec.kernels.StepRules` and initialisation. Variants (``+`` combines them):
 
 - ``exact``: cbow's kernel as it was: the exact sigmoid, every output row stepped;
 - ``skip``: gensim's rule: no step for an output row scored at or beyond +-6;
@@ -66,8 +66,8 @@ def parse_variant(name: str) -> dict:
 
 def child_cbow_variant(spec: dict) -> dict:
     import numpy as np
-    from cbow import word2vec as w2v
-    from cbow.prepare import load_prepared
+    from cbow.models.word2vec import kernels as w2v
+    from cbow.data.prepare import load_prepared
 
     variant, settings = parse_variant(spec["variant"]), spec["settings"]
     prepared = load_prepared(spec["folder"])

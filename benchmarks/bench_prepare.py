@@ -1,9 +1,9 @@
-"""Measure cbow.prepare: time, tokens/s and peak memory, by workers and corpus size.
+"""Measure cbow.data.prepare: time, tokens/s and peak memory, by workers and corpus size.
 
 Each measurement runs ``prepare`` in a fresh Python process with an empty cache, so that
 import costs, worker start-up and memory are those of a real first run:
 
-- **time**: the ``prepare()`` call, timed inside the process after ``import cbow.text``
+- **time**: the ``prepare()`` call, timed inside the process after ``import cbow.data.text``
   (NLTK's import is reported apart: it is paid once per process, not per token);
 - **peak RSS**: the largest single process (``ru_maxrss`` of the main process and of its
   worker processes, from ``getrusage``), and the peak of the whole process tree sampled every
@@ -14,7 +14,7 @@ import costs, worker start-up and memory are those of a real first run:
   time does not, and the busiest worker's CPU time is what 2 workers take on 2 idle cores;
 - **1x vs 2x**: the corpus, then the same corpus listed twice (twice the tokens, the same
   vocabulary): memory should not grow with the corpus;
-- **cache hit**: once prepared, a new process that imports cbow.prepare and calls
+- **cache hit**: once prepared, a new process that imports cbow.data.prepare and calls
   ``prepare()`` again: the whole process's wall time and the call's own time.
 
 Usage::
@@ -48,8 +48,8 @@ CHILD = r"""
 import json, resource, sys, time
 settings = json.loads(sys.argv[1])
 started = time.perf_counter()
-import cbow.text  # NLTK: imported before timing (paid once per process)
-from cbow.prepare import prepare
+import cbow.data.text  # NLTK: imported before timing (paid once per process)
+from cbow.data.prepare import prepare
 imported = time.perf_counter()
 cpu_before = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
 prepared = prepare(settings.pop("sources"), progress=False, **settings)
@@ -69,7 +69,7 @@ print(json.dumps({
 HIT = r"""
 import json, sys, time
 started = time.perf_counter()
-from cbow.prepare import prepare
+from cbow.data.prepare import prepare
 imported = time.perf_counter()
 settings = json.loads(sys.argv[1])
 prepare(settings.pop("sources"), progress=False, **settings)
@@ -161,7 +161,7 @@ def run_child(code: str, settings: dict) -> tuple[dict, float, TreeSampler]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("corpus", help="a text file, folder or pattern (as cbow.prepare takes)")
+    parser.add_argument("corpus", help="a text file, folder or pattern (as cbow.data.prepare takes)")
     parser.add_argument("--tokenizer", default="whitespace",
                         choices=TOKENIZERS.names())
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])

@@ -1,7 +1,7 @@
 """Measure a tokenizer's speed: tokens per second of CPU on one core, on a slice of a corpus.
 
-The slice is cut into blocks as ``cbow prepare`` cuts it (:class:`cbow.text.BlockSplitter`,
-not timed), then every block goes through :func:`cbow.text.tokenize_block`, once per round.
+The slice is cut into blocks as ``cbow prepare`` cuts it (:class:`cbow.data.text.BlockSplitter`,
+not timed), then every block goes through :func:`cbow.data.text.tokenize_block`, once per round.
 Each round runs in a fresh process, so that what the tokenizer remembers between blocks
 starts empty as in a real run (a slice smaller than the corpus is therefore a little
 pessimistic). A round reports its CPU time (``time.process_time``: on a shared machine the
@@ -47,7 +47,7 @@ def read_slice(path: str, megabytes: float, offset_mb: float = 0.0) -> str:
 
 def time_tokenizer(text: str, tokenizer: str) -> dict:
     """Cut ``text`` into blocks and tokenize them once: CPU and wall seconds, what came out."""
-    from cbow.text import BlockSplitter, tokenize_block
+    from cbow.data.text import BlockSplitter, tokenize_block
 
     splitter = BlockSplitter(tokenizer)
     blocks = [block.text for block in splitter.feed(text) + splitter.end_of_file()]

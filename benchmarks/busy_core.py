@@ -21,7 +21,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from cbow.run import read_metrics_file
+from cbow.training.run import read_metrics_file
 
 
 def parse_args(argv):

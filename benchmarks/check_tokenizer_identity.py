@@ -1,7 +1,7 @@
 """Check that a tokenizer gives the same sentences of tokens as an earlier commit's, on a corpus.
 
 The earlier ``cbow/text.py`` (``git show COMMIT:cbow/text.py`` of this repository) is loaded
-as a module of its own next to the current ``cbow.text``; the corpus is read in pieces, cut
+as a module of its own next to the current ``cbow.data.text``; the corpus is read in pieces, cut
 into blocks and tokenized by each (its own :class:`BlockSplitter` and
 :func:`tokenize_block`), and the two streams of sentences are compared token for token as
 they come. It prints the counts, or the first difference with the sentences around it, and
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mb", type=float, default=None, help="only the first MB of the corpus")
     args = parser.parse_args(argv)
 
-    from cbow import text
+    from cbow.data import text
     with tempfile.TemporaryDirectory() as folder:
         reference = load_reference_text_module(args.commit, Path(folder))
     sides = {"current": _Side(text, args.tokenizer), args.commit: _Side(reference,

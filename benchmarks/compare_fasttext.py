@@ -35,9 +35,9 @@ Training time, vocabulary building excluded
     implementations; round ``r`` uses seed ``r`` (fastText's Python API has no seed: its own).
 
 Quality
-    Every model's vectors become :class:`cbow.fasttext_vectors.SubwordEmbeddings` (gensim's
+    Every model's vectors become :class:`cbow.vectors.subword.SubwordEmbeddings` (gensim's
     ``vectors_vocab`` and ``vectors_ngrams``, fastText's input matrix) and are scored by
-    ``cbow.evaluate``: WordSim-353 Spearman, out-of-vocabulary words scored with their subword
+    ``cbow.evaluation.evaluate``: WordSim-353 Spearman, out-of-vocabulary words scored with their subword
     vectors (the count is reported), and 3CosAdd analogies over the 30,000 most frequent words.
     ``--drop-pairs 0.2`` removes from the corpus every word of a fixed random 20% of WS353's pairs
     (``--drop-seed``) before anything is prepared: those words are never seen, and all 353
@@ -106,8 +106,8 @@ def cbow_settings(corpus: str, cache_dir: str, workers: int, seed: int, s: dict,
 def score(embeddings, spec: dict) -> dict:
     """WS353 (unseen words by their subword vectors), analogies, neighbours of unseen words."""
     from threadpoolctl import threadpool_limits
-    from cbow.evaluate import evaluate_analogies, evaluate_word_pairs
-    from cbow.fasttext_vectors import SubwordEmbeddings
+    from cbow.evaluation.evaluate import evaluate_analogies, evaluate_word_pairs
+    from cbow.vectors.subword import SubwordEmbeddings
 
     subword = isinstance(embeddings, SubwordEmbeddings)  # cbow-w2v's vectors have no n-grams
 
@@ -128,7 +128,7 @@ def child_prepare(spec: dict) -> dict:
     """Prepare the corpus once; write its tokens back as text for gensim and fastText."""
     import numpy as np
     from cbow.config import from_mapping
-    from cbow.train import prepare_corpus
+    from cbow.training.loop import prepare_corpus
 
     cfg = from_mapping(cbow_settings(spec["corpus"], spec["cache_dir"], 1, 1, spec["settings"],
                                      spec["out_dir"]), MODULE)
@@ -144,8 +144,8 @@ def child_prepare(spec: dict) -> dict:
 
 def child_cbow(spec: dict, subwords: bool = True) -> dict:
     from cbow.config import from_mapping
-    from cbow.run import load_embeddings
-    from cbow.train import train
+    from cbow.training.run import load_embeddings
+    from cbow.training.loop import train
     s = spec["settings"]
     with tempfile.TemporaryDirectory(prefix="compare_fasttext-jit-") as scratch:
         # Compile (or load) the kernels before the clock starts: one step on a tiny whitespace
@@ -188,7 +188,7 @@ def child_gensim(spec: dict) -> dict:
                 epochs=model.epochs)
     seconds = time.perf_counter() - started
     after = memory_now()
-    from cbow.fasttext_vectors import SubwordEmbeddings  # after the peak is read: see fastText's
+    from cbow.vectors.subword import SubwordEmbeddings  # after the peak is read: see fastText's
     wv = model.wv
     words = list(wv.index_to_key)
     embeddings = SubwordEmbeddings(words, wv.vectors_vocab, wv.vectors_ngrams, wv.min_n,
@@ -213,7 +213,7 @@ def child_fasttext(spec: dict) -> dict:
     if spec.get("epochs", s["epochs"]) > 0:
         # imported once the peak is read: cbow's subword code imports numba (~70 MB resident),
         # which fastText's training does not need and its peak must not include
-        from cbow.fasttext_vectors import SubwordEmbeddings
+        from cbow.vectors.subword import SubwordEmbeddings
         words, counts = model.get_words(include_freq=True)
         out["quality"] = score(SubwordEmbeddings.from_input_matrix(
             words, model.get_input_matrix(), s["minn"], s["maxn"], counts=counts), spec)
@@ -231,7 +231,7 @@ CHILDREN = {"prepare": child_prepare, "cbow": child_cbow, "gensim": child_gensim
 
 def dropped_words(pairs_path: Path, fraction: float, seed: int) -> list[str]:
     """Every word of a fixed random ``fraction`` of the pairs of a word-pair file."""
-    from cbow.evaluate import read_word_pairs
+    from cbow.evaluation.evaluate import read_word_pairs
     pairs = read_word_pairs(pairs_path)
     chosen = random.Random(seed).sample(range(len(pairs)), round(fraction * len(pairs)))
     return sorted({w.lower() for i in chosen for w in (pairs[i].word1, pairs[i].word2)})

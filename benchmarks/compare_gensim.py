@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Train cbow (its real trainer, ``cbow.train.train``) and gensim's Word2Vec on one prepared
+"""Train cbow (its real trainer, ``cbow.training.loop.train``) and gensim's Word2Vec on one prepared
 corpus with the same settings; compare speed, peak memory and the quality of the vectors.
 
     python -m benchmarks.compare_gensim --corpus /tmp/gcide/gcide.txt --repeats 2 --json out.json
@@ -16,11 +16,11 @@ What is compared (issue 11, item 5)
     own random numbers while training.
 
 One corpus, prepared once
-    The corpus is prepared by cbow (``cbow.prepare``: ``tokenizer: whitespace``, lower-cased,
+    The corpus is prepared by cbow (``cbow.data.prepare``: ``tokenizer: whitespace``, lower-cased,
     ``vocab.min_count: 5``, ``vocab.order: frequency``) into a cache inside the output folder.
     cbow's runs find it there (a cache hit). gensim gets the same token ids as sentences of
     strings: the prepared ids cut at the prepared ``sentence_starts`` (and into pieces of at most
-    ``cbow.word2vec.MAX_SENTENCE_LENGTH`` words, as cbow's kernels cut them), each id replaced by
+    ``cbow.models.word2vec.kernels.MAX_SENTENCE_LENGTH`` words, as cbow's kernels cut them), each id replaced by
     its word. ``min_count=5`` on this already-pruned text keeps every word, so both vocabularies
     are the same: checked (words and counts) in every gensim run, and V is reported.
 
@@ -30,7 +30,7 @@ One training run per process, interleaved
     with seed ``--seed + r - 1``. Speed and memory are medians over the rounds, quality the
     mean over the rounds' seeds.
 
-    * cbow: ``cbow.train.train(cfg)`` with the config :func:`cbow_settings` writes (a run folder
+    * cbow: ``cbow.training.loop.train(cfg)`` with the config :func:`cbow_settings` writes (a run folder
       per run; ``train.val_fraction: 0``, no evaluation and no checkpoint before the end). Its
       kernels are compiled (or loaded from numba's cache) before the clock starts, by a run of
       the same settings on a tiny corpus, as an import would be. Training seconds are the ``elapsed_s`` of the last row of
@@ -60,8 +60,8 @@ One training run per process, interleaved
 
 Quality
     Each run's word vectors (cbow: the input vectors; gensim: ``wv.vectors`` in gensim's index
-    order with gensim's counts) go into ``cbow.embeddings.Embeddings`` and are scored by the same
-    functions of ``cbow.evaluate``: WordSim-353 Spearman (gensim's ``wordsim353.tsv``) and 3CosAdd
+    order with gensim's counts) go into ``cbow.vectors.embeddings.Embeddings`` and are scored by the same
+    functions of ``cbow.evaluation.evaluate``: WordSim-353 Spearman (gensim's ``wordsim353.tsv``) and 3CosAdd
     analogy accuracy on ``questions-words.txt`` over the 30,000 most frequent words (``--restrict``)
     with its coverage (questions attempted / all questions); plus the nearest neighbours of
     ``--words``.
@@ -168,13 +168,13 @@ def memory_now() -> dict:
 
 
 def score_vectors(words, vectors, counts, spec: dict) -> dict:
-    """WS353 Spearman, analogy accuracy and coverage, neighbours: cbow.evaluate on both models."""
+    """WS353 Spearman, analogy accuracy and coverage, neighbours: cbow.evaluation.evaluate on both models."""
     import numpy as np
     from threadpoolctl import threadpool_limits
-    from cbow.embeddings import Embeddings
-    from cbow.evaluate import evaluate_analogies, evaluate_word_pairs
+    from cbow.vectors.embeddings import Embeddings
+    from cbow.evaluation.evaluate import evaluate_analogies, evaluate_word_pairs
 
-    # float64, as cbow.evaluate's agreement with gensim is stated; one BLAS thread, as the
+    # float64, as cbow.evaluation.evaluate's agreement with gensim is stated; one BLAS thread, as the
     # machine is shared.
     embeddings = Embeddings(words, np.asarray(vectors, dtype=np.float64), counts=counts)
     with threadpool_limits(limits=1, user_api="blas"):
@@ -195,9 +195,9 @@ def score_vectors(words, vectors, counts, spec: dict) -> dict:
 def child_prepare(spec: dict) -> dict:
     """Prepare the corpus once."""
     import numpy as np
-    from cbow import word2vec as w2v
+    from cbow.models.word2vec import kernels as w2v
     from cbow.config import from_mapping
-    from cbow.train import prepare_corpus
+    from cbow.training.loop import prepare_corpus
 
     cfg = from_mapping(cbow_settings(spec["corpus"], spec["cache_dir"], "negative", 1,
                                      spec["settings"], spec["out_dir"]), "compare_gensim")
@@ -231,17 +231,17 @@ def _epoch_seconds(rows: list[dict], epochs: int) -> list[float]:
 
 
 def _metrics_rows(run_dir: str | Path) -> list[dict]:
-    """The training rows of a run's ``metrics.jsonl`` (cbow.run.read_metrics_file)."""
-    from cbow.run import read_metrics_file
+    """The training rows of a run's ``metrics.jsonl`` (cbow.training.run.read_metrics_file)."""
+    from cbow.training.run import read_metrics_file
     return [r for r in read_metrics_file(Path(run_dir) / "metrics.jsonl") if r.get("step", 0) > 0]
 
 
 def child_cbow(spec: dict) -> dict:
     import numpy as np
     from cbow.config import from_mapping
-    from cbow.run import load_embeddings
-    from cbow.train import train
-    from cbow.vocab import Vocabulary
+    from cbow.training.run import load_embeddings
+    from cbow.training.loop import train
+    from cbow.data.vocab import Vocabulary
     memory_imports = memory_now()
     settings = spec["settings"]
     cfg = from_mapping(cbow_settings(spec["corpus"], spec["cache_dir"], spec["objective"],
@@ -290,7 +290,7 @@ def child_gensim(spec: dict) -> dict:
     import numpy as np
     from gensim.models import Word2Vec
     from gensim.models.callbacks import CallbackAny2Vec
-    from cbow.prepare import load_prepared
+    from cbow.data.prepare import load_prepared
     memory_imports = memory_now()
     settings = spec["settings"]
 
@@ -726,7 +726,7 @@ def main(argv=None) -> int:
           "compiled before); gensim, the time around train(). raw words/s = "
           f"{c['tokens']:,} tokens x {epochs} epochs / train s; effective words/s = words kept by "
           "subsampling over all epochs / train s. peak RSS: VmHWM of the run's own process "
-          "after training. Quality: cbow.evaluate on each run's input vectors (WS353: "
+          "after training. Quality: cbow.evaluation.evaluate on each run's input vectors (WS353: "
           f"wordsim353.tsv; analogies: questions-words.txt, 3CosAdd over the {args.restrict:,} "
           "most frequent words; coverage = attempted / all questions).")
     corpus_mb = median(s["corpus_mb"] for s in summary.values() if s["implementation"] == "gensim")

@@ -6,13 +6,13 @@
     python -m benchmarks.dask_averaging --corpus /tmp/gcide-words.txt --scheduler local:2 \\
         --shards 1 2 4 --sync-every 10000 100000 1000000 --seeds 1 2 3 --json averaging.json
 
-Every run is ``cbow.train.train`` on ``configs/word2vec.yaml`` (negative sampling, N 100,
+Every run is ``cbow.training.loop.train`` on ``configs/word2vec.yaml`` (negative sampling, N 100,
 window 5, sample 1e-3, 5 epochs unless ``--epochs``) with the ``whitespace`` tokenizer,
 ``vocab.min_count`` 5 and frequency order; the corpus is prepared once (a cache inside
 ``--out-dir``). For each seed, in this order (interleaved, so that a change in the machine's
 load spreads over all settings): the in-process runs (``train.workers`` = each of
 ``--threads``), then one cluster run per (shards, sync_every). All cluster runs share one
-cluster (``cbow.cluster.session``), so workers start once.
+cluster (``cbow.parallel.cluster.session``), so workers start once.
 
 Quality: WordSim-353 Spearman and 3CosAdd analogy accuracy (gensim's copies of
 ``wordsim353.tsv`` and ``questions-words.txt``, over the ``--restrict`` most frequent words),
@@ -45,7 +45,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cbow.dask_executor import MERGES
+from cbow.parallel.dask_executor import MERGES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,7 +100,7 @@ def run_config(args, folder: Path, name: str, seed: int, overrides: list[str]):
 
 
 def one_run(args, folder: Path, setting: dict, seed: int) -> dict:
-    from cbow.train import train
+    from cbow.training.loop import train
 
     overrides = [f"train.workers={setting['threads']}"] if setting["kind"] == "threads" else [
         f"cluster.scheduler={args.scheduler}", f"train.shards={setting['shards']}",
@@ -196,8 +196,8 @@ def projection(args, rows: list[dict], settings: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from cbow import cluster
-    from cbow.train import train
+    from cbow.parallel import cluster
+    from cbow.training.loop import train
 
     temporary = args.out_dir is None
     folder = Path(tempfile.mkdtemp(prefix="dask_averaging-") if temporary else args.out_dir)

@@ -1,4 +1,4 @@
-"""Speed of cbow.word2vec's CBOW kernels: interleaved rounds, medians, words per second.
+"""Speed of cbow.models.word2vec.kernels's CBOW kernels: interleaved rounds, medians, words per second.
 
     PYTHONPATH=. python benchmarks/kernel_speed.py                 # 2M words of Zipf text
     PYTHONPATH=. python benchmarks/kernel_speed.py --text /tmp/gcide-words.txt  # one sentence a line
@@ -7,18 +7,18 @@
 Run it from the checkout to time: ``PYTHONPATH=.`` makes that checkout's ``cbow`` the one
 imported (the second line printed names it).
 
-Each round times one epoch of :func:`cbow.word2vec.train_range` for every (objective, workers,
+Each round times one epoch of :func:`cbow.models.word2vec.kernels.train_range` for every (objective, workers,
 variant) in turn, in one process, from the same initial vectors; the table gives the median
 wall-clock seconds over the rounds, raw words per second, and the median CPU seconds of the
 process (all its threads; on a busy machine they move less than the wall clock). Variants:
 
 - ``none``: no row table (word2vec's one row per word);
-- ``identity``: :meth:`cbow.word2vec.RowTable.identity`, the same model read through a table;
-- ``subwords``: fastText's CBOW, :func:`cbow.subwords.row_table` of the vocabulary (``--minn``
+- ``identity``: :meth:`cbow.models.word2vec.kernels.RowTable.identity`, the same model read through a table;
+- ``subwords``: fastText's CBOW, :func:`cbow.data.subwords.row_table` of the vocabulary (``--minn``
   to ``--maxn``, ``--bucket`` n-gram rows; with ``--text`` the words are the text's, with
   Zipf text ``w0``, ``w1``, ...): each word reads its own row and its n-grams';
 - ``queue``: pieces of ``--piece-words`` positions taken from a shared counter
-  (:class:`cbow.executor.ThreadExecutor`); with one worker it is ``none``;
+  (:class:`cbow.parallel.executor.ThreadExecutor`); with one worker it is ``none``;
 - ``fastdot``: the reassociated dot product (``StepRules(fast_dot=True)``, ``train.fast_dot``);
 - ``skip``: gensim's rule, no step for a row scored beyond +-6 (``model.skip_saturated``);
 - ``private``: each of the workers trains its share of the positions on its own copy of the
@@ -50,7 +50,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow import executor, subwords, word2vec
+from cbow.parallel import executor
+from cbow.data import subwords
+from cbow.models.word2vec import kernels as word2vec
 
 
 def zipf_corpus(n_words: int, vocabulary: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -110,7 +112,7 @@ def main(argv=None) -> None:
                         choices=["none", "identity", "subwords", "queue", "fastdot", "skip",
                                  "private"])
     parser.add_argument("--piece-words", type=int, default=10_000,
-                        help="the queue variant's piece size (cbow.executor.ThreadExecutor)")
+                        help="the queue variant's piece size (cbow.parallel.executor.ThreadExecutor)")
     parser.add_argument("--baseline", type=Path, help="another checkout to time against")
     parser.add_argument("--vector-size", type=int, default=100)
     parser.add_argument("--C", type=int, default=5, help="context words on each side (model.C)")
@@ -129,7 +131,7 @@ def main(argv=None) -> None:
     words = words[:counts.size] or [f"w{i}" for i in range(counts.size)]
     print(f"{tokens.size:,} words, {counts.size:,} in the vocabulary, {starts.size:,} sentences; "
           f"load average {os.getloadavg()[0]:.2f}; {args.rounds} rounds")
-    print(f"cbow.word2vec: {word2vec.__file__}"
+    print(f"cbow.models.word2vec.kernels: {word2vec.__file__}"
           + (f"; baseline: {args.baseline / 'cbow' / 'word2vec.py'}" if args.baseline else ""))
 
     modules = {variant: word2vec for variant in args.variants}

@@ -7,11 +7,11 @@ Run it from the checkout to time: ``PYTHONPATH=.`` makes that checkout's ``cbow`
 imported (the first line printed names it). To compare two checkouts, run it in each in turn,
 several times, and compare the ratios (each is measured within one process).
 
-Each round trains ``--config`` (``configs/shakespeare.yaml``) through :func:`cbow.train.train`
+Each round trains ``--config`` (``configs/shakespeare.yaml``) through :func:`cbow.training.loop.train`
 for ``--steps`` steps, a new run in a temporary folder, logging and evaluating as the config
-says, and splits its training time with the figures of the :class:`cbow.train.Result`:
+says, and splits its training time with the figures of the :class:`cbow.training.loop.Result`:
 
-- ``compute_s``: the model's steps (:func:`cbow.model.train_step`), as the full softmax's feed
+- ``compute_s``: the model's steps (:func:`cbow.models.softmax.model.train_step`), as the full softmax's feed
   times them;
 - ``eval_s`` and ``checkpoint_s``: held-out evaluations and checkpoints (per run, not per step:
   left out);
@@ -21,7 +21,7 @@ says, and splits its training time with the figures of the :class:`cbow.train.Re
   check), plus a few milliseconds per run (opening the metrics file, the bar).
 
 In the same round it times the bare step that ``cbow bench`` times (a batch from the windows
-held as arrays, then :func:`cbow.model.train_step`) with 1 BLAS thread, as ``cbow train`` runs
+held as arrays, then :func:`cbow.models.softmax.model.train_step`) with 1 BLAS thread, as ``cbow train`` runs
 it by default, and with all of them, as ``cbow bench`` runs it.
 
 The table gives, per round and as medians over the rounds: ms per model step inside the loop,
@@ -39,10 +39,10 @@ import time
 from pathlib import Path
 
 import cbow
-from cbow import model
-from cbow.bench import fast_step, load_shakespeare
+from cbow.models.softmax import model
+from cbow.analysis.bench import fast_step, load_shakespeare
 from cbow.config import load_config
-from cbow.train import train
+from cbow.training.loop import train
 from threadpoolctl import threadpool_limits
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -4,13 +4,13 @@ What a user needs, importable from here (each loaded on first use, so ``import c
 
     import cbow
     cfg = cbow.load_config("configs/word2vec.yaml", ["train.epochs=1"])
-    from cbow.train import train
+    from cbow.training.loop import train
     result = train(cfg)                                # a run folder: cfg.out_dir
     vectors = cbow.load_embeddings(cfg.out_dir)        # an Embeddings
     vectors.most_similar("king")
 
-``train`` and ``prepare`` live in the modules of those names (``cbow.train.train``,
-``cbow.prepare.prepare``), which a package attribute of the same name would hide.
+``train`` and ``prepare`` live in the modules of those names (``cbow.training.loop.train``,
+``cbow.data.prepare.prepare``), which a package attribute of the same name would hide.
 """
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Config": "cbow.config",
     "load_config": "cbow.config",
-    "Embeddings": "cbow.embeddings",
-    "load_embeddings": "cbow.run",
-    "Vocabulary": "cbow.vocab",
+    "Embeddings": "cbow.vectors.embeddings",
+    "load_embeddings": "cbow.training.run",
+    "Vocabulary": "cbow.data.vocab",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

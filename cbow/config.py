@@ -312,7 +312,7 @@ class Config:
     cluster: ClusterConfig = section(ClusterConfig)
     out_dir: str = key("runs/default", text("a folder path"), "the run folder")
     # Not a setting but a record (left out of KEYS and of the key table): the checkpoint the
-    # run started from (cbow.continuation), set by --init-from and kept in config.yaml.
+    # run started from (cbow.training.continuation), set by --init-from and kept in config.yaml.
     init_from: str | dict | None = field(default=None, metadata={"record": True})
 
 

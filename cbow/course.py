@@ -3,7 +3,7 @@
 A learner can import these and compare a notebook, function by function, with the course's
 reference numbers. They are built on the rest of the package (tokenizer, vocabulary, batcher,
 initialisation) and use the dense ``(V, batch_size)`` matrices of the course: clear, and slow.
-Training for real goes through :mod:`cbow.train`, which uses the sparse path of :mod:`cbow.model`.
+Training for real goes through :mod:`cbow.training.loop`, which uses the sparse path of :mod:`cbow.models.softmax.model`.
 
 Example
 -------
@@ -18,11 +18,11 @@ from typing import Iterator
 
 import numpy as np
 
-from cbow import model
-from cbow.batching import CourseBatcher, check_batch_size, make_windows
-from cbow.pca import pca_project
-from cbow.text import course_tokenize
-from cbow.vocab import Vocabulary
+from cbow.models.softmax import model
+from cbow.data.batching import CourseBatcher, check_batch_size, make_windows
+from cbow.vectors.pca import pca_project
+from cbow.data.text import course_tokenize
+from cbow.data.vocab import Vocabulary
 
 __all__ = ["preprocess", "get_dict", "get_batches", "initialize_model", "softmax", "forward_prop",
            "compute_cost", "back_prop", "gradient_descent", "compute_pca"]

@@ -43,7 +43,7 @@ class Entry:
 class Tokenizer(Entry):
     """A tokenizer: ``loader`` gives ``tokenize(block: str, lowercase: bool) -> list[list[str]]``.
 
-    The function turns one block of text (see :class:`cbow.text.BlockSplitter`) into its
+    The function turns one block of text (see :class:`cbow.data.text.BlockSplitter`) into its
     sentences, each a list of tokens. The fields below tell the pipeline what it needs to know
     without importing the function.
     """
@@ -69,7 +69,7 @@ class Tokenizer(Entry):
 
 @dataclass(frozen=True)
 class Objective(Entry):
-    """A training objective: ``loader`` gives its class (see :mod:`cbow.objectives`).
+    """A training objective: ``loader`` gives its class (see :mod:`cbow.models.objective`).
 
     ``vectors`` are the vector sets the model gives (``--which``), the first the default,
     declared here (the class's ``VECTORS`` reads them) so that ``--help`` needs no import of
@@ -81,7 +81,7 @@ class Objective(Entry):
 
 @dataclass(frozen=True)
 class VectorFormat(Entry):
-    """A vector file format: ``loader`` gives a :class:`cbow.formats.Codec` (read and write)."""
+    """A vector file format: ``loader`` gives a :class:`cbow.vectors.formats.Codec` (read and write)."""
 
 
 class Registry:
@@ -151,36 +151,36 @@ def which_help() -> str:
 
 TOKENIZERS = Registry(
     "tokenizers",
-    Tokenizer("course", "NLTK 3.5 rules, course-exact", "cbow.text:course_sentences",
+    Tokenizer("course", "NLTK 3.5 rules, course-exact", "cbow.data.text:course_sentences",
               blocks="punkt", one_stream=True),
-    Tokenizer("nltk", "installed NLTK", "cbow.text:nltk_sentences", blocks="punkt"),
+    Tokenizer("nltk", "installed NLTK", "cbow.data.text:nltk_sentences", blocks="punkt"),
     Tokenizer("whitespace", "text already tokenized, one sentence per line",
-              "cbow.text:whitespace_sentences", blocks="lines", keeps_case=True),
+              "cbow.data.text:whitespace_sentences", blocks="lines", keeps_case=True),
 )
 
 OBJECTIVES = Registry(
     "objectives",
     Objective("softmax", "the course's full softmax (numpy, batches)",
-              "cbow.objectives.softmax:SoftmaxObjective", vectors=("mean", "w1", "w2")),
+              "cbow.models.softmax.objective:SoftmaxObjective", vectors=("mean", "w1", "w2")),
     Objective("negative", "negative sampling",
-              "cbow.objectives.word2vec:NegativeSamplingObjective",
+              "cbow.models.word2vec.objective:NegativeSamplingObjective",
               vectors=("input", "output", "mean")),
     Objective("hierarchical", "hierarchical softmax over a Huffman tree",
-              "cbow.objectives.word2vec:HierarchicalSoftmaxObjective", vectors=("input",)),
+              "cbow.models.word2vec.objective:HierarchicalSoftmaxObjective", vectors=("input",)),
 )
 
 VECTOR_FORMATS = Registry(
     "vector formats",
     VectorFormat("word2vec", "text: a `V N` header, then `word v1 ... vN` per line",
-                 "cbow.formats:WORD2VEC_TEXT"),
+                 "cbow.vectors.formats:WORD2VEC_TEXT"),
     VectorFormat("word2vec-bin", "binary float32, the word2vec C tool's and gensim's",
-                 "cbow.formats:WORD2VEC_BINARY"),
+                 "cbow.vectors.formats:WORD2VEC_BINARY"),
     VectorFormat("npy", "`vectors.npy` and `vocab.txt` (word, tab, count) beside it",
-                 "cbow.formats:NPY"),
+                 "cbow.vectors.formats:NPY"),
     VectorFormat("projector", "`vectors.tsv` and `metadata.tsv` (word, count) in a folder, for "
-                 "the TensorFlow Embedding Projector", "cbow.projector:PROJECTOR"),
+                 "the TensorFlow Embedding Projector", "cbow.vectors.projector:PROJECTOR"),
     VectorFormat("fasttext-vec", "fastText's `.vec`: word2vec text of the words' vectors",
-                 "cbow.formats:WORD2VEC_TEXT"),
+                 "cbow.vectors.formats:WORD2VEC_TEXT"),
     VectorFormat("fasttext-bin", "fastText's `.bin` model: word and n-gram rows, so unseen words "
-                 "get vectors too; fastText and gensim read it", "cbow.fasttext_bin:CODEC"),
+                 "get vectors too; fastText and gensim read it", "cbow.vectors.fasttext_bin:CODEC"),
 )

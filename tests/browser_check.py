@@ -31,7 +31,7 @@ def find_chromium() -> str:
 
 def test_report_renders_in_headless_chromium(trained_run, tmp_path):  # noqa: F811
     from matplotlib.image import imread
-    from cbow.report import write_report
+    from cbow.analysis.report import write_report
 
     page = write_report(trained_run, tmp_path / "report.html")
     shot = tmp_path / "report-screenshot.png"

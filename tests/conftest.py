@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import yaml
 
-from cbow.checkpoint import checkpoint_path, save_checkpoint
-from cbow.model import initialize_model
-from cbow.vocab import Vocabulary
+from cbow.training.checkpoint import checkpoint_path, save_checkpoint
+from cbow.models.softmax.model import initialize_model
+from cbow.data.vocab import Vocabulary
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,8 +36,8 @@ def shared_dir(kind: str) -> Path:
 
 @pytest.fixture(scope="session")
 def shakespeare_tokens() -> list[str]:
-    from cbow.corpus import find_corpus, read_text
-    from cbow.text import course_tokenize
+    from cbow.data.corpus import find_corpus, read_text
+    from cbow.data.text import course_tokenize
     return course_tokenize(read_text(find_corpus("shakespeare", download=False)))
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from cbow import course
-from cbow.batching import (CourseBatcher, EpochBatcher, WindowBatcher, WindowCourseBatcher,
+from cbow.data.batching import (CourseBatcher, EpochBatcher, WindowBatcher, WindowCourseBatcher,
                            Windows, _block_order, make_windows)
 
 TOKENS = "the quick brown fox jumps over the lazy dog . and runs".split()
@@ -294,7 +294,7 @@ def test_batches_gathered_ahead_equal_batches_gathered_one_by_one(monkeypatch, b
                                                                   kind):
     """The batchers read many batches' windows at once; the batches stay exactly the same,
     across epoch ends, resumes and whatever the number gathered ahead."""
-    import cbow.batching as batching
+    import cbow.data.batching as batching
 
     ids, starts = _sentences_corpus()
     windows = Windows(ids, 2, starts)

@@ -1,4 +1,4 @@
-"""Dask: the scheduler setting (cbow.cluster) and preparing on a cluster (cbow.distributed_prepare).
+"""Dask: the scheduler setting (cbow.parallel.cluster) and preparing on a cluster (cbow.data.cluster_prepare).
 
 One LocalCluster of 2 worker processes serves the module; separate `dask scheduler` and
 `dask worker` processes serve the command-line test.
@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cbow import cluster
-from cbow.checkpoint import checkpoint_path, load_checkpoint
-from cbow.distributed_prepare import _plan, prepare_on_cluster, resolve_inputs
+from cbow.parallel import cluster
+from cbow.training.checkpoint import checkpoint_path, load_checkpoint
+from cbow.data.cluster_prepare import _plan, prepare_on_cluster, resolve_inputs
 from cbow.config import load_config
-from cbow.prepare import load_prepared, prepare
-from cbow.sources import NotUTF8Error, SourceError
-from cbow.train import prepare_corpus, prepare_training_data
+from cbow.data.prepare import load_prepared, prepare
+from cbow.data.sources import NotUTF8Error, SourceError
+from cbow.training.loop import prepare_corpus, prepare_training_data
 from conftest import REPO_ROOT, run_cbow, shared_dir
 
 WORDS = ("the cat sat on a mat and the dog ran far away while quick brown foxes "
@@ -366,7 +366,7 @@ def training_config(cache: Path, out: Path, *overrides: str):
 
 
 def trained(cache: Path, out: Path, *overrides: str, **options) -> dict[str, np.ndarray]:
-    from cbow.train import train
+    from cbow.training.loop import train
 
     result = train(training_config(cache, out, *overrides), quiet=True, log=None, **options)
     return result.model.arrays()
@@ -462,7 +462,7 @@ def test_a_round_whose_task_the_scheduler_dropped_runs_again_with_the_same_bits(
     an input and cancel a task ("already forgotten") while it stays connected: the executor
     submits the round again (new keys, inputs sent again) instead of stopping the run. Forced
     here: the first round's results come back as dropped, once."""
-    from cbow import cluster
+    from cbow.parallel import cluster
 
     settings = ("cluster.scheduler=local:2", "model.N=40", "train.batch_size=20000",
                 "train.sync_every=10000", "train.steps=2")
@@ -485,7 +485,7 @@ def test_the_scheduler_dying_mid_run_saves_a_checkpoint_and_prints_the_resume_co
         shakespeare_cache, tmp_path):
     import json
 
-    from cbow.checkpoint import load_checkpoint
+    from cbow.training.checkpoint import load_checkpoint
 
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import yaml
 
-from cbow import checkpoint as ckpt
+from cbow.training import checkpoint as ckpt
 from cbow.config import ConfigError, dump, load_config
-from cbow.continuation import renumbered
+from cbow.training.continuation import renumbered
 from cbow.errors import InputError, TrainingError
-from cbow.objectives import objective_class
-from cbow.train import train
-from cbow.vocab import Vocabulary
+from cbow.models.objective import objective_class
+from cbow.training.loop import train
+from cbow.data.vocab import Vocabulary
 from conftest import run_cbow
 from test_train import assert_same_params
 from test_train_word2vec import stop_after
@@ -175,9 +175,9 @@ def test_a_resumed_init_from_run_equals_the_uninterrupted_one(corpora, old_runs,
     full = train(cfg, init_from=old_runs[objective], quiet=True, log=None)
     half = config(corpora[1], tmp_path / "half", objective)
     if objective == "softmax":
-        from cbow.objectives.softmax import WindowFeed as Feed
+        from cbow.models.softmax.objective import WindowFeed as Feed
     else:
-        from cbow.objectives.word2vec import StreamFeed as Feed
+        from cbow.models.word2vec.objective import StreamFeed as Feed
     with monkeypatch.context() as patch:
         stop_after(patch, 7, Feed)
         stopped = train(half, init_from=old_runs[objective], quiet=True, log=None)

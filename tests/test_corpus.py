@@ -1,4 +1,4 @@
-"""Finding, downloading and reading corpora (cbow.corpus).
+"""Finding, downloading and reading corpora (cbow.data.corpus).
 
 Downloads are tested against a local HTTP server on 127.0.0.1, never the real network.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from cbow import corpus
-from cbow.corpus import ChecksumError, find_corpus, read_text
+from cbow.data import corpus
+from cbow.data.corpus import ChecksumError, find_corpus, read_text
 from conftest import shared_dir
 
 SMALL_TEXT = b"To be, or not to be: that is the question.\n"

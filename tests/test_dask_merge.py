@@ -1,10 +1,10 @@
-"""How a round's pieces become the next round's weights on a cluster (cbow.dask_executor)."""
+"""How a round's pieces become the next round's weights on a cluster (cbow.parallel.dask_executor)."""
 import dataclasses
 
 import numpy as np
 
 from cbow.config import TrainConfig
-from cbow.dask_executor import MERGES, _merge
+from cbow.parallel.dask_executor import MERGES, _merge
 
 
 def test_rows_keep_one_pieces_whole_update_and_average_shared_rows():

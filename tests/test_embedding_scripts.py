@@ -1,4 +1,4 @@
-"""scripts/export.py, similar.py and plot.py, run as a user would; cbow.plot without matplotlib."""
+"""scripts/export.py, similar.py and plot.py, run as a user would; cbow.analysis.plot without matplotlib."""
 from __future__ import annotations
 
 import json
@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cbow.checkpoint import checkpoint_path, save_checkpoint
-from cbow.embeddings import Embeddings
-from cbow.run import load_embeddings
-from cbow.model import initialize_model
-from cbow.vocab import Vocabulary
+from cbow.training.checkpoint import checkpoint_path, save_checkpoint
+from cbow.vectors.embeddings import Embeddings
+from cbow.training.run import load_embeddings
+from cbow.models.softmax.model import initialize_model
+from cbow.data.vocab import Vocabulary
 from conftest import make_run, run_cbow
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -115,8 +115,8 @@ def test_plot_names_every_unknown_word_and_writes_nothing(run, tmp_path):
 
 
 def test_plot_functions_in_process(run, tmp_path):
-    from cbow.plot import plot_loss, plot_run_words
-    from cbow.run import read_metrics_file
+    from cbow.analysis.plot import plot_loss, plot_run_words
+    from cbow.training.run import read_metrics_file
     assert [r["step"] for r in read_metrics_file(run) if "val_loss" in r] == [5, 10]
     svg = plot_run_words(run, ["king", "queen", "lord"], tmp_path / "p.svg")
     assert svg.read_text().startswith("<?xml")
@@ -127,8 +127,8 @@ def test_plot_functions_in_process(run, tmp_path):
 
 
 def test_metrics_lines_cut_by_a_crash_are_ignored_and_bad_lines_named(run, tmp_path):
-    from cbow.plot import plot_loss
-    from cbow.run import RunFolderError, read_metrics_file
+    from cbow.analysis.plot import plot_loss
+    from cbow.training.run import RunFolderError, read_metrics_file
     with open(run / "metrics.jsonl", "a") as f:
         f.write('{"step": 11')  # the last line, cut by a crash: one reader, one rule
     assert read_metrics_file(run)[-1]["step"] == 10
@@ -140,7 +140,7 @@ def test_metrics_lines_cut_by_a_crash_are_ignored_and_bad_lines_named(run, tmp_p
 
 
 def test_missing_matplotlib_message(run, tmp_path, monkeypatch, capsys):
-    from cbow.plot import MATPLOTLIB_MISSING, MatplotlibMissing, plot_loss, plot_run_words
+    from cbow.analysis.plot import MATPLOTLIB_MISSING, MatplotlibMissing, plot_loss, plot_run_words
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
     with pytest.raises(MatplotlibMissing, match=r"pip install 'cbow\[plot\]'"):
         plot_run_words(run, ["king", "queen"], tmp_path / "pca.png")

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from cbow.checkpoint import CheckpointError, checkpoint_path
+from cbow.training.checkpoint import CheckpointError, checkpoint_path
 from cbow.commands.similar import format_neighbours
-from cbow.embeddings import Embeddings, unit_rows
-from cbow.formats import VectorFileError
-from cbow.objectives import SoftmaxObjective
-from cbow.run import RunFolderError, load_embeddings
-from cbow.model import Params, initialize_model
-from cbow.vocab import Vocabulary
+from cbow.vectors.embeddings import Embeddings, unit_rows
+from cbow.vectors.formats import VectorFileError
+from cbow.models.objective import SoftmaxObjective
+from cbow.training.run import RunFolderError, load_embeddings
+from cbow.models.softmax.model import Params, initialize_model
+from cbow.data.vocab import Vocabulary
 from conftest import make_run
 
 # Sorted like the course's vocabulary; '.' and a non-ASCII word must survive every format.

@@ -1,4 +1,4 @@
-"""cbow.evaluate and the evaluate command: hand-computed figures, malformed files, and agreement
+"""cbow.evaluation.evaluate and the evaluate command: hand-computed figures, malformed files, and agreement
 with gensim's evaluate_word_pairs / evaluate_word_analogies on the same vectors."""
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from cbow.commands import evaluate as command
-from cbow import evaluate as ev
-from cbow.embeddings import Embeddings
+from cbow.evaluation import evaluate as ev
+from cbow.vectors.embeddings import Embeddings
 from cbow.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -1,12 +1,12 @@
-"""cbow.executor: the cut, where tasks run, and the task contract word2vec's training keeps."""
+"""cbow.parallel.executor: the cut, where tasks run, and the task contract word2vec's training keeps."""
 import threading
 from functools import partial
 
 import numpy as np
 import pytest
 
-from cbow import executor as executors
-from cbow import word2vec as w2v
+from cbow.parallel import executor as executors
+from cbow.models.word2vec import kernels as w2v
 
 
 def recording_task(arrays, piece, rng_state, calls):

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from gensim.models.fasttext import load_facebook_model, load_facebook_vectors
 
-from cbow import checkpoint as ckpt
-from cbow import subwords
+from cbow.training import checkpoint as ckpt
+from cbow.data import subwords
 from cbow.config import ConfigError, load_config
 from cbow.errors import UnknownWord
-from cbow.fasttext_vectors import SubwordEmbeddings
-from cbow.objectives import objective_class
-from cbow.run import load_embeddings
-from cbow.train import train
+from cbow.vectors.subword import SubwordEmbeddings
+from cbow.models.objective import objective_class
+from cbow.training.run import load_embeddings
+from cbow.training.loop import train
 from conftest import REPO_ROOT, run_cbow
 from test_train import corpus_file  # noqa: F401  (the corpus fixture)
 from test_train_word2vec import check_deterministic_and_exact_resume
@@ -48,7 +48,7 @@ def test_fasttext_yaml_holds_fasttexts_cbow_defaults():
 def test_fasttext_yaml_draws_the_rows_as_fasttext(corpus_file, tmp_path):
     """configs/fasttext.yaml's model.init: gensim: word and n-gram rows in +-1/N (twice
     word2vec's draws from the same seed), output rows zero; word2vec's stays selectable."""
-    from cbow.train import prepare_corpus
+    from cbow.training.loop import prepare_corpus
     cfg = ft_config(corpus_file, tmp_path / "run")
     assert cfg.model.init == "gensim"
     vocab = prepare_corpus(cfg, progress=False).vocab
@@ -177,7 +177,7 @@ def test_subword_vectors_out_of_a_run_and_its_files(corpus_file, tmp_path):
     for word in [*emb.words[:20], unseen, "Kingly", "ワード"]:
         np.testing.assert_array_equal(theirs.get_word_vector(word), emb[word], err_msg=word)
         np.testing.assert_allclose(vectors[word], emb[word], rtol=1e-5, atol=1e-7)
-    from cbow.embeddings import Embeddings
+    from cbow.vectors.embeddings import Embeddings
     vec = Embeddings.load(text, dtype=np.float32)
     np.testing.assert_array_equal(vec.vectors, emb.vectors)
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from cbow import cli
-from cbow import prepare as prep
-from cbow.prepare import DamagedPreparedCorpus, load_prepared, prepare
+from cbow.data import prepare as prep
+from cbow.data.prepare import DamagedPreparedCorpus, load_prepared, prepare
 from conftest import REPO_ROOT, run_cbow
 
 TEXT = ("the cat sat on the mat\nthe dog ran away\na cat sat on a mat\nthe cat the dog\n"

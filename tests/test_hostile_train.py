@@ -12,11 +12,11 @@ import time
 import numpy as np
 import pytest
 
-from cbow import checkpoint as ckpt
-from cbow import word2vec as w2v
+from cbow.training import checkpoint as ckpt
+from cbow.models.word2vec import kernels as w2v
 from cbow.errors import TrainingDiverged
-from cbow.objectives import collapsed_relu
-from cbow.train import train
+from cbow.models.objective import collapsed_relu
+from cbow.training.loop import train
 from conftest import REPO_ROOT, run_cbow
 from test_train import assert_same_params, corpus_file, small_config  # noqa: F401  (fixture)
 from test_train_word2vec import w2v_config

@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cbow import checkpoint as ckpt
+from cbow.training import checkpoint as ckpt
 from cbow import cli as cbow_cli
-from cbow import run as run_module
+from cbow.training import run as run_module
 from cbow.commands.similar import format_neighbours
-from cbow.embeddings import Embeddings
-from cbow.run import load_embeddings
-from cbow.sources import resolve_sources
-from cbow.train import train
+from cbow.vectors.embeddings import Embeddings
+from cbow.training.run import load_embeddings
+from cbow.data.sources import resolve_sources
+from cbow.training.loop import train
 from conftest import REPO_ROOT, make_run, run_cbow
 from test_train import corpus_file, small_config  # noqa: F401  (the module's corpus fixture)
 
@@ -42,7 +42,7 @@ def test_a_full_disk_under_metrics_jsonl_names_it(corpus_file, tmp_path, monkeyp
 
     No mount is needed: the metrics file is opened on /dev/full, whose writes the kernel
     fails with ENOSPC, as a full file system's do (the test replaces the ``open`` that
-    cbow.run calls, for that one file)."""
+    cbow.training.run calls, for that one file)."""
     train(small_config(corpus_file, tmp_path, "train.steps=10"), quiet=True, log=None)
     checkpoints = tmp_path / "checkpoints"
     before = snapshot(checkpoints)

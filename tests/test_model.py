@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from cbow import course, model
-from cbow.model import Params, Workspace
+from cbow import course
+from cbow.models.softmax import model
+from cbow.models.softmax.model import Params, Workspace
 from conftest import dense_grad_W1
 
 

@@ -19,18 +19,18 @@ def test_import_cbow_loads_nothing_heavy():
     assert _heavy_modules_after("cbow") == "[]"
     # the registries give names to the config and the commands without their code's imports
     assert _heavy_modules_after("cbow.registry") == "[]"
-    assert _heavy_modules_after("cbow.config, cbow.prepare") == "['numpy']"
+    assert _heavy_modules_after("cbow.config, cbow.data.prepare") == "['numpy']"
 
 
 def test_exports_are_the_user_facing_names():
     from cbow.config import Config, load_config
-    from cbow.embeddings import Embeddings
-    from cbow.run import load_embeddings
-    from cbow.vocab import Vocabulary
+    from cbow.vectors.embeddings import Embeddings
+    from cbow.training.run import load_embeddings
+    from cbow.data.vocab import Vocabulary
     assert (cbow.Config, cbow.load_config, cbow.Embeddings, cbow.load_embeddings,
             cbow.Vocabulary) == (Config, load_config, Embeddings, load_embeddings, Vocabulary)
     assert "train_step" not in cbow.__all__
-    from cbow import train  # the module: no package attribute hides it
+    from cbow.training import loop as train  # the module: no package attribute hides it
     assert isinstance(train, types.ModuleType) and callable(train.train)
 
 
@@ -51,13 +51,13 @@ def test_whitespace_prepare_and_train_do_not_import_nltk(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 20, encoding="utf-8")
     code = ("import sys\n"
-            "from cbow.prepare import prepare\n"
+            "from cbow.data.prepare import prepare\n"
             "for workers in (1, 2):\n"
             f"    prepare({str(corpus)!r}, tokenizer='whitespace', workers=workers,\n"
             f"            cache_root={str(tmp_path)!r} + f'/cache{{workers}}', progress=False)\n"
-            "import cbow.train, cbow.objectives.word2vec\n"
-            "print(sorted(m for m in ('nltk', 'cbow.punkt') if m in sys.modules))")
+            "import cbow.training.loop, cbow.models.word2vec.objective\n"
+            "print(sorted(m for m in ('nltk', 'cbow.data.punkt') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
-    assert _heavy_modules_after("cbow.text") == "[]"
+    assert _heavy_modules_after("cbow.data.text") == "[]"

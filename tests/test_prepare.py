@@ -1,4 +1,4 @@
-"""Preparing corpora into memory-mapped token ids (cbow.prepare)."""
+"""Preparing corpora into memory-mapped token ids (cbow.data.prepare)."""
 from __future__ import annotations
 
 import bz2
@@ -12,12 +12,12 @@ import time
 import numpy as np
 import pytest
 
-from cbow import prepare as prep
-from cbow import text
+from cbow.data import prepare as prep
+from cbow.data import text
 from cbow.errors import InputError, UserError
-from cbow.prepare import PreparedCorpusError, build_vocabulary, load_prepared, prepare
-from cbow.sources import BinaryFileError, NoTextError, NotUTF8Error
-from cbow.vocab import Vocabulary
+from cbow.data.prepare import PreparedCorpusError, build_vocabulary, load_prepared, prepare
+from cbow.data.sources import BinaryFileError, NoTextError, NotUTF8Error
+from cbow.data.vocab import Vocabulary
 from conftest import shared_dir
 
 # Seven lines (one empty), 23 tokens; counts: the 5, cat 4, sat 3, a 2, dog 2, mat 2, on 2,
@@ -266,7 +266,7 @@ def test_a_failed_prepare_leaves_no_cache_and_old_leftovers_are_removed(cache, t
 
 KILLED_CHILD = """
 import sys, time
-import cbow.prepare as prep
+import cbow.data.prepare as prep
 def stuck(*args):  # pass 1 is done and chunk files are on disk: wait to be killed
     print("ready", flush=True)
     time.sleep(600)

@@ -1,13 +1,13 @@
-"""cbow.punkt.FastPunkt gives NLTK Punkt's sentences and decisions, string for string."""
+"""cbow.data.punkt.FastPunkt gives NLTK Punkt's sentences and decisions, string for string."""
 from __future__ import annotations
 
 import random
 
 import pytest
 
-from cbow import text
-from cbow.corpus import find_corpus, read_text
-from cbow.punkt import FastPunkt, last_ascii_space
+from cbow.data import text
+from cbow.data.corpus import find_corpus, read_text
+from cbow.data.punkt import FastPunkt, last_ascii_space
 from conftest import shared_dir
 
 TRICKY = [

@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 
-from cbow import course, model
-from cbow.batching import make_windows
-from cbow.vocab import Vocabulary
+from cbow import course
+from cbow.models.softmax import model
+from cbow.data.batching import make_windows
+from cbow.data.vocab import Vocabulary
 from conftest import dense_grad_W1, max_relative_error
 
 RTOL = 1e-6

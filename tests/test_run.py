@@ -8,10 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from cbow import checkpoint as ckpt
+from cbow.training import checkpoint as ckpt
 from cbow.errors import TrainingDiverged
-from cbow.run import RunFolder, RunFolderError
-from cbow.train import train
+from cbow.training.run import RunFolder, RunFolderError
+from cbow.training.loop import train
 from conftest import REPO_ROOT, run_cbow
 from test_train import corpus_file, small_config  # noqa: F401  (the module's corpus fixture)
 
@@ -97,7 +97,7 @@ def test_leftover_temporary_files_are_removed_when_a_run_starts(corpus_file, tmp
 
 
 def test_no_checkpoint_holds_a_non_finite_number(tmp_path):
-    from cbow.vocab import Vocabulary
+    from cbow.data.vocab import Vocabulary
     arrays = {"W1": np.array([[1.0, np.nan]])}
     with pytest.raises(ckpt.NonFiniteParameters, match="W1"):
         ckpt.save_checkpoint(tmp_path / "c.npz", arrays, Vocabulary(["a", "b"]), {})
@@ -138,7 +138,7 @@ def test_a_bug_keeps_its_traceback(monkeypatch, capsys):
 
 
 def test_query_words_fold_case_like_the_vocabulary(tmp_path):
-    from cbow.vocab import Vocabulary
+    from cbow.data.vocab import Vocabulary
     vocab = Vocabulary(["king", "wing", "sing", "ring"])
     assert vocab.resolve_case("King") == "king"
     assert vocab.close_spellings("KING")[0] == "king"
@@ -174,8 +174,8 @@ def test_a_run_too_big_for_memory_is_refused_before_any_work(corpus_file, tmp_pa
 
 
 def test_export_out_onto_a_folder_or_under_a_file_is_one_line(tmp_path):
-    from cbow.model import initialize_model
-    from cbow.vocab import Vocabulary
+    from cbow.models.softmax.model import initialize_model
+    from cbow.data.vocab import Vocabulary
     vocab = Vocabulary(["a", "b", "c"])
     ckpt.save_checkpoint(tmp_path / "run" / "checkpoints" / "step_00000001.npz",
                          initialize_model(2, 3).arrays(), vocab, {"step": 1})
@@ -190,8 +190,8 @@ def test_export_out_onto_a_folder_or_under_a_file_is_one_line(tmp_path):
 def test_benchmarks_and_the_unigram_baseline_are_scored_during_training(corpus_file, tmp_path):
     import json
 
-    from cbow.evaluate import unigram_cross_entropy
-    from cbow.plot import plot_loss
+    from cbow.evaluation.evaluate import unigram_cross_entropy
+    from cbow.analysis.plot import plot_loss
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("# word1 word2 score\nking queen 8\nking dog 2\nman woman 8\nwar peace 6\n"
                      "love death 5\n")
@@ -207,9 +207,9 @@ def test_benchmarks_and_the_unigram_baseline_are_scored_during_training(corpus_f
         assert -1 <= row["benchmarks"]["pairs spearman"] <= 1
     assert result.benchmarks == scored[-1]["benchmarks"]
     # The baseline: add-one unigram of the training tokens, on the held-out center words.
-    from cbow.corpus import read_text
-    from cbow.text import course_tokenize
-    from cbow.vocab import Vocabulary
+    from cbow.data.corpus import read_text
+    from cbow.data.text import course_tokenize
+    from cbow.data.vocab import Vocabulary
     tokens = course_tokenize(read_text(corpus_file))
     vocab = Vocabulary.from_tokens(tokens)
     ids = vocab.encode(tokens)
@@ -222,7 +222,7 @@ def test_benchmarks_and_the_unigram_baseline_are_scored_during_training(corpus_f
 
 
 def test_a_malformed_benchmark_file_stops_training_before_it_starts(corpus_file, tmp_path):
-    from cbow.evaluate import BenchmarkFileError
+    from cbow.evaluation.evaluate import BenchmarkFileError
     bad = tmp_path / "bad.tsv"
     bad.write_text("king queen\n")
     with pytest.raises(BenchmarkFileError, match="bad.tsv, line 1"):
@@ -292,6 +292,6 @@ def test_a_second_signal_while_stopping_changes_nothing(corpus_file, tmp_path):
 
 
 def test_sizes_in_messages_show_their_numbers():
-    from cbow.run import size
+    from cbow.training.run import size
     assert [size(n) for n in (0, 1023, 358935, 3 << 20, 5 << 30, 1 << 45)] == [
         "0 bytes", "1,023 bytes", "350.5 KiB", "3.0 MiB", "5.0 GiB", "32,768.0 GiB"]

@@ -1,4 +1,4 @@
-"""Corpus inputs (cbow.sources): files, folders, globs, compression, and every bad input."""
+"""Corpus inputs (cbow.data.sources): files, folders, globs, compression, and every bad input."""
 from __future__ import annotations
 
 import bz2
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cbow.corpus import SHAKESPEARE_SHA256
+from cbow.data.corpus import SHAKESPEARE_SHA256
 from cbow.errors import UserError
-from cbow.sources import (BinaryFileError, NoTextError, NotUTF8Error, SourceError,
+from cbow.data.sources import (BinaryFileError, NoTextError, NotUTF8Error, SourceError,
                           SourceNotFoundError, TextStream, resolve_sources)
 from conftest import shared_dir
 

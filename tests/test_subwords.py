@@ -6,7 +6,7 @@ import pytest
 from gensim.models.fasttext import ft_ngram_hashes
 from gensim.models.fasttext_inner import compute_ngrams_bytes, ft_hash_bytes
 
-from cbow import subwords
+from cbow.data import subwords
 from cbow.errors import InputError
 from fasttext_oracle import fasttext_model  # noqa: F401 (a fixture)
 

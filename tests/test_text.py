@@ -1,4 +1,4 @@
-"""Tokenizers (cbow.text): the course-exact stream, single word-splitting rules, error paths."""
+"""Tokenizers (cbow.data.text): the course-exact stream, single word-splitting rules, error paths."""
 from __future__ import annotations
 
 import random
@@ -6,11 +6,11 @@ import random
 import nltk
 import pytest
 
-from cbow import text
-from cbow.corpus import find_corpus, read_text
+from cbow.data import text
+from cbow.data.corpus import find_corpus, read_text
 from cbow.errors import InputError
 from cbow.registry import TOKENIZERS
-from cbow.text import course_tokenize, load_punkt, nltk_sentences, split_words
+from cbow.data.text import course_tokenize, load_punkt, nltk_sentences, split_words
 from conftest import shared_dir
 
 COURSE_TOKENS = 60_996
@@ -24,7 +24,7 @@ def nltk_tokenize(whole: str) -> list[str]:
 
 
 def stream_tokens(pieces, tokenizer: str, lowercase: bool = True, **sizes) -> list[str]:
-    """Tokens of a text given as pieces, as cbow.prepare gets them: blocks, then tokenize_block."""
+    """Tokens of a text given as pieces, as cbow.data.prepare gets them: blocks, then tokenize_block."""
     splitter = text.BlockSplitter(tokenizer, **sizes)
     blocks = [block for piece in pieces for block in splitter.feed(piece)]
     blocks += splitter.end_of_file()
@@ -271,7 +271,7 @@ def test_missing_punkt_is_retried_after_download(tmp_path, monkeypatch, fresh_pu
 # --- streaming: blocks of bounded size, the same tokens ------------------------------------
 
 def _shakespeare_stream(piece_bytes: int = 1 << 20):
-    from cbow.sources import TextStream, resolve_sources
+    from cbow.data.sources import TextStream, resolve_sources
     [source] = resolve_sources("shakespeare")
     return TextStream(source, piece_bytes=piece_bytes)
 
@@ -334,7 +334,7 @@ def test_big_text_goes_to_punkt_in_bounded_blocks(shakespeare_text, tmp_path):
     path = tmp_path / "x16.txt"
     path.write_text(shakespeare_text * 16, encoding="utf-8")
     assert path.stat().st_size > 4_900_000
-    from cbow.sources import TextStream, resolve_sources
+    from cbow.data.sources import TextStream, resolve_sources
     splitter = text.BlockSplitter("course")
     blocks = [b for piece in TextStream(resolve_sources(path)[0]) for b in splitter.feed(piece)]
     blocks += splitter.end_of_file()

@@ -4,11 +4,11 @@ import json
 import numpy as np
 import pytest
 
-from cbow import checkpoint as ckpt
+from cbow.training import checkpoint as ckpt
 from cbow.config import ConfigError, load_config
 from cbow.errors import InputError
-from cbow.run import load_embeddings
-from cbow.train import TrainingError, train
+from cbow.training.run import load_embeddings
+from cbow.training.loop import TrainingError, train
 from conftest import REPO_ROOT
 from test_train import assert_same_params, corpus_file  # noqa: F401  (the corpus fixture)
 
@@ -29,7 +29,7 @@ def stop_after(monkeypatch, steps: int, feed_class=None) -> None:
     import os
     import signal
 
-    from cbow.objectives.word2vec import StreamFeed
+    from cbow.models.word2vec.objective import StreamFeed
     feed_class = feed_class or StreamFeed
     original, done = feed_class.step, []
 
@@ -79,7 +79,7 @@ def test_fast_dot_and_gensims_rules_reach_the_kernels_and_resume_exactly(
     """train.fast_dot, model.skip_saturated and model.init: gensim are the kernels' and the
     initialisation's; one worker still resumes bit for bit (same machine), and a resume with
     another fast_dot is refused (run identity)."""
-    from cbow import word2vec as w2v
+    from cbow.models.word2vec import kernels as w2v
     extra = [f"model.objective={objective}", "train.fast_dot=true",
              "model.skip_saturated=true", "model.init=gensim"]
     seen, schemes, original, original_init = [], [], w2v.train_range, w2v.initial_weights
@@ -258,7 +258,7 @@ def test_piece_words_changes_no_bit_with_one_worker_and_a_resume_may_change_it(c
 @pytest.mark.parametrize("piece_words, pieces", [(None, 2), (7, 9)])
 def test_piece_words_reaches_the_executor(corpus_file, tmp_path, monkeypatch, piece_words,
                                           pieces):
-    from cbow import word2vec
+    from cbow.models.word2vec import kernels as word2vec
     seen = []
     original = word2vec.train_range
 

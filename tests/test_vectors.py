@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from cbow.embeddings import Embeddings, GensimMissing
+from cbow.vectors.embeddings import Embeddings, GensimMissing
 from cbow.errors import InputError, UnknownWord
 from conftest import make_run, run_cbow
 
@@ -156,7 +156,7 @@ def test_arithmetic_errors(emb):
 
 def test_cli_similar_arithmetic(tmp_path):
     run = make_run(tmp_path / "run", WORDS, N)
-    from cbow.run import load_embeddings
+    from cbow.training.run import load_embeddings
     emb = load_embeddings(run)
     for method in ("3cosadd", "3cosmul"):
         result = run_cbow("similar", run, "--positive", "king", "woman", "--negative", "man",
@@ -188,7 +188,7 @@ def read_like_the_projector(folder):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_projector_files_parse_as_the_projector_expects(emb, tmp_path, dtype):
-    from cbow.projector import write_projector
+    from cbow.vectors.projector import write_projector
     emb = Embeddings(emb.words, emb.vectors.astype(dtype), counts=emb.counts)
     written = write_projector(emb, tmp_path / "proj")
     assert written == [tmp_path / "proj" / "vectors.tsv", tmp_path / "proj" / "metadata.tsv"]
@@ -202,7 +202,7 @@ def test_projector_files_parse_as_the_projector_expects(emb, tmp_path, dtype):
 
 
 def test_projector_escapes_tabs_and_line_breaks(tmp_path):
-    from cbow.projector import unescape_word, write_projector
+    from cbow.vectors.projector import unescape_word, write_projector
     words = ["plain", "tab\there", "new\nline", "cr\rx", "back\\slash", "\\t", "ls\u2028x",
              "ff\x0cx", "nbsp\u00a0ok"]
     emb = Embeddings(words, np.arange(len(words) * 3.0).reshape(-1, 3), counts=[1] * len(words))
@@ -217,7 +217,7 @@ def test_projector_escapes_tabs_and_line_breaks(tmp_path):
 
 
 def test_projector_limit_keeps_the_most_frequent_words(tmp_path):
-    from cbow.projector import write_projector
+    from cbow.vectors.projector import write_projector
     counts = [5, 9, 1, 9, 7, 2]
     words = ["e", "b", "z", "a", "c", "y"]
     emb = Embeddings(words, np.arange(18.0).reshape(6, 3), counts=counts)
@@ -234,7 +234,7 @@ def test_projector_limit_keeps_the_most_frequent_words(tmp_path):
 
 
 def test_projector_without_counts_writes_the_word_column_alone(tmp_path):
-    from cbow.projector import write_projector
+    from cbow.vectors.projector import write_projector
     emb = Embeddings(["a", "b"], np.eye(2))
     write_projector(emb, tmp_path)
     assert (tmp_path / "metadata.tsv").read_text(encoding="utf-8") == "a\nb\n"  # no header
@@ -274,7 +274,7 @@ REPORT_WORDS = ("king queen lord lady man woman dog wolf love death war peace th
 def trained_run(tmp_path_factory):
     """A short real run (whitespace tokens, a word with '<' and '&') scoring a pairs file."""
     from cbow.config import load_config
-    from cbow.train import train
+    from cbow.training.loop import train
     root = tmp_path_factory.mktemp("report")
     rng = np.random.default_rng(0)
     lines = [" ".join(rng.choice(REPORT_WORDS, size=rng.integers(5, 12))) for _ in range(150)]
@@ -318,7 +318,7 @@ class PageParser:
 
 def test_report_is_one_self_contained_page(trained_run, tmp_path):
     import base64
-    from cbow.report import write_report
+    from cbow.analysis.report import write_report
     out = write_report(trained_run, tmp_path / "report.html", words=["<b>&", "x<y", "king"])
     page = out.read_text(encoding="utf-8")
     parsed = PageParser(page)
@@ -350,7 +350,7 @@ def test_report_is_one_self_contained_page(trained_run, tmp_path):
 
 
 def test_report_query_words_are_frequent_and_rare():
-    from cbow.report import query_words
+    from cbow.analysis.report import query_words
     words = [f"w{i}" for i in range(40)] + [",", "."]
     counts = list(range(40, 0, -1)) + [1000, 999]  # punctuation is the most frequent
     emb = Embeddings(words, np.ones((42, 2)), counts=counts)
@@ -361,7 +361,7 @@ def test_report_query_words_are_frequent_and_rare():
 
 def test_report_says_when_the_prepared_corpus_is_gone(trained_run, tmp_path):
     import shutil
-    from cbow.report import build_report
+    from cbow.analysis.report import build_report
     run = tmp_path / "run"
     shutil.copytree(trained_run, run)
     config = (run / "config.yaml").read_text(encoding="utf-8")
@@ -372,7 +372,7 @@ def test_report_says_when_the_prepared_corpus_is_gone(trained_run, tmp_path):
 
 
 def test_report_query_words_and_errors(trained_run, tmp_path):
-    from cbow.report import build_report
+    from cbow.analysis.report import build_report
     text = PageParser(build_report(trained_run, words=["KING", "wolf"])).all_text
     assert "king (" in text and "wolf (" in text
     with pytest.raises(UnknownWord, match="'kng'"):
@@ -383,8 +383,8 @@ def test_report_query_words_and_errors(trained_run, tmp_path):
 
 
 def test_missing_matplotlib_is_one_clear_error(trained_run, tmp_path, monkeypatch):
-    from cbow.plot import MatplotlibMissing
-    from cbow.report import write_report
+    from cbow.analysis.plot import MatplotlibMissing
+    from cbow.analysis.report import write_report
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(MatplotlibMissing, match=r"pip install 'cbow\[plot\]'"):
         write_report(trained_run, tmp_path / "report.html")

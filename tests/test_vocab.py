@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cbow.vocab import Vocabulary
+from cbow.data.vocab import Vocabulary
 
 
 def test_sorted_ids_and_counts():

@@ -1,4 +1,4 @@
-"""cbow.word2vec: tables, gradients, kernel steps against plain numpy, boundaries, determinism."""
+"""cbow.models.word2vec.kernels: tables, gradients, kernel steps against plain numpy, boundaries, determinism."""
 import heapq
 import math
 import os
@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from cbow import word2vec as w2v
+from cbow.models.word2vec import kernels as w2v
 from conftest import REPO_ROOT
 
 MASK_64 = (1 << 64) - 1
@@ -433,7 +433,7 @@ SAME_BITS_SCRIPT = """
 import hashlib
 import numba
 import numpy as np
-from cbow import word2vec as w2v
+from cbow.models.word2vec import kernels as w2v
 
 rng = np.random.default_rng(5)
 counts = rng.integers(1, 1000, 300)

@@ -1,5 +1,5 @@
 """``cbow bench``: time the full softmax's training step (dense course step, sparse step, BLAS
-floor, PyTorch); the measuring code is :mod:`cbow.bench`, imported only when the command runs.
+floor, PyTorch); the measuring code is :mod:`cbow.analysis.bench`, imported only when the command runs.
 
     cbow bench [--N 50] [--batch-size 128] [--dtype float64 float32] [--repeats 200]
 """
@@ -28,7 +28,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from cbow.bench import benchmark
+    from cbow.analysis.bench import benchmark
     benchmark(N=args.N, batch_size=args.batch_size, dtypes=args.dtype, repeats=args.repeats,
               with_torch=not args.no_torch, with_epoch=not args.no_epoch,
               dense_repeats=max(5, args.repeats // 7))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from cbow.evaluate import CASES, METHODS  # numpy only, which importing cbow loads anyway
+from cbow.evaluation.evaluate import CASES, METHODS  # numpy only, which importing cbow loads anyway
 from cbow.registry import which_help
 
 HELP = "word-pair similarity and analogy benchmarks"
@@ -51,11 +51,11 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import json
 
-    from cbow import evaluate
+    from cbow.evaluation import evaluate
     from cbow.errors import InputError
-    from cbow.fasttext_vectors import SubwordEmbeddings
+    from cbow.vectors.subword import SubwordEmbeddings
     from cbow.io import atomic_write_bytes
-    from cbow.run import load_embeddings
+    from cbow.training.run import load_embeddings
 
     if not args.pairs and not args.analogies:
         raise InputError("nothing to evaluate: give --pairs FILE... and/or --analogies FILE... "

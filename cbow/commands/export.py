@@ -26,7 +26,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from cbow.run import load_embeddings
+    from cbow.training.run import load_embeddings
 
     embeddings = load_embeddings(args.run, which=args.which, normalize=args.normalize)
     if embeddings.which is None:
@@ -39,8 +39,8 @@ def run(args) -> int:
     if args.format == "fasttext-bin" and embeddings.which == "input" and not args.normalize \
             and args.limit is None:
         # A word2vec run: the whole model as fastText holds it (its settings, output rows).
-        from cbow.fasttext_bin import write_model
-        from cbow.run import fasttext_model
+        from cbow.vectors.fasttext_bin import write_model
+        from cbow.training.run import fasttext_model
         written = [write_model(args.out, fasttext_model(args.run))]
     else:
         written = embeddings.save(args.out, args.format)

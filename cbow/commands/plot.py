@@ -21,7 +21,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from cbow.plot import plot_loss, plot_run_words
+    from cbow.analysis.plot import plot_loss, plot_run_words
 
     if args.loss:
         out = plot_loss(args.run, args.out)

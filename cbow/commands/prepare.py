@@ -28,10 +28,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from cbow.cluster import with_scheduler
+    from cbow.parallel.cluster import with_scheduler
     from cbow.config import load_config
-    from cbow.prepare import DamagedPreparedCorpus, discard_prepared
-    from cbow.train import prepare_corpus
+    from cbow.data.prepare import DamagedPreparedCorpus, discard_prepared
+    from cbow.training.loop import prepare_corpus
 
     cfg = with_scheduler(load_config(args.config, args.overrides), args.scheduler)
     started = time.perf_counter()

@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from cbow.evaluate import METHODS
+from cbow.evaluation.evaluate import METHODS
 from cbow.registry import which_help
 
 HELP = "nearest words by cosine, or to king - man + woman"
@@ -34,7 +34,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from cbow.errors import InputError
-    from cbow.run import load_embeddings
+    from cbow.training.run import load_embeddings
 
     arithmetic = bool(args.positive or args.negative)
     if arithmetic == bool(args.words):

@@ -42,10 +42,10 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from cbow.cli import log
-    from cbow.cluster import ClusterLost, with_scheduler
+    from cbow.parallel.cluster import ClusterLost, with_scheduler
     from cbow.config import load_config
     from cbow.errors import InputError
-    from cbow.train import train
+    from cbow.training.loop import train
 
     overrides = list(args.overrides)
     cfg = with_scheduler(load_config(args.config, overrides), args.scheduler)

@@ -1,0 +1,1 @@
+"""What is done with vectors and runs: benchmarks, baselines, pictures, reports, timings."""

@@ -1,0 +1,1 @@
+"""Scoring vectors: word-pair similarity and analogy benchmarks."""

@@ -1,0 +1,414 @@
+"""word2vec's CBOW objectives (negative sampling, hierarchical softmax), over a token stream.
+
+The models train with the compiled kernels of :mod:`cbow.models.word2vec.kernels`; their feed serves
+consecutive ranges of centre positions in corpus order, as word2vec reads its corpus.
+
+With ``model.maxn > 0`` they are fastText's CBOW: the input matrix has ``V + model.bucket``
+rows, and a word reads its own row and the rows of its character n-grams (:mod:`cbow.data.subwords`,
+the row table built once from the vocabulary when the model is built); the hidden layer is the
+mean of every row of every context word, and each of those rows gets the whole hidden error.
+Its word vectors are :class:`~cbow.vectors.subword.SubwordEmbeddings`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from cbow.parallel import cluster
+from cbow.models.softmax import model
+from cbow.data import subwords
+from cbow.models.word2vec import kernels as word2vec
+from cbow.parallel import executor as executors
+from cbow.data.batching import EpochRanges
+from cbow.training.checkpoint import all_finite
+from cbow.vectors.embeddings import Embeddings
+from cbow.errors import InputError
+from cbow.evaluation.evaluate import unigram_cross_entropy
+from cbow.vectors.subword import SubwordEmbeddings
+from cbow.models.objective import (ParamsObjective, StepResult, check_rows, check_which,
+                             collapsed_relu, take)
+from cbow.data.prepare import default_workers
+from cbow.registry import OBJECTIVES
+
+if TYPE_CHECKING:
+    from cbow.training.checkpoint import Checkpoint
+    from cbow.config import Config
+    from cbow.training.loop import TrainingData
+    from cbow.data.vocab import Vocabulary
+
+
+@dataclass(frozen=True)
+class Word2VecSettings:
+    """What the word2vec objectives take from the config (see cbow.config for each).
+
+    No defaults here: :meth:`from_config` reads every value from the config, the one place
+    a default lives.
+    """
+
+    C: int              # model.C: context words on each side (word2vec's `window`)
+    negative: int       # model.negative
+    ns_exponent: float  # model.ns_exponent
+    relu: bool          # model.hidden == "relu"
+    init: str           # model.init
+    shrink_window: bool  # model.shrink_window
+    skip_saturated: bool  # model.skip_saturated
+    fast_dot: bool      # train.fast_dot
+    sample: float       # train.sample
+    workers: int        # train.workers (null: the number of cores)
+    piece_words: int | None  # train.piece_words
+    seed: int           # train.seed
+    minn: int           # model.minn
+    maxn: int           # model.maxn: 0, one input row per word (word2vec); > 0, subwords
+    bucket: int         # model.bucket: the n-grams' rows (read with maxn > 0 only)
+    scheduler: str | None  # cluster.scheduler: None trains in this process's threads
+    shards: int         # train.shards (with a scheduler)
+    sync_every: int     # train.sync_every (with a scheduler)
+    merge: str          # train.merge (with a scheduler)
+
+    @classmethod
+    def from_config(cls, cfg: "Config") -> "Word2VecSettings":
+        m, t = cfg.model, cfg.train
+        return cls(C=m.C, negative=m.negative, ns_exponent=m.ns_exponent,
+                   piece_words=t.piece_words,
+                   relu=m.hidden == "relu", init=m.init, shrink_window=m.shrink_window,
+                   sample=t.sample, workers=t.workers or default_workers(), seed=t.seed,
+                   minn=m.minn, maxn=m.maxn, bucket=m.bucket,
+                   scheduler=cfg.cluster.scheduler, shards=t.shards, sync_every=t.sync_every,
+                   merge=t.merge, skip_saturated=m.skip_saturated, fast_dot=t.fast_dot)
+
+    @property
+    def ngram_rows(self) -> int:
+        """Input rows beyond the words': the n-gram buckets, or none without subwords."""
+        return self.bucket if self.maxn > 0 else 0
+
+    @property
+    def lanes(self) -> int:
+        """Generators a step uses (a checkpoint keeps them): the threads in this process, or
+        with a scheduler the shards (see :mod:`cbow.parallel.dask_executor`)."""
+        return self.workers if self.scheduler is None else self.shards
+
+
+class Word2VecParams:
+    """word2vec's parameters (named as in checkpoints), all float32.
+
+    ``input_vectors`` ``(V + ngram_rows, N)``: the word vectors, then (with subwords) the
+    n-gram buckets; ``output_vectors`` (one row per word for negative sampling, per inner
+    Huffman node for hierarchical softmax); ``hidden_bias`` ``(N,)`` (trained by ``hidden:
+    relu`` only).
+    """
+
+    NAMES: ClassVar[tuple[str, ...]] = ("input_vectors", "output_vectors", "hidden_bias")
+
+    def __init__(self, input_vectors, output_vectors, hidden_bias, ngram_rows: int = 0):
+        self.input_vectors, self.output_vectors, self.hidden_bias = (
+            np.ascontiguousarray(a, dtype=np.float32)
+            for a in (input_vectors, output_vectors, hidden_bias))
+        # the arrays are updated in place, never replaced
+        self.V, self.N = self.input_vectors.shape[0] - ngram_rows, self.input_vectors.shape[1]
+        self.dtype = self.input_vectors.dtype
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return dict(zip(self.NAMES, (self.input_vectors, self.output_vectors, self.hidden_bias)))
+
+    def all_finite(self) -> bool:
+        return all(all_finite(a) for a in self.arrays().values())
+
+
+class _Word2VecObjective(ParamsObjective):
+    """word2vec's CBOW, trained by the compiled kernels of :mod:`cbow.models.word2vec.kernels`.
+
+    A step trains a range of center positions of the token stream with ``workers`` threads,
+    or with a scheduler on a Dask cluster by model averaging (:mod:`cbow.parallel.dask_executor`); the
+    generators' states are part of the state a checkpoint keeps, so that a one-worker run (or
+    any cluster run) resumes bit for bit.
+    """
+
+    name: ClassVar[str]
+    VECTORS: ClassVar[tuple[str, ...]]
+    LOSS_IS_CROSS_ENTROPY: ClassVar[bool]
+    ARRAYS: ClassVar[tuple[str, ...]] = Word2VecParams.NAMES
+
+    def __init__(self, params: Word2VecParams, settings: Word2VecSettings, vocab: "Vocabulary",
+                 state: dict | None = None, row_table: "word2vec.RowTable | None" = None):
+        self.params, self.settings = params, settings
+        counts = vocab.counts
+        self.kernel_objective = self._kernel_objective(counts, settings)
+        # Each word's input rows, once per vocabulary (None: its own row, word2vec's identity).
+        self.row_table = row_table if row_table is not None else self._row_table(vocab, settings)
+        self.keep = (word2vec.keep_probabilities(counts, settings.sample)
+                     if settings.sample > 0 else None)
+        state = state or {}
+        self.rng_epoch = state.get("rng_epoch")
+        self.rng_states = (None if state.get("rng_states") is None
+                           else np.array([int(s) for s in state["rng_states"]], np.uint64))
+        self._executor = None  # made at the first step (a scheduler's session is open then)
+
+    @staticmethod
+    def _row_table(vocab: "Vocabulary", settings: Word2VecSettings) -> "word2vec.RowTable | None":
+        return None if settings.maxn == 0 else word2vec.RowTable(
+            *subwords.row_table(vocab.words, settings.minn, settings.maxn, settings.bucket))
+
+    @classmethod
+    def build(cls, cfg: "Config", vocab: "Vocabulary", checkpoint: "Checkpoint | None" = None):
+        """New weights as ``model.init`` says, or the checkpoint's arrays and generators."""
+        settings, counts = Word2VecSettings.from_config(cfg), vocab.counts
+        extra = settings.ngram_rows
+        if checkpoint is not None:
+            params = Word2VecParams(**take(cls, checkpoint.arrays, cls.ARRAYS), ngram_rows=extra)
+            check_rows(vocab, params.V, str(checkpoint.path))
+            return cls(params, settings, vocab, checkpoint.meta.get("model_state"))
+        kernel_objective = cls._kernel_objective(counts, settings)
+        row_table = cls._row_table(vocab, settings)
+        if settings.init in word2vec.INITIALISATIONS:  # n-gram rows drawn after the words'
+            # A bucket that no word's n-gram reaches is never trained: its row stays zero and
+            # its memory untouched (most of 2M buckets on a corpus of 40k words).
+            drawn = None
+            if row_table is not None:
+                drawn = np.zeros(len(counts) + extra, dtype=bool)
+                drawn[row_table.rows] = True
+            params = Word2VecParams(*word2vec.initial_weights(
+                kernel_objective, cfg.model.N, settings.seed, settings.init,
+                input_rows=len(counts) + extra, drawn=drawn), ngram_rows=extra)
+        else:  # the course's draws (W1, W2, b1 order), the output layer sized for the objective
+            W1, W2, b1, _ = model.course_draws(cfg.model.N, len(counts), settings.seed,
+                                               output_rows=kernel_objective.output_rows)
+            params = Word2VecParams(W1.T, W2, b1[:, 0])
+        return cls(params, settings, vocab, row_table=row_table)
+
+    @classmethod
+    def grown(cls, cfg: "Config", vocab: "Vocabulary", origin: "Checkpoint", log=None):
+        """:meth:`ParamsObjective.grown`; with subwords the n-gram rows, which follow the
+        words' rows, are carried too (the same settings hash an n-gram to the same bucket)."""
+        extra = Word2VecSettings.from_config(cfg).ngram_rows
+        old_inputs, old_words = origin.arrays.get("input_vectors"), len(origin.vocab)
+        if not extra or old_inputs is None:
+            return super().grown(cfg, vocab, origin, log)
+        words_only = dataclasses.replace(
+            origin, arrays=dict(origin.arrays, input_vectors=old_inputs[:old_words]))
+        model = super().grown(cfg, vocab, words_only, log)
+        new_inputs = model.params.input_vectors
+        if old_inputs.shape[0] - old_words != new_inputs.shape[0] - len(vocab):
+            raise InputError(f"cannot start from {origin.path}: it has "
+                             f"{old_inputs.shape[0] - old_words:,} n-gram rows, this config "
+                             f"{extra:,}; set model.bucket as it was trained")
+        new_inputs[len(vocab):] = old_inputs[old_words:]
+        return model
+
+    @staticmethod
+    def estimate_bytes(cfg: "Config", V: int) -> dict[str, int]:
+        """Weights (float32), and the kernels' tables; with subwords the bucket rows and the
+        row table (about ``(maxn - minn + 1) x 10`` n-grams per word, for words of ~8 letters).
+        """
+        m = cfg.model
+        extra = m.bucket if m.maxn > 0 else 0
+        table = 0 if m.maxn == 0 else (V + 1) * 8 + V * (1 + (m.maxn - m.minn + 1) * 10) * 4
+        return {"parameters": ((2 * V + extra) * m.N + m.N) * 4,
+                "buffers": V * 8 + 4 * V + table}
+
+    def feed(self, cfg: "Config", data: "TrainingData", state: dict | None,
+             stop_flag: np.ndarray | None = None) -> "StreamFeed":
+        return StreamFeed(cfg, data, self, state, stop_flag)
+
+    def health(self) -> str | None:
+        """With ``hidden: relu``: whether the hidden layer collapsed (every unit zero for every
+        context); the linear layer cannot."""
+        if not self.settings.relu:
+            return None
+        return collapsed_relu(self.params.input_vectors.max(axis=0), self.params.hidden_bias)
+
+    def state(self) -> dict:
+        """What a checkpoint keeps besides the arrays: the generators of the epoch in progress."""
+        return {"rng_epoch": self.rng_epoch,
+                "rng_states": None if self.rng_states is None else [int(s) for s in self.rng_states]}
+
+    def train_range(self, tokens: np.ndarray, sentence_starts: np.ndarray, begin: int, end: int,
+                    epoch: int, alpha_start: float, alpha_end: float,
+                    schedule: tuple[int, int] | None = None,
+                    stop_flag: np.ndarray | None = None) -> word2vec.TrainResult:
+        """Train the center positions ``[begin, end)``, the rate falling linearly from
+        ``alpha_start`` at ``schedule[0]`` to ``alpha_end`` at ``schedule[1]`` (by default
+        ``begin`` and ``end``); ``stop_flag`` stops it early (:func:`cbow.models.word2vec.kernels.train_range`).
+        """
+        s = self.settings
+        if self.rng_epoch != epoch:  # each epoch starts from generators fixed by (seed, epoch)
+            self.rng_epoch = epoch
+            self.rng_states = word2vec.worker_rng_states(s.seed, s.lanes, epoch)
+        elif self.rng_states.shape != (s.lanes,):  # resumed with another number of workers
+            self.rng_states = word2vec.resize_rng_states(self.rng_states, s.lanes)
+        if self._executor is None:  # the cut: train.piece_words, or a cluster's rounds
+            self._executor = (executors.threads(s.workers, s.piece_words) if s.scheduler is None
+                              else cluster.executor(s.scheduler, s.shards, s.sync_every,
+                                               s.merge))
+        p = self.params
+        result = word2vec.train_range(
+            self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
+            sentence_starts, begin, end, alpha_start=alpha_start, alpha_end=alpha_end,
+            C=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
+            hidden_bias=p.hidden_bias, workers=s.lanes, seed=s.seed, epoch=epoch,
+            rng_states=self.rng_states, row_table=self.row_table, executor=self._executor,
+            schedule=schedule, stop_flag=stop_flag,
+            rules=word2vec.StepRules(skip_saturated=s.skip_saturated, fast_dot=s.fast_dot))
+        self.rng_states = result.rng_states
+        return result
+
+    @classmethod
+    def vectors(cls, arrays: dict[str, np.ndarray], which: str = "input") -> np.ndarray:
+        """``input``: the word vectors (word2vec's syn0); ``output`` (negative sampling):
+        each word's output row; ``mean``: their mean."""
+        check_which(cls, which)
+        inputs = take(cls, arrays, ("input_vectors",))["input_vectors"]
+        if which == "input":
+            return np.array(inputs, order="C")
+        outputs = take(cls, arrays, ("output_vectors",))["output_vectors"]
+        return np.array(outputs, order="C") if which == "output" else (inputs + outputs) / 2
+
+    @classmethod
+    def embeddings(cls, arrays: dict[str, np.ndarray], vocab: "Vocabulary", which: str,
+                   identity: dict, source: str | None = None) -> Embeddings:
+        """As :meth:`ParamsObjective.embeddings`; a subword model's (``identity`` with
+        ``model.maxn`` > 0) ``input`` vectors are :class:`SubwordEmbeddings` (unseen words
+        too), its ``mean`` the mean of the composed input vectors and the output rows."""
+        maxn = identity.get("model.maxn", 0)
+        if not maxn:
+            return super().embeddings(arrays, vocab, which, identity, source)
+        check_which(cls, which)
+        inputs = take(cls, arrays, ("input_vectors",))["input_vectors"]
+        check_rows(vocab, inputs.shape[0] - identity["model.bucket"], source)
+        composed = SubwordEmbeddings.from_input_matrix(
+            vocab.words, inputs, identity["model.minn"], maxn, counts=vocab.counts,
+            source=source, which=which)
+        if which == "input":
+            return composed
+        outputs = take(cls, arrays, ("output_vectors",))["output_vectors"]
+        vectors = outputs if which == "output" else (composed.vectors + outputs) / 2
+        return Embeddings(vocab.words, vectors, counts=vocab.counts, source=source, which=which)
+
+
+class NegativeSamplingObjective(_Word2VecObjective):
+    name: ClassVar[str] = "negative"
+    VECTORS: ClassVar[tuple[str, ...]] = OBJECTIVES.get("negative").vectors  # declared there
+    LOSS_IS_CROSS_ENTROPY: ClassVar[bool] = False  # binary losses: no unigram baseline
+    # one output row per word: carried by word like the input rows
+    CARRIED: ClassVar[dict[str, int | None]] = {"input_vectors": 0, "output_vectors": 0,
+                                                "hidden_bias": None}
+
+    @staticmethod
+    def _kernel_objective(counts, settings):
+        return word2vec.NegativeSampling.from_counts(counts, settings.negative,
+                                                     settings.ns_exponent)
+
+    def stream_loss(self, tokens: np.ndarray, sentence_starts: np.ndarray,
+                    stop_flag: np.ndarray | None = None) -> "word2vec.HeldOutLoss":
+        """Mean negative-sampling loss (nats), noise words from a fixed seed: comparable curves."""
+        s, p = self.settings, self.params
+        return word2vec.negative_sampling_loss(
+            self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
+            sentence_starts, C=s.C, seed=s.seed, relu=s.relu,
+            hidden_bias=p.hidden_bias, workers=s.workers, row_table=self.row_table,
+            stop_flag=stop_flag)
+
+
+class HierarchicalSoftmaxObjective(_Word2VecObjective):
+    name: ClassVar[str] = "hierarchical"
+    VECTORS: ClassVar[tuple[str, ...]] = OBJECTIVES.get("hierarchical").vectors  # declared there
+    LOSS_IS_CROSS_ENTROPY: ClassVar[bool] = True
+    # output rows are the inner nodes of a Huffman tree of the counts: a grown vocabulary has
+    # another tree, whose nodes start as a new model's
+    CARRIED: ClassVar[dict[str, int | None]] = {"input_vectors": 0, "hidden_bias": None}
+
+    @classmethod
+    def grown(cls, cfg: "Config", vocab: "Vocabulary", origin: "Checkpoint", log=None):
+        if log is not None:
+            log(f"hierarchical softmax: the Huffman tree is rebuilt from the merged counts "
+                f"({len(vocab):,} words); its output rows (tree nodes) start afresh, the input "
+                f"rows of the {len(origin.vocab):,} carried words are kept")
+        return super().grown(cfg, vocab, origin, log)
+
+    @staticmethod
+    def _kernel_objective(counts, settings):
+        return word2vec.HierarchicalSoftmax.from_counts(counts)
+
+    def stream_loss(self, tokens: np.ndarray, sentence_starts: np.ndarray,
+                    stop_flag: np.ndarray | None = None) -> "word2vec.HeldOutLoss":
+        """Exact mean negative log-likelihood (nats), comparable with a full softmax's."""
+        s, p = self.settings, self.params
+        return word2vec.hierarchical_softmax_loss(
+            self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
+            sentence_starts, C=s.C, relu=s.relu, hidden_bias=p.hidden_bias,
+            workers=s.workers, row_table=self.row_table, stop_flag=stop_flag)
+
+
+class StreamFeed(EpochRanges):
+    """word2vec's steps: consecutive ranges of ``batch_size`` center positions, corpus order.
+
+    A step stopped part-way by the stop flag (a signal: the kernels check it every
+    ``STOP_CHECK_EVERY`` centres) is remembered in :attr:`partial`, saved with the position
+    (:meth:`state`): the range, the parts of it not trained yet and the sums so far. The next
+    :meth:`step` (in this process or after a resume) trains those parts at the rates the whole
+    range would have had, so with one worker the step ends bit for bit as if never stopped.
+    """
+
+    heldout_unit = "words"
+
+    def __init__(self, cfg: "Config", data: "TrainingData", model: _Word2VecObjective,
+                 state: dict | None, stop_flag: np.ndarray | None = None):
+        self.tokens, self.starts = data.part(heldout=False)
+        self.heldout = data.part(heldout=True) if data.has_heldout else None
+        state = state or {}
+        super().__init__(self.tokens.shape[0], cfg.train.batch_size, state.get("epoch", 0),
+                         state.get("offset", 0))
+        self.model, self.V = model, len(data.vocab)
+        self.steps_per_epoch = self.ranges_per_epoch()
+        self.heldout_size = 0 if self.heldout is None else self.heldout[0].shape[0]
+        self.stop_flag = stop_flag
+        self.partial: dict | None = state.get("partial")
+
+    def step(self, alpha: float, next_alpha: float) -> StepResult:
+        """The next range, or the rest of a stopped one; ``complete`` False if stopped again."""
+        if self.partial is None:
+            begin, end = self.next_range()
+            self.partial = {"begin": begin, "end": end, "remaining": [[begin, end]],
+                            "loss": 0.0, "examples": 0, "words": 0, "effective_words": 0}
+        part = self.partial
+        remaining = []
+        for begin, end in part["remaining"]:
+            if remaining:  # stopped: the later parts wait too
+                remaining.append([begin, end])
+                continue
+            # The rate falls linearly across the whole range, from this step's alpha to the
+            # next's, whichever part of it is trained now.
+            done = self.model.train_range(self.tokens, self.starts, begin, end, self.epoch,
+                                          alpha, next_alpha, (part["begin"], part["end"]),
+                                          self.stop_flag)
+            part["loss"] += float(done.loss)
+            for key in ("examples", "words", "effective_words"):
+                part[key] += int(getattr(done, key))
+            remaining += [list(r) for r in done.remaining]
+        part["remaining"] = remaining
+        mean = part["loss"] / part["examples"] if part["examples"] else 0.0
+        result = StepResult(mean, part["examples"], part["words"], part["effective_words"],
+                            complete=not remaining)
+        if not remaining:
+            self.partial = None
+        return result
+
+    def heldout_loss(self) -> float | None:
+        """The held-out loss; None if nothing is held out or the stop flag cut it short."""
+        if self.heldout is None:
+            return None
+        loss = self.model.stream_loss(*self.heldout, stop_flag=self.stop_flag)
+        return None if loss.stopped else loss.mean
+
+    def baseline(self) -> float | None:
+        if self.heldout is None:
+            return None
+        return unigram_cross_entropy(self.tokens, self.heldout[0], self.V)
+
+    def state(self) -> dict:
+        state = {"kind": "stream", "epoch": self.epoch, "offset": self.offset}
+        if self.partial is not None:
+            state["partial"] = self.partial
+        return state

@@ -1,0 +1,1 @@
+"""Where a step's work runs: threads of this process, or a Dask cluster."""

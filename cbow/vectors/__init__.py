@@ -1,0 +1,1 @@
+"""Trained vectors, independent of training: queries, subword vectors, file formats."""

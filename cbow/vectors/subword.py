@@ -1,0 +1,266 @@
+"""Subword vectors: a vector for every word, seen or not, from fastText's input matrix.
+
+:class:`SubwordEmbeddings` is :class:`~cbow.vectors.embeddings.Embeddings` whose vectors are composed as
+fastText's ``getWordVector`` composes them from an input matrix of ``V + bucket`` rows (the
+words' own rows, then the hashed character n-grams of :mod:`cbow.data.subwords`): a vocabulary word's
+vector is the mean of its own row and its n-grams' rows, an unseen word's the mean of its
+n-grams' rows. Sums run row by row in the matrix's dtype and are then multiplied by ``1 / k``, as
+fastText does, so float32 vectors equal fastText's bit for bit.
+
+Like its base class it knows nothing of training: it is built from the matrix and the n-gram
+settings, or read from a fastText ``.bin`` file (:meth:`SubwordEmbeddings.load`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from numba import njit
+
+from cbow.vectors import fasttext_bin
+from cbow.data import subwords
+from cbow.vectors.embeddings import Embeddings, _unit
+from cbow.errors import InputError, UnknownWord
+
+
+
+@njit(nogil=True, cache=True, fastmath=False)
+def _mean_rows(word_rows, ngram_rows, row_offsets, rows, inverse_counts, out):
+    """``out[w]`` = the sum of word ``w``'s input rows in order, times ``inverse_counts[w]``.
+
+    Input row ``r`` is ``word_rows[r]`` for ``r < V``, else ``ngram_rows[r - V]``.
+    """
+    V = word_rows.shape[0]
+    for w in range(out.shape[0]):
+        for c in range(out.shape[1]):
+            out[w, c] = 0
+        for k in range(row_offsets[w], row_offsets[w + 1]):
+            r = rows[k]
+            if r < V:
+                for c in range(out.shape[1]):
+                    out[w, c] += word_rows[r, c]
+            else:
+                for c in range(out.shape[1]):
+                    out[w, c] += ngram_rows[r - V, c]
+        for c in range(out.shape[1]):
+            out[w, c] *= inverse_counts[w]
+
+
+def compose(word_rows: np.ndarray, ngram_rows: np.ndarray, row_offsets: np.ndarray,
+            rows: np.ndarray) -> np.ndarray:
+    """``(W, N)``: per word of the table ``(row_offsets, rows)``, the mean of its input rows.
+
+    The input matrix is ``word_rows`` (V, N) then ``ngram_rows`` (bucket, N), of one dtype. A
+    word without rows gets zeros. The arithmetic is fastText's: a running sum in that dtype,
+    then one multiplication by ``1 / k`` rounded to it.
+    """
+    n_rows = np.diff(row_offsets)
+    inverse = (1.0 / np.maximum(n_rows, 1)).astype(word_rows.dtype)
+    out = np.empty((n_rows.shape[0], word_rows.shape[1]), dtype=word_rows.dtype)
+    _mean_rows(word_rows, ngram_rows, np.ascontiguousarray(row_offsets, dtype=np.int64),
+               np.ascontiguousarray(rows), inverse, out)
+    return out
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+class SubwordEmbeddings(Embeddings):
+    """Word vectors composed from word and character n-gram rows (fastText's model).
+
+    Parameters
+    ----------
+    words : sequence of str
+        The vocabulary; ``words[i]`` owns ``word_rows[i]`` (input row ``i``).
+    word_rows : array_like, shape (V, N)
+        The words' own input rows.
+    ngram_rows : array_like, shape (bucket, N)
+        One row per hash bucket (input rows ``V`` to ``V + bucket - 1``), same dtype.
+    minn, maxn : int
+        Lengths of the character n-grams, in characters of ``<word>``; ``maxn`` 0: none.
+    counts, source, which
+        As for :class:`~cbow.vectors.embeddings.Embeddings`.
+
+    The arrays are kept as given (read-only views, no copy). :meth:`from_input_matrix` takes the
+    ``(V + bucket, N)`` matrix that fastText and the trainer hold.
+
+    Attributes
+    ----------
+    vectors : ndarray, shape (V, N)
+        The vocabulary's composed vectors, which the queries search.
+    """
+
+    def __init__(self, words: Sequence[str], word_rows, ngram_rows, minn: int, maxn: int,
+                 counts=None, source: str | None = None, which: str | None = None):
+        words = list(words)
+        word_rows, ngram_rows = np.asarray(word_rows), np.asarray(ngram_rows)
+        for name, array in (("word_rows", word_rows), ("ngram_rows", ngram_rows)):
+            if not np.issubdtype(array.dtype, np.floating) or array.ndim != 2:
+                raise ValueError(f"{name} must be a 2-D float array; got {array.dtype} "
+                                 f"{array.shape}")
+        if word_rows.shape[0] != len(words) or ngram_rows.shape[1] != word_rows.shape[1] \
+                or ngram_rows.dtype != word_rows.dtype:
+            raise ValueError(f"word_rows must be ({len(words)}, N) and ngram_rows (bucket, N) of "
+                             f"the same dtype; got {word_rows.shape} {word_rows.dtype} and "
+                             f"{ngram_rows.shape} {ngram_rows.dtype}")
+        bucket = ngram_rows.shape[0]
+        subwords.check_ngram_lengths(minn, maxn, bucket)
+        self.minn, self.maxn, self.bucket = int(minn), int(maxn), int(bucket)
+        self._word_rows = _read_only(word_rows)
+        self._ngram_rows = _read_only(ngram_rows)
+        row_offsets, rows = subwords.row_table(words, self.minn, self.maxn, self.bucket)
+        super().__init__(words, compose(word_rows, ngram_rows, row_offsets, rows),
+                         counts=counts, source=source, which=which)
+
+    @classmethod
+    def from_input_matrix(cls, words: Sequence[str], input_matrix, minn: int, maxn: int,
+                          counts=None, source: str | None = None,
+                          which: str | None = None) -> "SubwordEmbeddings":
+        """From fastText's ``(V + bucket, N)`` input matrix: word rows, then n-gram rows."""
+        matrix = np.asarray(input_matrix)
+        V = len(words)
+        if matrix.ndim != 2 or matrix.shape[0] < V:
+            raise ValueError(f"input_matrix must be (words + bucket, N) with {V} words; got "
+                             f"shape {matrix.shape}")
+        return cls(words, matrix[:V], matrix[V:], minn, maxn, counts=counts, source=source,
+                   which=which)
+
+    def reordered(self, order) -> "SubwordEmbeddings":
+        """The same model with word ``order[i]`` as word ``i``; the n-gram rows are shared."""
+        order = np.asarray(order)
+        words = self.words
+        return SubwordEmbeddings([words[i] for i in order], self._word_rows[order],
+                                 self._ngram_rows, self.minn, self.maxn,
+                                 counts=None if self.counts is None else self.counts[order],
+                                 source=self.source, which=self.which)
+
+    # ----------------------------------------------------------------------------- files
+
+    @classmethod
+    def load(cls, path: str | Path, format: str | None = "fasttext-bin",
+             dtype=None) -> "SubwordEmbeddings":
+        """Read a fastText ``.bin`` model (``format`` can only be ``fasttext-bin``).
+
+        :meth:`Embeddings.load` sends a ``.bin`` file here, so either reads one.
+
+        Raises
+        ------
+        FileNotFoundError
+            If the file is missing.
+        FastTextFileError
+            If the file is not a fastText model, or a damaged, truncated, supervised or
+            quantized one.
+        """
+        if format not in (None, "fasttext-bin"):
+            raise InputError(f"SubwordEmbeddings.load reads fastText .bin models; for the "
+                             f"{format!r} format use Embeddings.load")
+        model = fasttext_bin.read_model(path)
+        word_rows, ngram_rows = model.word_rows, model.ngram_rows
+        if dtype is not None:
+            word_rows, ngram_rows = word_rows.astype(dtype), ngram_rows.astype(dtype)
+        return cls(model.words, word_rows, ngram_rows, model.args.minn, model.args.maxn,
+                   counts=model.counts, source=str(path))
+
+    def save(self, path: str | Path, format: str = "word2vec") -> list[Path]:
+        """As :meth:`Embeddings.save` (the composed vectors); ``fasttext-bin`` writes the whole
+        model: every word and n-gram row, which fastText and gensim read.
+
+        That ``.bin`` records fastText's default training arguments besides ``dim``, ``minn``,
+        ``maxn`` and ``bucket``, and an output matrix of zeros (the vectors layer has none);
+        :func:`cbow.vectors.fasttext_bin.write_model` writes a trained model's own.
+        """
+        if format != "fasttext-bin":
+            return super().save(path, format)
+        counts = self.counts if self.counts is not None else np.ones(len(self), np.int64)
+        args = fasttext_bin.FastTextArgs(dim=self.vector_size, bucket=self.bucket,
+                                         minn=self.minn, maxn=self.maxn)
+        model = fasttext_bin.FastTextModel(args, self._words, counts, int(counts.sum()),
+                                           self._word_rows, self._ngram_rows)
+        return [fasttext_bin.write_model(path, model)]
+
+    # ---------------------------------------------------------------------------- lookup
+
+    @property
+    def word_rows(self) -> np.ndarray:
+        """``(V, N)`` read-only: the words' own input rows (not their composed vectors)."""
+        return self._word_rows
+
+    @property
+    def ngram_rows(self) -> np.ndarray:
+        """``(bucket, N)`` read-only: the n-gram rows, input rows ``V`` onwards."""
+        return self._ngram_rows
+
+    def __repr__(self) -> str:
+        return (f"SubwordEmbeddings({len(self)} words, {self.vector_size} dims, n-grams of "
+                f"{self.minn}-{self.maxn} characters in {self.bucket:,} buckets, "
+                f"{self._vectors.dtype})")
+
+    def rows_of_ngrams(self, word: str) -> np.ndarray:
+        """Input rows that ``word``'s n-grams read (``V + hash % bucket``; not its own row)."""
+        if self.maxn == 0:
+            return np.zeros(0, dtype=np.int64)
+        return subwords.ngram_rows(word, self.minn, self.maxn, self.bucket, len(self))
+
+    def has_vector(self, word: str) -> bool:
+        """Whether ``word`` has a vector: it is in the vocabulary or has at least one n-gram."""
+        return word in self.vocab or self.rows_of_ngrams(word).size > 0
+
+    def vector(self, word: str, if_no_ngrams: str = "error") -> np.ndarray:
+        """The ``(N,)`` vector of ``word``: composed for a vocabulary word, else the mean of its
+        n-grams' rows (fastText's ``getWordVector``).
+
+        Parameters
+        ----------
+        if_no_ngrams : {"error", "zeros"}
+            An unseen word without n-grams (shorter than ``minn`` with its markers, or any word
+            when ``maxn`` is 0): ``error`` raises :class:`~cbow.errors.UnknownWord` naming it,
+            ``zeros`` returns a zero vector, as fastText does.
+        """
+        if if_no_ngrams not in ("error", "zeros"):
+            raise InputError(f"if_no_ngrams must be 'error' or 'zeros'; got {if_no_ngrams!r}")
+        if word in self.vocab:
+            return super().vector(word)
+        rows = self.rows_of_ngrams(word)
+        if rows.size == 0 and if_no_ngrams == "error":
+            raise UnknownWord(self._no_vector_message(word))
+        return compose(self._word_rows, self._ngram_rows, np.array([0, rows.size]), rows)[0]
+
+    def __getitem__(self, word_or_words: str | Sequence[str]) -> np.ndarray:
+        """``(N,)`` for one word, ``(k, N)`` for a list of ``k`` words, seen or not."""
+        if isinstance(word_or_words, str):
+            return self.vector(word_or_words)
+        self.check_words(word_or_words)
+        return np.stack([self.vector(w) for w in word_or_words]) if len(word_or_words) else (
+            np.zeros((0, self.vector_size), self._vectors.dtype))
+
+    def _no_vector_message(self, word: str) -> str:
+        why = ("the model has no n-grams (maxn 0)" if self.maxn == 0 else
+               f"it has no character n-grams of {self.minn}-{self.maxn} characters")
+        return f"{self.unknown_word_message(word)}, and {why}: it has no vector"
+
+    def check_words(self, words) -> None:
+        """Raise one :class:`~cbow.errors.UnknownWord` naming every word without a vector."""
+        missing = list(dict.fromkeys(w for w in words if not self.has_vector(w)))
+        if len(missing) == 1:
+            raise UnknownWord(self._no_vector_message(missing[0]))
+        if missing:
+            raise UnknownWord(f"{len(missing)} words are neither in the vocabulary ({len(self)} "
+                              f"words) nor long enough for n-grams of {self.minn}-{self.maxn} "
+                              f"characters: {', '.join(map(repr, missing))}")
+
+    # ---------------------------------------------------------------------------- queries
+
+    def _query(self, words: Sequence[str]) -> tuple[np.ndarray, list[int]]:
+        """As :meth:`Embeddings._query`; an unseen word's unit vector is its n-gram vector's,
+        so :meth:`similarity`, :meth:`most_similar` and :meth:`analogy` accept unseen words."""
+        self.check_words(words)
+        if all(w in self.vocab for w in words):
+            return super()._query(words)
+        unit = self.unit_vectors
+        units = np.stack([unit[self.vocab.word2index[w]] if w in self.vocab
+                          else _unit(self.vector(w)) for w in words])
+        return units, [self.vocab.word2index[w] for w in words if w in self.vocab]
