@@ -46,7 +46,7 @@ from benchmarks import dictionary_text
 from cbow.models.word2vec import kernels as w2v
 from cbow.config import from_mapping
 from cbow.vectors.embeddings import Embeddings
-from cbow.training.loop import alpha_at
+from cbow.training.schedule import alpha_at
 
 GCIDE = dictionary_text.DICT_PATH
 OBJECTIVES = {"ns": "negative sampling (negative=5)", "hs": "hierarchical softmax"}

@@ -4,13 +4,13 @@ What a user needs, importable from here (each loaded on first use, so ``import c
 
     import cbow
     cfg = cbow.load_config("configs/word2vec.yaml", ["train.epochs=1"])
-    from cbow.training.loop import train
-    result = train(cfg)                                # a run folder: cfg.out_dir
+    result = cbow.train(cfg)                           # a run folder: cfg.out_dir
     vectors = cbow.load_embeddings(cfg.out_dir)        # an Embeddings
     vectors.most_similar("king")
 
-``train`` and ``prepare`` live in the modules of those names (``cbow.training.loop.train``,
-``cbow.data.prepare.prepare``), which a package attribute of the same name would hide.
+The packages follow the pipeline: :mod:`cbow.data` (text to ids), :mod:`cbow.models`,
+:mod:`cbow.training`, :mod:`cbow.vectors`, :mod:`cbow.evaluation`, :mod:`cbow.analysis`, with
+:mod:`cbow.parallel` (threads, Dask) beneath them; :mod:`cbow.course` is the course's exercise.
 """
 from __future__ import annotations
 
@@ -22,9 +22,13 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Config": "cbow.config",
     "load_config": "cbow.config",
+    "train": "cbow.training.loop",
+    "prepare_corpus": "cbow.data.training_data",
     "Embeddings": "cbow.vectors.embeddings",
+    "SubwordEmbeddings": "cbow.vectors.subword",
     "load_embeddings": "cbow.training.run",
     "Vocabulary": "cbow.data.vocab",
+    "UserError": "cbow.errors",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

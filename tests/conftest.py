@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import yaml
 
-from cbow.training.checkpoint import checkpoint_path, save_checkpoint
+from cbow.models.checkpoint import checkpoint_path, save_checkpoint
 from cbow.models.softmax.model import initialize_model
 from cbow.data.vocab import Vocabulary
 

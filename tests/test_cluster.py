@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 
 from cbow.parallel import cluster
-from cbow.training.checkpoint import checkpoint_path, load_checkpoint
+from cbow.models.checkpoint import checkpoint_path, load_checkpoint
 from cbow.data.cluster_prepare import _plan, prepare_on_cluster, resolve_inputs
 from cbow.config import load_config
 from cbow.data.prepare import load_prepared, prepare
 from cbow.data.sources import NotUTF8Error, SourceError
-from cbow.training.loop import prepare_corpus, prepare_training_data
+from cbow.data.training_data import prepare_corpus, prepare_training_data
 from conftest import REPO_ROOT, run_cbow, shared_dir
 
 WORDS = ("the cat sat on a mat and the dog ran far away while quick brown foxes "
@@ -485,7 +485,7 @@ def test_the_scheduler_dying_mid_run_saves_a_checkpoint_and_prints_the_resume_co
         shakespeare_cache, tmp_path):
     import json
 
-    from cbow.training.checkpoint import load_checkpoint
+    from cbow.models.checkpoint import load_checkpoint
 
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"

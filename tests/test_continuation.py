@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
-from cbow.training import checkpoint as ckpt
+from cbow.models import checkpoint as ckpt
 from cbow.config import ConfigError, dump, load_config
 from cbow.training.continuation import renumbered
 from cbow.errors import InputError, TrainingError

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cbow.training.checkpoint import checkpoint_path, save_checkpoint
+from cbow.models.checkpoint import checkpoint_path, save_checkpoint
 from cbow.vectors.embeddings import Embeddings
 from cbow.training.run import load_embeddings
 from cbow.models.softmax.model import initialize_model

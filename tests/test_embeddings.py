@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from cbow.training.checkpoint import CheckpointError, checkpoint_path
+from cbow.models.checkpoint import CheckpointError, checkpoint_path
 from cbow.commands.similar import format_neighbours
 from cbow.vectors.embeddings import Embeddings, unit_rows
 from cbow.vectors.formats import VectorFileError

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from cbow.training import checkpoint as ckpt
+from cbow.models import checkpoint as ckpt
 from conftest import REPO_ROOT, make_run, run_cbow
 
 

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from cbow.training import checkpoint as ckpt
+from cbow.models import checkpoint as ckpt
 from cbow.models.word2vec import kernels as w2v
 from cbow.errors import TrainingDiverged
 from cbow.models.objective import collapsed_relu

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cbow.training import checkpoint as ckpt
+from cbow.models import checkpoint as ckpt
 from cbow import cli as cbow_cli
 from cbow.training import run as run_module
 from cbow.commands.similar import format_neighbours

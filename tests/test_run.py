@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from cbow.training import checkpoint as ckpt
+from cbow.models import checkpoint as ckpt
 from cbow.errors import TrainingDiverged
 from cbow.training.run import RunFolder, RunFolderError
 from cbow.training.loop import train

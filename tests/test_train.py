@@ -9,12 +9,13 @@ import time
 import numpy as np
 import pytest
 
-from cbow.training import checkpoint as ckpt
+from cbow.models import checkpoint as ckpt
 from cbow import course
 from cbow.config import load_config
 from cbow.data.corpus import read_text
 from cbow.data.text import course_tokenize
-from cbow.training.loop import Throughput, TrainingDiverged, TrainingError, train
+from cbow.training.loop import TrainingDiverged, TrainingError, train
+from cbow.training.result import Throughput
 from conftest import REPO_ROOT, run_cbow
 
 WORDS = ("king queen lord lady man woman dog wolf rich poor happy sad love death war peace "

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from cbow.training import checkpoint as ckpt
+from cbow.models import checkpoint as ckpt
 from cbow.config import ConfigError, load_config
 from cbow.errors import InputError
 from cbow.training.run import load_embeddings

@@ -407,7 +407,7 @@ def prepare_on_cluster(sources: SourceSpec = "shakespeare", *, scheduler: str,
                        cache_root: str | os.PathLike | None = None, errors: str = "strict",
                        shared_dir: str | None = None, timeout: float = 5.0,
                        piece_bytes: int = PIECE_BYTES,
-                       progress: bool | None = None) -> prep.PreparedCorpus:
+                       progress: bool | None = None, client=None) -> prep.PreparedCorpus:
     """:func:`cbow.data.prepare.prepare` with the work done by the workers of a Dask cluster.
 
     The result is the prepared corpus that ``prepare`` makes of the same inputs and settings,
@@ -429,6 +429,9 @@ def prepare_on_cluster(sources: SourceSpec = "shakespeare", *, scheduler: str,
         Seconds to reach the scheduler (``cluster.connect_timeout``).
     piece_bytes : int
         Bytes of input per task (:data:`PIECE_BYTES`); the result does not depend on it.
+    client : distributed.Client, optional
+        The client of a session already open for ``scheduler`` (the trainer's): used instead
+        of opening one.
     tokenizer, lowercase, min_count, max_size, order, cache_root, errors, progress
         As for ``prepare`` (``progress`` is one bar over the pieces, counted once per pass).
     """
@@ -438,9 +441,12 @@ def prepare_on_cluster(sources: SourceSpec = "shakespeare", *, scheduler: str,
     found = prep._cached(folder)
     if found is not None:
         return found
-    with cluster.session(scheduler, timeout=timeout) as client:
+    if client is not None:
         return prep._make(folder, lambda temp: _build(
             client, scheduler, files, settings, temp, key, shared_dir, piece_bytes, progress))
+    with cluster.session(scheduler, timeout=timeout) as opened:
+        return prep._make(folder, lambda temp: _build(
+            opened, scheduler, files, settings, temp, key, shared_dir, piece_bytes, progress))
 
 
 def _build(client, scheduler: str, files: list, settings, folder: Path, key: str,

@@ -65,6 +65,7 @@ from tqdm import tqdm
 from cbow.data.corpus import DATA_DIR
 from cbow.errors import InputError, UserError
 from cbow.io import NamedWriter, fsync_directory, name_file
+from cbow.parallel.executor import default_workers
 from cbow.registry import TOKENIZERS
 from cbow.data.sources import ERRORS, NoTextError, SourceFile, SourceSpec, TextStream, resolve_sources
 from cbow.data.vocab import Vocabulary
@@ -182,14 +183,6 @@ class _Settings:
 def default_cache_root() -> Path:
     """``prepared/`` in the data folder (a checkout's ``data/``, see ``cbow.data.corpus``)."""
     return DATA_DIR / "prepared"
-
-
-def default_workers() -> int:
-    """The number of cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def build_vocabulary(counts: Mapping[str, int], *, min_count: int = 1,

@@ -21,10 +21,11 @@ from cbow.errors import InputError
 from cbow.registry import OBJECTIVES
 
 if TYPE_CHECKING:
-    from cbow.training.checkpoint import Checkpoint
+    from cbow.models.checkpoint import Checkpoint
     from cbow.config import Config
     from cbow.vectors.embeddings import Embeddings
-    from cbow.training.loop import TrainingData
+    from cbow.data.training_data import TrainingData
+    from cbow.parallel.executor import Executor
     from cbow.data.vocab import Vocabulary
 
 
@@ -112,11 +113,14 @@ class TrainableModel(Protocol):
         """Bytes it will hold: ``parameters`` (also a checkpoint's size) and ``buffers``."""
 
     def feed(self, cfg: "Config", data: "TrainingData", state: dict | None,
-             stop_flag: np.ndarray | None = None) -> Feed:
+             stop_flag: np.ndarray | None = None, executor: "Executor | None" = None) -> Feed:
         """Its feed over ``data``, at the position ``state`` (a checkpoint's) or the start.
 
         ``stop_flag``: a ``(1,)`` int32 array the trainer's signal handler sets (to the
-        signal's number); long loops read it and return early (see :meth:`Feed.step`)."""
+        signal's number); long loops read it and return early (see :meth:`Feed.step`).
+        ``executor``: where a step's pieces run (:func:`cbow.parallel.executor_for`: the
+        process's threads, or a Dask cluster), for objectives whose steps are cut into
+        pieces; others ignore it."""
 
     def health(self) -> str | None:
         """None, or why the model can never learn again (a collapsed layer): the trainer calls
@@ -231,7 +235,7 @@ class ParamsObjective:
 def check_rows(vocab: "Vocabulary", rows: int, source: str | None) -> None:
     """A model's ``rows`` word rows must be ``vocab``'s words, one each."""
     if len(vocab) != rows:
-        from cbow.training.checkpoint import CheckpointError
+        from cbow.models.checkpoint import CheckpointError
         raise CheckpointError(f"{source or 'the model'}: the vocabulary has {len(vocab)} words "
                               f"but the model has {rows}")
 

@@ -8,11 +8,13 @@
 ``"tcp://host:port"`` (or another Dask protocol)
     Joins a running cluster (``dask scheduler`` and ``dask worker tcp://host:port``).
 
-:func:`session` is the one way in. It is re-entrant: a ``session`` opened inside another for
-the same setting reuses its client, so that ``train`` can open the cluster before it makes
-the run folder (an unreachable scheduler then leaves nothing behind) and the preparation it
-calls finds the same cluster. Dask is imported only when a scheduler is given; without it,
-the error says what to install.
+:func:`session` is the one way in: it yields the client, which the caller passes down to
+what runs on the cluster (``train`` opens the session before it makes the run folder, so an
+unreachable scheduler leaves nothing behind, then hands the client to the preparation and to
+the executor of its steps). It is re-entrant: a ``session`` opened inside another for the same
+setting yields the same client (a notebook or a benchmark can open ``local:4`` once and train
+many runs on it). Dask is imported only when a scheduler is given; without it, the error says
+what to install.
 """
 from __future__ import annotations
 
@@ -28,8 +30,8 @@ from typing import Callable, Iterator
 
 from cbow.errors import EXIT_TRAINING, UserError
 
-__all__ = ["ClusterError", "ClusterLost", "DaskMissing", "executor", "results", "session",
-           "task", "with_scheduler"]
+__all__ = ["ClusterError", "ClusterLost", "DaskMissing", "results", "session", "task",
+           "with_scheduler"]
 
 
 class ClusterError(UserError):
@@ -57,7 +59,8 @@ class DaskMissing(UserError, ImportError):
     """A scheduler was given but Dask's ``distributed`` package is not installed."""
 
 
-#: Clients opened by :func:`session`, by scheduler setting: [client, cluster or None, depth].
+#: The sessions open in this process, by scheduler setting: [client, cluster or None, depth]
+#: (what makes :func:`session` re-entrant; nothing else reads it).
 _OPEN: dict[str, list] = {}
 
 
@@ -217,21 +220,6 @@ def session(spec: str | None, *, timeout: float = 5.0, log=None) -> Iterator[obj
     finally:
         for logger, level in zip(loggers, levels):
             logger.setLevel(level)
-
-
-def executor(spec: str | None, shards: int, sync_every: int, merge: str = "sum"):
-    """Where the word2vec objectives' steps run: None (this process's threads) without a
-    scheduler, else a :class:`cbow.parallel.dask_executor.DaskExecutor` on the client of the
-    :func:`session` open for ``spec`` (``train`` opens it)."""
-    if spec is None:
-        return None
-    opened = _OPEN.get(spec)
-    if opened is None:
-        raise RuntimeError(f"no cluster session is open for {spec!r}: train inside "
-                           f"cbow.parallel.cluster.session(cfg.cluster.scheduler), as train() does")
-    from cbow.parallel.dask_executor import DaskExecutor
-
-    return DaskExecutor(opened[0], shards, sync_every, merge)
 
 
 # --------------------------------------------------------------------------------------------

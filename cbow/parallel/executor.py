@@ -53,6 +53,7 @@ of ``arrays`` with its pieces and state, and writes the merged (e.g. averaged) c
 """
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Protocol, Sequence
@@ -161,6 +162,14 @@ class ThreadExecutor:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True)
+
+
+def default_workers() -> int:
+    """The number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 _shared: dict[tuple[int, int | None], ThreadExecutor] = {}

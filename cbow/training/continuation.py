@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from cbow.training import checkpoint as ckpt
+from cbow.models import checkpoint as ckpt
 from cbow.config import Config, run_identity
 from cbow.errors import InputError, TrainingError
 from cbow.io import atomic_writer
 from cbow.data.vocab import Vocabulary
 
 if TYPE_CHECKING:
-    from cbow.training.loop import TrainingData
+    from cbow.data.training_data import TrainingData
 
 __all__ = ["Origin", "carry_over", "check_outside", "find_origin", "check_carried",
            "check_same_origin", "renumbered", "origin_path"]

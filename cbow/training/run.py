@@ -6,7 +6,7 @@
       config.yaml             the resolved config (cbow.config.dump)
       vocab.txt               word<TAB>count, one line per word in id order
       metrics.jsonl           one JSON object per logged step
-      checkpoints/step_*.npz  cbow.training.checkpoint files, newest last
+      checkpoints/step_*.npz  cbow.models.checkpoint files, newest last
       ids.npy                 a run started from another (--init-from): the corpus's token ids
                               renumbered to its grown vocabulary (cbow.training.continuation)
       .lock                   held (flock) by the process training into RUN; holds its pid
@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, TextIO
 
-from cbow.training import checkpoint as ckpt
+from cbow.models import checkpoint as ckpt
 from cbow.vectors import formats
 from cbow.vectors.embeddings import Embeddings, unit_rows
 from cbow.errors import InputError, TrainingError, UserError

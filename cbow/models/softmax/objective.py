@@ -14,9 +14,9 @@ from cbow.models.objective import ParamsObjective, StepResult, check_which, coll
 from cbow.registry import OBJECTIVES
 
 if TYPE_CHECKING:
-    from cbow.training.checkpoint import Checkpoint
+    from cbow.models.checkpoint import Checkpoint
     from cbow.config import Config
-    from cbow.training.loop import TrainingData
+    from cbow.data.training_data import TrainingData
     from cbow.data.vocab import Vocabulary
 
 
@@ -64,7 +64,8 @@ class SoftmaxObjective(ParamsObjective):
                 "buffers": (batch_size * V + V * (N + 1) + 6 * batch_size * (N + 1)) * item}
 
     def feed(self, cfg: "Config", data: "TrainingData", state: dict | None,
-             stop_flag: np.ndarray | None = None) -> "WindowFeed":
+             stop_flag: np.ndarray | None = None, executor=None) -> "WindowFeed":
+        """Its feed; the full softmax's products run in BLAS, so ``executor`` is not used."""
         return WindowFeed(cfg, data, self, state, stop_flag)
 
     def state(self) -> dict:

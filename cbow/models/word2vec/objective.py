@@ -17,26 +17,26 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from cbow.parallel import cluster
 from cbow.models.softmax import model
 from cbow.data import subwords
 from cbow.models.word2vec import kernels as word2vec
 from cbow.parallel import executor as executors
 from cbow.data.batching import EpochRanges
-from cbow.training.checkpoint import all_finite
+from cbow.models.checkpoint import all_finite
 from cbow.vectors.embeddings import Embeddings
 from cbow.errors import InputError
 from cbow.evaluation.evaluate import unigram_cross_entropy
 from cbow.vectors.subword import SubwordEmbeddings
 from cbow.models.objective import (ParamsObjective, StepResult, check_rows, check_which,
                              collapsed_relu, take)
-from cbow.data.prepare import default_workers
+from cbow.parallel.executor import default_workers
 from cbow.registry import OBJECTIVES
 
 if TYPE_CHECKING:
-    from cbow.training.checkpoint import Checkpoint
+    from cbow.models.checkpoint import Checkpoint
     from cbow.config import Config
-    from cbow.training.loop import TrainingData
+    from cbow.data.training_data import TrainingData
+    from cbow.parallel.executor import Executor
     from cbow.data.vocab import Vocabulary
 
 
@@ -57,38 +57,25 @@ class Word2VecSettings:
     skip_saturated: bool  # model.skip_saturated
     fast_dot: bool      # train.fast_dot
     sample: float       # train.sample
-    workers: int        # train.workers (null: the number of cores)
-    piece_words: int | None  # train.piece_words
+    workers: int        # train.workers (null: the number of cores): the held-out loss's threads
     seed: int           # train.seed
     minn: int           # model.minn
     maxn: int           # model.maxn: 0, one input row per word (word2vec); > 0, subwords
     bucket: int         # model.bucket: the n-grams' rows (read with maxn > 0 only)
-    scheduler: str | None  # cluster.scheduler: None trains in this process's threads
-    shards: int         # train.shards (with a scheduler)
-    sync_every: int     # train.sync_every (with a scheduler)
-    merge: str          # train.merge (with a scheduler)
 
     @classmethod
     def from_config(cls, cfg: "Config") -> "Word2VecSettings":
         m, t = cfg.model, cfg.train
         return cls(C=m.C, negative=m.negative, ns_exponent=m.ns_exponent,
-                   piece_words=t.piece_words,
                    relu=m.hidden == "relu", init=m.init, shrink_window=m.shrink_window,
                    sample=t.sample, workers=t.workers or default_workers(), seed=t.seed,
                    minn=m.minn, maxn=m.maxn, bucket=m.bucket,
-                   scheduler=cfg.cluster.scheduler, shards=t.shards, sync_every=t.sync_every,
-                   merge=t.merge, skip_saturated=m.skip_saturated, fast_dot=t.fast_dot)
+                   skip_saturated=m.skip_saturated, fast_dot=t.fast_dot)
 
     @property
     def ngram_rows(self) -> int:
         """Input rows beyond the words': the n-gram buckets, or none without subwords."""
         return self.bucket if self.maxn > 0 else 0
-
-    @property
-    def lanes(self) -> int:
-        """Generators a step uses (a checkpoint keeps them): the threads in this process, or
-        with a scheduler the shards (see :mod:`cbow.parallel.dask_executor`)."""
-        return self.workers if self.scheduler is None else self.shards
 
 
 class Word2VecParams:
@@ -144,7 +131,6 @@ class _Word2VecObjective(ParamsObjective):
         self.rng_epoch = state.get("rng_epoch")
         self.rng_states = (None if state.get("rng_states") is None
                            else np.array([int(s) for s in state["rng_states"]], np.uint64))
-        self._executor = None  # made at the first step (a scheduler's session is open then)
 
     @staticmethod
     def _row_table(vocab: "Vocabulary", settings: Word2VecSettings) -> "word2vec.RowTable | None":
@@ -209,8 +195,9 @@ class _Word2VecObjective(ParamsObjective):
                 "buffers": V * 8 + 4 * V + table}
 
     def feed(self, cfg: "Config", data: "TrainingData", state: dict | None,
-             stop_flag: np.ndarray | None = None) -> "StreamFeed":
-        return StreamFeed(cfg, data, self, state, stop_flag)
+             stop_flag: np.ndarray | None = None,
+             executor: "Executor | None" = None) -> "StreamFeed":
+        return StreamFeed(cfg, data, self, state, stop_flag, executor)
 
     def health(self) -> str | None:
         """With ``hidden: relu``: whether the hidden layer collapsed (every unit zero for every
@@ -227,28 +214,31 @@ class _Word2VecObjective(ParamsObjective):
     def train_range(self, tokens: np.ndarray, sentence_starts: np.ndarray, begin: int, end: int,
                     epoch: int, alpha_start: float, alpha_end: float,
                     schedule: tuple[int, int] | None = None,
-                    stop_flag: np.ndarray | None = None) -> word2vec.TrainResult:
+                    stop_flag: np.ndarray | None = None,
+                    executor: "Executor | None" = None) -> word2vec.TrainResult:
         """Train the center positions ``[begin, end)``, the rate falling linearly from
         ``alpha_start`` at ``schedule[0]`` to ``alpha_end`` at ``schedule[1]`` (by default
-        ``begin`` and ``end``); ``stop_flag`` stops it early (:func:`cbow.models.word2vec.kernels.train_range`).
+        ``begin`` and ``end``); ``stop_flag`` stops it early
+        (:func:`cbow.models.word2vec.kernels.train_range`). ``executor`` runs the pieces
+        (:func:`cbow.parallel.executor_for`; default: ``workers`` threads of this process);
+        it has one generator per lane, which a checkpoint keeps.
         """
         s = self.settings
+        if executor is None:
+            executor = executors.threads(s.workers)
+        lanes = executor.workers
         if self.rng_epoch != epoch:  # each epoch starts from generators fixed by (seed, epoch)
             self.rng_epoch = epoch
-            self.rng_states = word2vec.worker_rng_states(s.seed, s.lanes, epoch)
-        elif self.rng_states.shape != (s.lanes,):  # resumed with another number of workers
-            self.rng_states = word2vec.resize_rng_states(self.rng_states, s.lanes)
-        if self._executor is None:  # the cut: train.piece_words, or a cluster's rounds
-            self._executor = (executors.threads(s.workers, s.piece_words) if s.scheduler is None
-                              else cluster.executor(s.scheduler, s.shards, s.sync_every,
-                                               s.merge))
+            self.rng_states = word2vec.worker_rng_states(s.seed, lanes, epoch)
+        elif self.rng_states.shape != (lanes,):  # resumed with another number of workers
+            self.rng_states = word2vec.resize_rng_states(self.rng_states, lanes)
         p = self.params
         result = word2vec.train_range(
             self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
             sentence_starts, begin, end, alpha_start=alpha_start, alpha_end=alpha_end,
             C=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
-            hidden_bias=p.hidden_bias, workers=s.lanes, seed=s.seed, epoch=epoch,
-            rng_states=self.rng_states, row_table=self.row_table, executor=self._executor,
+            hidden_bias=p.hidden_bias, workers=lanes, seed=s.seed, epoch=epoch,
+            rng_states=self.rng_states, row_table=self.row_table, executor=executor,
             schedule=schedule, stop_flag=stop_flag,
             rules=word2vec.StepRules(skip_saturated=s.skip_saturated, fast_dot=s.fast_dot))
         self.rng_states = result.rng_states
@@ -354,7 +344,8 @@ class StreamFeed(EpochRanges):
     heldout_unit = "words"
 
     def __init__(self, cfg: "Config", data: "TrainingData", model: _Word2VecObjective,
-                 state: dict | None, stop_flag: np.ndarray | None = None):
+                 state: dict | None, stop_flag: np.ndarray | None = None,
+                 executor: "Executor | None" = None):
         self.tokens, self.starts = data.part(heldout=False)
         self.heldout = data.part(heldout=True) if data.has_heldout else None
         state = state or {}
@@ -363,7 +354,7 @@ class StreamFeed(EpochRanges):
         self.model, self.V = model, len(data.vocab)
         self.steps_per_epoch = self.ranges_per_epoch()
         self.heldout_size = 0 if self.heldout is None else self.heldout[0].shape[0]
-        self.stop_flag = stop_flag
+        self.stop_flag, self.executor = stop_flag, executor
         self.partial: dict | None = state.get("partial")
 
     def step(self, alpha: float, next_alpha: float) -> StepResult:
@@ -382,7 +373,7 @@ class StreamFeed(EpochRanges):
             # next's, whichever part of it is trained now.
             done = self.model.train_range(self.tokens, self.starts, begin, end, self.epoch,
                                           alpha, next_alpha, (part["begin"], part["end"]),
-                                          self.stop_flag)
+                                          self.stop_flag, self.executor)
             part["loss"] += float(done.loss)
             for key in ("examples", "words", "effective_words"):
                 part[key] += int(getattr(done, key))
