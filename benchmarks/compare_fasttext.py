@@ -128,7 +128,7 @@ def child_prepare(spec: dict) -> dict:
     """Prepare the corpus once; write its tokens back as text for gensim and fastText."""
     import numpy as np
     from cbow.config import from_mapping
-    from cbow.data.training_data import prepare_corpus
+    from cbow.training.preparation import prepare_corpus
 
     cfg = from_mapping(cbow_settings(spec["corpus"], spec["cache_dir"], 1, 1, spec["settings"],
                                      spec["out_dir"]), MODULE)

@@ -197,7 +197,7 @@ def child_prepare(spec: dict) -> dict:
     import numpy as np
     from cbow.models.word2vec import kernels as w2v
     from cbow.config import from_mapping
-    from cbow.data.training_data import prepare_corpus
+    from cbow.training.preparation import prepare_corpus
 
     cfg = from_mapping(cbow_settings(spec["corpus"], spec["cache_dir"], "negative", 1,
                                      spec["settings"], spec["out_dir"]), "compare_gensim")

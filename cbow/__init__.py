@@ -23,7 +23,7 @@ _EXPORTS = {
     "Config": "cbow.config",
     "load_config": "cbow.config",
     "train": "cbow.training.loop",
-    "prepare_corpus": "cbow.data.training_data",
+    "prepare_corpus": "cbow.training.preparation",
     "Embeddings": "cbow.vectors.embeddings",
     "SubwordEmbeddings": "cbow.vectors.subword",
     "load_embeddings": "cbow.training.run",

@@ -48,7 +48,7 @@ def test_fasttext_yaml_holds_fasttexts_cbow_defaults():
 def test_fasttext_yaml_draws_the_rows_as_fasttext(corpus_file, tmp_path):
     """configs/fasttext.yaml's model.init: gensim: word and n-gram rows in +-1/N (twice
     word2vec's draws from the same seed), output rows zero; word2vec's stays selectable."""
-    from cbow.data.training_data import prepare_corpus
+    from cbow.training.preparation import prepare_corpus
     cfg = ft_config(corpus_file, tmp_path / "run")
     assert cfg.model.init == "gensim"
     vocab = prepare_corpus(cfg, progress=False).vocab

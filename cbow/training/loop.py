@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from cbow.config import KEYS, Config, dump, run_identity
-from cbow.data.training_data import TrainingData, prepare_training_data
+from cbow.data.training_data import TrainingData
 from cbow.errors import TrainingDiverged, TrainingError
 from cbow.evaluation.evaluate import BenchmarkSuite
 from cbow.io import atomic_write_bytes
@@ -37,6 +37,7 @@ from cbow.models.objective import TrainableModel, objective_class
 from cbow.parallel import cluster, executor_for
 from cbow.training import continuation
 from cbow.training.result import Result, Throughput
+from cbow.training.preparation import prepare_training_data
 from cbow.training.run import RunFolder
 from cbow.training.schedule import alpha_at, loss_ceiling, step_rates, total_steps
 from cbow.training.stopping import minding_output, stop_signals, waiting
