@@ -118,9 +118,9 @@ def test_resume_identity_comes_from_the_declaration():
     assert not {"train.steps", "train.eval_every", "checkpoint.every", "out_dir"} & set(identity)
 
 
-def test_readme_key_table_is_the_declaration():
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    assert key_table() in readme, "regenerate the README's key table from cbow.config.key_table()"
+def test_docs_key_table_is_the_declaration():
+    page = (REPO_ROOT / "docs" / "training.md").read_text(encoding="utf-8")
+    assert key_table() in page, "regenerate docs/training.md's key table from cbow.config.key_table()"
 
 
 def test_config_folder_and_non_utf8_file_name_the_path(tmp_path):
