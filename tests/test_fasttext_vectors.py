@@ -9,7 +9,7 @@ import pytest
 from gensim.models import KeyedVectors
 from gensim.models.fasttext import load_facebook_model, load_facebook_vectors
 
-from cbow.evaluation import evaluate
+from cbow import evaluation as evaluate
 from cbow.vectors.formats import fasttext_bin
 from cbow.data import subwords
 from cbow.vectors.embeddings import Embeddings

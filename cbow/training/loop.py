@@ -36,7 +36,7 @@ from cbow.training import continuation
 from cbow.data.batching import check_window_args
 from cbow.config import KEYS, Config, dump, run_identity
 from cbow.errors import TrainingDiverged, TrainingError
-from cbow.evaluation.evaluate import BenchmarkSuite
+from cbow.evaluation.suite import BenchmarkSuite
 from cbow.io import atomic_write_bytes
 from cbow.models.objective import TrainableModel, objective_class
 from cbow.data.prepare import PreparedCorpus, prepare
