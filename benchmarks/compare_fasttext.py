@@ -106,7 +106,7 @@ def cbow_settings(corpus: str, cache_dir: str, workers: int, seed: int, s: dict,
 def score(embeddings, spec: dict) -> dict:
     """WS353 (unseen words by their subword vectors), analogies, neighbours of unseen words."""
     from threadpoolctl import threadpool_limits
-    from cbow.evaluation.evaluate import evaluate_analogies, evaluate_word_pairs
+    from cbow.evaluation import evaluate_analogies, evaluate_word_pairs
     from cbow.vectors.subword import SubwordEmbeddings
 
     subword = isinstance(embeddings, SubwordEmbeddings)  # cbow-w2v's vectors have no n-grams
@@ -231,7 +231,7 @@ CHILDREN = {"prepare": child_prepare, "cbow": child_cbow, "gensim": child_gensim
 
 def dropped_words(pairs_path: Path, fraction: float, seed: int) -> list[str]:
     """Every word of a fixed random ``fraction`` of the pairs of a word-pair file."""
-    from cbow.evaluation.evaluate import read_word_pairs
+    from cbow.evaluation import read_word_pairs
     pairs = read_word_pairs(pairs_path)
     chosen = random.Random(seed).sample(range(len(pairs)), round(fraction * len(pairs)))
     return sorted({w.lower() for i in chosen for w in (pairs[i].word1, pairs[i].word2)})

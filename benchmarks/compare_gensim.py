@@ -172,7 +172,7 @@ def score_vectors(words, vectors, counts, spec: dict) -> dict:
     import numpy as np
     from threadpoolctl import threadpool_limits
     from cbow.vectors.embeddings import Embeddings
-    from cbow.evaluation.evaluate import evaluate_analogies, evaluate_word_pairs
+    from cbow.evaluation import evaluate_analogies, evaluate_word_pairs
 
     # float64, as cbow.evaluation.evaluate's agreement with gensim is stated; one BLAS thread, as the
     # machine is shared.

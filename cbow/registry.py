@@ -81,7 +81,23 @@ class Objective(Entry):
 
 @dataclass(frozen=True)
 class VectorFormat(Entry):
-    """A vector file format: ``loader`` gives a :class:`cbow.vectors.formats.Codec` (read and write)."""
+    """A vector file format: ``loader`` gives its codec, a
+    :class:`~cbow.vectors.formats.common.Codec` (sniff, read, write): see
+    :mod:`cbow.vectors.formats`.
+
+    ``embeddings``, for a format whose files hold more than words and vectors, is the
+    ``"module:attribute"`` of the :class:`~cbow.vectors.embeddings.Embeddings` subclass that
+    loads them whole; ``Embeddings.load`` hands such files to it.
+    """
+
+    embeddings: str = ""
+
+    def load_embeddings_class(self) -> type | None:
+        """The class ``embeddings`` names (its module is imported now), or None."""
+        if not self.embeddings:
+            return None
+        module, _, attribute = self.embeddings.partition(":")
+        return getattr(importlib.import_module(module), attribute)
 
 
 class Registry:
@@ -172,15 +188,17 @@ OBJECTIVES = Registry(
 VECTOR_FORMATS = Registry(
     "vector formats",
     VectorFormat("word2vec", "text: a `V N` header, then `word v1 ... vN` per line",
-                 "cbow.vectors.formats:WORD2VEC_TEXT"),
+                 "cbow.vectors.formats.word2vec_text:CODEC"),
     VectorFormat("word2vec-bin", "binary float32, the word2vec C tool's and gensim's",
-                 "cbow.vectors.formats:WORD2VEC_BINARY"),
+                 "cbow.vectors.formats.word2vec_binary:CODEC"),
     VectorFormat("npy", "`vectors.npy` and `vocab.txt` (word, tab, count) beside it",
-                 "cbow.vectors.formats:NPY"),
+                 "cbow.vectors.formats.npy:CODEC"),
     VectorFormat("projector", "`vectors.tsv` and `metadata.tsv` (word, count) in a folder, for "
-                 "the TensorFlow Embedding Projector", "cbow.vectors.projector:PROJECTOR"),
+                 "the TensorFlow Embedding Projector", "cbow.vectors.formats.projector:CODEC"),
     VectorFormat("fasttext-vec", "fastText's `.vec`: word2vec text of the words' vectors",
-                 "cbow.vectors.formats:WORD2VEC_TEXT"),
+                 "cbow.vectors.formats.word2vec_text:CODEC"),
     VectorFormat("fasttext-bin", "fastText's `.bin` model: word and n-gram rows, so unseen words "
-                 "get vectors too; fastText and gensim read it", "cbow.vectors.fasttext_bin:CODEC"),
+                 "get vectors too; fastText and gensim read it",
+                 "cbow.vectors.formats.fasttext_bin:CODEC",
+                 embeddings="cbow.vectors.subword:SubwordEmbeddings"),
 )

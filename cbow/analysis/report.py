@@ -2,11 +2,11 @@
 
 The page holds the run's config, the description of its prepared corpus (files, tokens, V),
 the loss curves with the unigram baseline and the benchmark scores over training
-(:func:`cbow.analysis.plot.loss_figure`), the nearest neighbours of a few frequent and a few rare words,
-and a 2-D PCA map of the most frequent words (:func:`cbow.analysis.plot.words_figure`). Pictures are PNG
-files embedded as ``data:`` URIs, the style sheet is inline: the page needs no network and no
-other file, so it can be mailed or attached as it is. Everything taken from the run (words,
-paths, config values) is HTML-escaped.
+(:func:`cbow.analysis.plot.loss_figure`), the nearest neighbours of a few frequent and a few
+rare words, and a 2-D PCA map of the most frequent words
+(:func:`cbow.analysis.plot.words_figure`). Pictures are PNG files embedded as ``data:`` URIs,
+the style sheet is inline: the page needs no network and no other file, so it can be mailed or
+attached as it is. Everything taken from the run (words, paths, config values) is HTML-escaped.
 
 The run folder does not name its prepared corpus; its checkpoints record the corpus's
 fingerprint (``corpus_sha256``), and the report looks for the prepared folder with that

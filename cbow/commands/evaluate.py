@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from cbow.evaluation.evaluate import CASES, METHODS  # numpy only, which importing cbow loads anyway
+from cbow.evaluation import CASES, METHODS  # numpy only, which importing cbow loads anyway
 from cbow.registry import which_help
 
 HELP = "word-pair similarity and analogy benchmarks"
@@ -51,7 +51,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import json
 
-    from cbow.evaluation import evaluate
+    from cbow import evaluation as evaluate
     from cbow.errors import InputError
     from cbow.vectors.subword import SubwordEmbeddings
     from cbow.io import atomic_write_bytes

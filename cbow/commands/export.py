@@ -39,7 +39,7 @@ def run(args) -> int:
     if args.format == "fasttext-bin" and embeddings.which == "input" and not args.normalize \
             and args.limit is None:
         # A word2vec run: the whole model as fastText holds it (its settings, output rows).
-        from cbow.vectors.fasttext_bin import write_model
+        from cbow.vectors.formats.fasttext_bin import write_model
         from cbow.training.run import fasttext_model
         written = [write_model(args.out, fasttext_model(args.run))]
     else:

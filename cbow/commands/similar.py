@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from cbow.evaluation.evaluate import METHODS
+from cbow.evaluation.analogies import METHODS
 from cbow.registry import which_help
 
 HELP = "nearest words by cosine, or to king - man + woman"

@@ -30,7 +30,7 @@ from tqdm import tqdm
 from cbow.config import KEYS, Config, dump, run_identity
 from cbow.data.training_data import TrainingData
 from cbow.errors import TrainingDiverged, TrainingError
-from cbow.evaluation.evaluate import BenchmarkSuite
+from cbow.evaluation.suite import BenchmarkSuite
 from cbow.io import atomic_write_bytes
 from cbow.models import checkpoint as ckpt
 from cbow.models.objective import TrainableModel, objective_class

@@ -34,7 +34,7 @@ from cbow.models.objective import objective_class
 from cbow.data.vocab import Vocabulary
 
 if TYPE_CHECKING:
-    from cbow.vectors.fasttext_bin import FastTextModel
+    from cbow.vectors.formats.fasttext_bin import FastTextModel
 
 
 def size(n_bytes: float) -> str:
@@ -395,7 +395,7 @@ def fasttext_model(path: str | Path) -> "FastTextModel":
     """
     import numpy as np
 
-    from cbow.vectors.fasttext_bin import FastTextArgs, FastTextModel
+    from cbow.vectors.formats.fasttext_bin import FastTextArgs, FastTextModel
 
     checkpoint = find_checkpoint(path)
     arrays, vocab, meta = ckpt.load_checkpoint(checkpoint)

@@ -1,9 +1,10 @@
 """Word vectors independent of how they were trained: words, a (V, N) array and queries.
 
 :class:`Embeddings` holds one ``(V, N)`` matrix with its words and answers the usual questions
-(nearest words, cosine similarity, analogies); it reads and writes the formats of
-:mod:`cbow.vectors.formats` (word2vec text and binary, numpy). It knows nothing of models or
-checkpoints: :func:`cbow.training.run.load_embeddings` takes vectors out of a training run.
+(nearest words, cosine similarity, analogies); it reads and writes every format of
+:mod:`cbow.vectors.formats` (word2vec text and binary, numpy, ...) through that package's
+dispatcher. It knows nothing of models or checkpoints: :func:`cbow.training.run.load_embeddings`
+takes vectors out of a training run.
 """
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from cbow.vectors import formats
-from cbow.errors import InputError, UnknownWord, UserError
-from cbow.vectors.fasttext_bin import is_fasttext_bin
 from cbow.data.vocab import Vocabulary
+from cbow.errors import InputError, UnknownWord, UserError
+from cbow.vectors import formats
 
 COMBINATIONS = ("3cosadd", "3cosmul")  # how most_similar combines positive and negative words
 GENSIM_COSMUL_EPSILON = 1e-6  # the constant of gensim's most_similar_cosmul
@@ -100,10 +100,12 @@ class Embeddings:
         ----------
         path : str or Path
             A word2vec text or binary file, a ``.npy`` file with ``vocab.txt`` beside it, a
-            folder holding ``vectors.npy`` and ``vocab.txt``, or a fastText ``.bin`` model (read
-            as :class:`~cbow.vectors.subword.SubwordEmbeddings`: vectors for unseen words too).
-        format : {"word2vec", "word2vec-bin", "npy", "fasttext-bin"}, optional
-            Detected from the content when not given.
+            folder holding ``vectors.npy`` and ``vocab.txt``, an Embedding Projector folder, or
+            a fastText ``.bin`` model (read as :class:`~cbow.vectors.subword.SubwordEmbeddings`,
+            the class its registration names: vectors for unseen words too).
+        format : str, optional
+            A name of :data:`cbow.registry.VECTOR_FORMATS`; detected from the content (each
+            format's codec sniffs it) when not given.
         dtype : numpy dtype, optional
             Dtype of the vectors. By default: float64 for text (exact for any text written by
             :meth:`save`; ask for float32 to get float32 vectors back bit for bit), float32 for
@@ -116,9 +118,11 @@ class Embeddings:
         VectorFileError
             If the file is malformed; the message says where.
         """
-        if format == "fasttext-bin" or (format is None and is_fasttext_bin(path)):
-            from cbow.vectors.subword import SubwordEmbeddings  # it builds on this module
-            return SubwordEmbeddings.load(path, dtype=dtype)
+        if format is None:
+            format = formats.format_of(path)
+        whole = formats.embeddings_class(format)  # e.g. fastText's model, n-gram rows and all
+        if whole is not None:
+            return whole.load(path, format=format, dtype=dtype)
         words, vectors, counts = formats.read_vectors(path, format)
         if dtype is not None:
             vectors = vectors.astype(dtype, copy=False)
@@ -198,8 +202,9 @@ class Embeddings:
         ----------
         path : str or Path
             The file to write; for ``npy``, a folder (``vectors.npy`` and ``vocab.txt`` go in it)
-            or a ``.npy`` path (``vocab.txt`` goes beside it).
-        format : {"word2vec", "word2vec-bin", "npy"}
+            or a ``.npy`` path (``vocab.txt`` goes beside it); for ``projector``, a folder.
+        format : str
+            A name of :data:`cbow.registry.VECTOR_FORMATS`.
 
         Returns
         -------
@@ -271,8 +276,8 @@ class Embeddings:
                 f"{w!r}" + (f" (did you mean {', '.join(map(repr, close))}?)"
                             if (close := self.vocab.close_spellings(w)) else "")
                 for w in unknown)
-            raise UnknownWord(f"{len(unknown)} words are not in the vocabulary ({len(self)} words): "
-                           f"{details}")
+            raise UnknownWord(f"{len(unknown)} words are not in the vocabulary ({len(self)} "
+                              f"words): {details}")
 
     # ----------------------------------------------------------------------------------- queries
 
@@ -321,13 +326,13 @@ class Embeddings:
             A word or any vector; not together with ``positive``/``negative``.
         topn : int
         positive, negative : sequence of str, or str
-            Query words (a single word may be given as a string); at least one ``positive`` word for ``3cosmul``, at least one word for
-            ``3cosadd``.
+            Query words (a single word may be given as a string); at least one ``positive``
+            word for ``3cosmul``, at least one word for ``3cosadd``.
         method : {"3cosadd", "3cosmul"}
         epsilon : float
             3CosMul's guard against a denominator near 0. The default, 1e-6, is the constant of
             gensim's ``most_similar_cosmul`` so that the two agree;
-            :mod:`cbow.evaluation.evaluate` scores analogy benchmarks with Levy & Goldberg's 1e-3.
+            :mod:`cbow.evaluation.analogies` scores benchmarks with Levy & Goldberg's 1e-3.
 
         Returns
         -------
@@ -343,22 +348,31 @@ class Embeddings:
         """
         if method not in COMBINATIONS:
             raise InputError(f"method must be one of {', '.join(COMBINATIONS)}; got {method!r}")
-        if word_or_vector is not None:
-            if positive or negative:
-                raise InputError("give either one word or vector, or positive/negative words, "
-                                 "not both")
-            if not isinstance(word_or_vector, str):
-                if method != "3cosadd":
-                    raise InputError("a vector query ranks by cosine; 3cosmul takes words")
-                query = np.asarray(word_or_vector, dtype=self._vectors.dtype)
-                if query.shape != (self.vector_size,):
-                    raise InputError(f"the query vector must have shape ({self.vector_size},); "
-                                     f"got {query.shape}")
-                return self._nearest(_unit(query), exclude=[], topn=topn)
-            if method == "3cosadd":  # one word: the plain cosine ranking
-                units, rows = self._query([word_or_vector])
-                return self._nearest(units[0], exclude=rows, topn=topn)
-            positive = [word_or_vector]
+        if word_or_vector is None:
+            return self._combined(positive, negative, method, epsilon, topn)
+        if positive or negative:
+            raise InputError("give either one word or vector, or positive/negative words, "
+                             "not both")
+        if not isinstance(word_or_vector, str):
+            if method != "3cosadd":
+                raise InputError("a vector query ranks by cosine; 3cosmul takes words")
+            return self._nearest(_unit(self._query_vector(word_or_vector)), exclude=[], topn=topn)
+        if method == "3cosmul":
+            return self._combined([word_or_vector], negative, method, epsilon, topn)
+        units, rows = self._query([word_or_vector])  # one word: the plain cosine ranking
+        return self._nearest(units[0], exclude=rows, topn=topn)
+
+    def _query_vector(self, vector) -> np.ndarray:
+        """``vector`` as an ``(N,)`` array of the vectors' dtype; its shape checked."""
+        query = np.asarray(vector, dtype=self._vectors.dtype)
+        if query.shape != (self.vector_size,):
+            raise InputError(f"the query vector must have shape ({self.vector_size},); "
+                             f"got {query.shape}")
+        return query
+
+    def _combined(self, positive, negative, method: str, epsilon: float,
+                  topn: int) -> list[tuple[str, float]]:
+        """:meth:`most_similar` of ``positive`` and ``negative`` words combined by ``method``."""
         # One word alone is a one-word list, as in gensim (not a list of its letters).
         positive, negative = ([w] if isinstance(w, str) else list(w) for w in (positive, negative))
         for name, words in (("positive", positive), ("negative", negative)):

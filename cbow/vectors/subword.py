@@ -1,11 +1,9 @@
 """Subword vectors: a vector for every word, seen or not, from fastText's input matrix.
 
-:class:`SubwordEmbeddings` is :class:`~cbow.vectors.embeddings.Embeddings` whose vectors are composed as
-fastText's ``getWordVector`` composes them from an input matrix of ``V + bucket`` rows (the
-words' own rows, then the hashed character n-grams of :mod:`cbow.data.subwords`): a vocabulary word's
-vector is the mean of its own row and its n-grams' rows, an unseen word's the mean of its
-n-grams' rows. Sums run row by row in the matrix's dtype and are then multiplied by ``1 / k``, as
-fastText does, so float32 vectors equal fastText's bit for bit.
+:class:`SubwordEmbeddings` is :class:`~cbow.vectors.embeddings.Embeddings` whose vectors are
+composed as fastText's ``getWordVector`` composes them (:mod:`cbow.vectors.composition`) from an
+input matrix of ``V + bucket`` rows: the words' own rows, then the hashed character n-grams of
+:mod:`cbow.data.subwords`. Float32 vectors equal fastText's bit for bit.
 
 Like its base class it knows nothing of training: it is built from the matrix and the n-gram
 settings, or read from a fastText ``.bin`` file (:meth:`SubwordEmbeddings.load`).
@@ -16,51 +14,12 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from numba import njit
 
-from cbow.vectors import fasttext_bin
 from cbow.data import subwords
-from cbow.vectors.embeddings import Embeddings, _unit
 from cbow.errors import InputError, UnknownWord
-
-
-
-@njit(nogil=True, cache=True, fastmath=False)
-def _mean_rows(word_rows, ngram_rows, row_offsets, rows, inverse_counts, out):
-    """``out[w]`` = the sum of word ``w``'s input rows in order, times ``inverse_counts[w]``.
-
-    Input row ``r`` is ``word_rows[r]`` for ``r < V``, else ``ngram_rows[r - V]``.
-    """
-    V = word_rows.shape[0]
-    for w in range(out.shape[0]):
-        for c in range(out.shape[1]):
-            out[w, c] = 0
-        for k in range(row_offsets[w], row_offsets[w + 1]):
-            r = rows[k]
-            if r < V:
-                for c in range(out.shape[1]):
-                    out[w, c] += word_rows[r, c]
-            else:
-                for c in range(out.shape[1]):
-                    out[w, c] += ngram_rows[r - V, c]
-        for c in range(out.shape[1]):
-            out[w, c] *= inverse_counts[w]
-
-
-def compose(word_rows: np.ndarray, ngram_rows: np.ndarray, row_offsets: np.ndarray,
-            rows: np.ndarray) -> np.ndarray:
-    """``(W, N)``: per word of the table ``(row_offsets, rows)``, the mean of its input rows.
-
-    The input matrix is ``word_rows`` (V, N) then ``ngram_rows`` (bucket, N), of one dtype. A
-    word without rows gets zeros. The arithmetic is fastText's: a running sum in that dtype,
-    then one multiplication by ``1 / k`` rounded to it.
-    """
-    n_rows = np.diff(row_offsets)
-    inverse = (1.0 / np.maximum(n_rows, 1)).astype(word_rows.dtype)
-    out = np.empty((n_rows.shape[0], word_rows.shape[1]), dtype=word_rows.dtype)
-    _mean_rows(word_rows, ngram_rows, np.ascontiguousarray(row_offsets, dtype=np.int64),
-               np.ascontiguousarray(rows), inverse, out)
-    return out
+from cbow.vectors.composition import compose, word_vectors
+from cbow.vectors.embeddings import Embeddings, _unit
+from cbow.vectors.formats import fasttext_bin
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -107,14 +66,11 @@ class SubwordEmbeddings(Embeddings):
             raise ValueError(f"word_rows must be ({len(words)}, N) and ngram_rows (bucket, N) of "
                              f"the same dtype; got {word_rows.shape} {word_rows.dtype} and "
                              f"{ngram_rows.shape} {ngram_rows.dtype}")
-        bucket = ngram_rows.shape[0]
-        subwords.check_ngram_lengths(minn, maxn, bucket)
-        self.minn, self.maxn, self.bucket = int(minn), int(maxn), int(bucket)
+        vectors = word_vectors(words, word_rows, ngram_rows, minn, maxn)  # checks minn, maxn
+        self.minn, self.maxn, self.bucket = int(minn), int(maxn), int(ngram_rows.shape[0])
         self._word_rows = _read_only(word_rows)
         self._ngram_rows = _read_only(ngram_rows)
-        row_offsets, rows = subwords.row_table(words, self.minn, self.maxn, self.bucket)
-        super().__init__(words, compose(word_rows, ngram_rows, row_offsets, rows),
-                         counts=counts, source=source, which=which)
+        super().__init__(words, vectors, counts=counts, source=source, which=which)
 
     @classmethod
     def from_input_matrix(cls, words: Sequence[str], input_matrix, minn: int, maxn: int,
@@ -171,7 +127,7 @@ class SubwordEmbeddings(Embeddings):
 
         That ``.bin`` records fastText's default training arguments besides ``dim``, ``minn``,
         ``maxn`` and ``bucket``, and an output matrix of zeros (the vectors layer has none);
-        :func:`cbow.vectors.fasttext_bin.write_model` writes a trained model's own.
+        :func:`cbow.vectors.formats.fasttext_bin.write_model` writes a trained model's own.
         """
         if format != "fasttext-bin":
             return super().save(path, format)

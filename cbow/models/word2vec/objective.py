@@ -25,7 +25,7 @@ from cbow.data.batching import EpochRanges
 from cbow.models.checkpoint import all_finite
 from cbow.vectors.embeddings import Embeddings
 from cbow.errors import InputError
-from cbow.evaluation.evaluate import unigram_cross_entropy
+from cbow.models.baseline import unigram_cross_entropy
 from cbow.vectors.subword import SubwordEmbeddings
 from cbow.models.objective import (ParamsObjective, StepResult, check_rows, check_which,
                              collapsed_relu, take)

@@ -2,7 +2,8 @@
 
 ``vectors.tsv``
     One line per word: its ``N`` numbers separated by tabs, no header. Numbers have enough
-    digits to read back to the same float (as in :mod:`cbow.vectors.formats`'s word2vec text).
+    digits to read back to the same float (as in word2vec text,
+    :mod:`cbow.vectors.formats.word2vec_text`).
 ``metadata.tsv``
     A header line ``word<TAB>count``, then one line per vector, in the same order. The
     projector splits lines on ``\\n`` and columns on ``\\t`` with no quoting, so a word holding a
@@ -22,12 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow.vectors.embeddings import Embeddings
 from cbow.errors import InputError
-from cbow.vectors.formats import PROJECTOR_VECTORS, Codec, text_rows
 from cbow.io import atomic_writer
+from cbow.vectors.formats.common import Codec, text_rows
 
-VECTORS_FILE = PROJECTOR_VECTORS
+VECTORS_FILE = "vectors.tsv"
 METADATA_FILE = "metadata.tsv"
 METADATA_HEADER = "word\tcount"
 
@@ -58,13 +58,12 @@ def unescape_word(text: str) -> str:
     return _ESCAPED.sub(unescape, text)
 
 
-def write_projector(embeddings: Embeddings, folder: str | Path,
-                    limit: int | None = None) -> list[Path]:
+def write_projector(embeddings, folder: str | Path, limit: int | None = None) -> list[Path]:
     """Write ``vectors.tsv`` and ``metadata.tsv`` for the Embedding Projector into ``folder``.
 
     Parameters
     ----------
-    embeddings : Embeddings
+    embeddings : cbow.vectors.embeddings.Embeddings
     folder : str or Path
         Created if needed; each file is replaced atomically.
     limit : int, optional
@@ -79,6 +78,11 @@ def write_projector(embeddings: Embeddings, folder: str | Path,
     if limit is not None:
         embeddings = embeddings.most_frequent(limit)
     return write(Path(folder), embeddings.words, embeddings.vectors, embeddings.counts)
+
+
+def sniff(path: Path, head: bytes | None) -> bool:
+    """A folder holding ``vectors.tsv``."""
+    return head is None and (path / VECTORS_FILE).exists()
 
 
 def write(folder: Path, words: list[str], vectors: np.ndarray, counts) -> list[Path]:
@@ -115,4 +119,4 @@ def read(path: Path) -> tuple[list[str], np.ndarray, np.ndarray | None]:
     return [unescape_word(line) for line in lines], vectors, counts
 
 
-PROJECTOR = Codec(read, write)
+CODEC = Codec(sniff, read, write)

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow.vectors.formats import Codec, VectorFileError
 from cbow.io import atomic_writer
+from cbow.vectors.formats.common import Codec, VectorFileError
 
 MAGIC = 793712314
 VERSION = 12
@@ -84,26 +84,27 @@ class FastTextModel:
     output: np.ndarray | None = None
 
 
-def is_fasttext_bin(path: str | Path) -> bool:
-    """Whether ``path`` is a file starting with fastText's magic number."""
-    path = Path(path)
-    if not path.is_file():
-        return False
-    with open(path, "rb") as f:
-        head = f.read(4)
-    return len(head) == 4 and struct.unpack("<i", head)[0] == MAGIC
-
-
 # ------------------------------------------------------------------------------ the codec
 
-def _read_vectors(path: Path):
-    """``(words, vectors, counts)``: the words' composed vectors (fastText's getWordVector)."""
-    from cbow.vectors.subword import SubwordEmbeddings  # it builds on this module
-    embeddings = SubwordEmbeddings.load(path)
-    return embeddings.words, embeddings.vectors, embeddings.counts
+def sniff(path: Path, head: bytes | None) -> bool:
+    """A file starting with fastText's magic number."""
+    return head is not None and len(head) >= 4 and struct.unpack_from("<i", head)[0] == MAGIC
 
 
-def _write_vectors(path: Path, words: list[str], vectors: np.ndarray, counts) -> list[Path]:
+def read(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """``(words, vectors, counts)``: the words' composed vectors (fastText's getWordVector).
+
+    :class:`~cbow.vectors.subword.SubwordEmbeddings` reads the whole model, n-gram rows too.
+    """
+    from cbow.vectors.composition import word_vectors  # numba: only when a model is read
+
+    model = read_model(path)
+    vectors = word_vectors(model.words, model.word_rows, model.ngram_rows, model.args.minn,
+                           model.args.maxn)
+    return model.words, vectors, model.counts
+
+
+def write(path: Path, words: list[str], vectors: np.ndarray, counts) -> list[Path]:
     """Word vectors without n-grams as a fastText model (``maxn`` 0, no buckets): fastText and
     gensim read it; an unseen word has no vector there (fastText gives it zeros)."""
     counts = np.ones(len(words), np.int64) if counts is None else counts
@@ -113,8 +114,7 @@ def _write_vectors(path: Path, words: list[str], vectors: np.ndarray, counts) ->
     return [write_model(path, model)]
 
 
-CODEC = Codec(_read_vectors, _write_vectors)
-"""The ``fasttext-bin`` vector format (:data:`cbow.registry.VECTOR_FORMATS`)."""
+CODEC = Codec(sniff, read, write)
 
 
 # ------------------------------------------------------------------------------------ writing
