@@ -37,7 +37,7 @@ Training time, vocabulary building excluded
 Quality
     Every model's vectors become :class:`cbow.vectors.subword.SubwordEmbeddings` (gensim's
     ``vectors_vocab`` and ``vectors_ngrams``, fastText's input matrix) and are scored by
-    ``cbow.evaluation.evaluate``: WordSim-353 Spearman, out-of-vocabulary words scored with their subword
+    ``cbow.evaluation``: WordSim-353 Spearman, out-of-vocabulary words scored with their subword
     vectors (the count is reported), and 3CosAdd analogies over the 30,000 most frequent words.
     ``--drop-pairs 0.2`` removes from the corpus every word of a fixed random 20% of WS353's pairs
     (``--drop-seed``) before anything is prepared: those words are never seen, and all 353

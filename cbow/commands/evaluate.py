@@ -10,7 +10,7 @@ the questions whose four words are in the vocabulary, and the coverage (attempte
 Benchmark files: gensim ships wordsim353.tsv, simlex999.txt and questions-words.txt in
 gensim/test/test_data/; with gensim installed,
     python -c "from gensim.test.utils import datapath; print(datapath('wordsim353.tsv'))"
-prints the path of one. See cbow/evaluate.py for the formats and how the figures compare with
+prints the path of one. See cbow/evaluation/ for the formats and how the figures compare with
 gensim's.
 """
 from __future__ import annotations
