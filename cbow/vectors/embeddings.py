@@ -16,6 +16,7 @@ import numpy as np
 from cbow.data.vocab import Vocabulary
 from cbow.errors import InputError, UnknownWord, UserError
 from cbow.vectors import formats
+from cbow.vectors.formats.common import non_finite_rows
 
 COMBINATIONS = ("3cosadd", "3cosmul")  # how most_similar combines positive and negative words
 GENSIM_COSMUL_EPSILON = 1e-6  # the constant of gensim's most_similar_cosmul
@@ -67,8 +68,8 @@ class Embeddings:
         words = list(words)
         vectors = np.asarray(vectors)
         if not np.issubdtype(vectors.dtype, np.floating):
-            if not np.issubdtype(vectors.dtype, np.number):
-                raise ValueError(f"vectors must be numbers; got dtype {vectors.dtype}")
+            if not np.issubdtype(vectors.dtype, np.integer):
+                raise ValueError(f"vectors must be real numbers; got dtype {vectors.dtype}")
             vectors = vectors.astype(np.float64)
         if vectors.ndim != 2:
             raise ValueError(f"vectors must be a 2-D (V, N) array; got shape {vectors.shape}")
@@ -78,6 +79,7 @@ class Embeddings:
         bad = [w for w in words if not isinstance(w, str) or not w]
         if bad:
             raise ValueError(f"words must be non-empty strings; got {bad[:3]!r}")
+        reject_non_finite(vectors, words, source)
         self.vocab = Vocabulary(words)  # ids, distinctness, "did you mean" hints
         self._words = self.vocab.words
         self._vectors = vectors.view()
@@ -368,6 +370,8 @@ class Embeddings:
         if query.shape != (self.vector_size,):
             raise InputError(f"the query vector must have shape ({self.vector_size},); "
                              f"got {query.shape}")
+        if not np.isfinite(query).all():
+            raise InputError("the query vector holds NaN or infinity; give finite numbers")
         return query
 
     def _combined(self, positive, negative, method: str, epsilon: float,
@@ -444,6 +448,18 @@ def _import_keyed_vectors():
     except ImportError as err:
         raise GensimMissing(GENSIM_MISSING) from err
     return KeyedVectors
+
+
+def reject_non_finite(vectors: np.ndarray, words: Sequence[str], source: str | None,
+                      rows: str = "vector") -> None:
+    """Refuse ``vectors`` (V, N) holding NaN or infinity, naming the first such row's word:
+    such a vector has no direction, and would rank as a neighbour with a NaN score."""
+    found = non_finite_rows(vectors)
+    if found is not None:
+        i, count = found
+        raise InputError(f"{source or 'the vectors'}: the {rows} of {words[i]!r} (row {i}) holds "
+                         f"NaN or infinity ({count} such rows in all); word vectors must be "
+                         f"finite numbers")
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

@@ -18,8 +18,9 @@ import numpy as np
 from cbow.data import subwords
 from cbow.errors import InputError, UnknownWord
 from cbow.vectors.composition import compose, word_vectors
-from cbow.vectors.embeddings import Embeddings, _unit
+from cbow.vectors.embeddings import Embeddings, _unit, reject_non_finite
 from cbow.vectors.formats import fasttext_bin
+from cbow.vectors.formats.common import non_finite_rows
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -66,6 +67,12 @@ class SubwordEmbeddings(Embeddings):
             raise ValueError(f"word_rows must be ({len(words)}, N) and ngram_rows (bucket, N) of "
                              f"the same dtype; got {word_rows.shape} {word_rows.dtype} and "
                              f"{ngram_rows.shape} {ngram_rows.dtype}")
+        reject_non_finite(word_rows, words, source, rows="own input row")
+        found = non_finite_rows(ngram_rows)
+        if found is not None:
+            raise InputError(f"{source or 'the model'}: n-gram row {found[0]} (input row "
+                             f"{len(words) + found[0]}) holds NaN or infinity ({found[1]} such "
+                             f"rows in all); word vectors must be finite numbers")
         vectors = word_vectors(words, word_rows, ngram_rows, minn, maxn)  # checks minn, maxn
         self.minn, self.maxn, self.bucket = int(minn), int(maxn), int(ngram_rows.shape[0])
         self._word_rows = _read_only(word_rows)

@@ -125,11 +125,24 @@ def check_records(path: Path, words: list[str], vectors: np.ndarray, where: list
 
 def reject_non_finite(path: Path, vectors: np.ndarray, words: list[str], where) -> None:
     """NaN or infinity in a row is an error naming the first such row (``where(i)``)."""
-    bad = ~np.isfinite(vectors).all(axis=1)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    found = non_finite_rows(vectors)
+    if found is not None:
+        i, count = found
         raise VectorFileError(f"{path}, {where(i)}: the vector of {words[i]!r} holds NaN or "
-                              f"infinity ({int(bad.sum())} such vectors in all)")
+                              f"infinity ({count} such vectors in all)")
+
+
+def non_finite_rows(vectors: np.ndarray, chunk_rows: int = 1 << 16) -> tuple[int, int] | None:
+    """``(first row, number of rows)`` of the rows of ``vectors`` (V, N) holding NaN or
+    infinity; None when every number is finite. Checked a slice of rows at a time, so a large
+    matrix needs no second matrix of booleans."""
+    first, count = None, 0
+    for start in range(0, vectors.shape[0], chunk_rows):
+        bad = ~np.isfinite(vectors[start:start + chunk_rows]).all(axis=1)
+        if bad.any():
+            count += int(bad.sum())
+            first = start + int(np.flatnonzero(bad)[0]) if first is None else first
+    return None if first is None else (first, count)
 
 
 def text_rows(vectors: np.ndarray, separator: str = " "):
