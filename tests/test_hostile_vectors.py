@@ -3,6 +3,8 @@ no answer (a zero vector, a topn that is no count), words a format cannot hold, 
 fastText vectors both ways."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
@@ -10,6 +12,7 @@ from gensim.models import KeyedVectors
 from cbow.errors import InputError
 from cbow.vectors.embeddings import Embeddings
 from cbow.vectors.subword import SubwordEmbeddings
+from conftest import run_cbow
 
 WORDS = ["the", "king", "queen", "man", "woman", "kingdom", "café"]
 N = 5
@@ -61,3 +64,92 @@ def test_every_constructor_refuses_non_finite_rows():
 def test_a_non_finite_query_vector_is_refused(emb):
     with pytest.raises(InputError, match="the query vector holds NaN or infinity"):
         emb.most_similar(np.full(N, np.nan))
+
+
+# ------------------------------------------------------------------ queries without an answer
+
+@pytest.mark.parametrize("positive, negative, label", [
+    (["king"], ["king"], "king - king"),
+    (["king", "queen"], ["king", "queen"], "king + queen - king - queen"),
+    ([], ["king", "king"], None),  # -king, twice: a direction; answered
+])
+def test_words_that_cancel_out_are_refused(emb, positive, negative, label):
+    if label is None:
+        assert len(emb.most_similar(positive=positive, negative=negative, topn=3)) == 3
+        return
+    with pytest.raises(InputError, match=re.escape(f"the query {label} is a zero vector (its "
+                                                   f"words cancel out)")):
+        emb.most_similar(positive=positive, negative=negative)
+
+
+def test_an_analogy_whose_words_cancel_out_is_refused():
+    # a, b and c 60 degrees apart, c = a - b: b - a + c is zero but for rounding.
+    angle = np.deg2rad([0, 60, -60, 10]) + 0.1  # turned, so that rounding leaves something
+    emb = Embeddings(["a", "b", "c", "d"], np.stack([np.cos(angle), np.sin(angle)], axis=1))
+    u = emb.unit_vectors
+    assert np.linalg.norm(u[1] - u[0] + u[2]) < 1e-15
+    with pytest.raises(InputError, match=re.escape("the query b + c - a is a zero vector")):
+        emb.analogy("a", "b", "c")
+
+
+def test_a_zero_vector_is_no_query(emb):
+    vectors = emb.vectors.copy()
+    vectors[WORDS.index("man")] = 0
+    zero = Embeddings(WORDS, vectors)
+    for call in (lambda: zero.most_similar("man"),
+                 lambda: zero.most_similar(positive=["king", "man"], negative=["queen"]),
+                 lambda: zero.most_similar(positive=["king"], negative=["man"], method="3cosmul"),
+                 lambda: zero.analogy("man", "king", "woman")):
+        with pytest.raises(InputError, match=r"the vector of 'man' is zero; a zero vector has "
+                                             r"no direction"):
+            call()
+    with pytest.raises(InputError, match="the query vector is zero"):
+        zero.most_similar(np.zeros(N))
+    assert zero.similarity("man", "king") == 0.0  # gensim's answer for a zero vector
+
+
+def test_an_unseen_word_whose_ngrams_were_never_trained_is_no_query(sub):
+    matrix = np.concatenate([sub.word_rows, np.zeros_like(sub.ngram_rows)])
+    untrained = SubwordEmbeddings.from_input_matrix(WORDS, matrix, 3, 5)
+    assert untrained.has_vector("👑") and not untrained["👑"].any()
+    with pytest.raises(InputError, match=r"the vector of '👑' is zero: it is outside the "
+                                         r"vocabulary, and no word the model was trained on "
+                                         r"shares one of its character n-grams"):
+        untrained.most_similar("👑")
+
+
+@pytest.mark.parametrize("topn", [2.5, True, "3", [1]])
+def test_topn_must_be_a_count(emb, topn):
+    with pytest.raises(InputError, match=r"topn must be a whole number of words \(or None for "
+                                         r"all\); got"):
+        emb.most_similar("king", topn=topn)
+    with pytest.raises(InputError, match="topn must be a whole number"):
+        emb.analogy("man", "king", "woman", topn=topn)
+
+
+def test_topn_none_zero_negative_huge_and_numpy(emb):
+    everything = emb.most_similar("king", topn=None)
+    assert [w for w, _ in everything] == [w for w, _ in emb.most_similar("king", topn=100)]
+    assert len(everything) == len(WORDS) - 1 and "king" not in dict(everything)
+    scores = [s for _, s in everything]
+    assert scores == sorted(scores, reverse=True)
+    assert len(emb.most_similar(positive=["king"], negative=["man"], topn=None)) == len(WORDS) - 2
+    assert len(emb.analogy("man", "king", "woman", topn=None)) == len(WORDS) - 3
+    assert emb.most_similar("king", topn=0) == []
+    assert emb.most_similar("king", topn=np.int64(2)) == everything[:2]
+    assert emb.most_similar("king", topn=10**12) == everything
+    with pytest.raises(InputError, match="topn must be >= 0; got -1"):
+        emb.most_similar("king", topn=-1)
+
+
+def test_cli_similar_refuses_queries_without_an_answer_before_any_output(sub, tmp_path):
+    matrix = np.concatenate([sub.word_rows, np.zeros_like(sub.ngram_rows)])
+    model = tmp_path / "untrained.bin"
+    SubwordEmbeddings.from_input_matrix(WORDS, matrix, 3, 5).save(model, "fasttext-bin")
+    for args in (["king", "👑"], ["--positive", "king", "--negative", "king"],
+                 ["king", "--topn", "0"], ["king", "--topn", "-2"]):
+        proc = run_cbow("similar", model, *args)
+        assert proc.returncode == 2 and proc.stdout == "", (args, proc.stdout, proc.stderr)
+        assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: "), proc.stderr
+    assert "the vector of '👑' is zero" in run_cbow("similar", model, "king", "👑").stderr
+    assert run_cbow("similar", model, "king", "--topn", "2").returncode == 0

@@ -292,7 +292,8 @@ class Embeddings:
         return self._unit
 
     def similarity(self, a: str, b: str) -> float:
-        """Cosine of the angle between the vectors of words ``a`` and ``b``."""
+        """Cosine of the angle between the vectors of words ``a`` and ``b``; 0 when either
+        vector is zero (no direction), as gensim's ``similarity`` gives."""
         units, _ = self._query([a, b])
         return float(units[0] @ units[1])
 
@@ -325,8 +326,10 @@ class Embeddings:
         Parameters
         ----------
         word_or_vector : str or ndarray, shape (N,), optional
-            A word or any vector; not together with ``positive``/``negative``.
-        topn : int
+            A word or any nonzero vector; not together with ``positive``/``negative``.
+        topn : int or None
+            How many words to return (fewer if the vocabulary is smaller); None: every word but
+            the query words, ranked (gensim returns the unranked scores of every word instead).
         positive, negative : sequence of str, or str
             Query words (a single word may be given as a string); at least one ``positive``
             word for ``3cosmul``, at least one word for ``3cosadd``.
@@ -346,8 +349,11 @@ class Embeddings:
         UnknownWord
             Naming every unknown query word, with close spellings.
         InputError
-            For an unusable combination of arguments or a bad ``method``.
+            For an unusable combination of arguments, a bad ``method`` or ``topn``, or a query
+            without a direction: a query word whose vector is zero, or words that cancel out
+            (``king - king``); every word would be at cosine 0 from it, none nearest.
         """
+        topn = _count(topn)
         if method not in COMBINATIONS:
             raise InputError(f"method must be one of {', '.join(COMBINATIONS)}; got {method!r}")
         if word_or_vector is None:
@@ -358,10 +364,14 @@ class Embeddings:
         if not isinstance(word_or_vector, str):
             if method != "3cosadd":
                 raise InputError("a vector query ranks by cosine; 3cosmul takes words")
-            return self._nearest(_unit(self._query_vector(word_or_vector)), exclude=[], topn=topn)
+            query = self._query_vector(word_or_vector)
+            if not query.any():
+                raise InputError("the query vector is zero; a zero vector has no direction, so "
+                                 "no word is nearer to it than another")
+            return self._nearest(_unit(query), exclude=[], topn=topn)
         if method == "3cosmul":
             return self._combined([word_or_vector], negative, method, epsilon, topn)
-        units, rows = self._query([word_or_vector])  # one word: the plain cosine ranking
+        units, rows = self._directed_query([word_or_vector])  # one word: the plain ranking
         return self._nearest(units[0], exclude=rows, topn=topn)
 
     def _query_vector(self, vector) -> np.ndarray:
@@ -385,12 +395,13 @@ class Embeddings:
         if not positive and (method == "3cosmul" or not negative):
             raise InputError(f"{method} needs at least one "
                              f"{'positive ' if method == '3cosmul' else ''}query word")
-        units, rows = self._query(positive + negative)
+        units, rows = self._directed_query(positive + negative)
         units_pos, units_neg = units[:len(positive)], units[len(positive):]
         if method == "3cosadd":
             # The mean of +1/-1 weighted unit vectors; the mean's length does not matter.
-            weighted = np.concatenate([units_pos, -units_neg])
-            return self._nearest(_unit(weighted.mean(axis=0)), exclude=rows, topn=topn)
+            weighted = np.concatenate([units_pos, -units_neg]).mean(axis=0)
+            _refuse_cancelling(weighted, positive, negative, mean=True)
+            return self._nearest(_unit(weighted), exclude=rows, topn=topn)
         shifted = (1.0 + self.unit_vectors @ units.T) / 2  # (V, P + M), in [0, 1]
         scores = (shifted[:, :len(positive)].prod(axis=1)
                   / (shifted[:, len(positive):].prod(axis=1) + epsilon))
@@ -405,11 +416,26 @@ class Embeddings:
         Returns
         -------
         list of (word, cosine)
-            As :meth:`most_similar`.
+            As :meth:`most_similar` (and refused as it refuses a query without a direction).
         """
-        units, rows = self._query([a, b, c])
+        topn = _count(topn)
+        units, rows = self._directed_query([a, b, c])
         query = units[1] - units[0] + units[2]
+        _refuse_cancelling(query, [b, c], [a])
         return self._nearest(_unit(query), exclude=rows, topn=topn)
+
+    def _directed_query(self, words: Sequence[str]) -> tuple[np.ndarray, list[int]]:
+        """:meth:`_query`, refusing a word whose vector is zero: it has no direction, so it
+        would add nothing to a query, or rank every word at cosine 0."""
+        units, rows = self._query(words)
+        zero = [w for w, unit in zip(words, units) if not unit.any()]
+        if zero:
+            raise InputError(f"{self._zero_vector_message(zero[0])}; a zero vector has no "
+                             f"direction, so no word is nearer to it than another")
+        return units, rows
+
+    def _zero_vector_message(self, word: str) -> str:
+        return f"the vector of {word!r} is zero"
 
     def _nearest(self, unit_query: np.ndarray, exclude: list[int],
                  topn: int) -> list[tuple[str, float]]:
@@ -418,14 +444,13 @@ class Embeddings:
         return self._top(self.unit_vectors @ unit_query, exclude, topn)
 
     def _top(self, cosines: np.ndarray, exclude: list[int],
-             topn: int) -> list[tuple[str, float]]:
-        """The ``topn`` best rows by score ``cosines`` (V,), rows in ``exclude`` left out."""
-        if topn < 0:
-            raise InputError(f"topn must be >= 0; got {topn}")
+             topn: int | None) -> list[tuple[str, float]]:
+        """The ``topn`` best rows by score ``cosines`` (V,), rows in ``exclude`` left out;
+        ``topn`` None: all of them."""
         candidates = np.ones(len(self), dtype=bool)
         candidates[exclude] = False
         ids = np.flatnonzero(candidates)
-        k = min(topn, ids.size)
+        k = ids.size if topn is None else min(topn, ids.size)
         if k == 0:
             return []
         scores = cosines[ids]
@@ -460,6 +485,31 @@ def reject_non_finite(vectors: np.ndarray, words: Sequence[str], source: str | N
         raise InputError(f"{source or 'the vectors'}: the {rows} of {words[i]!r} (row {i}) holds "
                          f"NaN or infinity ({count} such rows in all); word vectors must be "
                          f"finite numbers")
+
+
+def _count(topn) -> int | None:
+    """``topn`` checked: a whole number >= 0 (a Python or numpy integer), or None (all)."""
+    if topn is None:
+        return None
+    if isinstance(topn, (bool, np.bool_)) or not isinstance(topn, (int, np.integer)):
+        raise InputError(f"topn must be a whole number of words (or None for all); got {topn!r}")
+    if topn < 0:
+        raise InputError(f"topn must be >= 0; got {topn}")
+    return int(topn)
+
+
+def _refuse_cancelling(query: np.ndarray, positive: Sequence[str], negative: Sequence[str],
+                       mean: bool = False) -> None:
+    """Refuse a query, the sum (``mean``: the mean) of the unit vectors of ``positive`` and the
+    negated ones of ``negative``, that is zero but for rounding: its words cancel out (``king -
+    king``, ``a + b - a - b``), and what rounding leaves of it points nowhere in particular."""
+    terms = len(positive) + len(negative)
+    length = np.linalg.norm(query) * (terms if mean else 1)  # the sum's
+    # A sum of `terms` unit vectors is off by at most about terms * eps in each of N numbers.
+    if length <= 4 * terms * np.sqrt(query.shape[0]) * np.finfo(query.dtype).eps:
+        label = " ".join([" + ".join(positive), *(f"- {w}" for w in negative)]).strip()
+        raise InputError(f"the query {label} is a zero vector (its words cancel out); a zero "
+                         f"vector has no direction, so no word is nearer to it than another")
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

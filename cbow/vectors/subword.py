@@ -205,6 +205,12 @@ class SubwordEmbeddings(Embeddings):
                f"it has no character n-grams of {self.minn}-{self.maxn} characters")
         return f"{self.unknown_word_message(word)}, and {why}: it has no vector"
 
+    def _zero_vector_message(self, word: str) -> str:
+        if word in self.vocab:
+            return super()._zero_vector_message(word)
+        return (f"the vector of {word!r} is zero: it is outside the vocabulary, and no word "
+                f"the model was trained on shares one of its character n-grams")
+
     def check_words(self, words) -> None:
         """Raise one :class:`~cbow.errors.UnknownWord` naming every word without a vector."""
         missing = list(dict.fromkeys(w for w in words if not self.has_vector(w)))
