@@ -272,7 +272,10 @@ def _neighbours(embeddings: Embeddings, frequent: list[str], rare: list[str]) ->
     counts = embeddings.counts
 
     def row(word: str) -> str:
-        count = "" if counts is None else f" ({counts[embeddings.index(word)]:,})"
+        if word not in embeddings:  # subword vectors: an unseen word has its n-grams' vector
+            count = " (not in the vocabulary: the vector of its character n-grams)"
+        else:
+            count = "" if counts is None else f" ({counts[embeddings.index(word)]:,})"
         cells = "".join(f'<span class="nb">{_esc(w)} <span class="cos">{c:.2f}</span></span> '
                         for w, c in embeddings.most_similar(word, topn=NEIGHBOURS))
         return f"<tr><td><strong>{_esc(word)}</strong>{_esc(count)}</td><td>{cells}</td></tr>"
