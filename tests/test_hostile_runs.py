@@ -37,3 +37,55 @@ def test_report_shows_an_unseen_words_subword_neighbours(subword_run, tmp_path):
     page = out.read_text(encoding="utf-8")
     assert ("<strong>wolfish</strong> (not in the vocabulary: the vector of its character "
             "n-grams)") in page
+
+
+def damaged(run, tmp_path, line: int, key: str, value):
+    """A copy of ``run`` whose metrics row on ``line`` (1-based) has ``key`` set to ``value``."""
+    copy = tmp_path / "damaged"
+    shutil.copytree(run, copy)
+    metrics = copy / "metrics.jsonl"
+    rows = [json.loads(text) for text in metrics.read_text().splitlines()]
+    rows[line - 1][key] = value
+    metrics.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return copy
+
+
+@pytest.mark.parametrize("line, key, value, message", [
+    (3, "loss", "high", "'loss' must be a number or null; it is 'high'"),
+    (3, "val_loss", "x", "'val_loss' must be a number or null; it is 'x'"),
+    (1, "unigram_val_loss", [1], "'unigram_val_loss' must be a number or null; it is [1]"),
+    (3, "loss", True, "'loss' must be a number or null; it is True"),
+    (4, "elapsed_s", "1 s", "'elapsed_s' must be a number or null; it is '1 s'"),
+    (3, "benchmarks", {"ws": "x"}, "the benchmark 'ws' must be a number or null; it is 'x'"),
+    (3, "benchmarks", "x", "'benchmarks' must map names to numbers; it is 'x'"),
+    (3, "step", "10", "'step' must be a whole number >= 0; it is '10'"),
+    (3, "step", None, "'step' must be a whole number >= 0; it is None"),
+    (3, "step", 2.5, "'step' must be a whole number >= 0; it is 2.5"),
+    (3, "step", -1, "'step' must be a whole number >= 0; it is -1"),
+    (3, "step", 1000, "line 4: step 15 comes after step 1000 (line 3); a run's steps never go "
+                      "back"),
+])
+def test_a_damaged_metrics_row_is_one_line_naming_file_and_line(subword_run, tmp_path, line,
+                                                                  key, value, message):
+    run = damaged(subword_run, tmp_path, line, key, value)
+    expected = (f"{run / 'metrics.jsonl'}, " + (message if message.startswith("line ")
+                                                  else f"line {line}: {message}"))
+    out = tmp_path / "out"
+    for args in (["report", run, "--out", out.with_suffix(".html")],
+                 ["plot", run, "--loss", "--out", out.with_suffix(".png")]):
+        stderr = one_error_line(run_cbow(*args))
+        assert expected in stderr, stderr
+    assert not list(tmp_path.glob("out.*"))
+
+
+def test_a_nan_loss_is_a_number_and_a_cut_last_line_a_warning(subword_run, tmp_path):
+    run = damaged(subword_run, tmp_path, 3, "loss", float("nan"))
+    with open(run / "metrics.jsonl", "a") as f:
+        f.write('{"step": 45, "loss": 0.')  # a crash cut the last line
+    lines = len((run / "metrics.jsonl").read_text().splitlines())
+    for args in (["report", run, "--out", tmp_path / "r.html"],
+                 ["plot", run, "--loss", "--out", tmp_path / "l.png"]):
+        proc = run_cbow(*args)
+        assert proc.returncode == 0, proc.stderr
+        assert (f"{run / 'metrics.jsonl'}, line {lines}: left out, not valid JSON"
+                in proc.stderr), proc.stderr

@@ -110,9 +110,11 @@ def plot_loss(run: str | Path, out: str | Path) -> Path:
     return _save(loss_figure(run), out)
 
 
-def loss_figure(run: str | Path):
-    """The matplotlib ``Figure`` that :func:`plot_loss` saves."""
-    rows = read_metrics_file(run)
+def loss_figure(run: str | Path, rows: list[dict] | None = None):
+    """The matplotlib ``Figure`` that :func:`plot_loss` saves; ``rows``: the run's metrics
+    rows when already read (:func:`~cbow.training.run.read_metrics_file`)."""
+    if rows is None:
+        rows = read_metrics_file(run, warn_cut=True)
     if not rows:
         raise RunFolderError(f"{run} holds no measurements yet")
     names = list(dict.fromkeys(name for r in rows for name in r.get("benchmarks", {})))

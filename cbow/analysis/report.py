@@ -80,7 +80,7 @@ def build_report(run: str | Path, which: str | None = None,
     folder = RunFolder(run)
     if not folder.path.is_dir():
         raise RunFolderError(f"{run} is not a run folder; give the folder `cbow train` wrote")
-    rows = read_metrics_file(folder.metrics_path)
+    rows = read_metrics_file(folder.metrics_path, warn_cut=True)
     embeddings = load_embeddings(folder.path, which=which)
     meta = _checkpoint_meta(Path(embeddings.source))
     config_text = (folder.config_path.read_text(encoding="utf-8")
@@ -97,7 +97,7 @@ def build_report(run: str | Path, which: str | None = None,
     else:
         frequent, rare = query_words(embeddings)
     # The pictures first: without matplotlib, fail before any other work.
-    loss_png = _png(_loss_figure(folder.path))
+    loss_png = _png(_loss_figure(folder.path, rows))
     map_words = [embeddings.words[i] for i in _word_rows(embeddings)[:MAP_WORDS]]
     map_png = _png(_words_figure(embeddings, map_words, f"PCA of the {len(map_words)} most "
                                  f"frequent words ({embeddings.which} vectors)"))
@@ -209,8 +209,8 @@ def _summary(rows: list[dict], embeddings: Embeddings, meta: dict) -> str:
                                      (held_out[:1] + held_out[-1:] if len(held_out) > 1
                                       else held_out)) or None),
         ("held-out loss of word frequencies alone", _fmt(baseline)),
-        ("training time", f"{rows[-1]['elapsed_s']:.1f} s" if rows and "elapsed_s" in rows[-1]
-         else None),
+        ("training time", f"{rows[-1]['elapsed_s']:.1f} s"
+         if rows and rows[-1].get("elapsed_s") is not None else None),
     ]
     return _table([(k, v) for k, v in items if v is not None])
 
@@ -291,9 +291,9 @@ def _neighbours(embeddings: Embeddings, frequent: list[str], rare: list[str]) ->
 
 # --------------------------------------------------------------------------- helpers
 
-def _loss_figure(run: Path):
+def _loss_figure(run: Path, rows: list[dict]):
     from cbow.analysis.plot import loss_figure
-    return loss_figure(run)
+    return loss_figure(run, rows)
 
 
 def _words_figure(embeddings: Embeddings, words: list[str], title: str):

@@ -260,8 +260,13 @@ def available_memory() -> int | None:
     return None
 
 
-def read_metrics_file(path: str | Path, up_to_step: float = float("inf")) -> list[dict]:
-    """The rows of a ``metrics.jsonl`` file; see :meth:`RunFolder.read_metrics`."""
+def read_metrics_file(path: str | Path, up_to_step: float = float("inf"),
+                      warn_cut: bool = False) -> list[dict]:
+    """The rows of a ``metrics.jsonl`` file; see :meth:`RunFolder.read_metrics`.
+
+    Every row is checked (:func:`metrics_row_problem`, steps never going back), so a reader
+    can trust its types; ``warn_cut`` warns of a last line cut short, which is left out.
+    """
     path = Path(path)
     if path.is_dir():
         path = path / RunFolder.METRICS
@@ -269,21 +274,60 @@ def read_metrics_file(path: str | Path, up_to_step: float = float("inf")) -> lis
         raise RunFolderError(f"{path} does not exist; a training run writes it")
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     rows = []
+    last_step, last_line = None, 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as err:
-            if number == len(lines):
-                break  # the line a crash cut short
+            if number == len(lines):  # the line a crash cut short
+                if warn_cut:
+                    warnings.warn(f"{path}, line {number}: left out, not valid JSON ({err.msg}): "
+                                  f"the last line, cut short by a crash?", stacklevel=2)
+                break
             raise RunFolderError(f"{path}, line {number}: not valid JSON ({err.msg})") from None
-        if not isinstance(row, dict) or "step" not in row or "loss" not in row:
-            raise RunFolderError(f"{path}, line {number}: expected an object with 'step' and "
-                                 f"'loss'; got {line.strip()[:80]!r}")
+        problem = metrics_row_problem(row)
+        if problem is None and last_step is not None and row["step"] < last_step:
+            problem = (f"step {row['step']} comes after step {last_step} (line {last_line}); "
+                       f"a run's steps never go back")
+        if problem is not None:
+            raise RunFolderError(f"{path}, line {number}: {problem}; is this a metrics file "
+                                 f"cbow train wrote?")
+        last_step, last_line = row["step"], number
         if row["step"] <= up_to_step:
             rows.append(row)
     return rows
+
+
+#: The numbers of a metrics row (each a number or null), besides ``step`` and ``benchmarks``.
+METRICS_NUMBERS = ("epoch", "loss", "alpha", "examples_per_s", "words_per_s", "elapsed_s",
+                   "effective_words", "val_loss", "unigram_val_loss")
+
+
+def metrics_row_problem(row) -> str | None:
+    """What is wrong with a row of ``metrics.jsonl`` as the trainer writes them, or None: an
+    object with an integer ``step`` >= 0 and a ``loss``, whose numbers are numbers or null and
+    whose ``benchmarks`` map names to numbers or null (other keys are not looked at)."""
+    if not isinstance(row, dict) or "step" not in row or "loss" not in row:
+        return f"expected an object with 'step' and 'loss'; got {json.dumps(row)[:80]!r}"
+    step = row["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        return f"'step' must be a whole number >= 0; it is {step!r}"
+    for key in METRICS_NUMBERS:
+        if key in row and not _number_or_null(row[key]):
+            return f"{key!r} must be a number or null; it is {row[key]!r}"
+    benchmarks = row.get("benchmarks", {})
+    if not isinstance(benchmarks, dict):
+        return f"'benchmarks' must map names to numbers; it is {benchmarks!r}"
+    for name, value in benchmarks.items():
+        if not _number_or_null(value):
+            return f"the benchmark {name!r} must be a number or null; it is {value!r}"
+    return None
+
+
+def _number_or_null(value) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
 
 
 # ------------------------------------------------------------------- checkpoints of a run
