@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from cbow.training.loop import train
@@ -89,3 +90,39 @@ def test_a_nan_loss_is_a_number_and_a_cut_last_line_a_warning(subword_run, tmp_p
         assert proc.returncode == 0, proc.stderr
         assert (f"{run / 'metrics.jsonl'}, line {lines}: left out, not valid JSON"
                 in proc.stderr), proc.stderr
+
+
+# --------------------------------------------------------------------------- export
+
+@pytest.mark.parametrize("args, message", [
+    (["--normalize"], "--normalize cannot go into a fastText .bin of a subword run"),
+    (["--normalize", "--limit", "5"], "--normalize cannot go into a fastText .bin"),
+    (["--which", "mean"], "--which mean: a fastText .bin of a subword run holds its input "
+                          "vectors with their n-gram rows, and the mean vectors have no n-gram "
+                          "rows (unseen words would get none)"),
+    (["--which", "output"], "--which output: a fastText .bin of a subword run"),
+])
+def test_a_fasttext_bin_that_would_lose_the_ngrams_is_refused(subword_run, tmp_path, args,
+                                                              message):
+    out = tmp_path / "x.bin"
+    stderr = one_error_line(run_cbow("export", subword_run, "--format", "fasttext-bin", *args,
+                                     "--out", out))
+    assert message in stderr and not out.exists()
+
+
+def test_what_a_subword_run_can_export_with_normalize_or_which(subword_run, tmp_path):
+    from gensim.models.fasttext import load_facebook_vectors
+
+    from cbow.training.run import load_embeddings
+    from cbow.vectors.embeddings import Embeddings, unit_rows
+    emb = load_embeddings(subword_run)
+    for args in (["--format", "word2vec", "--normalize"], ["--format", "npy", "--which", "mean"],
+                 ["--format", "fasttext-bin", "--limit", "5"]):
+        out = tmp_path / f"{args[1]}-{args[2]}"
+        proc = run_cbow("export", subword_run, *args, "--out", out)
+        assert proc.returncode == 0, proc.stderr
+    back = Embeddings.load(tmp_path / "word2vec---normalize")
+    np.testing.assert_allclose(back.vectors, unit_rows(emb.vectors), rtol=1e-6)
+    five = load_facebook_vectors(str(tmp_path / "fasttext-bin---limit"))
+    assert len(five.index_to_key) == 5  # the n-grams kept: unseen words keep their vectors
+    np.testing.assert_allclose(five["wolfish"], emb["wolfish"], rtol=1e-5, atol=1e-7)

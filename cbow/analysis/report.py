@@ -27,7 +27,8 @@ import yaml
 from cbow.vectors.embeddings import Embeddings
 from cbow.errors import InputError
 from cbow.io import atomic_write_bytes
-from cbow.training.run import RunFolder, RunFolderError, load_embeddings, read_metrics_file
+from cbow.training.run import (RunFolder, RunFolderError, checkpoint_meta, load_embeddings,
+                               read_metrics_file)
 
 #: How many words of each kind the report shows; a person reads them, so a handful.
 FREQUENT_QUERIES = 6
@@ -82,7 +83,7 @@ def build_report(run: str | Path, which: str | None = None,
         raise RunFolderError(f"{run} is not a run folder; give the folder `cbow train` wrote")
     rows = read_metrics_file(folder.metrics_path, warn_cut=True)
     embeddings = load_embeddings(folder.path, which=which)
-    meta = _checkpoint_meta(Path(embeddings.source))
+    meta = checkpoint_meta(Path(embeddings.source))
     config_text = (folder.config_path.read_text(encoding="utf-8")
                    if folder.config_path.is_file() else None)
     try:
@@ -161,12 +162,6 @@ def _word_rows(embeddings: Embeddings) -> list[int]:
             else np.argsort(-embeddings.counts, kind="stable"))
     words = embeddings.words
     return [i for i in rows.tolist() if any(ch.isalpha() for ch in words[i])]
-
-
-def _checkpoint_meta(checkpoint: Path) -> dict:
-    """The ``meta`` record of a checkpoint, without reading its arrays."""
-    with np.load(checkpoint, allow_pickle=False) as npz:
-        return json.loads(str(npz["meta"])) if "meta" in npz.files else {}
 
 
 def find_prepared_description(config: dict, fingerprint: str | None) -> tuple[dict, Path] | None:

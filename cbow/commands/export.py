@@ -26,14 +26,18 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from cbow.errors import InputError
     from cbow.training.run import load_embeddings
 
-    embeddings = load_embeddings(args.run, which=args.which, normalize=args.normalize)
+    embeddings = load_embeddings(args.run, which=args.which)
     if embeddings.which is None:
-        from cbow.errors import InputError
         raise InputError(f"{args.run} holds exported vectors (a vector file or folder), not a "
                          f"training run; export reads runs and checkpoints (to convert vectors "
                          f"in Python: Embeddings.load(path).save(out, format))")
+    if args.format == "fasttext-bin":
+        check_keeps_ngrams(embeddings, args.normalize)
+    if args.normalize:
+        embeddings = embeddings.normalized()
     if args.limit is not None:
         embeddings = embeddings.most_frequent(args.limit)
     if args.format == "fasttext-bin" and embeddings.which == "input" and not args.normalize \
@@ -48,3 +52,31 @@ def run(args) -> int:
           f"({embeddings.which} vectors{', normalized' if args.normalize else ''} of "
           f"{embeddings.source}) to {', '.join(map(str, written))}")
     return 0
+
+
+def check_keeps_ngrams(embeddings, normalize: bool) -> None:
+    """Refuse a fastText ``.bin`` of a subword run that would hold no n-gram rows: fastText and
+    gensim would give every unseen word a zero vector, the point of such a model lost.
+
+    Only the run's input vectors, as trained, are word and n-gram rows: ``--normalize`` (unit
+    composed vectors are no rows of a model) and the other vector sets (``--which``) have none.
+    """
+    from cbow.errors import InputError
+    from cbow.training.run import checkpoint_meta
+    from cbow.vectors.subword import SubwordEmbeddings
+
+    if isinstance(embeddings, SubwordEmbeddings):
+        if normalize and embeddings.maxn > 0:
+            raise InputError(
+                "--normalize cannot go into a fastText .bin of a subword run: the file holds "
+                "word and n-gram rows, which fastText averages into a word's vector, and unit "
+                "vectors are no such rows (unseen words would get none); export the .bin "
+                "without --normalize (fastText and gensim scale vectors when they compare "
+                "them), or normalized vectors in another format")
+        return
+    if checkpoint_meta(embeddings.source).get("run_identity", {}).get("model.maxn", 0) > 0:
+        raise InputError(
+            f"--which {embeddings.which}: a fastText .bin of a subword run holds its input "
+            f"vectors with their n-gram rows, and the {embeddings.which} vectors have no "
+            f"n-gram rows (unseen words would get none); export --which input to "
+            f"fasttext-bin, or the {embeddings.which} vectors in another format")

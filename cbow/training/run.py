@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, TextIO
 
 from cbow.models import checkpoint as ckpt
 from cbow.vectors import formats
-from cbow.vectors.embeddings import Embeddings, unit_rows
+from cbow.vectors.embeddings import Embeddings
 from cbow.errors import InputError, TrainingError, UserError
 from cbow.io import NamedWriter, atomic_write_bytes, name_file
 from cbow.models.objective import objective_class
@@ -362,6 +362,15 @@ def find_checkpoint(path: str | Path) -> Path:
     return found.path
 
 
+def checkpoint_meta(checkpoint: str | Path) -> dict:
+    """The ``meta`` record of a checkpoint (read by :func:`find_checkpoint` or
+    :func:`load_embeddings` already), without reading its arrays."""
+    import numpy as np
+
+    with np.load(checkpoint, allow_pickle=False) as npz:
+        return json.loads(str(npz["meta"])) if "meta" in npz.files else {}
+
+
 def vocabulary_beside(checkpoint: Path, V: int) -> Vocabulary:
     """The ``vocab.txt`` beside ``checkpoint`` or in its run folder (for checkpoints without one)."""
     places = [checkpoint.parent / RunFolder.VOCAB]
@@ -413,19 +422,12 @@ def load_embeddings(path: str | Path, which: str | None = None,
             vocab = vocabulary_beside(checkpoint, Objective.vectors(arrays, which).shape[0])
         embeddings = Objective.embeddings(arrays, vocab, which, meta.get("run_identity", {}),
                                           source=str(checkpoint))
-        if normalize:  # unit word vectors (a subword model's n-gram rows are not kept)
-            embeddings = Embeddings(embeddings.words, unit_rows(embeddings.vectors),
-                                    counts=embeddings.counts, source=embeddings.source,
-                                    which=which)
-        return embeddings
+        return embeddings.normalized() if normalize else embeddings  # n-gram rows not kept
     if which is not None:
         raise InputError(f"{path} is a vector file: it holds one set of vectors, so --which "
                          f"applies only to training runs and checkpoints")
     embeddings = Embeddings.load(path)
-    if normalize:
-        embeddings = Embeddings(embeddings.words, unit_rows(embeddings.vectors),
-                                counts=embeddings.counts, source=embeddings.source)
-    return embeddings
+    return embeddings.normalized() if normalize else embeddings
 
 
 def fasttext_model(path: str | Path) -> "FastTextModel":

@@ -186,6 +186,13 @@ class Embeddings:
                 kv.set_vecattr(word, "count", count)  # add_vectors(extras=...) fails in 4.4
         return kv
 
+    def normalized(self) -> "Embeddings":
+        """These words with their vectors scaled to unit length (zero vectors stay zero), as
+        plain :class:`Embeddings`: a subword model's n-gram rows are not kept (a unit vector
+        is no mean of rows)."""
+        return Embeddings(self._words, unit_rows(self._vectors), counts=self.counts,
+                          source=self.source, which=self.which)
+
     def most_frequent(self, k: int) -> "Embeddings":
         """The ``k`` most frequent words (by ``counts``), most frequent first (ties: row order)."""
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
