@@ -153,3 +153,67 @@ def test_cli_similar_refuses_queries_without_an_answer_before_any_output(sub, tm
         assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: "), proc.stderr
     assert "the vector of '👑' is zero" in run_cbow("similar", model, "king", "👑").stderr
     assert run_cbow("similar", model, "king", "--topn", "2").returncode == 0
+
+
+# ------------------------------------------------------------------ gensim's fastText vectors
+
+UNSEEN = ["kings", "queenly", "cafés", "日本", "zzyzx"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_to_gensim_of_subword_vectors_keeps_the_ngrams(sub, dtype):
+    from gensim.models.fasttext import FastTextKeyedVectors
+    sub = SubwordEmbeddings(WORDS, sub.word_rows.astype(dtype), sub.ngram_rows.astype(dtype), 3,
+                            5, counts=sub.counts)
+    kv = sub.to_gensim()
+    assert isinstance(kv, FastTextKeyedVectors) and kv.index_to_key == WORDS
+    assert (kv.min_n, kv.max_n, kv.bucket) == (3, 5, 50) and kv.vectors.dtype == dtype
+    np.testing.assert_array_equal(kv.vectors, sub.vectors)
+    assert [kv.get_vecattr(w, "count") for w in WORDS] == sub.counts.tolist()
+    for word in UNSEEN:
+        assert word not in kv.key_to_index
+        np.testing.assert_allclose(kv[word], sub[word], rtol=1e-6, atol=1e-6, err_msg=word)
+    kv.adjust_vectors()  # gensim's own composition of the words' vectors agrees
+    np.testing.assert_allclose(kv.vectors, sub.vectors, rtol=1e-6, atol=1e-6)
+
+
+def test_from_gensim_takes_fasttext_vectors_back_whole(sub):
+    from gensim.models import FastText
+    back = Embeddings.from_gensim(sub.to_gensim())
+    assert type(back) is SubwordEmbeddings and (back.minn, back.maxn, back.bucket) == (3, 5, 50)
+    np.testing.assert_array_equal(back.word_rows, sub.word_rows)
+    np.testing.assert_array_equal(back.ngram_rows, sub.ngram_rows)
+    assert back.counts.tolist() == sub.counts.tolist() and back.words == WORDS
+    sentences = [["the", "king", "kingdom", "queen"], ["a", "café", "the", "queen"]] * 10
+    model = FastText(sentences=sentences, vector_size=6, min_count=1, bucket=64, min_n=2,
+                     max_n=4, epochs=1, seed=1, workers=1)
+    theirs = SubwordEmbeddings.from_gensim(model.wv)
+    assert theirs.words == model.wv.index_to_key and theirs.maxn == 4
+    np.testing.assert_allclose(theirs.vectors, model.wv.vectors, rtol=1e-6, atol=1e-6)
+    for word in UNSEEN:
+        np.testing.assert_allclose(theirs[word], model.wv[word], rtol=1e-6, atol=1e-6)
+    with pytest.raises(InputError, match=r"takes gensim's KeyedVectors; got FastText \(a model: "
+                                         r"its word vectors are its \.wv\)"):
+        Embeddings.from_gensim(model)
+    with pytest.raises(InputError, match="plain KeyedVectors hold no n-gram rows"):
+        SubwordEmbeddings.from_gensim(Embeddings(WORDS, sub.vectors).to_gensim())
+
+
+def test_subword_vectors_without_ngrams_to_gensim_and_back(sub):
+    plain = SubwordEmbeddings(WORDS, sub.word_rows, sub.ngram_rows[:0], 0, 0)
+    kv = plain.to_gensim()
+    assert kv.bucket == 0 and kv.vectors_ngrams.shape == (0, N)
+    with pytest.raises(KeyError, match="without ngrams"):
+        kv["kings"]
+    back = Embeddings.from_gensim(kv)
+    assert type(back) is SubwordEmbeddings and back.maxn == 0
+    np.testing.assert_array_equal(back.vectors, sub.word_rows)
+
+
+def test_subword_to_gensim_without_gensim_is_one_clear_error(sub, monkeypatch):
+    import sys
+
+    from cbow.vectors.embeddings import GensimMissing
+    monkeypatch.setitem(sys.modules, "gensim", None)
+    with pytest.raises(GensimMissing, match=r"pip install 'cbow\[gensim\]'"):
+        sub.to_gensim()

@@ -142,6 +142,11 @@ class Embeddings:
     def from_gensim(cls, kv) -> "Embeddings":
         """The words, vectors and counts of a ``gensim.models.KeyedVectors``, in its order.
 
+        gensim's ``FastTextKeyedVectors`` (``FastText(...).wv``, ``load_facebook_vectors``)
+        come back whole, as the class that loads fastText's models
+        (:class:`~cbow.vectors.subword.SubwordEmbeddings`): the words' own rows and the
+        n-gram rows, so unseen words keep their vectors.
+
         Counts are read from gensim's ``count`` attribute (``kv.get_vecattr(word, "count")``)
         when it has one that is not all zeros. Note that gensim's ``load_word2vec_format``
         invents counts (V - row) for files that carry none; they are read back as they are.
@@ -152,9 +157,14 @@ class Embeddings:
         GensimMissing
             If gensim is not installed.
         InputError
-            If a key is not a non-empty string (gensim also allows integer keys).
+            If ``kv`` is no ``KeyedVectors`` (a model: its vectors are ``model.wv``), a key is
+            not a non-empty string (gensim also allows integer keys), or a vector holds NaN.
         """
-        _import_keyed_vectors()
+        KeyedVectors = _import_keyed_vectors()
+        if not isinstance(kv, KeyedVectors):
+            model = " (a model: its word vectors are its .wv)" if hasattr(kv, "wv") else ""
+            raise InputError(f"from_gensim takes gensim's KeyedVectors; got "
+                             f"{type(kv).__name__}{model}")
         words = list(kv.index_to_key)
         bad = [w for w in words if not isinstance(w, str) or not w]
         if bad:
@@ -164,6 +174,13 @@ class Embeddings:
         if "count" in getattr(kv, "expandos", {}):
             counts = np.asarray(kv.expandos["count"], dtype=np.int64)
             counts = counts if counts.any() else None
+        if hasattr(kv, "vectors_ngrams"):  # FastTextKeyedVectors: fastText's model
+            whole = cls if cls is not Embeddings else formats.embeddings_class("fasttext-bin")
+            return whole._from_gensim_rows(kv, words, counts)
+        if cls is not Embeddings:
+            raise InputError(f"{cls.__name__}.from_gensim takes gensim's FastTextKeyedVectors; "
+                             f"plain KeyedVectors hold no n-gram rows: read them with "
+                             f"Embeddings.from_gensim")
         return cls(words, np.array(kv.vectors), counts=counts, source="gensim KeyedVectors")
 
     def to_gensim(self):
@@ -178,13 +195,17 @@ class Embeddings:
         GensimMissing
             If gensim is not installed.
         """
-        KeyedVectors = _import_keyed_vectors()
-        kv = KeyedVectors(vector_size=self.vector_size, count=0, dtype=self._vectors.dtype)
+        kv = self._empty_gensim()
         kv.add_vectors(self._words, np.array(self._vectors))
         if self.counts is not None:
             for word, count in zip(self._words, self.counts.tolist()):
                 kv.set_vecattr(word, "count", count)  # add_vectors(extras=...) fails in 4.4
         return kv
+
+    def _empty_gensim(self):
+        """The gensim object :meth:`to_gensim` fills, empty: ``KeyedVectors`` of this size."""
+        KeyedVectors = _import_keyed_vectors()
+        return KeyedVectors(vector_size=self.vector_size, count=0, dtype=self._vectors.dtype)
 
     def normalized(self) -> "Embeddings":
         """These words with their vectors scaled to unit length (zero vectors stay zero), as

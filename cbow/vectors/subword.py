@@ -101,6 +101,51 @@ class SubwordEmbeddings(Embeddings):
                                  counts=None if self.counts is None else self.counts[order],
                                  source=self.source, which=self.which)
 
+    # ----------------------------------------------------------------------------- gensim
+
+    @classmethod
+    def _from_gensim_rows(cls, kv, words: list[str], counts) -> "SubwordEmbeddings":
+        """:meth:`Embeddings.from_gensim` of gensim's ``FastTextKeyedVectors`` (``words`` and
+        ``counts`` read from it): its words' own rows (``vectors_vocab``) and n-gram rows."""
+        word_rows = np.array(kv.vectors_vocab)
+        ngrams = kv.vectors_ngrams if kv.bucket and kv.vectors_ngrams is not None else None
+        ngram_rows = (np.zeros((0, word_rows.shape[1]), word_rows.dtype) if ngrams is None
+                      else np.array(ngrams))
+        dtype = np.result_type(word_rows, ngram_rows)
+        maxn = kv.max_n if ngram_rows.shape[0] else 0  # gensim: no buckets, no n-grams
+        return cls(words, word_rows.astype(dtype, copy=False),
+                   ngram_rows.astype(dtype, copy=False), kv.min_n if maxn else 0, maxn,
+                   counts=counts, source="gensim FastTextKeyedVectors")
+
+    def to_gensim(self):
+        """gensim's ``FastTextKeyedVectors``: these words and composed vectors, the words' own
+        rows (``vectors_vocab``), the n-gram rows (``vectors_ngrams``) and each word's n-gram
+        buckets, so gensim gives an unseen word the vector cbow gives it (to float32 rounding:
+        gensim divides where fastText multiplies by 1 / k).
+
+        Raises
+        ------
+        GensimMissing
+            If gensim is not installed.
+        """
+        kv = super().to_gensim()
+        V, N = len(self), self.vector_size
+        kv.vectors_vocab = np.array(self._word_rows)
+        kv.vectors_ngrams = (np.array(self._ngram_rows) if self.maxn
+                             else np.zeros((0, N), self._ngram_rows.dtype))
+        offsets, rows = subwords.row_table(self._words, self.minn, self.maxn, self.bucket)
+        kv.buckets_word = [(rows[offsets[w] + 1:offsets[w + 1]] - V).astype(np.uint32)
+                           for w in range(V)]  # each word's own row first, then its n-grams
+        return kv
+
+    def _empty_gensim(self):
+        from cbow.vectors.embeddings import _import_keyed_vectors
+        _import_keyed_vectors()  # GensimMissing when it is not installed
+        from gensim.models.fasttext import FastTextKeyedVectors
+        return FastTextKeyedVectors(vector_size=self.vector_size, min_n=self.minn,
+                                    max_n=self.maxn, bucket=self.bucket if self.maxn else 0,
+                                    count=0, dtype=self._vectors.dtype)
+
     # ----------------------------------------------------------------------------- files
 
     @classmethod
