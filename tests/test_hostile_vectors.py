@@ -10,6 +10,7 @@ import pytest
 from gensim.models import KeyedVectors
 
 from cbow.errors import InputError
+from cbow.vectors import formats
 from cbow.vectors.embeddings import Embeddings
 from cbow.vectors.subword import SubwordEmbeddings
 from conftest import run_cbow
@@ -217,3 +218,47 @@ def test_subword_to_gensim_without_gensim_is_one_clear_error(sub, monkeypatch):
     monkeypatch.setitem(sys.modules, "gensim", None)
     with pytest.raises(GensimMissing, match=r"pip install 'cbow\[gensim\]'"):
         sub.to_gensim()
+
+
+# ------------------------------------------------------------------ words that are not UTF-8
+
+NOT_UTF8 = b"ab\xff".decode("utf-8", "surrogateescape")  # how a fastText .bin's word reads
+
+
+@pytest.fixture
+def not_utf8_bin(tmp_path):
+    rng = np.random.default_rng(6)
+    words = [NOT_UTF8, "cd", "efg"]
+    model = SubwordEmbeddings.from_input_matrix(
+        words, rng.standard_normal((3 + 10, 4)).astype(np.float32), 3, 4)
+    model.save(tmp_path / "model.bin", "fasttext-bin")
+    return tmp_path / "model.bin"
+
+
+@pytest.mark.parametrize("format, where, holds", [
+    ("word2vec", "out", "a word2vec file"), ("word2vec-bin", "out", "a word2vec-bin file"),
+    ("fasttext-vec", "out", "a word2vec file"), ("npy", "out/vocab.txt", "a vocab.txt file"),
+    ("projector", "out/metadata.tsv", "a projector metadata file")])
+def test_a_word_that_is_not_utf8_cannot_go_into_a_text_format(not_utf8_bin, tmp_path, format,
+                                                               where, holds):
+    emb = Embeddings.load(not_utf8_bin)
+    assert emb.words[0] == NOT_UTF8
+    with pytest.raises(formats.VectorFileError, match=re.escape(
+            f"{tmp_path / where}: the word 'ab\\udcff' holds bytes that are not UTF-8 "
+            f"(b'ab\\xff', as the fastText model it came from stores it), and {holds} holds "
+            f"UTF-8 text; save as fasttext-bin")):
+        emb.save(tmp_path / "out", format)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    emb.save(tmp_path / "again.bin", "fasttext-bin")  # keeps the bytes
+    assert (tmp_path / "again.bin").read_bytes() == not_utf8_bin.read_bytes()
+
+
+def test_a_word_that_is_not_utf8_is_shown_with_escapes(not_utf8_bin, tmp_path):
+    from cbow.analysis.plot import plot_words
+    from cbow.vectors.embeddings import readable
+    assert readable(NOT_UTF8) == "ab\\xff" and readable("café 日本") == "café 日本"
+    assert readable("\ud800x") == "\\ud800x"  # a surrogate that stands for no byte
+    proc = run_cbow("similar", not_utf8_bin, "cd", "--topn", "2")
+    assert proc.returncode == 0 and " ab\\xff " in proc.stdout, (proc.stdout, proc.stderr)
+    emb = Embeddings.load(not_utf8_bin)
+    assert plot_words(emb, emb.words, tmp_path / "map.png").stat().st_size > 0

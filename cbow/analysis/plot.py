@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from cbow.vectors.embeddings import Embeddings
+from cbow.vectors.embeddings import Embeddings, readable
 from cbow.errors import InputError, UserError
 from cbow.io import atomic_writer
 from cbow.vectors.pca import pca_project
@@ -69,8 +69,8 @@ def words_figure(embeddings: Embeddings, words: Sequence[str], title: str = "",
     ax.scatter(points[:, 0], points[:, 1], s=18)
     for word, (x, y) in zip(words, points):
         # A small offset in points (not data units) keeps labels off their dots at any scale.
-        ax.annotate(word, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=fontsize,
-                    parse_math=False)  # a word is text: "$" starts no formula
+        ax.annotate(readable(word), (x, y), xytext=(4, 4), textcoords="offset points",
+                    fontsize=fontsize, parse_math=False)  # a word is text: "$" starts no formula
     ax.set_xlabel("principal component 1")
     ax.set_ylabel("principal component 2")
     ax.set_title(title)

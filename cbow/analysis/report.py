@@ -24,7 +24,7 @@ from typing import Sequence
 import numpy as np
 import yaml
 
-from cbow.vectors.embeddings import Embeddings
+from cbow.vectors.embeddings import Embeddings, readable
 from cbow.errors import InputError
 from cbow.io import atomic_write_bytes
 from cbow.training.run import (RunFolder, RunFolderError, checkpoint_meta, load_embeddings,
@@ -323,4 +323,4 @@ def _fmt(value, digits: int = 4) -> str | None:
 
 
 def _esc(value) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(readable(str(value)), quote=True)

@@ -70,7 +70,11 @@ def query_label(positive: list[str], negative: list[str]) -> str:
 
 def format_neighbours(query: str, neighbours: list[tuple[str, float]],
                       score: str = "cosine") -> str:
-    """A small text table of ``(word, score)`` pairs: rank, word, score to 4 decimals."""
+    """A small text table of ``(word, score)`` pairs: rank, word, score to 4 decimals (bytes
+    that are not UTF-8, a fastText model's, shown as ``\\xHH``)."""
+    from cbow.vectors.embeddings import readable
+
+    neighbours = [(readable(word), cosine) for word, cosine in neighbours]
     width = max([4, *(len(word) for word, _ in neighbours)])
     lines = [f"nearest to {query!r}:", f"{'rank':>4}  {'word':<{width}}  {score}"]
     lines += [f"{rank:>4}  {word:<{width}}  {cosine:6.4f}"

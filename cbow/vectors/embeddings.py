@@ -28,6 +28,16 @@ class GensimMissing(UserError, ImportError):
     """gensim is not installed; the message says how to install it."""
 
 
+def readable(word: str) -> str:
+    """``word`` as text that can be printed or drawn: bytes that are not UTF-8, which a
+    fastText model may hold (read as lone surrogates), shown as ``\\xHH``; other text as it is.
+    """
+    try:
+        return word.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that stands for no byte
+        return word.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
     """``vectors`` with every row divided by its L2 norm; rows of zeros stay zero.
 

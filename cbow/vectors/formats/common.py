@@ -112,6 +112,22 @@ def check_no_whitespace(words: list[str], format: str) -> None:
                               f"{format} format, e.g. {bad[:3]!r}; save them as npy instead")
 
 
+def check_utf8(path: Path, words: list[str], format: str) -> None:
+    """Refuse words that are not text: a fastText ``.bin`` may hold words whose bytes are not
+    UTF-8, which it reads as lone surrogates (``surrogateescape``) so that they hash as
+    fastText hashes them; files of text cannot hold them."""
+    for word in words:
+        try:
+            word.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = word.encode("utf-8", "surrogateescape")
+            raise VectorFileError(
+                f"{path}: the word {word!r} holds bytes that are not UTF-8 ({raw[:40]!r}, as the "
+                f"fastText model it came from stores it), and a {format} file holds UTF-8 text; "
+                f"save as fasttext-bin, which keeps the bytes, or drop or rename the word "
+                f"first") from None
+
+
 def check_records(path: Path, words: list[str], vectors: np.ndarray, where: list[str]) -> None:
     """Words distinct and vectors finite; ``where[i]`` says where record ``i`` is in the file."""
     seen: dict[str, int] = {}

@@ -12,7 +12,7 @@ import numpy as np
 
 from cbow.data.vocab import Vocabulary
 from cbow.io import atomic_writer
-from cbow.vectors.formats.common import Codec, VectorFileError, reject_non_finite
+from cbow.vectors.formats.common import Codec, VectorFileError, check_utf8, reject_non_finite
 
 NPY_VECTORS = "vectors.npy"
 NPY_VOCAB = "vocab.txt"
@@ -72,6 +72,7 @@ def read(path: Path) -> tuple[list[str], np.ndarray, np.ndarray | None]:
 def write(path: Path, words: list[str], vectors: np.ndarray, counts) -> list[Path]:
     """Write both files; words holding a tab or a line break are refused."""
     vectors_path, vocab_path = _paths(path)
+    check_utf8(vocab_path, words, "vocab.txt")
     bad = [w for w in words if any(ch in w for ch in "\t\n\r")]
     if bad:
         raise VectorFileError(f"{len(bad)} words contain a tab or a line break and cannot be "

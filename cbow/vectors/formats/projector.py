@@ -25,7 +25,7 @@ import numpy as np
 
 from cbow.errors import InputError
 from cbow.io import atomic_writer
-from cbow.vectors.formats.common import Codec, text_rows
+from cbow.vectors.formats.common import Codec, check_utf8, text_rows
 
 VECTORS_FILE = "vectors.tsv"
 METADATA_FILE = "metadata.tsv"
@@ -90,6 +90,7 @@ def write(folder: Path, words: list[str], vectors: np.ndarray, counts) -> list[P
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} is a file; the projector export writes two files into a "
                          f"folder: give a folder path")
+    check_utf8(folder / METADATA_FILE, words, "projector metadata")
     folder.mkdir(parents=True, exist_ok=True)
     vectors_path, metadata_path = folder / VECTORS_FILE, folder / METADATA_FILE
     with atomic_writer(vectors_path) as f:

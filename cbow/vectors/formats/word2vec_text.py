@@ -13,8 +13,8 @@ import numpy as np
 
 from cbow.io import atomic_writer
 from cbow.vectors.formats.common import (Codec, VectorFileError, check_header_fits,
-                                         check_no_whitespace, check_records, decode_word,
-                                         parse_header, text_rows, word2vec_layout)
+                                         check_no_whitespace, check_records, check_utf8,
+                                         decode_word, parse_header, text_rows, word2vec_layout)
 
 
 def sniff(path: Path, head: bytes | None) -> bool:
@@ -70,6 +70,7 @@ def _is_float(text: bytes) -> bool:
 def write(path: Path, words: list[str], vectors: np.ndarray, counts=None) -> list[Path]:
     """Write ``path`` (counts are not stored); words holding whitespace are refused."""
     check_no_whitespace(words, "word2vec")
+    check_utf8(path, words, "word2vec")
     V, N = vectors.shape
     with atomic_writer(path) as f:
         f.write(f"{V} {N}\n".encode("utf-8"))
