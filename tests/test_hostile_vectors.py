@@ -262,3 +262,25 @@ def test_a_word_that_is_not_utf8_is_shown_with_escapes(not_utf8_bin, tmp_path):
     assert proc.returncode == 0 and " ab\\xff " in proc.stdout, (proc.stdout, proc.stderr)
     emb = Embeddings.load(not_utf8_bin)
     assert plot_words(emb, emb.words, tmp_path / "map.png").stat().st_size > 0
+
+
+# ------------------------------------------------------------------ damaged files
+
+@pytest.mark.parametrize("start, seen", [
+    (b"\0\0\0\0", "format version 12 at byte 4"),
+    (b"\0\0\0\0\x63\0\0\0", "arguments dim 5, minn 3, maxn 5, bucket 50 at byte 8")])
+def test_a_fasttext_bin_with_a_damaged_magic_number_is_named_as_one(sub, tmp_path, start, seen):
+    path = tmp_path / "model.bin"
+    sub.save(path, "fasttext-bin")
+    data = bytearray(path.read_bytes())
+    data[:len(start)] = start
+    path.write_bytes(bytes(data))
+    message = (f"{path}, byte 0: it looks like a fastText .bin model ({seen}) but starts with 0 "
+               f"instead of fastText's magic number 793712314: the file is damaged")
+    with pytest.raises(formats.VectorFileError, match=re.escape(message)):
+        Embeddings.load(path)
+    proc = run_cbow("similar", path, "king")
+    assert proc.returncode == 2 and proc.stderr == f"error: {message}\n"
+    path.write_bytes(b"\x07" * 200)  # no format's: reported against the word2vec header
+    with pytest.raises(formats.VectorFileError, match="expected the word2vec header"):
+        Embeddings.load(path)

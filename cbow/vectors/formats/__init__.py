@@ -99,8 +99,9 @@ def detect_format(path: Path) -> str:
 
     A folder no codec claims is read as :data:`FOLDER_DEFAULT`, whose reader names the file it
     lacks. A file no codec claims is a zip archive (a training checkpoint: the error says where
-    those are read) or is reported against the word2vec header, the one format that has no
-    magic number and so the one a stray text file was most likely meant to be.
+    those are read), a format's file damaged where its sniff looks (the codec's ``damaged``
+    says what), or is reported against the word2vec header, the one format that has no magic
+    number and so the one a stray text file was most likely meant to be.
     """
     head = None
     if not path.is_dir():
@@ -114,6 +115,11 @@ def detect_format(path: Path) -> str:
     if head.startswith(b"PK\x03\x04"):
         raise VectorFileError(f"{path} is a zip archive (a training checkpoint?), not a vector "
                               f"file; use cbow.training.run.load_embeddings for checkpoints")
+    for entry in VECTOR_FORMATS:  # a format's file, damaged where a sniff looks
+        damaged = entry.load().damaged
+        problem = damaged(path, head) if damaged is not None else None
+        if problem is not None:
+            raise VectorFileError(problem)
     parse_header(path, first_line(head))  # raises: no codec took a file with a word2vec header
     raise VectorFileError(f"{path} is in none of the vector formats "
                           f"{', '.join(VECTOR_FORMATS.names())}")

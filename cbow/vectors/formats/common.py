@@ -32,11 +32,14 @@ class Codec(NamedTuple):
     path (formats sharing a codec aside).
     ``read(path) -> (words, vectors (V, N), counts or None)``.
     ``write(path, words, vectors, counts or None) -> the files written``, each atomically.
+    ``damaged(path, head) -> str | None`` (optional): for a file no sniff claims, what is
+    wrong with it if it is this format's file damaged (its magic number, say), else None.
     """
 
     sniff: Callable[[Path, bytes | None], bool]
     read: Callable[[Path], tuple[list[str], np.ndarray, np.ndarray | None]]
     write: Callable[[Path, list[str], np.ndarray, np.ndarray | None], list[Path]]
+    damaged: Callable[[Path, bytes], str | None] | None = None
 
 
 # ------------------------------------------------------------------------ word2vec header

@@ -114,7 +114,24 @@ def write(path: Path, words: list[str], vectors: np.ndarray, counts) -> list[Pat
     return [write_model(path, model)]
 
 
-CODEC = Codec(sniff, read, write)
+def damaged(path: Path, head: bytes) -> str | None:
+    """For a file without fastText's magic number: what is wrong if the rest of its header is
+    a fastText model's (a readable version, or the arguments of a word-vector model)."""
+    if len(head) < _HEADER_BYTES:
+        return None
+    magic, version = struct.unpack_from("<2i", head, 0)
+    dim, *_, loss, kind, bucket, minn, maxn, _, _ = _ARGS.unpack_from(head, 8)
+    plausible = (0 < dim <= 1 << 16 and loss in LOSSES and kind in MODELS and bucket >= 0
+                 and 0 <= minn <= maxn <= 1 << 10)
+    if version not in READABLE_VERSIONS and not plausible:
+        return None
+    seen = (f"format version {version} at byte 4" if version in READABLE_VERSIONS
+            else f"arguments dim {dim}, minn {minn}, maxn {maxn}, bucket {bucket} at byte 8")
+    return (f"{path}, byte 0: it looks like a fastText .bin model ({seen}) but starts with "
+            f"{magic} instead of fastText's magic number {MAGIC}: the file is damaged")
+
+
+CODEC = Codec(sniff, read, write, damaged)
 
 
 # ------------------------------------------------------------------------------------ writing
