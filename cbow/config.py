@@ -96,6 +96,9 @@ MAX_NEGATIVE = 1000
 MAX_WORKERS = 1024
 #: Hash buckets of the n-grams: input rows are int32, so words + buckets stay below 2**31.
 MAX_BUCKET = 1 << 30
+#: Characters of an n-gram (minn, maxn): fastText cuts 3 to 6, and the row table's memory
+#: grows with maxn - minn; bounded so that an extra zero or three is a config error.
+MAX_NGRAM = 100
 
 
 @dataclass
@@ -124,9 +127,10 @@ class ModelConfig:
                     "vectors zero (word2vec objectives only)", identity=True)
     shrink_window: bool = key(False, BOOLEAN, "draw each example's window in [1, C], as "
                               "word2vec does (word2vec objectives only)", identity=True)
-    minn: int = key(3, integer(1), "shortest character n-gram of `<word>` (with `maxn`)",
-                    identity=True)
-    maxn: int = key(0, integer(0), "longest character n-gram of `<word>`; 0: no subwords "
+    minn: int = key(3, integer(1, MAX_NGRAM),
+                    "shortest character n-gram of `<word>` (with `maxn`)", identity=True)
+    maxn: int = key(0, integer(0, MAX_NGRAM),
+                    "longest character n-gram of `<word>`; 0: no subwords "
                     "(word2vec); > 0: fastText's CBOW, each word's input rows are its own and "
                     "its n-grams' (word2vec objectives, `init: gensim` or `word2vec`)", identity=True)
     bucket: int = key(2_000_000, Rule(lambda v: _is_int(v) and 1 <= v <= MAX_BUCKET,

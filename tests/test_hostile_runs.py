@@ -126,3 +126,21 @@ def test_what_a_subword_run_can_export_with_normalize_or_which(subword_run, tmp_
     five = load_facebook_vectors(str(tmp_path / "fasttext-bin---limit"))
     assert len(five.index_to_key) == 5  # the n-grams kept: unseen words keep their vectors
     np.testing.assert_allclose(five["wolfish"], emb["wolfish"], rtol=1e-5, atol=1e-7)
+
+
+# --------------------------------------------------------------------------- the config
+
+SUBWORDS = ["train.steps=5", "model.objective=negative", "train.dtype=float32",
+            "model.init=gensim"]
+
+
+@pytest.mark.parametrize("override, key, bound", [
+    ("model.maxn=1000000000", "model.maxn", "an integer from 0 to 100"),
+    ("model.minn=1000000000", "model.minn", "an integer from 1 to 100"),
+])
+def test_ngram_lengths_are_bounded_and_named(override, key, bound):
+    # issue 27, case 9: maxn 1e9 was refused as 103,637 GiB of step buffers, maxn not named
+    from cbow.config import ConfigError, load_config
+    with pytest.raises(ConfigError, match=f"--set {override}: {key} must be {bound}"):
+        load_config(None, [*SUBWORDS, "model.maxn=6", override])
+    assert load_config(None, [*SUBWORDS, "model.minn=100", "model.maxn=100"])
