@@ -284,3 +284,120 @@ def test_a_fasttext_bin_with_a_damaged_magic_number_is_named_as_one(sub, tmp_pat
     path.write_bytes(b"\x07" * 200)  # no format's: reported against the word2vec header
     with pytest.raises(formats.VectorFileError, match="expected the word2vec header"):
         Embeddings.load(path)
+
+
+def projector_folder(tmp_path, vectors: str, metadata: str | None):
+    folder = tmp_path / "projector"
+    folder.mkdir()
+    (folder / "vectors.tsv").write_text(vectors, encoding="utf-8")
+    if metadata is not None:
+        (folder / "metadata.tsv").write_text(metadata, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("vectors, metadata, message", [
+    ("1\tnan\n1\t2\n", "a\nb\n", "projector, vectors.tsv line 1, metadata.tsv line 1: the "
+                                 "vector of 'a' holds NaN or infinity"),
+    ("1\t3\n1\t2\n", "word\tcount\na\t1\na\t2\n", "projector: the word 'a' appears twice "
+                                                   "(vectors.tsv line 1, metadata.tsv line 2 and "
+                                                   "vectors.tsv line 2, metadata.tsv line 3)"),
+    ("1\tx\n1\t2\n", "a\nb\n", "projector/vectors.tsv, line 1: 'x' is not a number (in the "
+                               "vector of 'a')"),
+    ("1\t1_000\n", "a\n", "'1_000' is not a number"),
+    ("1\t3\t4\n1\t2\n", "a\nb\n", "projector/vectors.tsv, line 2: 2 numbers, where line 1 "
+                                  "has 3"),
+    ("", "", "projector/vectors.tsv holds no vectors"),
+    ("1\t3\n1\t2\n", "word\tcount\na\tx\nb\t2\n", "projector/metadata.tsv, line 2: expected "
+                                                 "'word<TAB>count'"),
+    ("1\t3\n1\t2\n", "word\tcount\na\nb\t2\n", "projector/metadata.tsv, line 2: expected"),
+    ("1\t3\n1\t2\n", "a\n\n", "projector/metadata.tsv, line 2: an empty word"),
+    ("1\t3\n1\t2\n5\t5\n", "a\nb\n", "vectors.tsv has 3 rows but metadata.tsv names 2 words"),
+])
+def test_a_damaged_projector_export_is_one_error_naming_file_and_line(tmp_path, vectors,
+                                                                      metadata, message):
+    folder = projector_folder(tmp_path, vectors, metadata)
+    if message.startswith("projector"):
+        message = str(tmp_path) + "/" + message
+    with pytest.raises(formats.VectorFileError, match=re.escape(message)):
+        Embeddings.load(folder)
+
+
+def test_a_projector_export_without_metadata_or_not_utf8(tmp_path):
+    folder = projector_folder(tmp_path, "1\t2\n", None)
+    with pytest.raises(FileNotFoundError, match="needs its words in .*metadata.tsv"):
+        Embeddings.load(folder)
+    (folder / "metadata.tsv").write_bytes(b"caf\xe9\n")
+    with pytest.raises(formats.VectorFileError, match=r"metadata.tsv, line 1: not UTF-8 text"):
+        Embeddings.load(folder)
+    with pytest.raises(formats.VectorFileError, match="is a file; a projector export is a "
+                                                      "folder"):
+        Embeddings.load(folder / "metadata.tsv", format="projector")
+
+
+def test_a_projector_round_trip_still_holds_every_word(tmp_path):
+    words = ["a\tb", "new\nline", "back\\slash", "x\u2028y", "plain"]
+    emb = Embeddings(words, np.random.default_rng(0).standard_normal((5, 3)),
+                     counts=[5, 4, 3, 2, 1])
+    emb.save(tmp_path / "p", "projector")
+    back = Embeddings.load(tmp_path / "p")
+    assert back.words == words and back.counts.tolist() == [5, 4, 3, 2, 1]
+    np.testing.assert_array_equal(back.vectors, emb.vectors)
+
+
+def test_word2vec_text_refuses_digit_separators(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("2 2\nnew_york 1 2\nb 3 1_000\n", encoding="utf-8")
+    with pytest.raises(formats.VectorFileError, match=r"line 3: '1_000' \(in the vector of 'b'\) "
+                                                      r"is not a number"):
+        Embeddings.load(path)
+
+
+def test_what_no_file_can_hold_is_refused_before_writing(tmp_path):
+    with pytest.raises(formats.VectorFileError, match="no words to write"):
+        Embeddings([], np.zeros((0, 3))).save(tmp_path / "empty.txt")
+    with pytest.raises(ValueError, match=r"N >= 1"):
+        Embeddings(["a"], np.zeros((1, 0)))
+    np.save(tmp_path / "vectors.npy", np.zeros((1, 0)))
+    (tmp_path / "vocab.txt").write_text("a\n", encoding="utf-8")
+    with pytest.raises(formats.VectorFileError, match=r"N >= 1; got shape \(1, 0\)"):
+        Embeddings.load(tmp_path)
+    for counts, shown in (([1.5, 2], "[1.5]"), ([-1, 2], "[-1]"), ([True, False], "[True, "
+                                                                                     "False]")):
+        with pytest.raises(InputError, match=re.escape(f"counts must be whole numbers >= 0; "
+                                                       f"got {shown}")):
+            Embeddings(["a", "b"], np.eye(2), counts=counts)
+    assert Embeddings(["a", "b"], np.eye(2), counts=[1.0, 2.0]).counts.tolist() == [1, 2]
+    with pytest.raises(ValueError, match="not one str"):
+        Embeddings("ab", np.eye(2))
+    assert not list(tmp_path.glob("empty*"))
+
+
+def test_reading_as_a_format_the_file_is_not(tmp_path, emb):
+    emb.save(tmp_path / "v.txt", "word2vec")
+    with pytest.raises(formats.VectorFileError, match=r"is not a .npy file \(it does not start "
+                                                      r"with numpy's magic string"):
+        Embeddings.load(tmp_path / "v.txt", format="npy")
+    with pytest.raises(InputError, match="dtype must be a float dtype"):
+        Embeddings.load(tmp_path / "v.txt", dtype=np.int8)
+
+
+def test_queries_of_the_wrong_type_are_one_clear_error(emb, sub):
+    for bad in (lambda: emb.similarity("king", 3), lambda: emb[0], lambda: emb.index(None),
+                lambda: sub[[3]], lambda: sub.vector(None)):
+        with pytest.raises(InputError, match="words are strings; got"):
+            bad()
+    for query in (b"king", np.array(["x"] * N)):
+        with pytest.raises(InputError, match="the query must be a word"):
+            emb.most_similar(query)
+    for epsilon in (-1, 0, float("nan"), "x", True):
+        with pytest.raises(InputError, match="epsilon must be a number > 0"):
+            emb.most_similar(positive=["king"], negative=["man"], method="3cosmul",
+                             epsilon=epsilon)
+    assert ["king"] not in emb and not sub.has_vector(3)
+    # gensim's first argument is a list of positive words; None is no words
+    assert emb.most_similar(["king", "woman"], topn=3) == emb.most_similar(
+        positive=["king", "woman"], topn=3)
+    assert emb.most_similar(positive=None, negative=["man"], topn=2) == emb.most_similar(
+        negative=["man"], topn=2)
+    with pytest.raises(InputError, match="give the positive words once"):
+        emb.most_similar(["king"], positive=["woman"])

@@ -75,14 +75,18 @@ class Embeddings:
 
     def __init__(self, words: Sequence[str], vectors, counts=None, source: str | None = None,
                  which: str | None = None):
+        if isinstance(words, (str, bytes)):
+            raise ValueError(f"words must be a sequence of words, not one {type(words).__name__} "
+                             f"({words[:30]!r})")
         words = list(words)
         vectors = np.asarray(vectors)
         if not np.issubdtype(vectors.dtype, np.floating):
             if not np.issubdtype(vectors.dtype, np.integer):
                 raise ValueError(f"vectors must be real numbers; got dtype {vectors.dtype}")
             vectors = vectors.astype(np.float64)
-        if vectors.ndim != 2:
-            raise ValueError(f"vectors must be a 2-D (V, N) array; got shape {vectors.shape}")
+        if vectors.ndim != 2 or vectors.shape[1] == 0:
+            raise ValueError(f"vectors must be a 2-D (V, N) array with N >= 1; got shape "
+                             f"{vectors.shape}")
         if vectors.shape[0] != len(words):
             raise ValueError(f"{len(words)} words but {vectors.shape[0]} vectors; "
                              f"need one vector (row) per word")
@@ -95,9 +99,7 @@ class Embeddings:
         self._vectors = vectors.view()
         self._vectors.flags.writeable = False  # our view only; the caller's array is untouched
         self._unit: np.ndarray | None = None
-        self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
-        if self.counts is not None and self.counts.shape != (len(words),):
-            raise ValueError(f"counts must have shape ({len(words)},); got {self.counts.shape}")
+        self.counts = None if counts is None else _checked_counts(counts, len(words))
         self.source = source
         self.which = which
 
@@ -130,6 +132,8 @@ class Embeddings:
         VectorFileError
             If the file is malformed; the message says where.
         """
+        if dtype is not None and not np.issubdtype(np.dtype(dtype), np.floating):
+            raise InputError(f"dtype must be a float dtype (float32, float64, ...); got {dtype!r}")
         if format is None:
             format = formats.format_of(path)
         whole = formats.embeddings_class(format)  # e.g. fastText's model, n-gram rows and all
@@ -279,19 +283,19 @@ class Embeddings:
         return len(self._words)
 
     def __contains__(self, word: object) -> bool:
-        return word in self.vocab
+        return isinstance(word, str) and word in self.vocab
 
     def has_vector(self, word: str) -> bool:
         """Whether :meth:`vector` gives ``word`` a vector: here, whether it is in the
         vocabulary (subword vectors also give unseen words one)."""
-        return word in self.vocab
+        return word in self
 
     def __repr__(self) -> str:
         return f"Embeddings({len(self)} words, {self.vector_size} dims, {self._vectors.dtype})"
 
     def index(self, word: str) -> int:
         """Row of ``word``; ``KeyError`` naming it (and close spellings) if it is unknown."""
-        return self.vocab.index(word)
+        return self.vocab.index(_words([word])[0])
 
     def vector(self, word: str) -> np.ndarray:
         """The ``(N,)`` vector of ``word`` (a read-only view)."""
@@ -301,14 +305,14 @@ class Embeddings:
         """``(N,)`` for one word, ``(k, N)`` (a copy) for a list of ``k`` words."""
         if isinstance(word_or_words, str):
             return self.vector(word_or_words)
-        return self._vectors[[self.index(w) for w in word_or_words]]
+        return self._vectors[[self.index(w) for w in _words(word_or_words)]]
 
     def unknown_word_message(self, word: str) -> str:
         return self.vocab.unknown_word_message(word)
 
     def check_words(self, words: Iterable[str]) -> None:
         """Raise one ``KeyError`` naming every unknown word in ``words`` (none: return)."""
-        unknown = list(dict.fromkeys(w for w in words if w not in self.vocab))
+        unknown = list(dict.fromkeys(w for w in _words(words) if w not in self.vocab))
         if len(unknown) == 1:
             raise UnknownWord(self.unknown_word_message(unknown[0]))
         if unknown:
@@ -394,6 +398,17 @@ class Embeddings:
         topn = _count(topn)
         if method not in COMBINATIONS:
             raise InputError(f"method must be one of {', '.join(COMBINATIONS)}; got {method!r}")
+        if isinstance(epsilon, (bool, np.bool_)) or not isinstance(
+                epsilon, (int, float, np.integer, np.floating)) or not 0 < epsilon < np.inf:
+            raise InputError(f"epsilon must be a number > 0; got {epsilon!r}")
+        positive, negative = positive or (), negative or ()
+        if isinstance(word_or_vector, (list, tuple)) and word_or_vector \
+                and all(isinstance(w, str) for w in word_or_vector):
+            # gensim's first argument: most_similar(["king", "woman"]) means positive words.
+            if positive:
+                raise InputError("give the positive words once: as the first argument or as "
+                                 "positive=")
+            word_or_vector, positive = None, word_or_vector
         if word_or_vector is None:
             return self._combined(positive, negative, method, epsilon, topn)
         if positive or negative:
@@ -414,6 +429,9 @@ class Embeddings:
 
     def _query_vector(self, vector) -> np.ndarray:
         """``vector`` as an ``(N,)`` array of the vectors' dtype; its shape checked."""
+        if isinstance(vector, bytes) or np.asarray(vector).dtype.kind not in "biuf":
+            raise InputError(f"the query must be a word (a str), a list of words or a vector "
+                             f"of {self.vector_size} numbers; got {vector!r:.60}")
         query = np.asarray(vector, dtype=self._vectors.dtype)
         if query.shape != (self.vector_size,):
             raise InputError(f"the query vector must have shape ({self.vector_size},); "
@@ -513,6 +531,23 @@ def _import_keyed_vectors():
     return KeyedVectors
 
 
+def _checked_counts(counts, V: int) -> np.ndarray:
+    """``counts`` as int64 (V,): whole numbers >= 0, which ``vocab.txt`` can hold."""
+    array = np.asarray(counts)
+    if array.shape != (V,):
+        raise ValueError(f"counts must have shape ({V},); got {array.shape}")
+    if array.dtype.kind in "iu":
+        bad = array < 0
+    elif array.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(array) | (array != np.round(array)) | (array < 0)
+    else:
+        bad = np.ones(V, dtype=bool)
+    if bad.any():
+        raise InputError(f"counts must be whole numbers >= 0; got {array[bad][:3].tolist()!r}")
+    return array.astype(np.int64)
+
+
 def reject_non_finite(vectors: np.ndarray, words: Sequence[str], source: str | None,
                       rows: str = "vector") -> None:
     """Refuse ``vectors`` (V, N) holding NaN or infinity, naming the first such row's word:
@@ -523,6 +558,18 @@ def reject_non_finite(vectors: np.ndarray, words: Sequence[str], source: str | N
         raise InputError(f"{source or 'the vectors'}: the {rows} of {words[i]!r} (row {i}) holds "
                          f"NaN or infinity ({count} such rows in all); word vectors must be "
                          f"finite numbers")
+
+
+def _words(words) -> list[str]:
+    """``words`` as a list (one ``str`` is one word), each checked to be a ``str``."""
+    try:
+        words = [words] if isinstance(words, str) else list(words)
+    except TypeError:  # not a sequence: one word that is no str
+        words = [words]
+    for word in words:
+        if not isinstance(word, str):
+            raise InputError(f"words are strings; got {word!r:.60} ({type(word).__name__})")
+    return words
 
 
 def _count(topn) -> int | None:

@@ -18,7 +18,7 @@ import numpy as np
 from cbow.data import subwords
 from cbow.errors import InputError, UnknownWord
 from cbow.vectors.composition import compose, word_vectors
-from cbow.vectors.embeddings import Embeddings, _unit, reject_non_finite
+from cbow.vectors.embeddings import Embeddings, _unit, _words, reject_non_finite
 from cbow.vectors.formats import fasttext_bin
 from cbow.vectors.formats.common import non_finite_rows
 
@@ -215,7 +215,7 @@ class SubwordEmbeddings(Embeddings):
 
     def has_vector(self, word: str) -> bool:
         """Whether ``word`` has a vector: it is in the vocabulary or has at least one n-gram."""
-        return word in self.vocab or self.rows_of_ngrams(word).size > 0
+        return word in self or (isinstance(word, str) and self.rows_of_ngrams(word).size > 0)
 
     def vector(self, word: str, if_no_ngrams: str = "error") -> np.ndarray:
         """The ``(N,)`` vector of ``word``: composed for a vocabulary word, else the mean of its
@@ -230,6 +230,7 @@ class SubwordEmbeddings(Embeddings):
         """
         if if_no_ngrams not in ("error", "zeros"):
             raise InputError(f"if_no_ngrams must be 'error' or 'zeros'; got {if_no_ngrams!r}")
+        word = _words([word])[0]
         if word in self.vocab:
             return super().vector(word)
         rows = self.rows_of_ngrams(word)
@@ -241,8 +242,9 @@ class SubwordEmbeddings(Embeddings):
         """``(N,)`` for one word, ``(k, N)`` for a list of ``k`` words, seen or not."""
         if isinstance(word_or_words, str):
             return self.vector(word_or_words)
-        self.check_words(word_or_words)
-        return np.stack([self.vector(w) for w in word_or_words]) if len(word_or_words) else (
+        words = _words(word_or_words)
+        self.check_words(words)
+        return np.stack([self.vector(w) for w in words]) if words else (
             np.zeros((0, self.vector_size), self._vectors.dtype))
 
     def _no_vector_message(self, word: str) -> str:
@@ -258,7 +260,7 @@ class SubwordEmbeddings(Embeddings):
 
     def check_words(self, words) -> None:
         """Raise one :class:`~cbow.errors.UnknownWord` naming every word without a vector."""
-        missing = list(dict.fromkeys(w for w in words if not self.has_vector(w)))
+        missing = list(dict.fromkeys(w for w in _words(words) if not self.has_vector(w)))
         if len(missing) == 1:
             raise UnknownWord(self._no_vector_message(missing[0]))
         if missing:

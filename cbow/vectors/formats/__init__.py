@@ -55,8 +55,14 @@ def read_vectors(path: str | Path, format: str | None = None):
 
 def write_vectors(path: str | Path, words: list[str], vectors: np.ndarray, counts=None,
                   format: str = "word2vec") -> list[Path]:
-    """Write ``vectors`` (V, N) labelled by ``words`` in ``format``, atomically; the files."""
-    return VECTOR_FORMATS.load(check_format(format)).write(Path(path), words, vectors, counts)
+    """Write ``vectors`` (V, N) labelled by ``words`` in ``format``, atomically; the files.
+
+    No words is refused: no reader takes a file of none (a word2vec header says V >= 1).
+    """
+    codec = VECTOR_FORMATS.load(check_format(format))
+    if not words:
+        raise VectorFileError(f"{path}: no words to write; a vector file holds at least one")
+    return codec.write(Path(path), words, vectors, counts)
 
 
 def check_format(format: str) -> str:

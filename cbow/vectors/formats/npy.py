@@ -25,8 +25,8 @@ def sniff(path: Path, head: bytes | None) -> bool:
 
 
 def _paths(path: Path) -> tuple[Path, Path]:
-    """``(vectors.npy, vocab.txt)`` for a folder or a ``.npy`` path."""
-    if path.suffix == ".npy":
+    """``(vectors.npy, vocab.txt)`` for a folder or a ``.npy`` path (or any existing file)."""
+    if path.suffix == ".npy" or path.is_file():
         return path, path.with_name(NPY_VOCAB)
     return path / NPY_VECTORS, path / NPY_VOCAB
 
@@ -44,6 +44,10 @@ def read(path: Path) -> tuple[list[str], np.ndarray, np.ndarray | None]:
     vectors_path, vocab_path = _paths(path)
     if not vectors_path.is_file():
         raise FileNotFoundError(f"{vectors_path} does not exist")
+    with open(vectors_path, "rb") as f:
+        if f.read(len(_MAGIC)) != _MAGIC:  # numpy's own message would suggest unpickling it
+            raise VectorFileError(f"{vectors_path} is not a .npy file (it does not start with "
+                                  f"numpy's magic string \\x93NUMPY)")
     if not vocab_path.is_file():
         raise FileNotFoundError(f"{vectors_path} needs its words in {vocab_path}, which does "
                                 f"not exist")
@@ -51,9 +55,10 @@ def read(path: Path) -> tuple[list[str], np.ndarray, np.ndarray | None]:
         vectors = np.load(vectors_path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as err:
         raise VectorFileError(f"{vectors_path} cannot be read as a .npy array ({err})") from None
-    if vectors.ndim != 2 or not np.issubdtype(vectors.dtype, np.floating):
-        raise VectorFileError(f"{vectors_path} must hold a 2-D float array (V, N); got shape "
-                              f"{vectors.shape} and dtype {vectors.dtype}")
+    if vectors.ndim != 2 or not np.issubdtype(vectors.dtype, np.floating) \
+            or vectors.shape[1] == 0:
+        raise VectorFileError(f"{vectors_path} must hold a 2-D float array (V, N), N >= 1; got "
+                              f"shape {vectors.shape} and dtype {vectors.dtype}")
     try:
         vocab = Vocabulary.load(vocab_path)
     except ValueError as err:

@@ -25,7 +25,8 @@ import numpy as np
 
 from cbow.errors import InputError
 from cbow.io import atomic_writer
-from cbow.vectors.formats.common import Codec, check_utf8, text_rows
+from cbow.vectors.formats.common import (Codec, VectorFileError, check_records, check_utf8,
+                                         text_rows)
 
 VECTORS_FILE = "vectors.tsv"
 METADATA_FILE = "metadata.tsv"
@@ -106,18 +107,92 @@ def write(folder: Path, words: list[str], vectors: np.ndarray, counts) -> list[P
 
 
 def read(path: Path) -> tuple[list[str], np.ndarray, np.ndarray | None]:
-    """The codec's reader: ``path`` is the folder (or its ``vectors.tsv``)."""
+    """The codec's reader: ``path`` is the folder (or its ``vectors.tsv``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``metadata.tsv`` is missing.
+    VectorFileError
+        If either file is malformed (the message names the file and the line), or they do not
+        match one to one.
+    """
     folder = path.parent if path.name == VECTORS_FILE else path
-    lines = (folder / METADATA_FILE).read_text(encoding="utf-8").split("\n")[:-1]
-    counts = None
-    if lines and lines[0] == METADATA_HEADER:
-        fields = [line.rsplit("\t", 1) for line in lines[1:]]
-        lines, counts = [f[0] for f in fields], np.array([int(f[1]) for f in fields], np.int64)
-    vectors = np.loadtxt(folder / VECTORS_FILE, delimiter="\t", ndmin=2, dtype=np.float64)
-    if vectors.shape[0] != len(lines):
-        raise InputError(f"{folder}: {VECTORS_FILE} has {vectors.shape[0]} rows but "
-                         f"{METADATA_FILE} names {len(lines)} words")
-    return [unescape_word(line) for line in lines], vectors, counts
+    if folder.is_file():
+        raise VectorFileError(f"{path} is a file; a projector export is a folder holding "
+                              f"{VECTORS_FILE} and {METADATA_FILE}")
+    vectors_path, metadata_path = folder / VECTORS_FILE, folder / METADATA_FILE
+    if not metadata_path.is_file():
+        raise FileNotFoundError(f"{vectors_path} needs its words in {metadata_path}, which does "
+                                f"not exist")
+    words, counts, first = _read_metadata(metadata_path)
+    rows = _lines(vectors_path)
+    if not rows:
+        raise VectorFileError(f"{vectors_path} holds no vectors")
+    if len(rows) != len(words):
+        raise VectorFileError(f"{folder}: {VECTORS_FILE} has {len(rows)} rows but "
+                              f"{METADATA_FILE} names {len(words)} words")
+    N = len(rows[0].split("\t"))
+    vectors = np.empty((len(rows), N), dtype=np.float64)
+    for i, row in enumerate(rows):
+        fields = row.split("\t")
+        if len(fields) != N:
+            raise VectorFileError(f"{vectors_path}, line {i + 1}: {len(fields)} numbers, where "
+                                  f"line 1 has {N}; every vector has the same size")
+        try:
+            vectors[i] = [number(field) for field in fields]
+        except ValueError as err:
+            raise VectorFileError(f"{vectors_path}, line {i + 1}: {err} (in the vector of "
+                                  f"{words[i]!r})") from None
+    check_records(folder, words, vectors,
+                  [f"{VECTORS_FILE} line {i + 1}, {METADATA_FILE} line {i + first}"
+                   for i in range(len(words))])
+    return words, vectors, counts
+
+
+def number(text: str) -> float:
+    """``text`` as a float, or ValueError naming it: what Python's ``float`` reads but for
+    digit separators (``1_000``), which no vector file writes."""
+    try:
+        if "_" not in text:
+            return float(text)
+    except ValueError:
+        pass
+    raise ValueError(f"{text[:30]!r} is not a number")
+
+
+def _lines(path: Path) -> list[str]:
+    """The lines of the UTF-8 text file ``path`` (without line breaks); else the error naming
+    the file and the line that is not UTF-8."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise VectorFileError(f"{path}, line {line}: not UTF-8 text ({err.reason})") from None
+    lines = text.replace("\r\n", "\n").split("\n")  # only \n ends a row (words are escaped)
+    return lines[:-1] if lines[-1] == "" else lines
+
+
+def _read_metadata(path: Path) -> tuple[list[str], np.ndarray | None, int]:
+    """``(words, counts or None, line of the first word)`` of ``metadata.tsv``."""
+    lines = _lines(path)
+    if not lines or lines[0] != METADATA_HEADER:  # the word column alone
+        words, counts, first = lines, None, 1
+    else:
+        words, counts, first = [], [], 2
+        for line_number, line in enumerate(lines[1:], start=2):
+            word, sep, count = line.rpartition("\t")
+            if not sep or not count.isdigit():
+                raise VectorFileError(f"{path}, line {line_number}: expected 'word<TAB>count' (the "
+                                      f"header is {METADATA_HEADER!r}); got {line[:60]!r}")
+            words.append(word)
+            counts.append(int(count))
+        counts = np.array(counts, dtype=np.int64)
+    for i, word in enumerate(words):
+        if not word:
+            raise VectorFileError(f"{path}, line {i + first}: an empty word")
+    return [unescape_word(word) for word in words], counts, first
 
 
 CODEC = Codec(sniff, read, write)

@@ -44,6 +44,8 @@ def read(path: Path) -> tuple[list[str], np.ndarray, None]:
                 raise VectorFileError(f"{path}, line {line_number}: expected the word and {N} "
                                       f"numbers; found {len(fields) - 1} numbers after {word!r}")
             try:
+                if b"_" in line and any(b"_" in x for x in fields[1:]):
+                    raise ValueError  # float() reads 1_000; no vector file writes it
                 vectors[len(words)] = [float(x) for x in fields[1:]]
             except ValueError:
                 bad = next(x for x in fields[1:] if not _is_float(x))
@@ -62,7 +64,7 @@ def read(path: Path) -> tuple[list[str], np.ndarray, None]:
 def _is_float(text: bytes) -> bool:
     try:
         float(text)
-        return True
+        return b"_" not in text
     except ValueError:
         return False
 
