@@ -16,7 +16,8 @@ import numpy as np
 from cbow.data.vocab import Vocabulary
 from cbow.errors import InputError, UnknownWord, UserError
 from cbow.vectors import formats
-from cbow.vectors.formats.common import non_finite_rows
+from cbow.vectors.checks import (checked_counts, checked_topn, refuse_cancelling,
+                                 reject_non_finite, words_only)
 
 COMBINATIONS = ("3cosadd", "3cosmul")  # how most_similar combines positive and negative words
 GENSIM_COSMUL_EPSILON = 1e-6  # the constant of gensim's most_similar_cosmul
@@ -99,7 +100,7 @@ class Embeddings:
         self._vectors = vectors.view()
         self._vectors.flags.writeable = False  # our view only; the caller's array is untouched
         self._unit: np.ndarray | None = None
-        self.counts = None if counts is None else _checked_counts(counts, len(words))
+        self.counts = None if counts is None else checked_counts(counts, len(words))
         self.source = source
         self.which = which
 
@@ -295,7 +296,7 @@ class Embeddings:
 
     def index(self, word: str) -> int:
         """Row of ``word``; ``KeyError`` naming it (and close spellings) if it is unknown."""
-        return self.vocab.index(_words([word])[0])
+        return self.vocab.index(words_only([word])[0])
 
     def vector(self, word: str) -> np.ndarray:
         """The ``(N,)`` vector of ``word`` (a read-only view)."""
@@ -305,14 +306,14 @@ class Embeddings:
         """``(N,)`` for one word, ``(k, N)`` (a copy) for a list of ``k`` words."""
         if isinstance(word_or_words, str):
             return self.vector(word_or_words)
-        return self._vectors[[self.index(w) for w in _words(word_or_words)]]
+        return self._vectors[[self.index(w) for w in words_only(word_or_words)]]
 
     def unknown_word_message(self, word: str) -> str:
         return self.vocab.unknown_word_message(word)
 
     def check_words(self, words: Iterable[str]) -> None:
         """Raise one ``KeyError`` naming every unknown word in ``words`` (none: return)."""
-        unknown = list(dict.fromkeys(w for w in _words(words) if w not in self.vocab))
+        unknown = list(dict.fromkeys(w for w in words_only(words) if w not in self.vocab))
         if len(unknown) == 1:
             raise UnknownWord(self.unknown_word_message(unknown[0]))
         if unknown:
@@ -395,7 +396,7 @@ class Embeddings:
             without a direction: a query word whose vector is zero, or words that cancel out
             (``king - king``); every word would be at cosine 0 from it, none nearest.
         """
-        topn = _count(topn)
+        topn = checked_topn(topn)
         if method not in COMBINATIONS:
             raise InputError(f"method must be one of {', '.join(COMBINATIONS)}; got {method!r}")
         if isinstance(epsilon, (bool, np.bool_)) or not isinstance(
@@ -456,7 +457,7 @@ class Embeddings:
         if method == "3cosadd":
             # The mean of +1/-1 weighted unit vectors; the mean's length does not matter.
             weighted = np.concatenate([units_pos, -units_neg]).mean(axis=0)
-            _refuse_cancelling(weighted, positive, negative, mean=True)
+            refuse_cancelling(weighted, positive, negative, mean=True)
             return self._nearest(_unit(weighted), exclude=rows, topn=topn)
         shifted = (1.0 + self.unit_vectors @ units.T) / 2  # (V, P + M), in [0, 1]
         scores = (shifted[:, :len(positive)].prod(axis=1)
@@ -474,10 +475,10 @@ class Embeddings:
         list of (word, cosine)
             As :meth:`most_similar` (and refused as it refuses a query without a direction).
         """
-        topn = _count(topn)
+        topn = checked_topn(topn)
         units, rows = self._directed_query([a, b, c])
         query = units[1] - units[0] + units[2]
-        _refuse_cancelling(query, [b, c], [a])
+        refuse_cancelling(query, [b, c], [a])
         return self._nearest(_unit(query), exclude=rows, topn=topn)
 
     def _directed_query(self, words: Sequence[str]) -> tuple[np.ndarray, list[int]]:
@@ -529,72 +530,6 @@ def _import_keyed_vectors():
     except ImportError as err:
         raise GensimMissing(GENSIM_MISSING) from err
     return KeyedVectors
-
-
-def _checked_counts(counts, V: int) -> np.ndarray:
-    """``counts`` as int64 (V,): whole numbers >= 0, which ``vocab.txt`` can hold."""
-    array = np.asarray(counts)
-    if array.shape != (V,):
-        raise ValueError(f"counts must have shape ({V},); got {array.shape}")
-    if array.dtype.kind in "iu":
-        bad = array < 0
-    elif array.dtype.kind == "f":
-        with np.errstate(invalid="ignore"):
-            bad = ~np.isfinite(array) | (array != np.round(array)) | (array < 0)
-    else:
-        bad = np.ones(V, dtype=bool)
-    if bad.any():
-        raise InputError(f"counts must be whole numbers >= 0; got {array[bad][:3].tolist()!r}")
-    return array.astype(np.int64)
-
-
-def reject_non_finite(vectors: np.ndarray, words: Sequence[str], source: str | None,
-                      rows: str = "vector") -> None:
-    """Refuse ``vectors`` (V, N) holding NaN or infinity, naming the first such row's word:
-    such a vector has no direction, and would rank as a neighbour with a NaN score."""
-    found = non_finite_rows(vectors)
-    if found is not None:
-        i, count = found
-        raise InputError(f"{source or 'the vectors'}: the {rows} of {words[i]!r} (row {i}) holds "
-                         f"NaN or infinity ({count} such rows in all); word vectors must be "
-                         f"finite numbers")
-
-
-def _words(words) -> list[str]:
-    """``words`` as a list (one ``str`` is one word), each checked to be a ``str``."""
-    try:
-        words = [words] if isinstance(words, str) else list(words)
-    except TypeError:  # not a sequence: one word that is no str
-        words = [words]
-    for word in words:
-        if not isinstance(word, str):
-            raise InputError(f"words are strings; got {word!r:.60} ({type(word).__name__})")
-    return words
-
-
-def _count(topn) -> int | None:
-    """``topn`` checked: a whole number >= 0 (a Python or numpy integer), or None (all)."""
-    if topn is None:
-        return None
-    if isinstance(topn, (bool, np.bool_)) or not isinstance(topn, (int, np.integer)):
-        raise InputError(f"topn must be a whole number of words (or None for all); got {topn!r}")
-    if topn < 0:
-        raise InputError(f"topn must be >= 0; got {topn}")
-    return int(topn)
-
-
-def _refuse_cancelling(query: np.ndarray, positive: Sequence[str], negative: Sequence[str],
-                       mean: bool = False) -> None:
-    """Refuse a query, the sum (``mean``: the mean) of the unit vectors of ``positive`` and the
-    negated ones of ``negative``, that is zero but for rounding: its words cancel out (``king -
-    king``, ``a + b - a - b``), and what rounding leaves of it points nowhere in particular."""
-    terms = len(positive) + len(negative)
-    length = np.linalg.norm(query) * (terms if mean else 1)  # the sum's
-    # A sum of `terms` unit vectors is off by at most about terms * eps in each of N numbers.
-    if length <= 4 * terms * np.sqrt(query.shape[0]) * np.finfo(query.dtype).eps:
-        label = " ".join([" + ".join(positive), *(f"- {w}" for w in negative)]).strip()
-        raise InputError(f"the query {label} is a zero vector (its words cancel out); a zero "
-                         f"vector has no direction, so no word is nearer to it than another")
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

@@ -18,7 +18,8 @@ import numpy as np
 from cbow.data import subwords
 from cbow.errors import InputError, UnknownWord
 from cbow.vectors.composition import compose, word_vectors
-from cbow.vectors.embeddings import Embeddings, _unit, _words, reject_non_finite
+from cbow.vectors.checks import reject_non_finite, words_only
+from cbow.vectors.embeddings import Embeddings, _unit
 from cbow.vectors.formats import fasttext_bin
 from cbow.vectors.formats.common import non_finite_rows
 
@@ -230,7 +231,7 @@ class SubwordEmbeddings(Embeddings):
         """
         if if_no_ngrams not in ("error", "zeros"):
             raise InputError(f"if_no_ngrams must be 'error' or 'zeros'; got {if_no_ngrams!r}")
-        word = _words([word])[0]
+        word = words_only([word])[0]
         if word in self.vocab:
             return super().vector(word)
         rows = self.rows_of_ngrams(word)
@@ -242,7 +243,7 @@ class SubwordEmbeddings(Embeddings):
         """``(N,)`` for one word, ``(k, N)`` for a list of ``k`` words, seen or not."""
         if isinstance(word_or_words, str):
             return self.vector(word_or_words)
-        words = _words(word_or_words)
+        words = words_only(word_or_words)
         self.check_words(words)
         return np.stack([self.vector(w) for w in words]) if words else (
             np.zeros((0, self.vector_size), self._vectors.dtype))
@@ -260,7 +261,7 @@ class SubwordEmbeddings(Embeddings):
 
     def check_words(self, words) -> None:
         """Raise one :class:`~cbow.errors.UnknownWord` naming every word without a vector."""
-        missing = list(dict.fromkeys(w for w in _words(words) if not self.has_vector(w)))
+        missing = list(dict.fromkeys(w for w in words_only(words) if not self.has_vector(w)))
         if len(missing) == 1:
             raise UnknownWord(self._no_vector_message(missing[0]))
         if missing:
