@@ -144,3 +144,36 @@ def test_ngram_lengths_are_bounded_and_named(override, key, bound):
     with pytest.raises(ConfigError, match=f"--set {override}: {key} must be {bound}"):
         load_config(None, [*SUBWORDS, "model.maxn=6", override])
     assert load_config(None, [*SUBWORDS, "model.minn=100", "model.maxn=100"])
+
+
+def test_report_notes_a_word_whose_vector_is_zero_instead_of_failing(tmp_path):
+    # An untrained row (output vectors after a step, say) has no neighbours; the report said
+    # nothing else and stopped with the query's error.
+    from cbow.data.vocab import Vocabulary
+    from cbow.models.checkpoint import load_checkpoint, save_checkpoint
+    from conftest import make_run
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota"]
+    run = make_run(tmp_path / "run", words, N=4)
+    newest = run / "checkpoints" / "step_00000010.npz"
+    arrays, vocab, meta = load_checkpoint(newest)
+    arrays["W1"][:, 0], arrays["W2"][0] = 0, 0  # 'alpha', the rarest word: a zero mean vector
+    save_checkpoint(newest, arrays, Vocabulary(vocab.words, vocab.counts), meta)
+    out = tmp_path / "report.html"
+    proc = run_cbow("report", run, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    page = out.read_text(encoding="utf-8")
+    assert ("<strong>alpha</strong> (1)</td><td><span class=\"note\">a zero vector: no word is "
+            "nearer to it than another</span>") in page
+    proc = run_cbow("report", run, "--out", out, "--words", "beta", "alpha", "beta")
+    assert proc.returncode == 0 and out.read_text().count("<strong>beta</strong>") == 1
+
+
+def test_cli_outputs_in_the_way_are_refused_before_the_work(subword_run, tmp_path):
+    in_the_way = tmp_path / "p.txt"
+    in_the_way.write_text("keep me\n")
+    one_error_line(run_cbow("export", subword_run, "--format", "npy", "--out", in_the_way))
+    assert in_the_way.read_text() == "keep me\n" and not (tmp_path / "vocab.txt").exists()
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("king queen 9\nwolf dog 3\n")
+    proc = run_cbow("evaluate", subword_run, "--pairs", pairs, "--json", tmp_path)
+    assert "--json" in one_error_line(proc) and proc.stdout == ""

@@ -92,7 +92,7 @@ def build_report(run: str | Path, which: str | None = None,
         config = None  # shown as text all the same; only the corpus lookup needs it
     config = config if isinstance(config, dict) else {}
     if words is not None:
-        words = [embeddings.vocab.resolve_case(w) for w in words]
+        words = list(dict.fromkeys(embeddings.vocab.resolve_case(w) for w in words))
         embeddings.check_words(words)
         frequent, rare = list(words), []
     else:
@@ -271,8 +271,12 @@ def _neighbours(embeddings: Embeddings, frequent: list[str], rare: list[str]) ->
             count = " (not in the vocabulary: the vector of its character n-grams)"
         else:
             count = "" if counts is None else f" ({counts[embeddings.index(word)]:,})"
-        cells = "".join(f'<span class="nb">{_esc(w)} <span class="cos">{c:.2f}</span></span> '
-                        for w, c in embeddings.most_similar(word, topn=NEIGHBOURS))
+        if not embeddings[word].any():  # no direction, so no neighbours (an untrained row)
+            cells = ('<span class="note">a zero vector: no word is nearer to it than '
+                     'another</span>')
+        else:
+            cells = "".join(f'<span class="nb">{_esc(w)} <span class="cos">{c:.2f}</span>'
+                            f'</span> ' for w, c in embeddings.most_similar(word, topn=NEIGHBOURS))
         return f"<tr><td><strong>{_esc(word)}</strong>{_esc(count)}</td><td>{cells}</td></tr>"
 
     parts = []

@@ -50,6 +50,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     import json
+    import os
 
     from cbow import evaluation as evaluate
     from cbow.errors import InputError
@@ -61,6 +62,8 @@ def run(args) -> int:
         raise InputError("nothing to evaluate: give --pairs FILE... and/or --analogies FILE... "
                          "(gensim ships wordsim353.tsv, simlex999.txt and questions-words.txt in "
                          "gensim/test/test_data/)")
+    if args.json and os.path.isdir(args.json):  # before the work, not after it
+        raise InputError(f"--json {args.json} is a folder; give the path of a file to write")
     if args.restrict is not None and args.restrict < 1:
         raise InputError(f"--restrict must be a positive number of words; got {args.restrict}")
     pair_files = list(dict.fromkeys(args.pairs))

@@ -24,9 +24,10 @@ def sniff(path: Path, head: bytes | None) -> bool:
     return (path / NPY_VECTORS).exists() if head is None else head.startswith(_MAGIC)
 
 
-def _paths(path: Path) -> tuple[Path, Path]:
-    """``(vectors.npy, vocab.txt)`` for a folder or a ``.npy`` path (or any existing file)."""
-    if path.suffix == ".npy" or path.is_file():
+def _paths(path: Path, reading: bool = False) -> tuple[Path, Path]:
+    """``(vectors.npy, vocab.txt)`` for a folder or a ``.npy`` path (``reading``: or any
+    existing file, read as the ``.npy`` itself)."""
+    if path.suffix == ".npy" or (reading and path.is_file()):
         return path, path.with_name(NPY_VOCAB)
     return path / NPY_VECTORS, path / NPY_VOCAB
 
@@ -41,7 +42,7 @@ def read(path: Path) -> tuple[list[str], np.ndarray, np.ndarray | None]:
     VectorFileError
         If either is malformed, or they do not match one to one.
     """
-    vectors_path, vocab_path = _paths(path)
+    vectors_path, vocab_path = _paths(path, reading=True)
     if not vectors_path.is_file():
         raise FileNotFoundError(f"{vectors_path} does not exist")
     with open(vectors_path, "rb") as f:
