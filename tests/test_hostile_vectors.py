@@ -401,3 +401,16 @@ def test_queries_of_the_wrong_type_are_one_clear_error(emb, sub):
         negative=["man"], topn=2)
     with pytest.raises(InputError, match="give the positive words once"):
         emb.most_similar(["king"], positive=["woman"])
+
+
+@pytest.mark.parametrize("format, message", [
+    ("word2vec-bin", "the vector of 'b' holds a number beyond float32's range"),
+    ("fasttext-bin", "word row 1 (of 'b') holds a number beyond float32's range")])
+def test_a_float32_format_refuses_what_it_would_store_as_infinity(tmp_path, format, message):
+    emb = Embeddings(["a", "b"], [[1.0, 1.0], [1.0, -1e300]])
+    with pytest.raises(formats.VectorFileError, match=re.escape(message)):
+        emb.save(tmp_path / "v", format)
+    assert not (tmp_path / "v").exists()
+    emb = Embeddings(["a", "b"], [[1.0, 1.0], [1.0, -1e30]])  # within range: written and read
+    emb.save(tmp_path / "v", format)
+    np.testing.assert_allclose(Embeddings.load(tmp_path / "v").vectors, emb.vectors, rtol=1e-7)

@@ -131,6 +131,28 @@ def check_utf8(path: Path, words: list[str], format: str) -> None:
                 f"first") from None
 
 
+def beyond_float32(vectors: np.ndarray, chunk_rows: int = 1 << 16) -> int | None:
+    """The first row of ``vectors`` holding a number too large for float32 (which would be
+    stored as infinity, a file its reader refuses), or None; float32 and smaller: None."""
+    if vectors.dtype.itemsize <= 4:
+        return None
+    largest = float(np.finfo(np.float32).max)
+    for start in range(0, vectors.shape[0], chunk_rows):
+        big = (np.abs(vectors[start:start + chunk_rows]) > largest).any(axis=1)
+        if big.any():
+            return start + int(np.flatnonzero(big)[0])
+    return None
+
+
+def check_float32(path: Path, words: list[str], vectors: np.ndarray, format: str) -> None:
+    """Refuse vectors a float32 format cannot hold, naming the first such word."""
+    row = beyond_float32(vectors)
+    if row is not None:
+        raise VectorFileError(f"{path}: the vector of {words[row]!r} holds a number beyond "
+                              f"float32's range (+-3.4e38), which {format} stores; save as "
+                              f"word2vec text or npy, which keep float64")
+
+
 def check_records(path: Path, words: list[str], vectors: np.ndarray, where: list[str]) -> None:
     """Words distinct and vectors finite; ``where[i]`` says where record ``i`` is in the file."""
     seen: dict[str, int] = {}

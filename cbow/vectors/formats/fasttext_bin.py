@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from cbow.io import atomic_writer
-from cbow.vectors.formats.common import Codec, VectorFileError
+from cbow.vectors.formats.common import Codec, VectorFileError, beyond_float32
 
 MAGIC = 793712314
 VERSION = 12
@@ -155,6 +155,13 @@ def write_model(path: str | Path, model: FastTextModel) -> Path:
     if bad:
         raise FastTextFileError(f"{path}: {len(bad)} words are empty or hold a NUL character, "
                                 f"which fastText's format cannot store, e.g. {bad[:3]!r}")
+    for name, rows in (("word row", model.word_rows), ("n-gram row", model.ngram_rows),
+                       ("output row", output)):
+        row = beyond_float32(rows)
+        if row is not None:
+            shown = f" (of {model.words[row]!r})" if name == "word row" else ""
+            raise FastTextFileError(f"{path}: {name} {row}{shown} holds a number beyond "
+                                    f"float32's range (+-3.4e38), which fastText stores")
     counts = np.maximum(np.asarray(model.counts, dtype=np.int64), 1)
     loss = _code(LOSSES, args.loss, "loss")
     kind = _code(MODELS, args.model, "model")

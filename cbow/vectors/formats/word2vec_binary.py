@@ -12,8 +12,9 @@ import numpy as np
 
 from cbow.io import atomic_writer
 from cbow.vectors.formats.common import (Codec, VectorFileError, check_header_fits,
-                                         check_no_whitespace, check_records, check_utf8,
-                                         decode_word, first_line, parse_header, word2vec_layout)
+                                         check_float32, check_no_whitespace, check_records,
+                                         check_utf8, decode_word, first_line, parse_header,
+                                         word2vec_layout)
 
 
 def sniff(path: Path, head: bytes | None) -> bool:
@@ -64,6 +65,7 @@ def write(path: Path, words: list[str], vectors: np.ndarray, counts=None) -> lis
     """Write ``path`` as float32 (counts are not stored); words holding whitespace are refused."""
     check_no_whitespace(words, "word2vec-bin")
     check_utf8(path, words, "word2vec-bin")
+    check_float32(path, words, vectors, "word2vec-bin")
     V, N = vectors.shape
     little_endian = vectors.astype("<f4", copy=False)
     with atomic_writer(path) as f:
