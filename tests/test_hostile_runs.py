@@ -177,3 +177,39 @@ def test_cli_outputs_in_the_way_are_refused_before_the_work(subword_run, tmp_pat
     pairs.write_text("king queen 9\nwolf dog 3\n")
     proc = run_cbow("evaluate", subword_run, "--pairs", pairs, "--json", tmp_path)
     assert "--json" in one_error_line(proc) and proc.stdout == ""
+
+
+@pytest.mark.parametrize("command, where, message", [
+    (["export", "--format", "npy", "--limit", "3", "--out"], ".",
+     "is a training run folder; the npy export there would mix with the run's own files"),
+    (["export", "--format", "projector", "--out"], ".", "is a training run folder"),
+    (["export", "--format", "npy", "--out"], "vocab.npy", "vocab.txt is a file of the training "
+                                                          "run"),
+    (["export", "--out"], "checkpoints/step_00000040.npz", "step_00000040.npz is a file of the "
+                                                           "training run"),
+    (["export", "--out"], "metrics.jsonl", "the word2vec export would replace it"),
+    (["report", "--out"], "config.yaml", "the report would replace it"),
+    (["plot", "--loss", "--out"], "checkpoints/step_99.png", "the picture would replace it"),
+])
+def test_an_output_is_never_written_over_a_runs_own_files(subword_run, tmp_path, command, where,
+                                                          message):
+    run = tmp_path / "run"
+    shutil.copytree(subword_run, run)
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    name, *options = command
+    proc = run_cbow(name, run, *options, run / where)
+    assert message in one_error_line(proc)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+def test_evaluate_json_never_replaces_a_runs_metrics(subword_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(subword_run, run)
+    metrics = (run / "metrics.jsonl").read_bytes()
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("king queen 9\nwolf dog 3\n")
+    proc = run_cbow("evaluate", run, "--pairs", pairs, "--json", run / "metrics.jsonl")
+    assert "the --json figures would replace it" in one_error_line(proc)
+    assert (run / "metrics.jsonl").read_bytes() == metrics
+    proc = run_cbow("plot", run, "--loss", "--out", run / "loss.png")  # a new file: written
+    assert proc.returncode == 0 and (run / "loss.png").is_file()

@@ -56,7 +56,7 @@ def run(args) -> int:
     from cbow.errors import InputError
     from cbow.vectors.subword import SubwordEmbeddings
     from cbow.io import atomic_write_bytes
-    from cbow.training.run import load_embeddings
+    from cbow.training.run import load_embeddings, refuse_run_file
 
     if not args.pairs and not args.analogies:
         raise InputError("nothing to evaluate: give --pairs FILE... and/or --analogies FILE... "
@@ -64,6 +64,8 @@ def run(args) -> int:
                          "gensim/test/test_data/)")
     if args.json and os.path.isdir(args.json):  # before the work, not after it
         raise InputError(f"--json {args.json} is a folder; give the path of a file to write")
+    if args.json:
+        refuse_run_file(args.json, "the --json figures")
     if args.restrict is not None and args.restrict < 1:
         raise InputError(f"--restrict must be a positive number of words; got {args.restrict}")
     pair_files = list(dict.fromkeys(args.pairs))

@@ -26,9 +26,15 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from cbow.errors import InputError
-    from cbow.training.run import load_embeddings
+    from pathlib import Path
 
+    from cbow.errors import InputError
+    from cbow.training.run import load_embeddings, refuse_run_file
+
+    out = Path(args.out)
+    for path in ([out, out.with_name("vocab.txt")] if args.format == "npy" and out.suffix == ".npy"
+                 else [out]):
+        refuse_run_file(path, f"the {args.format} export")
     embeddings = load_embeddings(args.run, which=args.which)
     if embeddings.which is None:
         raise InputError(f"{args.run} holds exported vectors (a vector file or folder), not a "

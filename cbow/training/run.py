@@ -248,6 +248,24 @@ class RunFolder:
             yield f
 
 
+def refuse_run_file(path: str | Path, what: str) -> None:
+    """Refuse to write ``what`` (a command's output) at ``path`` when that is a training run's
+    own file (config, vocabulary, metrics, anything in its checkpoints folder) or the run folder
+    itself: replacing it would damage the run, or make the folder read as exported vectors."""
+    path = Path(path)
+    if RunFolder(path).holds_a_run():
+        raise RunFolderError(f"{path} is a training run folder; {what} there would mix with the "
+                             f"run's own files: write it elsewhere")
+    run = RunFolder(path.parent)
+    own = (RunFolder.CONFIG, RunFolder.VOCAB, RunFolder.METRICS, RunFolder.IDS, RunFolder.LOCK)
+    if path.parent.name == RunFolder.CHECKPOINTS:  # a checkpoint, or what would rank as one
+        run = RunFolder(path.parent.parent)
+        own = (path.name,) if path.exists() or path.name.startswith("step_") else ()
+    if path.name in own and run.holds_a_run():
+        raise RunFolderError(f"{path} is a file of the training run {run.path}; {what} would "
+                             f"replace it: write it elsewhere")
+
+
 def available_memory() -> int | None:
     """Bytes of memory the system can give without swapping (MemAvailable), if known."""
     try:
