@@ -213,3 +213,30 @@ def test_evaluate_json_never_replaces_a_runs_metrics(subword_run, tmp_path):
     assert (run / "metrics.jsonl").read_bytes() == metrics
     proc = run_cbow("plot", run, "--loss", "--out", run / "loss.png")  # a new file: written
     assert proc.returncode == 0 and (run / "loss.png").is_file()
+
+
+# --------------------------------------------------------------------------- --init-from
+
+def test_init_from_a_checkpoint_with_nan_names_the_word_and_moves_nothing(subword_run,
+                                                                           corpus_file,  # noqa: F811
+                                                                           tmp_path):
+    origin = tmp_path / "origin"
+    shutil.copytree(subword_run, origin)
+    for path in (origin / "checkpoints").glob("step_*.npz"):
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        arrays["input_vectors"][3, 1] = np.nan
+        np.savez(path, **arrays)
+    word = (origin / "vocab.txt").read_text(encoding="utf-8").splitlines()[3].split("\t")[0]
+    files = sorted(p.relative_to(origin) for p in origin.rglob("*"))
+    newest = sorted((origin / "checkpoints").glob("step_*.npz"))[-1]
+    config = ft_config(corpus_file, tmp_path / "new")
+    from cbow.config import dump
+    (tmp_path / "new.yaml").write_text(dump(config), encoding="utf-8")
+    for given in (newest, origin):
+        proc = run_cbow("train", "--config", tmp_path / "new.yaml", "--init-from", given,
+                        "--out", tmp_path / "new")
+        stderr = one_error_line(proc)
+        assert (f"input_vectors hold NaN or infinite values (the first in input_vectors: the row "
+                f"of {word!r})") in stderr, stderr
+    assert sorted(p.relative_to(origin) for p in origin.rglob("*")) == files  # nothing moved
