@@ -217,17 +217,31 @@ def test_evaluate_json_never_replaces_a_runs_metrics(subword_run, tmp_path):
 
 # --------------------------------------------------------------------------- --init-from
 
-def test_init_from_a_checkpoint_with_nan_names_the_word_and_moves_nothing(subword_run,
-                                                                           corpus_file,  # noqa: F811
-                                                                           tmp_path):
-    origin = tmp_path / "origin"
-    shutil.copytree(subword_run, origin)
-    for path in (origin / "checkpoints").glob("step_*.npz"):
+def with_nan(run, tmp_path):
+    """A copy of ``run`` whose checkpoints hold NaN in the input row of word 3; that word."""
+    copy = tmp_path / "nan"
+    shutil.copytree(run, copy)
+    for path in (copy / "checkpoints").glob("step_*.npz"):
         with np.load(path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
         arrays["input_vectors"][3, 1] = np.nan
         np.savez(path, **arrays)
-    word = (origin / "vocab.txt").read_text(encoding="utf-8").splitlines()[3].split("\t")[0]
+    return copy, (copy / "vocab.txt").read_text(encoding="utf-8").splitlines()[3].split("\t")[0]
+
+
+def test_vectors_of_a_checkpoint_with_nan_name_the_word(subword_run, tmp_path):
+    run, word = with_nan(subword_run, tmp_path)
+    newest = sorted((run / "checkpoints").glob("step_*.npz"))[-1]
+    for given in (newest, run):
+        stderr = one_error_line(run_cbow("similar", given, "king"))
+        assert (f"input_vectors hold NaN or infinite values (the first in input_vectors: the row "
+                f"of {word!r})") in stderr, stderr
+
+
+def test_init_from_a_checkpoint_with_nan_names_the_word_and_moves_nothing(subword_run,
+                                                                           corpus_file,  # noqa: F811
+                                                                           tmp_path):
+    origin, word = with_nan(subword_run, tmp_path)
     files = sorted(p.relative_to(origin) for p in origin.rglob("*"))
     newest = sorted((origin / "checkpoints").glob("step_*.npz"))[-1]
     config = ft_config(corpus_file, tmp_path / "new")

@@ -21,7 +21,6 @@ it checks that it names the run's origin.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
@@ -103,11 +102,13 @@ def find_origin(init_from: str | Path | Mapping, log=None) -> Origin:
     given = f"init_from {str(path)!r}"
     if not path.exists():
         raise InputError(f"{given}: no such run folder or checkpoint file")
+    from cbow.training.run import non_finite_word  # run imports the objectives
+
     if path.is_dir():
         # Read only: another run's unreadable checkpoints are skipped, never moved.
         skipped: list[str] = []
         found = ckpt.load_latest(path / "checkpoints", on_skip=lambda p, err: skipped.append(
-            f"{p} ({err.reason}{_first_bad_word(p, err)})"))
+            f"{p} ({err.reason}{non_finite_word(p, err)})"))
         if found is None:
             why = f": {'; '.join(skipped)}" if skipped else ""
             raise InputError(f"{given} is not a run folder: it holds no readable checkpoint "
@@ -121,7 +122,7 @@ def find_origin(init_from: str | Path | Mapping, log=None) -> Origin:
             found = ckpt.Checkpoint(path, *ckpt.load_checkpoint(path))
         except ckpt.CheckpointError as err:
             raise InputError(f"{given} is not a run folder nor a cbow checkpoint file that can "
-                             f"be read ({err.reason}{_first_bad_word(path, err)}); give a run "
+                             f"be read ({err.reason}{non_finite_word(path, err)}); give a run "
                              f"folder or a checkpoint written by cbow train") from None
     if found.vocab is None:
         raise InputError(f"{given}: {found.path} holds no vocabulary; give a checkpoint "
@@ -133,33 +134,6 @@ def find_origin(init_from: str | Path | Mapping, log=None) -> Origin:
                          f"(sha256 {sha256[:12]}..., recorded {str(expected)[:12]}...); give "
                          f"the checkpoint it was started from")
     return Origin(found, sha256)
-
-
-def _first_bad_word(path: Path, error: ckpt.CheckpointError) -> str:
-    """For a checkpoint refused for NaN or infinity: where the first such number is, in an
-    array its objective keeps by word (``CARRIED``): ``" (first in input_vectors, the row of
-    'w')"``; else ""."""
-    if "NaN" not in error.reason:
-        return ""
-    from cbow.models.objective import objective_class
-
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            meta = json.loads(str(npz["meta"])) if "meta" in npz.files else {}
-            words = npz["vocab_words"].tolist() if "vocab_words" in npz.files else []
-            carried = objective_class(meta.get("objective", ckpt.DEFAULT_OBJECTIVE)).CARRIED
-            for name, axis in carried.items():
-                if axis is None or name not in npz.files or npz[name].ndim != 2:
-                    continue
-                bad = ~np.isfinite(npz[name]).all(axis=1 - axis)
-                if bad.any():
-                    row = int(np.flatnonzero(bad)[0])
-                    where = f"the row of {words[row]!r}" if row < len(words) else (
-                        f"row {row}, an n-gram row")
-                    return f" (the first in {name}: {where})"
-    except Exception:  # noqa: BLE001 (a file damaged otherwise: its reason is said already)
-        return ""
-    return ""
 
 
 def check_carried(cfg: Config, origin: Origin, log=None) -> None:

@@ -369,8 +369,8 @@ def find_checkpoint(path: str | Path) -> Path:
         raise RunFolderError(f"{path} has no checkpoints (looked for {checkpoint_dir}/step_*.npz); "
                              f"is it a training run folder?")
     skipped: list[str] = []
-    found = ckpt.load_latest(checkpoint_dir,
-                             on_skip=lambda p, err: skipped.append(f"{p.name} ({err.reason})"))
+    found = ckpt.load_latest(checkpoint_dir, on_skip=lambda p, err: skipped.append(
+        f"{p.name} ({err.reason}{non_finite_word(p, err)})"))
     if found is None:
         raise ckpt.CheckpointError(f"no checkpoint in {checkpoint_dir} can be read: "
                                    f"{'; '.join(skipped)}")
@@ -387,6 +387,33 @@ def checkpoint_meta(checkpoint: str | Path) -> dict:
 
     with np.load(checkpoint, allow_pickle=False) as npz:
         return json.loads(str(npz["meta"])) if "meta" in npz.files else {}
+
+
+def non_finite_word(path: Path, error: ckpt.CheckpointError) -> str:
+    """For a checkpoint refused for NaN or infinity: where the first such number is, in an
+    array its objective keeps by word (``CARRIED``), to append to the error's reason:
+    ``" (the first in input_vectors: the row of 'w')"``; else ""."""
+    import numpy as np
+
+    if "NaN" not in error.reason:
+        return ""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(str(npz["meta"])) if "meta" in npz.files else {}
+            words = npz["vocab_words"].tolist() if "vocab_words" in npz.files else []
+            carried = objective_class(meta.get("objective", ckpt.DEFAULT_OBJECTIVE)).CARRIED
+            for name, axis in carried.items():
+                if axis is None or name not in npz.files or npz[name].ndim != 2:
+                    continue
+                bad = ~np.isfinite(npz[name]).all(axis=1 - axis)
+                if bad.any():
+                    row = int(np.flatnonzero(bad)[0])
+                    where = f"the row of {words[row]!r}" if row < len(words) else (
+                        f"row {row}, an n-gram row")
+                    return f" (the first in {name}: {where})"
+    except Exception:  # noqa: BLE001 (a file damaged otherwise: its reason is said already)
+        return ""
+    return ""
 
 
 def vocabulary_beside(checkpoint: Path, V: int) -> Vocabulary:
@@ -433,7 +460,13 @@ def load_embeddings(path: str | Path, which: str | None = None,
     is_checkpoint = path.is_file() and (path.suffix == ".npz" or formats.is_zip(path))
     if (path.is_dir() and not is_vector_folder) or is_checkpoint:
         checkpoint = find_checkpoint(path)
-        arrays, vocab, meta = ckpt.load_checkpoint(checkpoint)
+        try:
+            arrays, vocab, meta = ckpt.load_checkpoint(checkpoint)
+        except ckpt.CheckpointError as err:
+            where = non_finite_word(checkpoint, err)
+            if not where:
+                raise
+            raise ckpt.CheckpointError(f"{err}{where}", err.reason + where) from None
         Objective = objective_class(meta["objective"])
         which = which or Objective.VECTORS[0]
         if vocab is None:  # an old checkpoint: its run folder's vocab.txt (size checked)
