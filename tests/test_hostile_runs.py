@@ -254,3 +254,32 @@ def test_init_from_a_checkpoint_with_nan_names_the_word_and_moves_nothing(subwor
         assert (f"input_vectors hold NaN or infinite values (the first in input_vectors: the row "
                 f"of {word!r})") in stderr, stderr
     assert sorted(p.relative_to(origin) for p in origin.rglob("*")) == files  # nothing moved
+
+
+@pytest.mark.parametrize("key, value, problem", [
+    ("tokens", [], "'tokens' is not a map of whole numbers"),
+    ("tokens", {"kept": "many"}, "'tokens' is not a map of whole numbers"),
+    ("sentences", "x", "'sentences' is not a whole number"),
+    ("sources", {"a": 1}, "'sources' is not a list of files with their sizes"),
+    ("sources", [{"path": "a", "size": "big"}], "'sources' is not a list of files"),
+])
+def test_a_damaged_corpus_description_is_a_warning_and_a_note(subword_run, tmp_path, key, value,
+                                                              problem):
+    import yaml
+    run = tmp_path / "run"
+    shutil.copytree(subword_run, run)
+    config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
+    prepared = tmp_path / "prepared"
+    shutil.copytree(config["prepare"]["cache_dir"], prepared)
+    config["prepare"]["cache_dir"] = str(prepared)
+    (run / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (description,) = prepared.glob("*/description.json")
+    content = json.loads(description.read_text(encoding="utf-8"))
+    content[key] = value
+    description.write_text(json.dumps(content), encoding="utf-8")
+    out = tmp_path / "report.html"
+    proc = run_cbow("report", run, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{description}: {problem}" in proc.stderr
+    assert f"{description} is damaged ({problem}" in out.read_text(encoding="utf-8").replace(
+        "&#x27;", "'")

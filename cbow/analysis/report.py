@@ -18,6 +18,7 @@ import base64
 import html
 import io
 import json
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -213,11 +214,18 @@ def _summary(rows: list[dict], embeddings: Embeddings, meta: dict) -> str:
 def _corpus(config: dict, meta: dict, embeddings: Embeddings) -> str:
     found = find_prepared_description(config, meta.get("corpus_sha256"))
     corpus = config.get("corpus")
-    if found is None:
+    problem = None if found is None else description_problem(found[0])
+    if found is None or problem is not None:
         counts = embeddings.counts
         items = [("corpus (config)", corpus), ("vocabulary (V)", f"{len(embeddings):,}")]
         if counts is not None:
             items.append(("tokens of the vocabulary's words", f"{int(counts.sum()):,}"))
+        if problem is not None:
+            where = found[1] / "description.json"
+            warnings.warn(f"{where}: {problem}; the report leaves out the corpus's files and "
+                          f"token counts", stacklevel=2)
+            return (_table(items) + f'<p class="note">{_esc(where)} is damaged ({_esc(problem)}), '
+                    f"so the files and token counts are not shown.</p>")
         return (_table(items) + '<p class="note">The prepared corpus of this run (fingerprint '
                 f"{_esc(meta.get('corpus_sha256') or 'not recorded')}) is not in the cache "
                 "its config names, so the files and token counts are not shown.</p>")
@@ -246,6 +254,25 @@ def _corpus(config: dict, meta: dict, embeddings: Embeddings) -> str:
             + more)
 
 
+def description_problem(description: dict) -> str | None:
+    """What in a prepared corpus's ``description.json`` is not as ``cbow prepare`` writes it
+    (of what the report shows), or None."""
+    whole = (lambda v: isinstance(v, int) and not isinstance(v, bool))  # noqa: E731
+    for key in ("tokens", "words"):
+        part = description.get(key, {})
+        if not isinstance(part, dict) or not all(whole(v) for v in part.values()):
+            return f"{key!r} is not a map of whole numbers"
+    if not isinstance(description.get("settings", {}), dict):
+        return "'settings' is not a map"
+    if not whole(description.get("sentences", 0)):
+        return "'sentences' is not a whole number"
+    sources = description.get("sources", [])
+    if not isinstance(sources, list) or not all(
+            isinstance(s, dict) and whole(s.get("size", 0)) for s in sources):
+        return "'sources' is not a list of files with their sizes"
+    return None
+
+
 def _benchmarks(rows: list[dict]) -> str:
     names = list(dict.fromkeys(n for r in rows for n in r.get("benchmarks", {})))
     if not names:
@@ -258,7 +285,8 @@ def _benchmarks(rows: list[dict]) -> str:
     head = "".join(f"<th>{_esc(n)}</th>" for n in names)
     body = "".join(
         f'<tr><td class="num">{r["step"]:,}</td>'
-        + "".join(f'<td class="num">{_esc(_fmt(r["benchmarks"].get(n)))}</td>' for n in names)
+        + "".join(f'<td class="num">{_esc(_fmt(r["benchmarks"].get(n)) or "-")}</td>'
+                  for n in names)
         + "</tr>" for r in scored)
     return f"<table><tr><th>step</th>{head}</tr>{body}</table>"
 
