@@ -414,3 +414,19 @@ def test_a_float32_format_refuses_what_it_would_store_as_infinity(tmp_path, form
     emb = Embeddings(["a", "b"], [[1.0, 1.0], [1.0, -1e30]])  # within range: written and read
     emb.save(tmp_path / "v", format)
     np.testing.assert_allclose(Embeddings.load(tmp_path / "v").vectors, emb.vectors, rtol=1e-7)
+
+
+def test_reading_as_a_dtype_too_small_for_the_numbers_names_the_word(tmp_path, sub):
+    Embeddings(["a", "b"], [[1.0, 2.0], [1e6, 3.0]]).save(tmp_path / "v.txt")
+    with pytest.raises(InputError, match=re.escape("v.txt: the vector of 'b' holds a number "
+                                                   "beyond the range of float16")):
+        Embeddings.load(tmp_path / "v.txt", dtype=np.float16)
+    assert Embeddings.load(tmp_path / "v.txt", dtype=np.float32).vectors[1, 0] == 1e6
+    big = SubwordEmbeddings.from_input_matrix(WORDS, np.full((len(WORDS) + 50, N), 1e5,
+                                                             np.float32), 3, 5)
+    big.save(tmp_path / "m.bin", "fasttext-bin")
+    with pytest.raises(InputError, match=re.escape("the own row of 'the' holds a number beyond "
+                                                   "the range of float16")):
+        SubwordEmbeddings.load(tmp_path / "m.bin", dtype=np.float16)
+    with pytest.raises(InputError, match="dtype must be a float dtype"):
+        SubwordEmbeddings.load(tmp_path / "m.bin", dtype=np.int32)

@@ -7,7 +7,7 @@ the word, the row or the value.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -79,3 +79,24 @@ def refuse_cancelling(query: np.ndarray, positive: Sequence[str], negative: Sequ
         label = " ".join([" + ".join(positive), *(f"- {w}" for w in negative)]).strip()
         raise InputError(f"the query {label} is a zero vector (its words cancel out); a zero "
                          f"vector has no direction, so no word is nearer to it than another")
+
+
+def checked_dtype(dtype):
+    """``dtype`` to read vectors as: None (the format's own) or a float dtype."""
+    if dtype is not None and not np.issubdtype(np.dtype(dtype), np.floating):
+        raise InputError(f"dtype must be a float dtype (float32, float64, ...); got {dtype!r}")
+    return dtype
+
+
+def as_dtype(vectors: np.ndarray, dtype, source: str, row: Callable[[int], str]) -> np.ndarray:
+    """``vectors`` (finite, as read) converted to ``dtype``; a number beyond its range (which
+    would become infinity) is refused naming the row (``row(i)``: ``"the vector of 'w'"``)."""
+    if dtype is None:
+        return vectors
+    with np.errstate(over="ignore"):
+        converted = vectors.astype(dtype, copy=False)
+    found = non_finite_rows(converted)
+    if found is not None:
+        raise InputError(f"{source}: {row(found[0])} holds a number beyond the range of "
+                         f"{np.dtype(dtype).name}; read it as float32 or float64")
+    return converted

@@ -16,8 +16,8 @@ import numpy as np
 from cbow.data.vocab import Vocabulary
 from cbow.errors import InputError, UnknownWord, UserError
 from cbow.vectors import formats
-from cbow.vectors.checks import (checked_counts, checked_topn, refuse_cancelling,
-                                 reject_non_finite, words_only)
+from cbow.vectors.checks import (as_dtype, checked_counts, checked_dtype, checked_topn,
+                                 refuse_cancelling, reject_non_finite, words_only)
 
 COMBINATIONS = ("3cosadd", "3cosmul")  # how most_similar combines positive and negative words
 GENSIM_COSMUL_EPSILON = 1e-6  # the constant of gensim's most_similar_cosmul
@@ -133,16 +133,14 @@ class Embeddings:
         VectorFileError
             If the file is malformed; the message says where.
         """
-        if dtype is not None and not np.issubdtype(np.dtype(dtype), np.floating):
-            raise InputError(f"dtype must be a float dtype (float32, float64, ...); got {dtype!r}")
+        checked_dtype(dtype)
         if format is None:
             format = formats.format_of(path)
         whole = formats.embeddings_class(format)  # e.g. fastText's model, n-gram rows and all
         if whole is not None:
             return whole.load(path, format=format, dtype=dtype)
         words, vectors, counts = formats.read_vectors(path, format)
-        if dtype is not None:
-            vectors = vectors.astype(dtype, copy=False)
+        vectors = as_dtype(vectors, dtype, str(path), lambda i: f"the vector of {words[i]!r}")
         return cls(words, vectors, counts=counts, source=str(path))
 
     def reordered(self, order) -> "Embeddings":

@@ -18,7 +18,7 @@ import numpy as np
 from cbow.data import subwords
 from cbow.errors import InputError, UnknownWord
 from cbow.vectors.composition import compose, word_vectors
-from cbow.vectors.checks import reject_non_finite, words_only
+from cbow.vectors.checks import as_dtype, checked_dtype, reject_non_finite, words_only
 from cbow.vectors.embeddings import Embeddings, _unit
 from cbow.vectors.formats import fasttext_bin
 from cbow.vectors.formats.common import non_finite_rows
@@ -167,10 +167,11 @@ class SubwordEmbeddings(Embeddings):
         if format not in (None, "fasttext-bin"):
             raise InputError(f"SubwordEmbeddings.load reads fastText .bin models; for the "
                              f"{format!r} format use Embeddings.load")
+        checked_dtype(dtype)
         model = fasttext_bin.read_model(path)
-        word_rows, ngram_rows = model.word_rows, model.ngram_rows
-        if dtype is not None:
-            word_rows, ngram_rows = word_rows.astype(dtype), ngram_rows.astype(dtype)
+        word_rows = as_dtype(model.word_rows, dtype, str(path),
+                             lambda i: f"the own row of {model.words[i]!r}")
+        ngram_rows = as_dtype(model.ngram_rows, dtype, str(path), lambda i: f"n-gram row {i}")
         return cls(model.words, word_rows, ngram_rows, model.args.minn, model.args.maxn,
                    counts=model.counts, source=str(path))
 
