@@ -283,3 +283,37 @@ def test_a_damaged_corpus_description_is_a_warning_and_a_note(subword_run, tmp_p
     assert f"{description}: {problem}" in proc.stderr
     assert f"{description} is damaged ({problem}" in out.read_text(encoding="utf-8").replace(
         "&#x27;", "'")
+
+
+def test_a_limited_fasttext_bin_keeps_the_runs_settings_and_rows(subword_run, tmp_path):
+    from cbow.training.run import fasttext_model
+    from cbow.vectors.formats.fasttext_bin import read_model
+    whole = fasttext_model(subword_run)
+    proc = run_cbow("export", subword_run, "--format", "fasttext-bin", "--limit", "5", "--out",
+                    tmp_path / "five.bin")
+    assert proc.returncode == 0, proc.stderr
+    five = read_model(tmp_path / "five.bin", output=True)
+    assert five.args == whole.args  # ws, epoch, loss... as trained, not fastText's defaults
+    order = [whole.words.index(w) for w in five.words]
+    assert np.argsort(-whole.counts, kind="stable")[:5].tolist() == order
+    np.testing.assert_array_equal(five.word_rows, whole.word_rows[order])
+    np.testing.assert_array_equal(five.output, whole.output[order])  # negative sampling's rows
+    np.testing.assert_array_equal(five.ngram_rows, whole.ngram_rows)
+
+
+def test_these_words_of_a_hierarchical_or_normalized_model():
+    from cbow.commands.export import these_words
+    from cbow.vectors.embeddings import Embeddings
+    from cbow.vectors.formats.fasttext_bin import FastTextArgs, FastTextModel
+    rng = np.random.default_rng(0)
+    words = ["a", "b", "c"]
+    model = FastTextModel(FastTextArgs(dim=2, bucket=0, minn=0, maxn=0, loss="hs", ws=2),
+                          words, np.array([3, 2, 1]), 6, rng.standard_normal((3, 2)),
+                          np.zeros((0, 2)), rng.standard_normal((3, 2)))
+    cut = these_words(model, Embeddings(["b", "a"], model.word_rows[[1, 0]]))
+    assert cut.words == ["b", "a"] and cut.counts.tolist() == [2, 3] and cut.output is None
+    assert cut.args == model.args  # hierarchical softmax's tree is not cut: no output rows
+    unit = Embeddings(words, model.word_rows).normalized()
+    kept = these_words(model, unit)
+    np.testing.assert_array_equal(kept.word_rows, unit.vectors)
+    np.testing.assert_array_equal(kept.output, model.output)  # every word, in order: kept

@@ -46,18 +46,41 @@ def run(args) -> int:
         embeddings = embeddings.normalized()
     if args.limit is not None:
         embeddings = embeddings.most_frequent(args.limit)
-    if args.format == "fasttext-bin" and embeddings.which == "input" and not args.normalize \
-            and args.limit is None:
-        # A word2vec run: the whole model as fastText holds it (its settings, output rows).
+    if args.format == "fasttext-bin" and embeddings.which == "input":
+        # A word2vec run: the model as fastText holds it (its settings, output rows).
         from cbow.vectors.formats.fasttext_bin import write_model
         from cbow.training.run import fasttext_model
-        written = [write_model(args.out, fasttext_model(args.run))]
+        model = fasttext_model(args.run)
+        if args.normalize or args.limit is not None:
+            model = these_words(model, embeddings)
+        written = [write_model(args.out, model)]
     else:
         written = embeddings.save(args.out, args.format)
     print(f"wrote {len(embeddings)} words x {embeddings.vector_size} dims "
           f"({embeddings.which} vectors{', normalized' if args.normalize else ''} of "
           f"{embeddings.source}) to {', '.join(map(str, written))}")
     return 0
+
+
+def these_words(model, embeddings):
+    """The run's fastText ``model`` cut to ``embeddings``' words, in their order (``--limit``),
+    with their vectors (``--normalize``; a subword model keeps its own rows, which
+    :func:`check_keeps_ngrams` lets through unnormalized only). The run's settings stay;
+    negative sampling's output rows are the words' own, hierarchical softmax's tree cannot be
+    cut to some of the words: its output rows are left zero."""
+    import numpy as np
+
+    from cbow.vectors.formats.fasttext_bin import FastTextModel
+
+    index = {word: i for i, word in enumerate(model.words)}
+    order = np.array([index[word] for word in embeddings.words], dtype=np.int64)
+    word_rows = (model.word_rows[order] if model.args.maxn
+                 else np.asarray(embeddings.vectors, dtype=model.word_rows.dtype))
+    whole = len(order) == len(model.words)  # the same words in the same order (--normalize)
+    output = (model.output[order] if model.args.loss == "ns"
+              else model.output if whole else None)
+    return FastTextModel(model.args, embeddings.words, model.counts[order], model.ntokens,
+                         word_rows, model.ngram_rows, output)
 
 
 def check_keeps_ngrams(embeddings, normalize: bool) -> None:
