@@ -430,3 +430,17 @@ def test_reading_as_a_dtype_too_small_for_the_numbers_names_the_word(tmp_path, s
         SubwordEmbeddings.load(tmp_path / "m.bin", dtype=np.float16)
     with pytest.raises(InputError, match="dtype must be a float dtype"):
         SubwordEmbeddings.load(tmp_path / "m.bin", dtype=np.int32)
+
+
+def test_an_empty_word_is_no_query(emb, tmp_path):
+    ngrams_of_one = SubwordEmbeddings.from_input_matrix(
+        WORDS, np.random.default_rng(0).standard_normal((len(WORDS) + 9, N)), 1, 3)
+    for vectors in (emb, ngrams_of_one):  # the second has a row for '<>': '' had a vector
+        for call in (lambda: vectors.most_similar(""), lambda: vectors[""],
+                     lambda: vectors.similarity("king", ""),
+                     lambda: vectors.most_similar(positive=["king"], negative=[""])):
+            with pytest.raises(InputError, match="a query word is empty"):
+                call()
+    emb.save(tmp_path / "v.txt")
+    proc = run_cbow("similar", tmp_path / "v.txt", "")
+    assert proc.returncode == 2 and proc.stderr == "error: a query word is empty; give a word\n"

@@ -45,7 +45,7 @@ def reject_non_finite(vectors: np.ndarray, words: Sequence[str], source: str | N
 
 
 def words_only(words) -> list[str]:
-    """``words`` as a list (one ``str`` is one word), each checked to be a ``str``."""
+    """``words`` as a list (one ``str`` is one word), each checked to be a non-empty ``str``."""
     try:
         words = [words] if isinstance(words, str) else list(words)
     except TypeError:  # not a sequence: one word that is no str
@@ -53,6 +53,8 @@ def words_only(words) -> list[str]:
     for word in words:
         if not isinstance(word, str):
             raise InputError(f"words are strings; got {word!r:.60} ({type(word).__name__})")
+        if not word:  # subword vectors would answer it with the n-gram '<>'
+            raise InputError("a query word is empty; give a word")
     return words
 
 
