@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # NLTK (with cbow.data.punkt, built on it) is imported where 
     # the whitespace tokenizer neither needs it nor pays its ~50 MB of memory
     from nltk.tokenize import PunktTokenizer
 
-    from cbow.data.punkt import FastPunkt
+    from cbow.data.punkt import FastPunkt, PunktCuts
 
 __all__ = [
     "FUSED",
@@ -152,6 +152,11 @@ def punkt_sentences(text: str, language: str = "english") -> list[str]:
 def _fast_punkt(punkt: PunktTokenizer) -> FastPunkt:
     from cbow.data.punkt import FastPunkt
     return FastPunkt(punkt)
+
+
+def _punkt_cuts(punkt: PunktTokenizer) -> PunktCuts:
+    from cbow.data.punkt import PunktCuts
+    return PunktCuts(_fast_punkt(punkt))
 
 
 # --------------------------------------------------------------------------------------------
@@ -431,12 +436,7 @@ LINE_BLOCK_CHARS = 1 << 20
 #: ... and a line longer than this is cut at a space (it stays one sentence).
 LINE_MAX_BLOCK_CHARS = 4 << 20
 
-# ASCII whitespace: what Punkt's _get_last_whitespace_index looks for (string.whitespace).
-_ASCII_SPACE_RUN = re.compile(r"[ \t\n\r\x0b\x0c]+")
 _NON_SPACE = re.compile(r"\S")
-# Where the search for a cut resumes when none was found: far enough back that a period whose
-# next token was still incomplete is looked at again once more text has arrived.
-_RESCAN_CHARS = 4096
 
 
 class Block(NamedTuple):
@@ -466,71 +466,6 @@ def check_stream_tokenizer(tokenizer: str, lowercase: bool = True) -> None:
                          f"needs tokenizer={keeping}")
 
 
-class _PunktCuts:
-    """Finds places where text can be cut without changing Punkt's sentences.
-
-    Punkt (``nltk/tokenize/punkt.py`` since NLTK 3.8.2; cbow needs >= 3.9) decides each
-    candidate -- a ``. ? !`` followed by a non-word character or by whitespace and a token --
-    from a short context: the candidate's word (back to the previous ASCII whitespace), the
-    ``.`` and what follows it up to the end of the next token. A cut ``A = text[:i+1]``,
-    ``B = text[n:]`` at candidate ``i`` whose next token starts at ``n`` gives
-    ``sentences(A) + sentences(B) == sentences(text)`` when:
-
-    1. Punkt breaks there: ``text_contains_sentbreak`` of that exact context is true, so the
-       whole text has a sentence ending at ``i+1`` and the next one starting at ``n``, exactly
-       where ``A`` ends and ``B`` starts (the whitespace between belongs to no sentence);
-    2. the gap ``text[i+1:n]`` is ASCII whitespace, the candidate's word holds no other
-       ``. ? !`` and is preceded by ASCII whitespace inside the block: then the word Punkt
-       looks back to, the overlap rule that skips all but the last candidate of a word, and
-       the first candidate of ``B`` all come out the same whether or not the text goes on;
-    3. the next token does not start with a closing quote or bracket, which Punkt's boundary
-       realignment would move to the previous sentence.
-
-    Every other candidate's context lies wholly inside ``A`` or inside ``B``, so its decision
-    is unchanged. The course's ``, ! ? ; -`` -> ``.`` is done before searching, since Punkt
-    sees that text. ``tests/test_text.py`` checks the result on Shakespeare cut every few
-    thousand characters against the golden stream.
-    """
-
-    def __init__(self, punkt: PunktTokenizer):
-        from cbow.data.punkt import last_ascii_space
-        self._last_space = last_ascii_space
-        language = punkt._lang_vars  # the same objects Punkt itself uses, for the same answers
-        self._candidates = language.period_context_re()
-        self._realign = language.re_boundary_realignment
-        self._ends = tuple(language.sent_end_chars)
-        self._breaks = _fast_punkt(punkt).breaks  # = punkt.text_contains_sentbreak
-
-    def find(self, text: str, start: int, search_from: int) -> tuple[tuple[int, int] | None, int]:
-        """First exact cut in ``text`` after ``search_from`` for a block starting at ``start``.
-
-        Returns ``((block_end, next_start), _)`` or ``(None, resume)``: no cut yet; search
-        again from ``resume`` once the text is longer.
-        """
-        for match in self._candidates.finditer(text, search_from):
-            i, next_start = match.start(), match.start("next_tok")
-            if next_start < 0:
-                continue  # "." followed by punctuation: no clean place to cut
-            if match.end("next_tok") >= len(text):
-                return None, i  # the next token may go on in text not read yet
-            if self._is_exact(text, start, i, next_start, match):
-                return (i + 1, next_start), 0
-        return None, max(search_from, len(text) - _RESCAN_CHARS)
-
-    def _is_exact(self, text: str, start: int, i: int, next_start: int, match) -> bool:
-        if not _ASCII_SPACE_RUN.fullmatch(text, i + 1, next_start):
-            return False
-        word_start = self._last_space(text, start, i) + 1
-        if word_start - 1 <= start:  # the word's space must lie inside the block (point 2)
-            return False
-        word = text[word_start:i]
-        if any(end in word for end in self._ends):
-            return False
-        if self._realign.match(text[next_start] + " "):
-            return False
-        return self._breaks(word + match.group() + match.group("after_tok"))
-
-
 class BlockSplitter:
     """Cut a stream of text into :class:`Block` s of bounded size.
 
@@ -542,7 +477,7 @@ class BlockSplitter:
 
     ``course`` and ``nltk``
         At the first place after :data:`PUNKT_BLOCK_CHARS` characters where Punkt itself puts
-        a sentence break and cutting provably changes no sentence (see :class:`_PunktCuts`),
+        a sentence break and cutting provably changes no sentence (see :class:`cbow.data.punkt.PunktCuts`),
         so the tokens of the blocks are the tokens of the whole text. Text that offers no
         such place within :data:`PUNKT_MAX_BLOCK_CHARS` characters (no sentence punctuation
         at all) is cut at the last paragraph break, else line break, else space, else
@@ -573,7 +508,7 @@ class BlockSplitter:
         if not 1 <= self._target <= self._max:
             raise InputError(f"block sizes must satisfy 1 <= target_chars <= max_chars; got "
                              f"{self._target} and {self._max}")
-        self._cuts = _PunktCuts(load_punkt("english")) if self._punkt else None
+        self._cuts = _punkt_cuts(load_punkt("english")) if self._punkt else None
         self._buffer = ""       # text not yet in a block; a block starts at its index 0
         self._resume = 0        # where the search for a Punkt cut goes on
         self._continues = False  # whitespace: the buffer starts inside a line
