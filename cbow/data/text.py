@@ -7,9 +7,7 @@ into words:
     Reproduces the course exactly: on the Shakespeare corpus it gives the reference stream of
     60,996 tokens and 5,778 distinct words. Word splitting follows the rules of the
     ``word_tokenize`` of NLTK 3.5, the release the course was written against, re-stated in
-    this module (:data:`RULES_BEFORE_PADDING`, :data:`RULES_AFTER_PADDING`) so that upgrading
-    NLTK cannot change the vocabulary. Later NLTK releases treat leading apostrophes and some
-    contractions differently and give 5,792 words on the same text.
+    :mod:`cbow.data.word_rules` so that upgrading NLTK cannot change the vocabulary.
 ``nltk``
     Splits words with the installed NLTK's ``word_tokenize``: the current, maintained
     behaviour, for people's own corpora where matching the course does not matter.
@@ -24,7 +22,7 @@ The shared preprocessing (course steps):
 For speed, with the same results: Punkt's sentences come from :class:`cbow.data.punkt.FastPunkt`
 (NLTK's sentences and decisions, string for string, with less Python work per candidate), and
 :func:`split_words` applies only the rules whose characters occur in the sentence
-(:attr:`Rule.needs`).
+(:attr:`cbow.data.word_rules.Rule.needs`).
 
 A third tokenizer, ``whitespace``, is for text that is already tokenized: tokens are what
 ``str.split`` finds, each line is a sentence, and lower-casing is optional.
@@ -45,26 +43,23 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+from cbow.data.word_rules import FUSED, RULES_AFTER_PADDING, RULES_BEFORE_PADDING, Rule
 from cbow.errors import InputError, UserError
 from cbow.registry import TOKENIZERS
 
 if TYPE_CHECKING:  # NLTK (with cbow.data.punkt, built on it) is imported where Punkt is used only:
-    # the whitespace tokenizer neither needs it nor pays its ~50 MB of memory
+    # the whitespace tokenizer neither needs it nor pays for its memory
     from nltk.tokenize import PunktTokenizer
 
     from cbow.data.punkt import FastPunkt, PunktCuts
 
 __all__ = [
-    "FUSED",
     "LINE_BLOCK_CHARS",
     "LINE_MAX_BLOCK_CHARS",
     "PUNKT_BLOCK_CHARS",
     "PUNKT_MAX_BLOCK_CHARS",
-    "RULES_AFTER_PADDING",
-    "RULES_BEFORE_PADDING",
     "Block",
     "BlockSplitter",
-    "Rule",
     "check_stream_tokenizer",
     "course_sentences",
     "course_tokenize",
@@ -160,109 +155,8 @@ def _punkt_cuts(punkt: PunktTokenizer) -> PunktCuts:
 
 
 # --------------------------------------------------------------------------------------------
-# Word splitting: the rules of NLTK 3.5's word_tokenize
+# Word splitting: the rules of NLTK 3.5's word_tokenize (cbow.data.word_rules), applied
 # --------------------------------------------------------------------------------------------
-
-class Rule(NamedTuple):
-    """One rewrite step of :func:`split_words`.
-
-    Attributes
-    ----------
-    name : str
-        Short identifier, used in tests and documentation.
-    pattern : re.Pattern
-        What to find.
-    replacement : str
-        What to put instead (``re.sub`` syntax); inserted spaces become token boundaries.
-    needs : frozenset of str or None
-        What a sentence must contain somewhere for ``pattern`` to match in it: one of these
-        characters, or (``"fused"``) one of the fused words cannot, gimme, gonna, gotta,
-        lemme, wanna in any case. None: the rule may match any sentence.
-    """
-
-    name: str
-    pattern: re.Pattern
-    replacement: str
-    needs: frozenset[str] | None = None
-
-
-#: In :attr:`Rule.needs`: the sentence contains a fused word (:data:`_FUSED_WORDS`).
-FUSED = "fused"
-
-
-def _rule(name: str, pattern: str, replacement: str, needs: str | None = None) -> Rule:
-    return Rule(name, re.compile(pattern), replacement,
-                None if needs is None else frozenset([FUSED] if needs == FUSED else needs))
-
-
-# Every rule inserts spaces around the pieces it separates; the sentence is split on
-# whitespace at the end. Order matters (later rules see earlier rules' spaces), so the lists
-# are applied top to bottom, exactly as NLTK 3.5 did.
-
-#: Rules applied to the sentence as given (its first and last characters are real text, so
-#: ``^`` and ``$`` anchor to the sentence's own start and end).
-RULES_BEFORE_PADDING: tuple[Rule, ...] = (
-    # Opening quotes.
-    _rule("typographic-opening-quotes", r"([«“‘„]|`+)", r" \1 ", "«“‘„`"),
-    # A double quote opening the sentence becomes the Treebank opening mark ``.
-    _rule("initial-double-quote", r'^"', "``", '"'),
-    _rule("pad-backtick-pairs", r"(``)", r" \1 ", "`"),
-    _rule("double-quote-after-opener", r"([ (\[{<])(\"|'')", r"\1 `` ", "\"'"),
-    # An apostrophe before a single word character that ends a word ('I, 'a) is an opening
-    # quote, unless that character begins a clitic ('s, 'd, 'm, 't): "stol'n" becomes
-    # "stol' n" (and later "stol ' n"), while 'tis, 'gainst and 'twould stay whole here.
-    _rule("apostrophe-before-one-letter", r"(?i)(')(?!re|ve|ll|m|t|s|d)(\w)\b", r"\1 \2", "'"),
-
-    # Punctuation.
-    # The sentence's final period (with any closing brackets/quotes after it) is split off,
-    # but only at the very end: periods inside the sentence stay attached to their word.
-    _rule("final-period", r"([^.])(\.)([\]\)}>\"'»”’ ]*)\s*$", r"\1 \2 \3 "),
-    # A colon or comma is split unless a digit follows (keeps 1,000 and 10:30 whole).
-    _rule("colon-comma-before-non-digit", r"([:,])([^\d])", r" \1 \2", ":,"),
-    _rule("colon-comma-at-end", r"([:,])$", r" \1 ", ":,"),
-    # Two or more periods form one ellipsis token.
-    _rule("ellipsis", r"\.{2,}", r" \g<0> "),
-    _rule("symbols", r"[;@#$%&]", r" \g<0> ", ";@#$%&"),
-    # NLTK 3.5 has a second, narrower final-period rule at this point. After the first one it
-    # normally only adds spacing, but it is kept so the sequence matches 3.5 rule for rule.
-    _rule("final-period-again", r"([^.])(\.)([\]\)}>\"']*)\s*$", r"\1 \2\3 "),
-    _rule("question-exclamation", r"[?!]", r" \g<0> ", "?!"),
-    # A closing apostrophe followed by a space becomes its own token.
-    _rule("apostrophe-before-space", r"([^'])' ", r"\1 ' ", "'"),
-    _rule("asterisk", r"\*", r" \g<0> ", "*"),
-
-    # Brackets of every kind are always separate tokens.
-    _rule("brackets", r"[\]\[(){}<>]", r" \g<0> ", "[](){}<>"),
-    _rule("double-dash", r"--", r" -- ", "-"),
-)
-
-#: Rules applied after one space is added at each end of the sentence. Several of them need
-#: a literal space after the match, so a clitic directly before a newline inside the sentence
-#: ("disturb'd" at a line end) is left attached -- a quirk the course's vocabulary depends on.
-RULES_AFTER_PADDING: tuple[Rule, ...] = (
-    # Closing quotes.
-    _rule("typographic-closing-quotes", r"([»”’])", r" \1 ", "»”’"),
-    # Every remaining double quote is a closing one, written '' as in the Treebank.
-    _rule("double-quote-closing", r'"', " '' ", '"'),
-    _rule("pad-closing-quote-pairs", r"(\S)('')", r"\1 \2 ", "'"),
-    # Clitics 's 'm 'd and a bare closing ' are split from their word when a space follows.
-    _rule("clitic-s-m-d", r"([^' ])('[sS]|'[mM]|'[dD]|') ", r"\1 \2 ", "'"),
-    _rule("clitic-ll-re-ve-nt", r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ", r"\1 \2 ", "'"),
-
-    # Fused words split in two (from Robert MacIntyre's list, as NLTK 3.5 had it).
-    _rule("cannot", r"(?i)\b(can)(not)\b", r" \1 \2 ", FUSED),
-    _rule("d-ye", r"(?i)\b(d)('ye)\b", r" \1 \2 ", "'"),
-    _rule("gimme", r"(?i)\b(gim)(me)\b", r" \1 \2 ", FUSED),
-    _rule("gonna", r"(?i)\b(gon)(na)\b", r" \1 \2 ", FUSED),
-    _rule("gotta", r"(?i)\b(got)(ta)\b", r" \1 \2 ", FUSED),
-    _rule("lemme", r"(?i)\b(lem)(me)\b", r" \1 \2 ", FUSED),
-    _rule("mor-n", r"(?i)\b(mor)('n)\b", r" \1 \2 ", "'"),
-    _rule("wanna", r"(?i)\b(wan)(na)\s", r" \1 \2 ", FUSED),
-    # 'tis and 'twas, only at the start of a word that follows a space.
-    _rule("t-is", r"(?i) ('t)(is)\b", r" \1 \2 ", "'"),
-    _rule("t-was", r"(?i) ('t)(was)\b", r" \1 \2 ", "'"),
-)
-
 
 def split_words(sentence: str) -> list[str]:
     """Split one sentence into words with the rules of NLTK 3.5's ``word_tokenize``.
@@ -477,11 +371,12 @@ class BlockSplitter:
 
     ``course`` and ``nltk``
         At the first place after :data:`PUNKT_BLOCK_CHARS` characters where Punkt itself puts
-        a sentence break and cutting provably changes no sentence (see :class:`cbow.data.punkt.PunktCuts`),
-        so the tokens of the blocks are the tokens of the whole text. Text that offers no
-        such place within :data:`PUNKT_MAX_BLOCK_CHARS` characters (no sentence punctuation
-        at all) is cut at the last paragraph break, else line break, else space, else
-        anywhere, before that size; these cuts are counted in :attr:`forced_cuts`.
+        a sentence break and cutting provably changes no sentence (see
+        :class:`cbow.data.punkt.PunktCuts`), so the tokens of the blocks are the tokens of the
+        whole text. Text that offers no such place within :data:`PUNKT_MAX_BLOCK_CHARS`
+        characters (no sentence punctuation at all) is cut at the last paragraph break, else
+        line break, else space, else anywhere, before that size; these cuts are counted in
+        :attr:`forced_cuts`.
     ``whitespace``
         After the first newline past :data:`LINE_BLOCK_CHARS` characters (exact: lines are
         independent). A line longer than :data:`LINE_MAX_BLOCK_CHARS` is cut at its last space
