@@ -62,9 +62,9 @@ from cbow.registry import TOKENIZERS
 
 __all__ = ["PIECE_BYTES", "RemoteFile", "prepare_on_cluster", "resolve_inputs"]
 
-#: Bytes of input per piece (one task): a few seconds of a worker's time for the fastest
-#: tokenizer, so that the cost of a task is nothing next to its work and a large file keeps
-#: every worker busy. A piece's ids are held by its worker: about 4 bytes per token.
+#: Bytes of input per piece (one task): large enough that the cost of a task is nothing next
+#: to its work, small enough that a large file keeps every worker busy. A piece's ids are held
+#: by its worker: about 4 bytes per token.
 PIECE_BYTES = 32 << 20
 _SEARCH_BYTES = 1 << 16  # read at a time when looking for the end of a line
 

@@ -40,8 +40,8 @@ _ASCII_SPACE_RUN = re.compile(r"[ \t\n\r\x0b\x0c]+")
 # Where the search for a cut resumes when none was found: far enough back that a period whose
 # next token was still incomplete is looked at again once more text has arrived.
 _RESCAN_CHARS = 4096
-# Caches are emptied when they grow past this many entries, so that memory stays bounded (a
-# larger bound buys little speed on a dictionary's text, whose words keep changing).
+# Caches are emptied when they grow past this many entries, so that memory stays bounded
+# (text whose words keep changing, such as a dictionary's, rarely asks for old entries again).
 _CACHE_ENTRIES = 100_000
 
 
