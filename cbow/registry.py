@@ -5,13 +5,14 @@ loader, ``"module:attribute"``, imported on first use. Importing this module imp
 NLTK nor numba (nor numpy), so the config, the commands' ``choices=`` and ``--help`` use it
 freely. From a registry come:
 
-- the config's allowed values (``cbow.config``: ``one_of(*TOKENIZERS.names())``),
+- the config's allowed values (``cbow.config``: ``one_of(*TOKENIZERS.names())``), and each
+  objective's own keys and checks (its settings module, :meth:`Objective.declared`),
 - the commands' ``choices=`` and help texts (``cbow.commands``),
 - the README's table of each kind (:meth:`Registry.table`),
 - the code each name stands for (:meth:`Registry.load`).
 
 Adding a tokenizer, an objective or a vector format is one function (or class) in its module
-and one line below.
+and one line below (an objective also has a settings module: its keys and rules).
 """
 from __future__ import annotations
 
@@ -35,8 +36,13 @@ class Entry:
 
     def load(self) -> Any:
         """The function or class the name stands for (its module is imported now)."""
-        module, _, attribute = self.loader.partition(":")
-        return getattr(importlib.import_module(module), attribute)
+        return _load(self.loader)
+
+
+def _load(loader: str) -> Any:
+    """``"module:attribute"``: the attribute, its module imported now."""
+    module, _, attribute = loader.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 @dataclass(frozen=True)
@@ -73,10 +79,18 @@ class Objective(Entry):
 
     ``vectors`` are the vector sets the model gives (``--which``), the first the default,
     declared here (the class's ``VECTORS`` reads them) so that ``--help`` needs no import of
-    the class (which may import numba).
+    the class (which may import numba). ``settings`` names the declaration of its family's
+    own config keys, checks, must-match settings and export metadata
+    (:class:`cbow.config.rules.Declaration`), in a module that imports neither numba nor NLTK:
+    the config composes its keys from every objective's.
     """
 
     vectors: tuple[str, ...] = ()
+    settings: str = ""  # "module:attribute" of its Declaration
+
+    def declared(self) -> Any:
+        """Its family's :class:`~cbow.config.rules.Declaration` (its module is imported now)."""
+        return _load(self.settings)
 
 
 @dataclass(frozen=True)
@@ -177,12 +191,15 @@ TOKENIZERS = Registry(
 OBJECTIVES = Registry(
     "objectives",
     Objective("softmax", "the course's full softmax (numpy, batches)",
-              "cbow.models.softmax.objective:SoftmaxObjective", vectors=("mean", "w1", "w2")),
+              "cbow.models.softmax.objective:SoftmaxObjective", vectors=("mean", "w1", "w2"),
+              settings="cbow.models.softmax.settings:DECLARATION"),
     Objective("negative", "negative sampling",
               "cbow.models.word2vec.objective:NegativeSamplingObjective",
-              vectors=("input", "output", "mean")),
+              vectors=("input", "output", "mean"),
+              settings="cbow.models.word2vec.settings:DECLARATION"),
     Objective("hierarchical", "hierarchical softmax over a Huffman tree",
-              "cbow.models.word2vec.objective:HierarchicalSoftmaxObjective", vectors=("input",)),
+              "cbow.models.word2vec.objective:HierarchicalSoftmaxObjective", vectors=("input",),
+              settings="cbow.models.word2vec.settings:DECLARATION"),
 )
 
 VECTOR_FORMATS = Registry(
