@@ -19,7 +19,7 @@ from cbow.registry import or_list
 if TYPE_CHECKING:
     from cbow.config import Config
     from cbow.data.vocab import Vocabulary
-    from cbow.vectors.fasttext_bin import FastTextModel
+    from cbow.vectors.formats.fasttext_bin import FastTextModel
 
 __all__ = ["DECLARATION", "INITIALISATIONS", "Word2VecSettings"]
 
@@ -158,7 +158,7 @@ def fasttext_model(objective: str, arrays: dict, vocab: "Vocabulary", meta: dict
     import numpy as np
 
     from cbow.models.checkpoint import CheckpointError
-    from cbow.vectors.fasttext_bin import FastTextArgs, FastTextModel
+    from cbow.vectors.formats.fasttext_bin import FastTextArgs, FastTextModel
 
     identity = meta["run_identity"]
     maxn = identity.get("model.maxn", 0)
