@@ -8,7 +8,7 @@ freely. From a registry come:
 - the config's allowed values (``cbow.config``: ``one_of(*TOKENIZERS.names())``), and each
   objective's own keys and checks (its settings module, :meth:`Objective.declared`),
 - the commands' ``choices=`` and help texts (``cbow.commands``),
-- the README's table of each kind (:meth:`Registry.table`),
+- the docs' table of each kind (:meth:`Registry.table`),
 - the code each name stands for (:meth:`Registry.load`).
 
 Adding a tokenizer, an objective or a vector format is one function (or class) in its module
@@ -31,7 +31,7 @@ class Entry:
     """One name of a kind: what it is called, what it does, where its code is."""
 
     name: str
-    description: str  # one line, markdown; used in the config's meanings, --help and the README
+    description: str  # one line, markdown; used in the config's meanings, --help and the docs
     loader: str  # "module:attribute", imported by load()
 
     def load(self) -> Any:
@@ -108,10 +108,7 @@ class VectorFormat(Entry):
 
     def load_embeddings_class(self) -> type | None:
         """The class ``embeddings`` names (its module is imported now), or None."""
-        if not self.embeddings:
-            return None
-        module, _, attribute = self.embeddings.partition(":")
-        return getattr(importlib.import_module(module), attribute)
+        return _load(self.embeddings) if self.embeddings else None
 
 
 class Registry:
@@ -156,7 +153,7 @@ class Registry:
         return separator.join(f"{entry.name}: {entry.description}" for entry in self)
 
     def table(self) -> str:
-        """The README's markdown table of this kind (a test compares it with the README)."""
+        """The markdown table of this kind in the docs (tests/test_docs.py compares them)."""
         rows = ["| name | what it is |", "|---|---|"]
         rows += [f"| `{entry.name}` | {entry.description} |" for entry in self]
         return "\n".join(rows)
@@ -176,8 +173,9 @@ def which_help() -> str:
 
 
 # ------------------------------------------------------------------------------ the kinds
-# One line per name. The descriptions are markdown; the config's key table (README) is made
-# from them, so changing one means regenerating that table (tests/test_config.py says so).
+# One line per name (an objective's also names its settings module). The descriptions are
+# markdown; the docs' tables, the config's key table among them, are made from them, so
+# changing one means regenerating those tables (tests/test_config.py, tests/test_docs.py).
 
 TOKENIZERS = Registry(
     "tokenizers",
