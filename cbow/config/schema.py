@@ -126,14 +126,14 @@ class _Train:
                      "change of the pieces that changed it; `mean`, the pieces' mean (Spark "
                      "MLlib's); `rss`, each row the summed change shortened to at most the "
                      "root-sum-square of the pieces' change lengths (trains with 4+ shards, "
-                     "where `sum` diverges); see the README's measurements")
+                     "where `sum` diverges)")
     val_fraction: float = key(0.05, number("a number in [0, 0.5)", lambda v: 0 <= v < 0.5),
                               "the last fraction of the corpus held out for validation, "
                               "in [0, 0.5)", identity=True)
     blas_threads: int | None = key(1, optional(integer(1)),
                                    "BLAS threads for the full softmax's matrix products (null: "
-                                   "all cores); 1 because a busy shared machine makes more "
-                                   "threads several times slower (see Speed)", identity=True)
+                                   "all cores); 1 because on a machine busy with other work "
+                                   "more threads run several times slower", identity=True)
     eval_every: int = key(200, integer(1), "steps between held-out loss evaluations "
                           "(and at the end)")
     log_every: int = key(10, integer(1), "steps between lines of `metrics.jsonl`")

@@ -116,8 +116,7 @@ _KEYS = {
     "train.fast_dot": key(False, BOOLEAN, "let the compiler reorder the kernels' dot product "
                           "for the processor's vector width; its float32 bits then depend on "
                           "that width: a resume is exact on the same machine only (word2vec "
-                          "objectives only). The default's eight SIMD lanes were as fast or "
-                          "faster where measured (README)", identity=True, exclusive=True),
+                          "objectives only)", identity=True, exclusive=True),
 }
 
 
