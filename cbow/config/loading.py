@@ -159,6 +159,8 @@ _INIT_FROM = Rule(lambda v: v is None or (isinstance(v, str) and v.strip() != ""
 # --------------------------------------------------------------------------------- checks
 
 def _check(values: dict, origins: dict[str, str]) -> list[str]:
+    """Every problem of the merged ``values`` (``origins``: where each key was set), in the
+    order they are reported."""
     flat = Values(flatten(values), origins)
     problems = [f"{flat.source(dotted)}: {dotted} must be {spec.rule.text}; got {flat[dotted]!r}"
                 for dotted, spec in KEYS.items() if not spec.rule.check(flat[dotted])]
