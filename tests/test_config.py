@@ -3,7 +3,8 @@ import dataclasses
 
 import pytest
 
-from cbow.config import KEYS, Config, ConfigError, flatten, key_table, load_config, run_identity, to_dict
+from cbow.config import (KEYS, Config, ConfigError, flatten, key_table, load_config, run_identity,
+                         to_dict, with_scheduler)
 from conftest import REPO_ROOT
 
 
@@ -200,3 +201,49 @@ def test_a_key_given_twice_is_refused_with_its_line(tmp_path):
 def test_an_endless_config_file_is_refused_not_read_for_ever():
     with pytest.raises(ConfigError, match="config file /dev/zero is over 1 MB: not a config"):
         load_config("/dev/zero")
+
+
+def test_objective_keys_belong_to_the_objectives_that_declare_them():
+    assert KEYS["model.negative"].owners == KEYS["train.fast_dot"].owners == ("negative",
+                                                                             "hierarchical")
+    assert KEYS["train.batcher"].owners == ("softmax",)
+    assert KEYS["model.N"].owners == KEYS["train.dtype"].owners == ()  # core keys
+
+
+def test_an_objectives_rules_are_reported_in_order():
+    with pytest.raises(ConfigError) as info:
+        load_config(None, ["train.steps=3", "model.objective=negative", "train.dtype=float64",
+                           "train.batcher=course", "model.maxn=3", "model.minn=5"])
+    assert str(info.value) == (
+        "4 problems in the config:\n"
+        "  --set train.dtype=float64: model.objective 'negative' trains float32 weights; set "
+        "train.dtype: float32\n"
+        "  --set train.batcher=course: the course batcher feeds the softmax objective only\n"
+        "  --set model.maxn=3: model.maxn 3 (subwords) draws the word and n-gram rows as word2vec "
+        "or gensim does; set model.init: word2vec or gensim\n"
+        "  --set model.minn=5: model.minn 5 is longer than model.maxn 3: no n-gram would be cut; "
+        "set minn <= maxn (or maxn: 0 for none)")
+    with pytest.raises(ConfigError) as info:  # the softmax: word2vec's keys at their defaults
+        load_config(None, ["train.steps=3", "train.sample=0.01", "model.maxn=3", "model.minn=5"])
+    assert str(info.value).splitlines()[1:] == [
+        "  --set train.sample=0.01: train.sample=0.01 needs a word2vec objective (model.objective "
+        "negative or hierarchical); the softmax objective is the course's model",
+        "  --set model.maxn=3: model.maxn=3 needs a word2vec objective (model.objective negative "
+        "or hierarchical); the softmax objective is the course's model",
+        "  --set model.minn=5: model.minn 5 is longer than model.maxn 3: no n-gram would be cut; "
+        "set minn <= maxn (or maxn: 0 for none)"]
+
+
+def test_an_unknown_objective_is_one_problem():
+    with pytest.raises(ConfigError) as info:
+        load_config(None, ["train.steps=3", "model.objective=glove"])
+    assert str(info.value) == ("--set model.objective=glove: model.objective must be one of "
+                               "'softmax', 'negative', 'hierarchical'; got 'glove'")
+
+
+def test_scheduler_option_over_the_config():
+    cfg = load_config(None, ["train.steps=3"])
+    assert with_scheduler(cfg, None) is cfg
+    assert with_scheduler(cfg, "local:2").cluster.scheduler == "local:2"
+    with pytest.raises(ConfigError, match="--scheduler 'local:0': must be null, 'local:N'"):
+        with_scheduler(cfg, "local:0")

@@ -36,12 +36,15 @@ def run(args) -> int:
                          f"in Python: Embeddings.load(path).save(out, format))")
     if args.limit is not None:
         embeddings = embeddings.most_frequent(args.limit)
-    if args.format == "fasttext-bin" and embeddings.which == "input" and not args.normalize \
-            and args.limit is None:
-        # A word2vec run: the whole model as fastText holds it (its settings, output rows).
-        from cbow.vectors.formats.fasttext_bin import write_model
+    model = None
+    if args.format == "fasttext-bin" and not args.normalize and args.limit is None:
+        # a run whose objective fastText trains too, exporting its word vectors: the whole
+        # model as fastText holds it (its settings, output rows); None for any other run
         from cbow.training.run import fasttext_model
-        written = [write_model(args.out, fasttext_model(args.run))]
+        model = fasttext_model(args.run, embeddings.which)
+    if model is not None:
+        from cbow.vectors.formats.fasttext_bin import write_model
+        written = [write_model(args.out, model)]
     else:
         written = embeddings.save(args.out, args.format)
     print(f"wrote {len(embeddings)} words x {embeddings.vector_size} dims "

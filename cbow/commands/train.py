@@ -42,8 +42,8 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from cbow.cli import log
-    from cbow.parallel.cluster import ClusterLost, with_scheduler
-    from cbow.config import load_config
+    from cbow.parallel.cluster import ClusterLost
+    from cbow.config import load_config, with_scheduler
     from cbow.errors import InputError
     from cbow.training.loop import train
 
