@@ -3,7 +3,7 @@ import dataclasses
 
 import pytest
 
-from cbow.config import (KEYS, Config, ConfigError, flatten, key_table, load_config, run_identity,
+from cbow.config import (KEYS, Config, ConfigError, flatten, load_config, run_identity,
                          to_dict, with_scheduler)
 from conftest import REPO_ROOT
 
@@ -117,11 +117,6 @@ def test_resume_identity_comes_from_the_declaration():
     assert set(identity) == {k for k, spec in KEYS.items() if spec.identity}
     assert {"model.N", "train.alpha", "train.seed", "corpus"} <= set(identity)
     assert not {"train.steps", "train.eval_every", "checkpoint.every", "out_dir"} & set(identity)
-
-
-def test_docs_key_table_is_the_declaration():
-    page = (REPO_ROOT / "docs" / "training.md").read_text(encoding="utf-8")
-    assert key_table() in page, "regenerate docs/training.md's key table from cbow.config.key_table()"
 
 
 def test_config_folder_and_non_utf8_file_name_the_path(tmp_path):
