@@ -79,6 +79,40 @@ def scratch(tmp_path, monkeypatch):
     return temp / f"cbow-{os.getuid()}"
 
 
+def readme_example() -> str:
+    """The Python block of the README's "In a notebook" section, as written."""
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## In a notebook\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 1, "the section holds one Python block"
+    return blocks[0]
+
+
+def test_the_readme_example_runs_as_written(tmp_path):
+    # texts.txt: 2,000 sentences of 25 words; the example runs in IPython as a notebook's cell
+    with open(tmp_path / "texts.txt", "w", encoding="utf-8") as f:
+        for sentence in royal_sentences():
+            f.write(" ".join(sentence) + "\n")
+    (tmp_path / "tmp").mkdir()
+    code = ("from IPython.core.interactiveshell import InteractiveShell\n"
+            "shell = InteractiveShell.instance(colors='nocolor')\n"
+            f"result = shell.run_cell({readme_example()!r})\n"
+            "result.raise_error()\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "TMPDIR": str(tmp_path / "tmp")})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    shown = proc.stdout.split("\nOut[", 1)[1]  # the cell's value: three (word, cosine) pairs
+    neighbours = ast.literal_eval(shown.split("]: ", 1)[1])
+    assert len(neighbours) == 3
+    assert all(word in ROYAL + FILLER and word != "king" for word, _ in neighbours)
+    run = tmp_path / "runs" / "texts"
+    assert ckpt.list_checkpoints(run / "checkpoints") and (run / "config.yaml").is_file()
+    assert cbow.load_config(run / "config.yaml").out_dir == "runs/texts"
+    # the temporary folder went when the run was saved, the token file when it was prepared
+    assert not list((tmp_path / "tmp").glob("cbow-*/runs/*"))
+    assert not list((tmp_path / "tmp").glob("cbow-*/tokens-*"))
+
+
 def test_keywords_are_config_keys_by_short_name(scratch):
     model = cbow.train(list(royal_sentences(300)), N=8, C=2, min_count=3, epochs=1,
                        workers=1, set={"train.alpha": 0.05, "prepare.workers": 2}, quiet=True)
