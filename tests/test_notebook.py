@@ -4,6 +4,7 @@ line by IPython."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import gc
 import inspect
 import json
@@ -246,7 +247,7 @@ def test_resume_without_a_stopped_run_says_so(scratch):
     assert model.step > 0 and not model.interrupted
 
 
-def test_a_config_trains_as_it_is(tmp_path):
+def test_a_config_trains_as_it_is(scratch, tmp_path):
     corpus = tmp_path / "texts.txt"
     corpus.write_text("".join(" ".join(s) + "\n" for s in royal_sentences(500)), encoding="utf-8")
     cfg = cbow.load_config("word2vec", ["N=8", "epochs=1", "workers=1", "tokenizer=whitespace",
@@ -257,6 +258,11 @@ def test_a_config_trains_as_it_is(tmp_path):
     assert model.vectors.vector_size == 8 and model.val_loss is not None
     with pytest.raises(cbow.UserError, match=r"cbow.train\(cfg\): a Config is trained as it is"):
         cbow.train(cfg, N=4)
+    # as the starting point of a call, a Config is a config file's settings
+    changed = cbow.train(config=cfg, N=4, quiet=True)
+    assert changed.config == dataclasses.replace(
+        cfg, model=dataclasses.replace(cfg.model, N=4), out_dir=str(changed.path))
+    assert changed.temporary and changed.vectors.vector_size == 4
 
 
 # ---- Ctrl-C, then resume=True, in processes of their own as a kernel runs them

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable
 
 import yaml
 
-from cbow.config import Config, load_config, run_identity
+from cbow.config import Config, load_config, run_identity, to_dict
 from cbow.errors import InputError
 from cbow.io import atomic_write_bytes
 from cbow.training import loop, scratch
@@ -64,9 +64,9 @@ def train(corpus=None, *, config: str | os.PathLike | None = None, set: dict | N
         generator, gensim's ``LineSentence``), read once and streamed to a temporary file.
         None: the config's corpus. A :class:`~cbow.config.Config` instead trains that config
         as it is (into its ``out_dir``, or ``out``), with no other settings.
-    config : str or path, optional
-        The starting config: a bundled config's name (``"word2vec"``, ``"fasttext"``, ...) or
-        a YAML file. Default :data:`DEFAULT_CONFIG`.
+    config : str, path or Config, optional
+        The starting config: a bundled config's name (``"word2vec"``, ``"fasttext"``, ...), a
+        YAML file, or a :class:`~cbow.config.Config`. Default :data:`DEFAULT_CONFIG`.
     set : dict, optional
         Keys by dotted name, ``{"train.alpha": 0.05}``; applied before the keywords.
     out : str or path, optional
@@ -90,8 +90,7 @@ def train(corpus=None, *, config: str | os.PathLike | None = None, set: dict | N
     if isinstance(corpus, Config):
         if keys or set or config is not None:
             raise InputError("cbow.train(cfg): a Config is trained as it is; to change it, "
-                             "use dataclasses.replace, or give its YAML file as config= with "
-                             "keywords")
+                             "give it as config= with the corpus and keywords")
         cfg = corpus if out is None else dataclasses.replace(corpus, out_dir=os.fspath(out))
         return _run(cfg, None, resume, overwrite, init_from, quiet, log)
     values = _values(set or {}, "set[{name!r}]={value!r}") + _values(keys, "{name}={value!r}")
@@ -112,7 +111,12 @@ def train(corpus=None, *, config: str | os.PathLike | None = None, set: dict | N
         front = []
     if out is not None:
         front.append(("out_dir", os.fspath(out), f"out={out!r}"))
-    cfg = load_config(DEFAULT_CONFIG if config is None else config, values=[*front, *values])
+    if isinstance(config, Config):  # its settings, each section as an assignment
+        front[:0] = [(name, value, "config=") for name, value in to_dict(config).items()]
+        config = None
+    elif config is None:
+        config = DEFAULT_CONFIG
+    cfg = load_config(config, values=[*front, *values])
     if not tokens:
         return _in_folder(cfg, out, resume, overwrite, init_from, quiet, log)
     with scratch.token_corpus(corpus) as path:
