@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -178,6 +179,31 @@ def test_token_lists_train_as_the_cli_trains_their_file(scratch, tmp_path):
         assert [r["loss"] for r in model.history] == [r["loss"] for r in models[0].history]
     # the same tokens found their prepared corpus again: one in the temporary area
     assert len(list((scratch / "prepared").iterdir())) == 1
+
+
+def test_a_stream_of_token_lists_is_written_as_it_comes(scratch):
+    # each sentence is let go once written: at most the one being written is alive
+    class Tokens(list):  # a list that can be weakly referenced
+        pass
+
+    alive, most, given = [0], 0, 0
+
+    def let_go():
+        alive[0] -= 1
+
+    def stream():
+        nonlocal most, given
+        for sentence in royal_sentences(3000):
+            most = max(most, alive[0])
+            tokens = Tokens(sentence)
+            alive[0] += 1
+            weakref.finalize(tokens, let_go)
+            given += 1
+            yield tokens
+
+    model = cbow.train(stream(), **SMALL)
+    assert given == 3000 and most <= 1
+    assert sum(model.result.vocab.counts) == sum(len(s) for s in royal_sentences(3000))
 
 
 def test_tokens_keep_their_case_unless_lowercase(scratch):
