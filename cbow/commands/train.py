@@ -18,10 +18,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--config", required=True, help="YAML config file (see configs/)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE",
-                        help="override a config key, e.g. --set train.alpha=0.05 (repeatable); "
-                             "a key's last part will do where it is the only key so named "
-                             "(--set min_count=5), as cbow.train's keywords; workers sets "
-                             "train.workers and prepare.workers")
+                        help="override a config key by its dotted or short name, e.g. --set "
+                             "train.alpha=0.05 or --set min_count=5 (repeatable; the short "
+                             "names are cbow.train's keywords: workers sets train.workers and "
+                             "prepare.workers)")
     parser.add_argument("--out", help="run folder (overrides out_dir)")
     parser.add_argument("--resume", nargs="?", const="yes", default="no", choices=["yes", "auto"],
                         help="continue from the newest readable checkpoint of the run folder "
