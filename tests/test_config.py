@@ -242,3 +242,70 @@ def test_scheduler_option_over_the_config():
     assert with_scheduler(cfg, "local:2").cluster.scheduler == "local:2"
     with pytest.raises(ConfigError, match="--scheduler 'local:0': must be null, 'local:N'"):
         with_scheduler(cfg, "local:0")
+
+
+# ---- short names: a key by its last part, as cbow.train's keywords and --set take it
+
+def test_a_short_name_sets_its_key_as_the_dotted_name_does():
+    short = load_config("word2vec", ["min_count=5", "N=20", "alpha=0.05", "tokenizer=whitespace"])
+    dotted = load_config("word2vec", ["vocab.min_count=5", "model.N=20", "train.alpha=0.05",
+                                      "tokenizer=whitespace"])
+    assert short == dotted and short.vocab.min_count == 5 and short.model.N == 20
+
+
+def test_workers_sets_every_worker_count():
+    cfg = load_config("word2vec", ["workers=2"])
+    assert (cfg.train.workers, cfg.prepare.workers) == (2, 2)
+    # a dotted name still sets one of them
+    cfg = load_config("word2vec", ["workers=2", "prepare.workers=1"])
+    assert (cfg.train.workers, cfg.prepare.workers) == (2, 1)
+
+
+def test_every_shared_last_part_is_declared_and_declares_real_keys():
+    # A new key ending as another one does (phrases.min_count beside vocab.min_count) must be
+    # given a meaning in SHARED_NAMES, or the short name would stop working.
+    from cbow.config import SHARED_NAMES, short_names
+    ends = {}
+    for dotted in KEYS:
+        ends.setdefault(dotted.rpartition(".")[2], []).append(dotted)
+    shared = {leaf for leaf, keys in ends.items() if len(keys) > 1}
+    assert shared <= set(SHARED_NAMES), f"give these a meaning in SHARED_NAMES: {shared - set(SHARED_NAMES)}"
+    for name, keys in SHARED_NAMES.items():
+        assert keys and all(k in KEYS and k.rpartition(".")[2] == name for k in keys), name
+    names = short_names()
+    assert names["min_count"] == ("vocab.min_count",) and names["alpha"] == ("train.alpha",)
+    assert all(len(keys) == 1 or name in SHARED_NAMES for name, keys in names.items())
+
+
+def test_an_undeclared_shared_name_says_which_keys_it_could_be(monkeypatch):
+    from cbow.config import loading
+    monkeypatch.setattr(loading, "SHARED_NAMES", {})
+    with pytest.raises(ConfigError) as info:
+        load_config("word2vec", ["workers=2"])
+    assert str(info.value) == ("--set workers=2: 'workers' is the last part of prepare.workers "
+                               "and train.workers; give the one you mean by its dotted name")
+
+
+@pytest.mark.parametrize("name, message", [
+    ("min_cont", "unknown key 'min_cont'; did you mean 'min_count'?"),
+    ("vocab.min_cont", "unknown key 'vocab.min_cont'; did you mean 'vocab.min_count'?"),
+    ("vector_size", "unknown key 'vector_size'; cbow calls it 'N' (model.N)"),
+    ("window", "unknown key 'window'; cbow calls it 'C' (model.C)"),
+])
+def test_an_unknown_name_is_one_line_with_the_closest(name, message):
+    with pytest.raises(ConfigError) as info:
+        load_config("word2vec", [f"{name}=5"])
+    assert str(info.value) == f"--set {name}=5: {message}"
+    # the same line for a value given in Python, named as given
+    with pytest.raises(ConfigError) as info:
+        load_config("word2vec", values=[(name, 5, f"{name}=5")])
+    assert str(info.value) == f"{name}=5: {message}"
+
+
+def test_assignments_report_every_problem_at_once():
+    with pytest.raises(ConfigError) as info:
+        load_config("word2vec", ["min_cont=5"], [("N", "x", "N='x'")])
+    assert str(info.value).splitlines() == [
+        "2 problems in the config:",
+        "  --set min_cont=5: unknown key 'min_cont'; did you mean 'min_count'?",
+        "  N='x': model.N must be an integer >= 1; got 'x'"]

@@ -24,7 +24,8 @@ _EXPORTS = {
                      "VocabConfig", "PrepareConfig", "ClusterConfig", "MAX_C", "MAX_WORKERS"),
                     "schema"),
     **dict.fromkeys(("load_config", "from_mapping", "find_config", "bundled_configs",
-                     "parse_override", "with_scheduler", "MAX_CONFIG_BYTES"), "loading"),
+                     "parse_override", "parse_assignment", "short_names", "SHARED_NAMES",
+                     "with_scheduler", "MAX_CONFIG_BYTES"), "loading"),
 }
 __all__ = list(_EXPORTS)
 

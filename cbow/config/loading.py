@@ -1,7 +1,10 @@
-"""Loading a config: defaults, then a YAML file, then ``--set`` overrides; every key checked.
+"""Loading a config: defaults, then a YAML file, then assignments; every key checked.
 
-``load_config`` reads a YAML file over the defaults, applies ``--set`` overrides and checks every
-key, reporting every problem at once, each naming the key, the value and where it came from.
+``load_config`` reads a YAML file over the defaults, applies assignments (the CLI's ``--set
+KEY=VALUE``, the keywords of ``cbow.train``) and checks every key, reporting every problem at
+once, each naming the key, the value and where it came from. An assignment names a key by its
+dotted name (``vocab.min_count``), a section (``train``, given a mapping) or a short name
+(:func:`short_names`: the key's last part, ``min_count``, as gensim's keywords are named).
 The checks are each key's rule; the core keys' checks among themselves; and the objectives'
 (:class:`~cbow.config.rules.Declaration`): the trained objective's family's ``requires``, the
 common rule that an exclusive key of another family keeps its default, that family's
@@ -13,7 +16,7 @@ import dataclasses
 import difflib
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import yaml
 
@@ -23,7 +26,8 @@ from cbow.config.schema import (DECLARED, KEYS, RECORDS, SECTIONS, Config, decla
 from cbow.registry import or_list
 
 __all__ = ["load_config", "from_mapping", "find_config", "bundled_configs", "parse_override",
-           "with_scheduler", "MAX_CONFIG_BYTES"]
+           "parse_assignment", "short_names", "SHARED_NAMES", "with_scheduler",
+           "MAX_CONFIG_BYTES"]
 
 
 # -------------------------------------------------------------------------------- reading
@@ -56,10 +60,84 @@ def _yaml_load(source: str):
     return yaml.load(source, Loader=_Loader)
 
 
-def _unknown_key(dotted: str, source: str) -> str:
-    close = difflib.get_close_matches(dotted, list(KEYS) + list(SECTIONS), n=1, cutoff=0.5)
+def _unknown_key(dotted: str, source: str, short: bool = False) -> str:
+    """``source: unknown key 'x'; did you mean 'y'?``; ``short``: the short names are
+    candidates too (an assignment may use them, a YAML file may not)."""
+    if short and dotted in OTHER_LIBRARIES:
+        name = OTHER_LIBRARIES[dotted]
+        return (f"{source}: unknown key '{dotted}'; cbow calls it '{name}' "
+                f"({' and '.join(short_names()[name])})")
+    candidates = list(KEYS) + list(SECTIONS) + (list(short_names()) if short else [])
+    close = difflib.get_close_matches(dotted, candidates, n=1, cutoff=0.5)
     hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(KEYS)}"
     return f"{source}: unknown key '{dotted}'{hint}"
+
+
+# ---------------------------------------------------------------------- short names
+
+#: The short names that more than one key ends with, and the keys each one sets: ``workers``
+#: every worker count (training threads and preparing processes: gensim's one ``workers``),
+#: ``min_count`` the vocabulary's (gensim's ``Word2Vec``'s; the phrases' is
+#: ``phrases.min_count``). A new key ending as another does must be added here to keep its
+#: short name (tests/test_config.py checks that every shared name is).
+SHARED_NAMES: dict[str, tuple[str, ...]] = {
+    "workers": ("train.workers", "prepare.workers"),
+    "min_count": ("vocab.min_count",),
+}
+
+#: Names other libraries give to a key, for the "cbow calls it" hint of an unknown key (they
+#: are not accepted: a name means one thing).
+OTHER_LIBRARIES = {"vector_size": "N", "size": "N", "window": "C", "iter": "epochs",
+                   "max_vocab_size": "max_size", "max_final_vocab": "max_size"}
+
+
+def short_names() -> dict[str, tuple[str, ...]]:
+    """Short name -> the dotted keys it sets: each key's last part where no other key ends
+    the same way (``alpha`` is ``train.alpha``), and :data:`SHARED_NAMES`; a last part shared
+    by several keys and not declared there has no short name."""
+    ends: dict[str, list[str]] = {}
+    for dotted in KEYS:
+        ends.setdefault(dotted.rpartition(".")[2], []).append(dotted)
+    names = {leaf: tuple(keys) for leaf, keys in ends.items() if len(keys) == 1}
+    names.update(SHARED_NAMES)
+    return names
+
+
+def _ambiguous(name: str) -> list[str]:
+    """The keys ending in ``name`` when it is not a short name because several do."""
+    keys = [dotted for dotted in KEYS if dotted.rpartition(".")[2] == name]
+    return keys if len(keys) > 1 and name not in SHARED_NAMES else []
+
+
+def _assignment_layer(name: str, value: Any, source: str,
+                      problems: list[str]) -> tuple[dict, str] | None:
+    """The layer that sets ``name`` (a dotted key, a section or a short name) to ``value``,
+    or None with the problem added to ``problems``."""
+    name = name.strip() if isinstance(name, str) else name
+    if not isinstance(name, str) or not name:
+        problems.append(f"{source}: expected a key name, e.g. train.alpha")
+        return None
+    top = name.partition(".")[0]
+    if "." in name or name in SECTIONS or name in KEYS or top in RECORDS:
+        nested: dict = {}
+        node = nested
+        parts = name.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+        return nested, source
+    keys = short_names().get(name)
+    if keys is None:
+        several = _ambiguous(name)
+        problems.append(f"{source}: '{name}' is the last part of {' and '.join(several)}; give "
+                        f"the one you mean by its dotted name" if several else
+                        _unknown_key(name, source, short=True))
+        return None
+    nested = {}
+    for dotted in keys:
+        section, _, leaf = dotted.rpartition(".")
+        (nested.setdefault(section, {}) if section else nested)[leaf] = value
+    return nested, source
 
 
 def _merge(base: dict, update: dict, source: str, origins: dict, problems: list[str],
@@ -86,8 +164,8 @@ def _merge(base: dict, update: dict, source: str, origins: dict, problems: list[
             origins[dotted] = source
 
 
-def parse_override(assignment: str) -> dict:
-    """``"train.alpha=0.1"`` -> ``{"train": {"alpha": 0.1}}``; the value is parsed as YAML."""
+def parse_assignment(assignment: str) -> tuple[str, Any]:
+    """``"train.alpha=0.1"`` -> ``("train.alpha", 0.1)``: the value is parsed as YAML."""
     dotted, sep, raw = assignment.partition("=")
     if not sep or not dotted.strip():
         raise ConfigError(f"--set {assignment!r}: expected KEY=VALUE, "
@@ -96,13 +174,16 @@ def parse_override(assignment: str) -> dict:
         value = _yaml_load(raw) if raw.strip() else None
     except yaml.YAMLError as err:
         raise ConfigError(f"--set {assignment!r}: the value is not valid YAML ({err})") from None
-    nested: dict = {}
-    node = nested
-    parts = dotted.strip().split(".")
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = value
-    return nested
+    return dotted.strip(), value
+
+
+def parse_override(assignment: str) -> dict:
+    """``"train.alpha=0.1"`` -> ``{"train": {"alpha": 0.1}}`` (short names expanded)."""
+    problems: list[str] = []
+    layer = _assignment_layer(*parse_assignment(assignment), f"--set {assignment}", problems)
+    if layer is None:
+        raise ConfigError(problems[0])
+    return layer[0]
 
 
 #: A config is a few kB; reading stops past this (``--config /dev/zero`` would never end).
@@ -215,10 +296,12 @@ def from_mapping(values: dict, source: str = "config") -> Config:
     return _build([(values, source)])
 
 
-def _build(layers: list[tuple[dict, str]]) -> Config:
+def _build(layers: list[tuple[dict, str]], problems: list[str] | None = None) -> Config:
+    """The config of ``layers`` over the defaults, or one error with every problem
+    (``problems``: those found before, the names of assignments)."""
     merged = {**to_dict(Config()), **dict.fromkeys(RECORDS)}
     origins: dict[str, str] = {}
-    problems: list[str] = []
+    problems = list(problems or [])
     for values, source in layers:
         _merge(merged, values, source, origins, problems)
     problems += _check(merged, origins)
@@ -253,18 +336,27 @@ def find_config(path: str | Path) -> Path:
     return bundled if bundled is not None else path
 
 
-def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> Config:
-    """Defaults, then the YAML file at ``path``, then each ``KEY=VALUE`` override; checked.
+def load_config(path: str | Path | None = None, overrides: Iterable[str] = (),
+                values: Iterable[tuple[str, Any, str]] = ()) -> Config:
+    """Defaults, then the YAML file at ``path``, then each ``KEY=VALUE`` override (the CLI's
+    ``--set``), then each ``(name, value, source)`` of ``values`` (``cbow.train``'s keywords,
+    ``source`` how the message names it); checked, every problem reported at once.
 
-    ``path`` may also name a config that comes with cbow (see :func:`find_config`).
+    ``path`` may also name a config that comes with cbow (see :func:`find_config`). A name is
+    a dotted key, a section or a short name (:func:`short_names`), in both forms.
     """
     layers = []
     if path is not None:
         found = find_config(path)
         # a bundled config is named by its path in messages, a user's file as they gave it
         layers.append((_read_yaml_file(found), str(path if found == Path(path) else found)))
-    layers += [(parse_override(assignment), f"--set {assignment}") for assignment in overrides]
-    return _build(layers)
+    assignments = [(*parse_assignment(text), f"--set {text}") for text in overrides]
+    problems: list[str] = []
+    for name, value, source in [*assignments, *values]:
+        layer = _assignment_layer(name, value, source, problems)
+        if layer is not None:
+            layers.append(layer)
+    return _build(layers, problems)
 
 
 def with_scheduler(cfg: Config, address: str | None) -> Config:
