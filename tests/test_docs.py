@@ -1,18 +1,31 @@
 """The documentation: README.md and docs/ (built with MkDocs, strict, in CI)."""
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import REPO_ROOT
 
+from cbow.config import key_table
 from cbow.registry import OBJECTIVES, TOKENIZERS, VECTOR_FORMATS
 
 README = REPO_ROOT / "README.md"
 DOCS = REPO_ROOT / "docs"
+
+
+def _hook():
+    spec = importlib.util.spec_from_file_location("docs_tables", DOCS / "hooks" / "tables.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+MARKER, TABLES, fill = _hook().MARKER, _hook().TABLES, _hook().fill
 
 
 def build(root: Path, site: Path) -> subprocess.CompletedProcess:
@@ -43,12 +56,23 @@ def test_a_broken_link_or_anchor_fails_the_build(tmp_path):
         assert named in done.stdout + done.stderr
 
 
-def test_registry_tables_are_in_the_docs():
-    # regenerate with e.g. python -c "from cbow.registry import TOKENIZERS; print(TOKENIZERS.table())"
-    for registry, page in ((TOKENIZERS, "data.md"), (OBJECTIVES, "training.md"),
-                           (VECTOR_FORMATS, "embeddings.md")):
-        text = (DOCS / page).read_text(encoding="utf-8")
-        assert registry.table() in text, f"regenerate the {registry.kind} table in docs/{page}"
+def test_the_declared_tables_are_written_into_the_built_pages(tmp_path):
+    # docs/hooks/tables.py writes the code's tables where a page holds their marker
+    site = tmp_path / "site"
+    done = build(REPO_ROOT, site)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for table, page in ((TOKENIZERS.table(), "data"), (OBJECTIVES.table(), "training"),
+                        (VECTOR_FORMATS.table(), "embeddings"), (key_table(), "training")):
+        html = (site / page / "index.html").read_text(encoding="utf-8")
+        first_name = table.splitlines()[2].split("|")[1].strip().strip("`")
+        assert "<!-- table:" not in html and f"<code>{first_name}</code>" in html, page
+    markers = {m for p in DOCS.glob("*.md") for m in MARKER.findall(p.read_text(encoding="utf-8"))}
+    assert markers == set(TABLES)
+
+
+def test_an_unknown_table_marker_fails_the_build():
+    with pytest.raises(ValueError, match="unknown table 'glove'"):
+        fill("text <!-- table: glove --> more")
 
 
 def test_readme_is_a_few_screens():

@@ -171,7 +171,8 @@ def find_prepared_description(config: dict, fingerprint: str | None) -> tuple[di
     Looks in the cache that ``config`` (a run's ``config.yaml`` as a mapping) names; None when
     no prepared folder there has that fingerprint (deleted, or another cache).
     """
-    from cbow.data.prepare import DESCRIPTION_FILE, default_cache_root
+    from cbow.data.cache import default_cache_root
+    from cbow.data.prepared_corpus import DESCRIPTION_FILE
 
     if not fingerprint:
         return None

@@ -46,13 +46,16 @@ def run(args) -> int:
         embeddings = embeddings.normalized()
     if args.limit is not None:
         embeddings = embeddings.most_frequent(args.limit)
-    if args.format == "fasttext-bin" and embeddings.which == "input":
-        # A word2vec run: the model as fastText holds it (its settings, output rows).
-        from cbow.vectors.formats.fasttext_bin import write_model
+    model = None
+    if args.format == "fasttext-bin":
+        # a run whose objective fastText trains too, exporting its word vectors: the model as
+        # fastText holds it (its settings, output rows); None for any other run
         from cbow.training.run import fasttext_model
-        model = fasttext_model(args.run)
-        if args.normalize or args.limit is not None:
+        model = fasttext_model(args.run, embeddings.which)
+        if model is not None and (args.normalize or args.limit is not None):
             model = these_words(model, embeddings)
+    if model is not None:
+        from cbow.vectors.formats.fasttext_bin import write_model
         written = [write_model(args.out, model)]
     else:
         written = embeddings.save(args.out, args.format)

@@ -28,8 +28,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from cbow.parallel.cluster import with_scheduler
-    from cbow.config import load_config
+    from cbow.config import load_config, with_scheduler
     from cbow.data.prepare import DamagedPreparedCorpus, discard_prepared
     from cbow.training.preparation import prepare_corpus
 

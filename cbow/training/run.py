@@ -25,12 +25,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, TextIO
 
+from cbow.config import DECLARED, declarations, objectives_of
 from cbow.models import checkpoint as ckpt
 from cbow.vectors import formats
 from cbow.vectors.embeddings import Embeddings
 from cbow.errors import InputError, TrainingError, UserError
 from cbow.io import NamedWriter, atomic_write_bytes, name_file
 from cbow.models.objective import objective_class
+from cbow.registry import or_list
 from cbow.data.vocab import Vocabulary
 
 if TYPE_CHECKING:
@@ -481,40 +483,23 @@ def load_embeddings(path: str | Path, which: str | None = None,
     return embeddings.normalized() if normalize else embeddings
 
 
-def fasttext_model(path: str | Path) -> "FastTextModel":
-    """A run's word2vec model (negative sampling or hierarchical softmax, with or without
-    subwords) as fastText's ``.bin`` holds it: the run's own settings, every input row and the
-    output rows.
+def fasttext_model(path: str | Path, which: str | None = None) -> "FastTextModel | None":
+    """A run's model as fastText's ``.bin`` holds it (its own settings, every input row and the
+    output rows), if its objective has one (:attr:`cbow.config.rules.Declaration.fasttext`)
+    whose word vectors are the vector set ``which`` (None: whichever they are); else None.
 
-    Hierarchical softmax's output rows are the inner nodes of cbow's Huffman tree, padded with a
-    zero row to fastText's V rows; fastText numbers its tree's nodes its own way, so only the
-    input rows (the word vectors) carry over there. ``epoch`` is the epochs trained.
+    ``path`` is a run folder or a checkpoint, which must hold its vocabulary.
     """
-    import numpy as np
-
-    from cbow.vectors.formats.fasttext_bin import FastTextArgs, FastTextModel
-
     checkpoint = find_checkpoint(path)
     arrays, vocab, meta = ckpt.load_checkpoint(checkpoint)
-    if meta["objective"] not in ("negative", "hierarchical") or vocab is None:
-        raise InputError(f"{checkpoint}: a fastText model is a word2vec objective's (negative or "
-                         f"hierarchical) with its vocabulary; this checkpoint holds a "
-                         f"{meta['objective']} model{'' if vocab else ' without one'}")
-    identity = meta["run_identity"]
-    maxn = identity.get("model.maxn", 0)
-    bucket = identity["model.bucket"] if maxn else 0
-    inputs, outputs = arrays["input_vectors"], arrays["output_vectors"]
-    V = len(vocab)
-    if inputs.shape[0] != V + bucket:
-        raise ckpt.CheckpointError(f"{checkpoint}: {inputs.shape[0]} input rows for {V} words "
-                                   f"and {bucket} buckets")
-    if outputs.shape[0] < V:  # hierarchical softmax: V - 1 inner nodes
-        outputs = np.concatenate([outputs, np.zeros((V - outputs.shape[0], outputs.shape[1]),
-                                                    outputs.dtype)])
-    args = FastTextArgs(
-        dim=identity["model.N"], ws=identity["model.C"], epoch=int(round(meta.get("epoch", 0))),
-        min_count=identity["vocab.min_count"], neg=identity["model.negative"],
-        loss="ns" if meta["objective"] == "negative" else "hs", model="cbow", bucket=bucket,
-        minn=identity.get("model.minn", 0) if maxn else 0, maxn=maxn, t=identity["train.sample"])
-    return FastTextModel(args, vocab.words, vocab.counts, int(vocab.counts.sum()), inputs[:V],
-                         inputs[V:], outputs)
+    declared = DECLARED.get(meta["objective"])
+    if (declared is None or declared.fasttext is None
+            or which not in (None, declared.fasttext_vectors)):
+        return None
+    if vocab is None:
+        families = [f"a {d.family} objective's ({or_list(objectives_of(d))})"
+                    for d in declarations() if d.fasttext is not None]
+        raise InputError(f"{checkpoint}: a fastText model is {' or '.join(families)} with its "
+                         f"vocabulary; this checkpoint holds a {meta['objective']} model without "
+                         f"one")
+    return declared.fasttext(meta["objective"], arrays, vocab, meta, str(checkpoint))

@@ -107,6 +107,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from cbow.models.word2vec.settings import INITIALISATIONS
 from cbow.parallel import executor as executors
 from cbow.parallel.executor import Executor
 
@@ -445,20 +446,15 @@ class RowTable:
         return self.offsets.shape[0] - 1
 
 
-INITIALISATIONS = ("word2vec", "gensim")
-"""The input vectors' initial ranges: ``word2vec`` (the C tool's) +-0.5/N, ``gensim`` (gensim
-4's) +-1/N."""
-
-
 def initial_weights(objective: Objective, vector_size: int, seed: int, scheme: str = "word2vec",
                     input_rows: int | None = None, drawn: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """word2vec's initialisation, drawn from ``np.random.default_rng(seed)``.
 
-    ``scheme`` (:data:`INITIALISATIONS`): ``word2vec``, the C tool's range, input vectors uniform
-    in [-0.5/N, 0.5/N); ``gensim``, gensim 4's, uniform in [-1/N, 1/N), computed as gensim's
-    ``prep_vectors`` does from the same generator (so the same seed and vocabulary order give
-    gensim's initial vectors). Twice the range trains better vectors in the same epochs (CBOW
+    ``scheme`` (one of :data:`~cbow.models.word2vec.settings.INITIALISATIONS`): ``word2vec``,
+    the C tool's range, input vectors uniform in [-0.5/N, 0.5/N); ``gensim``, gensim 4's,
+    uniform in [-1/N, 1/N), computed as gensim's ``prep_vectors`` does from the same generator
+    (so the same seed and vocabulary order give gensim's initial vectors). Twice the range trains better vectors in the same epochs (CBOW
     with negative sampling on two corpora: ``benchmarks/ablate_word2vec.py``).
 
     Returns
