@@ -317,3 +317,16 @@ def test_these_words_of_a_hierarchical_or_normalized_model():
     kept = these_words(model, unit)
     np.testing.assert_array_equal(kept.word_rows, unit.vectors)
     np.testing.assert_array_equal(kept.output, model.output)  # every word, in order: kept
+
+
+def test_report_shows_a_null_benchmark_figure_as_a_dash(tmp_path):
+    from conftest import make_run
+    run = make_run(tmp_path / "run", ["alpha", "beta", "gamma", "delta"], N=3)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    rows[4]["benchmarks"], rows[9]["benchmarks"] = {"ws spearman": None}, {"ws spearman": 0.5}
+    (run / "metrics.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    out = tmp_path / "report.html"
+    assert run_cbow("report", run, "--out", out).returncode == 0
+    page = out.read_text(encoding="utf-8")
+    assert '<td class="num">5</td><td class="num">-</td>' in page and ">None<" not in page
+    assert '<td class="num">10</td><td class="num">0.5000</td>' in page

@@ -343,7 +343,9 @@ def _img(png: bytes, alt: str) -> str:
 
 
 def _table(items: list[tuple[str, object]]) -> str:
-    rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in items)
+    """A two-column table; an item whose value is unknown (None) is left out, not 'None'."""
+    rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in items
+                   if v is not None)
     return f"<table>{rows}</table>"
 
 
