@@ -334,7 +334,8 @@ class _Run:
         model = self.model
         with np.errstate(**self.errors):
             row["val_loss"] = self.feed.heldout_loss()
-            if self.benchmarks and not self.stop[0]:
+            # A weight gone non-finite has no figures: the next check stops the run as diverged.
+            if self.benchmarks and not self.stop[0] and model.all_finite():
                 row["benchmarks"] = self.benchmarks.score(model.embeddings(
                     model.arrays(), self.vocab, model.VECTORS[0], run_identity(self.cfg)))
 
