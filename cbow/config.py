@@ -133,6 +133,10 @@ class ModelConfig:
                                       f"an integer in [1, {MAX_BUCKET:,}]"),
                       "hash buckets of the n-grams: input rows beyond the words' (with `maxn` > "
                       "0; bucket x N float32 weights: 800 MB for 2,000,000 x 100)", identity=True)
+    ngram_init: str = key("random", one_of("random", "zero"),
+                          "the n-gram rows' start (with `maxn` > 0): `random`, drawn as "
+                          "`model.init` draws the words'; `zero`, all zeros, so that an n-gram "
+                          "row holds only what training put there", identity=True)
     skip_saturated: bool = key(False, BOOLEAN, "as gensim, an output row whose score is at or "
                                "beyond +-6 takes no step; false: every row its exact gradient "
                                "step (word2vec objectives only)", identity=True)

@@ -60,6 +60,7 @@ class Word2VecSettings:
     minn: int           # model.minn
     maxn: int           # model.maxn: 0, one input row per word (word2vec); > 0, subwords
     bucket: int         # model.bucket: the n-grams' rows (read with maxn > 0 only)
+    ngram_init: str     # model.ngram_init: "random" or "zero" (read with maxn > 0 only)
     scheduler: str | None  # cluster.scheduler: None trains in this process's threads
     shards: int         # train.shards (with a scheduler)
     sync_every: int     # train.sync_every (with a scheduler)
@@ -72,7 +73,7 @@ class Word2VecSettings:
                    piece_words=t.piece_words,
                    relu=m.hidden == "relu", init=m.init, shrink_window=m.shrink_window,
                    sample=t.sample, workers=t.workers or default_workers(), seed=t.seed,
-                   minn=m.minn, maxn=m.maxn, bucket=m.bucket,
+                   minn=m.minn, maxn=m.maxn, bucket=m.bucket, ngram_init=m.ngram_init,
                    scheduler=cfg.cluster.scheduler, shards=t.shards, sync_every=t.sync_every,
                    merge=t.merge, skip_saturated=m.skip_saturated, fast_dot=t.fast_dot)
 
@@ -161,11 +162,14 @@ class _Word2VecObjective(ParamsObjective):
         row_table = cls._row_table(vocab, settings)
         if settings.init in word2vec.INITIALISATIONS:  # n-gram rows drawn after the words'
             # A bucket that no word's n-gram reaches is never trained: its row stays zero and
-            # its memory untouched (most of 2M buckets on a corpus of 40k words).
+            # its memory untouched (most of 2M buckets on a corpus of 40k words). With
+            # ngram_init "zero" no bucket is drawn; the words' rows are the same draws.
             drawn = None
             if row_table is not None:
                 drawn = np.zeros(len(counts) + extra, dtype=bool)
                 drawn[row_table.rows] = True
+                if settings.ngram_init == "zero":
+                    drawn[len(counts):] = False
             params = Word2VecParams(*word2vec.initial_weights(
                 kernel_objective, cfg.model.N, settings.seed, settings.init,
                 input_rows=len(counts) + extra, drawn=drawn), ngram_rows=extra)
