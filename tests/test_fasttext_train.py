@@ -61,6 +61,23 @@ def test_fasttext_yaml_draws_the_rows_as_fasttext(corpus_file, tmp_path):
     assert np.abs(ours.input_vectors).max() < 1 / 12 and not ours.output_vectors.any()
 
 
+def test_ngram_init_zero_draws_the_same_word_rows_and_no_ngram_row(corpus_file, tmp_path):
+    """model.ngram_init: zero starts every n-gram row at zero; the words' rows are the draws
+    that ``random`` gives them; training then moves the n-gram rows."""
+    from cbow.train import prepare_corpus
+    cfg = ft_config(corpus_file, tmp_path / "run", "model.ngram_init=zero")
+    vocab = prepare_corpus(cfg, progress=False).vocab
+    Objective, V = objective_class(cfg.model.objective), len(vocab)
+    zero = Objective.build(cfg, vocab).params.input_vectors
+    drawn = Objective.build(ft_config(corpus_file, tmp_path / "run", "model.ngram_init=random"),
+                            vocab).params.input_vectors
+    np.testing.assert_array_equal(zero[:V], drawn[:V])
+    assert drawn[V:].any() and not zero[V:].any()
+    train(cfg, quiet=True, log=None)
+    trained, _, _ = ckpt.load_checkpoint(ckpt.list_checkpoints(tmp_path / "run" / "checkpoints")[-1])
+    assert trained["input_vectors"][V:].any()
+
+
 def test_without_maxn_there_are_no_subwords():
     cfg = load_config(REPO_ROOT / "configs" / "word2vec.yaml")
     assert cfg.model.maxn == 0  # every existing config: one input row per word, as before
