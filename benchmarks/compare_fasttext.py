@@ -32,7 +32,7 @@ Training time, vocabulary building excluded
       the same call with ``epoch=0`` in its own process, in the same round (``fasttext-setup``).
 
     Each run is its own process (its peak RSS, ``VmHWM``, is its own); rounds interleave the
-    implementations; round ``r`` uses seed ``r`` (fastText's Python API has no seed: its own).
+    implementations; round ``r`` uses seed ``r`` for all three (fastText's ``-seed``).
 
 Quality
     Every model's vectors become :class:`cbow.vectors.subword.SubwordEmbeddings` (gensim's
@@ -41,7 +41,13 @@ Quality
     vectors (the count is reported), and 3CosAdd analogies over the 30,000 most frequent words.
     ``--drop-pairs 0.2`` removes from the corpus every word of a fixed random 20% of WS353's pairs
     (``--drop-seed``) before anything is prepared: those words are never seen, and all 353
-    pairs are scored with subword vectors. ``--unseen`` words get their nearest neighbours.
+    pairs are scored with subword vectors; WS353 is also scored on the pairs that hold a
+    removed word only (``ws353_unseen``). ``--unseen`` words get their nearest neighbours.
+
+Variants of cbow
+    ``--cbow-set model.ns_exponent=0.5`` (repeatable; the value read as YAML) sets a key of
+    cbow's config over the benchmark's, cbow's runs only: one change at a time against the
+    same anchors (run with ``--implementations cbow``).
 
 Nothing here is a timing test: run it on a quiet machine and read the medians. The machine's
 load before each run is recorded.
@@ -75,13 +81,14 @@ DEFAULT_UNSEEN = ("kingliness", "unhappiest", "dictionaries", "electromagnetical
 def settings_of(args) -> dict:
     return {key: getattr(args, key) for key in (
         "vector_size", "window", "min_count", "negative", "ns_exponent", "sample", "epochs",
-        "alpha", "minn", "maxn", "bucket", "cbow_batch_size", "init")}
+        "alpha", "minn", "maxn", "bucket", "cbow_batch_size", "init", "cbow_set")}
 
 
 def cbow_settings(corpus: str, cache_dir: str, workers: int, seed: int, s: dict, out_dir: str,
                   subwords: bool = True) -> dict:
-    """The cbow config (for ``cbow.config.from_mapping``) of one run."""
-    return {
+    """The cbow config (for ``cbow.config.from_mapping``) of one run, with ``--cbow-set``'s
+    keys (``s["cbow_set"]``) over it."""
+    config = {
         "corpus": corpus, "tokenizer": "whitespace",
         "prepare": {"lowercase": True, "cache_dir": cache_dir},
         "vocab": {"min_count": s["min_count"], "order": "frequency"},
@@ -97,6 +104,10 @@ def cbow_settings(corpus: str, cache_dir: str, workers: int, seed: int, s: dict,
         "checkpoint": {"every": 10**9, "keep": 1},
         "out_dir": out_dir,
     }
+    for dotted, value in (s.get("cbow_set") or {}).items():
+        section, name = dotted.split(".")
+        config[section][name] = value
+    return config
 
 
 # --------------------------------------------------------------------------------------------
@@ -114,12 +125,17 @@ def score(embeddings, spec: dict) -> dict:
     nan = (lambda x: None if x is None or x != x else x)
     with threadpool_limits(limits=1, user_api="blas"):
         pairs = evaluate_word_pairs(embeddings, spec["pairs"])
+        unseen = (evaluate_word_pairs(embeddings, spec["unseen_pairs"])
+                  if spec.get("unseen_pairs") else None)
         analogies = evaluate_analogies(embeddings, spec["analogies"],
                                        restrict_vocab=spec["restrict"])
         neighbours = {w: [[n, round(c, 4)] for n, c in embeddings.most_similar(w, spec["topn"])]
                       for w in spec["unseen"] if subword and embeddings.has_vector(w)}
     return {"ws353_spearman": nan(pairs.spearman), "ws353_pairs_used": pairs.pairs_used,
-            "ws353_pairs_subword": pairs.pairs_subword, "analogy_accuracy":
+            "ws353_pairs_subword": pairs.pairs_subword,
+            "ws353_unseen_spearman": None if unseen is None else nan(unseen.spearman),
+            "ws353_unseen_pairs": None if unseen is None else unseen.pairs_used,
+            "analogy_accuracy":
             nan(analogies.accuracy), "analogy_coverage": nan(analogies.coverage),
             "neighbours": neighbours, "V": len(embeddings)}
 
@@ -199,7 +215,11 @@ def child_gensim(spec: dict) -> dict:
 
 def child_fasttext(spec: dict) -> dict:
     import fasttext
+    from fasttext import FastText as wrapper
     s = spec["settings"]
+    # train_unsupervised refuses a ``seed`` argument but passes fastText its defaults' seed
+    # (0): this process's runs take the round's
+    wrapper.unsupervised_default["seed"] = spec["seed"]
     before = memory_now()
     started = time.perf_counter()
     model = fasttext.train_unsupervised(
@@ -229,6 +249,30 @@ CHILDREN = {"prepare": child_prepare, "cbow": child_cbow, "gensim": child_gensim
 # The parent
 # --------------------------------------------------------------------------------------------
 
+def pairs_holding(pairs_path: Path, words: list[str], out: Path) -> int:
+    """Write the lines of a word-pair file whose pair holds one of ``words`` (any case) to
+    ``out``; return how many."""
+    from cbow.evaluation import read_word_pairs
+    chosen = set(words)
+    lines = pairs_path.read_text(encoding="utf-8").splitlines()
+    kept = [lines[p.line - 1] for p in read_word_pairs(pairs_path)
+            if p.word1.lower() in chosen or p.word2.lower() in chosen]
+    out.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return len(kept)
+
+
+def parse_assignments(assignments: list[str]) -> dict:
+    """``["model.ns_exponent=0.5", ...]`` as ``{"model.ns_exponent": 0.5, ...}`` (YAML values)."""
+    import yaml
+    out = {}
+    for assignment in assignments:
+        dotted, sep, value = assignment.partition("=")
+        if not sep or dotted.count(".") != 1:
+            raise SystemExit(f"--cbow-set expects SECTION.KEY=VALUE; got {assignment!r}")
+        out[dotted] = yaml.safe_load(value)
+    return out
+
+
 def dropped_words(pairs_path: Path, fraction: float, seed: int) -> list[str]:
     """Every word of a fixed random ``fraction`` of the pairs of a word-pair file."""
     from cbow.evaluation import read_word_pairs
@@ -256,19 +300,22 @@ def summarize(runs: list[dict], implementation: str, workers: int) -> dict:
             "peak_rss_mb": median(r["memory_after_train"]["peak"] / MB for r in mine),
             "ws353": mean([x["ws353_spearman"] for x in q]),
             "ws353_subword_pairs": median(x["ws353_pairs_subword"] for x in q),
+            "ws353_unseen": mean([x.get("ws353_unseen_spearman") for x in q]),
             "analogies": mean([x["analogy_accuracy"] for x in q]),
             "V": q[0]["V"] if q else None}
 
 
 def table(rows: list[dict], tokens: int, epochs: int) -> str:
     lines = ["| implementation | workers | train s (median) | words/s | peak RSS MB | "
-             "WS353 (mean) | pairs by subwords | analogies (mean) | V |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "WS353 (mean) | pairs by subwords | WS353, unseen pairs (mean) | "
+             "analogies (mean) | V |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         speed = None if not r["seconds"] else tokens * epochs / r["seconds"]
         lines.append(f"| {r['implementation']} | {r['workers']} | {_f(r['seconds'], '.2f')} | "
                      f"{_f(speed, ',.0f')} | {_f(r['peak_rss_mb'], '.0f')} | "
                      f"{_f(r['ws353'], '.4f')} | {_f(r['ws353_subword_pairs'], '.0f')} | "
+                     f"{_f(r['ws353_unseen'], '.4f')} | "
                      f"{_f(r['analogies'] and 100 * r['analogies'], '.2f')}% | "
                      f"{_f(r['V'], ',')} |")
     return "\n".join(lines)
@@ -297,7 +344,8 @@ def progress_line(run: dict) -> str:
     return (f"round {run['round']} workers={run['workers']} {run['implementation']:9s} "
             f"{run['train_seconds']:7.2f} s; peak {run['memory_after_train']['peak'] / MB:.0f} "
             f"MB; WS353 {_f(q['ws353_spearman'], '.4f')}, {q['ws353_pairs_subword']} pairs by "
-            f"subwords; analogies {_f(q['analogy_accuracy'], '.4f')}; load before "
+            f"subwords; unseen pairs {_f(q.get('ws353_unseen_spearman'), '.4f')}; analogies "
+            f"{_f(q['analogy_accuracy'], '.4f')}; load before "
             f"{run['loadavg_before'][0]:.2f}")
 
 
@@ -329,6 +377,10 @@ def parse_args(argv):
     parser.add_argument("--drop-pairs", type=float, default=0.0,
                         help="remove the words of this fraction of WS353's pairs from the corpus")
     parser.add_argument("--drop-seed", type=int, default=20)
+    parser.add_argument("--quality-only", action="store_true",
+                        help="no fastText run with epoch 0: fastText's time includes reading")
+    parser.add_argument("--cbow-set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="a key of cbow's config over the benchmark's (cbow's runs only)")
     parser.add_argument("--unseen", nargs="+", default=list(DEFAULT_UNSEEN),
                         help="words whose neighbours are shown (their subword vectors)")
     parser.add_argument("--topn", type=int, default=8)
@@ -336,6 +388,7 @@ def parse_args(argv):
     parser.add_argument("--json", help="write every figure and every run here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.cbow_set = parse_assignments(args.cbow_set)
     if args.child is None and not (args.corpus and Path(args.corpus).is_file()):
         parser.error("--corpus FILE is required (an existing file)")
     return args
@@ -354,12 +407,14 @@ def main(argv=None) -> int:
         dropped = dropped_words(data / "wordsim353.tsv", args.drop_pairs, args.drop_seed)
         without_words(corpus, dropped, folder / "corpus-dropped.txt")
         corpus = folder / "corpus-dropped.txt"
+        pairs_holding(data / "wordsim353.tsv", dropped, folder / "wordsim353-unseen.tsv")
     settings = settings_of(args)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     base = {"corpus": str(corpus), "cache_dir": str(folder / "prepared"), "settings": settings,
             "tokens": str(folder / "tokens.txt"), "out_dir": str(folder / "runs" / "prepare"),
             "pairs": str(data / "wordsim353.tsv"), "analogies": str(data / "questions-words.txt"),
-            "restrict": args.restrict, "unseen": args.unseen, "topn": args.topn}
+            "restrict": args.restrict, "unseen": args.unseen, "topn": args.topn,
+            "unseen_pairs": str(folder / "wordsim353-unseen.tsv") if dropped else None}
     report = {"command": " ".join([Path(sys.executable).name] + sys.argv), "settings": settings,
               "dropped_words": dropped, "machine_start": machine_state(),
               "platform": {"machine": platform.machine(), "cores": os.cpu_count()},
@@ -372,7 +427,7 @@ def main(argv=None) -> int:
         for round_ in range(1, args.repeats + 1):
             for workers in args.workers:
                 jobs = [i for i in args.implementations]
-                if "fasttext" in jobs:
+                if "fasttext" in jobs and not args.quality_only:
                     jobs.insert(jobs.index("fasttext"), "fasttext-setup")
                 timed = {}
                 for job in jobs:
@@ -387,7 +442,7 @@ def main(argv=None) -> int:
                         continue
                     result.update(implementation=job, workers=workers, round=round_,
                                   loadavg_before=list(load), train_seconds=result["seconds"])
-                    if job == "fasttext":
+                    if job == "fasttext" and not args.quality_only:
                         result["setup_seconds"] = timed["fasttext-setup"]
                         result["train_seconds"] = result["seconds"] - timed["fasttext-setup"]
                     report["runs"].append(result)
