@@ -196,7 +196,7 @@ def run_kernel(objective, params, tokens, starts, begin, end, *, C=2, alphas=(0.
                                      max_sentence_length)
     inputs = driver.TaskInputs(settings, np.asarray(tokens, np.uint32),
                                np.asarray(starts, np.int64), key, learn, np.zeros(1, np.int32))
-    result, state = driver.train_piece(params, kernels.Piece(begin, end, *schedule, *alphas),
+    result, state = driver.train_piece(params, w2v.Piece(begin, end, *schedule, *alphas),
                                        state, inputs)
     return (state, *result)
 

@@ -8,6 +8,7 @@ The modules, in the order a newcomer may read them:
 - :mod:`~cbow.models.word2vec.initialisation`: the initial weights; numpy only.
 - :mod:`~cbow.models.word2vec.rng`: the generators' seeds and the draws the kernels make.
 - :mod:`~cbow.models.word2vec.simd`: the dot products and the row prefetch, written for LLVM.
+- :mod:`~cbow.models.word2vec.records`: the records a kernel takes; numpy only.
 - :mod:`~cbow.models.word2vec.kernels`: one example's steps and the compiled kernel.
 - :mod:`~cbow.models.word2vec.driver`: settings and arguments checked, a range cut into
   pieces for an executor, the held-out losses.
@@ -22,13 +23,13 @@ import importlib
 
 #: name -> the module of this package that defines it.
 _EXPORTS = {
-    **dict.fromkeys(("NOISE_DOMAIN", "NOISE_GUIDE_BITS", "NegativeSampling", "HierarchicalSoftmax", "Objective",
-                     "RowTable", "noise_distribution", "keep_probabilities", "huffman_tree",
-                     "make_noise_guide"), "tables"),
+    **dict.fromkeys(("NOISE_DOMAIN", "NOISE_GUIDE_BITS", "NegativeSampling",
+                     "HierarchicalSoftmax", "Objective", "RowTable", "noise_distribution",
+                     "keep_probabilities", "huffman_tree", "make_noise_guide"), "tables"),
     **dict.fromkeys(("INITIALISATIONS", "initial_weights"), "initialisation"),
     **dict.fromkeys(("worker_rng_states", "resize_rng_states", "subsample_key"), "rng"),
-    **dict.fromkeys(("SATURATED", "STOP_CHECK_EVERY", "GENSIM_SIGMOID_TABLE", "Piece"),
-                    "kernels"),
+    "Piece": "records",
+    **dict.fromkeys(("SATURATED", "STOP_CHECK_EVERY", "GENSIM_SIGMOID_TABLE"), "kernels"),
     **dict.fromkeys(("MAX_SENTENCE_LENGTH", "StepRules", "KernelSettings", "TrainResult",
                      "HeldOutLoss", "PieceResult", "TaskInputs", "train", "train_piece",
                      "held_out_loss", "train_range", "negative_sampling_loss",

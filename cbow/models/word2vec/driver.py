@@ -32,8 +32,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cbow.models.word2vec import kernels
-from cbow.models.word2vec.kernels import Piece
+from cbow.models.word2vec import kernels, records
+from cbow.models.word2vec.records import Piece
 from cbow.models.word2vec.rng import subsample_key, worker_rng_states
 from cbow.models.word2vec.tables import HierarchicalSoftmax, NegativeSampling, Objective, RowTable
 from cbow.parallel import executor as executors
@@ -171,32 +171,22 @@ def train_piece(arrays: tuple[np.ndarray, np.ndarray, np.ndarray], piece: Piece,
     compiled kernel serves every call (and a Dask worker's unpickled copies).
     """
     s = inputs.settings
-    noise, tree = _objective_tables(s.objective)
-    rows = None if s.row_table is None else kernels.Rows(s.row_table.offsets, s.row_table.rows,
-                                                         int(s.row_table.most_rows))
-    text = kernels.Text(_read_only(inputs.tokens), _read_only(inputs.sentence_starts),
+    noise, tree = records.objective_tables(s.objective)
+    rows = records.rows_of(s.row_table)
+    text = records.Text(_read_only(inputs.tokens), _read_only(inputs.sentence_starts),
                         int(s.max_sentence_length), _read_only(s.keep),
                         np.uint64(inputs.subsample_key))
-    steps = kernels.Steps(int(s.C), bool(s.shrink_window), bool(s.relu), bool(inputs.learn),
+    steps = records.Steps(int(s.C), bool(s.shrink_window), bool(s.relu), bool(inputs.learn),
                           bool(s.rules.skip_saturated))
     piece = Piece(int(piece.begin), int(piece.end), int(piece.schedule_begin),
                   int(piece.schedule_end), float(piece.alpha_start), float(piece.alpha_end))
+    scratch = records.Scratch.allocate(np.shape(arrays[0])[1], text.max_sentence_length,
+                                       2 * steps.C * (0 if rows is None else rows.most_rows))
     train_kernel = kernels.kernel(s.rules.fast_dot, s.rules.sigmoid_table)
     state, words, effective_words, examples, loss = train_kernel(
-        kernels.Weights(*arrays), text, noise, tree, rows, steps, piece, np.uint64(rng_state),
-        inputs.stop_flag, kernels.Scratch.allocate(arrays[0].shape[1], text.max_sentence_length,
-                                                   2 * steps.C * (0 if rows is None else rows.most_rows)))
+        records.Weights(*arrays), text, noise, tree, rows, steps, piece, np.uint64(rng_state),
+        inputs.stop_flag, scratch)
     return PieceResult(words, effective_words, examples, loss), np.uint64(state)
-
-
-def _objective_tables(objective: Objective):
-    """``(noise, tree)`` as the kernel takes them: one of the two, the other None."""
-    if isinstance(objective, NegativeSampling):
-        guide = objective.noise_guide
-        bits = (guide.shape[0] - 1).bit_length() - 1  # the guide has 2**bits + 1 entries
-        return kernels.NoiseTables(objective.noise_cumulative, guide, np.uint64(32 - bits),
-                                   int(objective.negative)), None
-    return None, kernels.HuffmanTree(objective.codes, objective.points, objective.code_lengths)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:

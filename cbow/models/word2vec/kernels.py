@@ -1,10 +1,9 @@
 """word2vec's CBOW as compiled per-example SGD: the kernel and the steps it is made of.
 
 A kernel call trains one *piece*: the centre positions ``[begin, end)`` of a token stream, one
-example per kept centre word, updating the weights in place. It takes a few records (plain
-``NamedTuple``\\ s, which numba compiles as structs): :class:`Weights`, :class:`Text`, the
-objective's tables (:class:`NoiseTables` or :class:`HuffmanTree`), the row table
-(:class:`Rows`), :class:`Steps` and the :class:`Piece`. :mod:`cbow.models.word2vec.driver`
+example per kept centre word, updating the weights in place. It takes a few records
+(:mod:`cbow.models.word2vec.records`): the weights, the text, the objective's tables, the row
+table, the steps' settings, the piece and its buffers; :mod:`cbow.models.word2vec.driver`
 builds them from the checked arguments.
 
 One example, in order (word2vec's CBOW with ``cbow_mean=1``):
@@ -85,91 +84,8 @@ _PRODUCT_FLOOR = 1e-250
 
 
 # ---------------------------------------------------------------------------------------------
-# The records a kernel takes
+# The kernel's own records (its arguments' are in records.py)
 # ---------------------------------------------------------------------------------------------
-
-class Weights(NamedTuple):
-    """What training updates in place: float32, C order."""
-
-    input_vectors: np.ndarray   # (V, N), or (R, N) read through a row table
-    output_vectors: np.ndarray  # (V, N) negative sampling; (V - 1, N) hierarchical softmax
-    hidden_bias: np.ndarray     # (N,): read and trained with relu only
-
-
-class Text(NamedTuple):
-    """The token stream a piece lies in, how it is cut into sentences, which words are kept."""
-
-    tokens: np.ndarray              # (T,) uint32 word ids
-    sentence_starts: np.ndarray     # (S,) int64, from 0, non-decreasing
-    max_sentence_length: int        # longer sentences are cut into pieces of this length
-    keep_probabilities: np.ndarray  # (V,) float64 (tables.keep_probabilities)
-    subsample_key: np.uint64        # this epoch's (rng.subsample_key)
-
-
-class NoiseTables(NamedTuple):
-    """Negative sampling's tables (:class:`~cbow.models.word2vec.tables.NegativeSampling`)."""
-
-    cumulative: np.ndarray  # (V,) uint32
-    guide: np.ndarray       # (2**bits + 1,) int32
-    guide_shift: np.uint64  # 32 - bits
-    negative: int           # noise words per example
-
-
-class HuffmanTree(NamedTuple):
-    """Hierarchical softmax's tree (:func:`~cbow.models.word2vec.tables.huffman_tree`)."""
-
-    codes: np.ndarray         # (V, L) uint8
-    points: np.ndarray        # (V, L) int32
-    code_lengths: np.ndarray  # (V,) int32
-
-
-class Rows(NamedTuple):
-    """A :class:`~cbow.models.word2vec.tables.RowTable`'s arrays: word ``w`` reads input rows
-    ``rows[offsets[w]:offsets[w + 1]]``."""
-
-    offsets: np.ndarray  # (V + 1,) int64
-    rows: np.ndarray     # (R,) int32
-    most_rows: int       # the most rows one word reads
-
-
-class Steps(NamedTuple):
-    """How each example is trained (the settings read at run time)."""
-
-    C: int                # context words on each side
-    shrink_window: bool   # draw the span of each window in [1, C]
-    relu: bool            # hidden = ReLU(mean + hidden_bias)
-    learn: bool           # False: score only, write nothing (held-out loss)
-    skip_saturated: bool  # gensim's rule: no step for a row scored at or beyond +-SATURATED
-
-
-class Piece(NamedTuple):
-    """The centre positions ``[begin, end)`` one task trains, the learning rate linear from
-    ``alpha_start`` at ``schedule_begin`` to ``alpha_end`` at ``schedule_end``."""
-
-    begin: int
-    end: int
-    schedule_begin: int
-    schedule_end: int
-    alpha_start: float
-    alpha_end: float
-
-
-class Scratch(NamedTuple):
-    """A kernel call's buffers (:meth:`allocate`), its own: a call that runs beside it (another
-    thread) has others."""
-
-    hidden: np.ndarray          # (N,) float32: word2vec's neu1
-    hidden_error: np.ndarray    # (N,) float32: word2vec's neu1e
-    kept_words: np.ndarray      # (max_sentence_length,) int64: one sentence piece's kept words
-    kept_positions: np.ndarray  # (max_sentence_length,) int64: and their positions
-    context_rows: np.ndarray    # (2 C most_rows,) int64: a window's input rows (a row table)
-
-    @classmethod
-    def allocate(cls, dim: int, max_sentence_length: int, context_rows: int) -> "Scratch":
-        return cls(np.empty(dim, np.float32), np.empty(dim, np.float32),
-                   np.empty(max_sentence_length, np.int64),
-                   np.empty(max_sentence_length, np.int64), np.empty(context_rows, np.int64))
-
 
 class Window(NamedTuple):
     """One example's context: kept words ``first .. last - 1`` but the centre."""
@@ -508,7 +424,7 @@ def _compile(fast_dot: bool, sigmoid_table: np.ndarray | None, sources: str):
     It is compiled without numba's reference counting (``_nrt=False``): each step an example is
     made of would otherwise count a reference to every array of the records it is given (an
     atomic add each, many per example), and the kernel allocates nothing (its caller lends it
-    the arrays, :class:`Scratch` included, for the length of the call).
+    the arrays, :class:`~cbow.models.word2vec.records.Scratch` included, for the call).
     """
 
     @njit(nogil=True, cache=True, _nrt=False)
