@@ -485,11 +485,12 @@ _KERNELS = {(fast_dot, table): _compile(fast_dot, GENSIM_SIGMOID_TABLE if table 
             for fast_dot in (False, True) for table in (False, True)}
 
 
-def kernel(fast_dot: bool = False, gensim_sigmoid: bool = False):
+def kernel(fast_dot: bool = False, sigmoid_table: bool = False):
     """The compiled kernel: ``kernel(...)(weights, text, noise, tree, rows, steps, piece,
     rng_state, stop_flag, scratch) -> (state, words, effective_words, examples, loss)``.
 
-    ``fast_dot``: the reassociated dot product (``train.fast_dot``); ``gensim_sigmoid``: gensim's
-    1,000-entry sigmoid table inside +-6 instead of the exact function (an ablation only).
+    ``fast_dot``: the reassociated dot product (``train.fast_dot``); ``sigmoid_table``: gensim's
+    1,000-entry sigmoid table inside +-6 instead of the exact function (an ablation only); as
+    :class:`~cbow.models.word2vec.driver.StepRules` names them.
     """
-    return _KERNELS[bool(fast_dot), bool(gensim_sigmoid)]
+    return _KERNELS[bool(fast_dot), bool(sigmoid_table)]
