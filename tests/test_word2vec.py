@@ -914,6 +914,24 @@ def test_the_identity_table_is_word2vec_bit_for_bit(name):
     assert runs[0][1].rng_states.tolist() == runs[1][1].rng_states.tolist()
 
 
+def test_the_numpy_side_of_the_package_imports_no_numba():
+    """The package and its numpy-only modules load without numba (a config or settings module
+    may import them); the kernels load it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import cbow.models.word2vec as w\n"
+            "from cbow.models.word2vec import initialisation, records, tables\n"
+            "w.NegativeSampling, w.RowTable, w.INITIALISATIONS, w.keep_probabilities\n"
+            "print('numba' in sys.modules)\n"
+            "w.train_range\n"
+            "print('numba' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]
+
+
 def test_row_tables_are_checked():
     table = w2v.RowTable.from_lists(TABLE)
     assert table.vocab_size == V and table.input_rows == V + BUCKETS

@@ -92,13 +92,14 @@ class KernelSettings:
         V = self.objective.vocab_size
         if not (isinstance(self.C, (int, np.integer)) and self.C >= 1):
             raise ValueError(f"C must be an integer >= 1; got {self.C!r}")
-        keep = np.ones(V) if self.keep is None else np.ascontiguousarray(self.keep, dtype=np.float64)
+        keep = np.ones(V) if self.keep is None else np.ascontiguousarray(self.keep, np.float64)
         if keep.shape != (V,):
             raise ValueError(f"keep must have shape ({V},); got {keep.shape}")
         object.__setattr__(self, "keep", keep)
         if self.row_table is not None:
             if not isinstance(self.row_table, RowTable):
-                raise TypeError(f"row_table must be a RowTable; got {type(self.row_table).__name__}")
+                raise TypeError("row_table must be a RowTable; got "
+                                f"{type(self.row_table).__name__}")
             if self.row_table.vocab_size != V:
                 raise ValueError(f"the row table has {self.row_table.vocab_size} words, the "
                                  f"objective {V}")

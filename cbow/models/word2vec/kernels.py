@@ -307,7 +307,8 @@ def train_output_row(weights, scratch, row, label, alpha, steps, fast_dot, sigmo
         error = label - np.float64(sigmoid_table[int((score + SATURATED) * scale)])
     # skip_saturated, as gensim: no step for this row, nothing to the hidden error
     if steps.learn and not (steps.skip_saturated and saturated):
-        output_vectors, hidden, hidden_error = weights.output_vectors, scratch.hidden, scratch.hidden_error
+        output_vectors, hidden = weights.output_vectors, scratch.hidden
+        hidden_error = scratch.hidden_error
         step = np.float32(error) * alpha
         for c in range(hidden.shape[0]):
             output_value = output_vectors[row, c]

@@ -133,10 +133,10 @@ class _Word2VecObjective(ParamsObjective):
         """The settings as the kernels read them, derived once from the objective's settings
         and the vocabulary; ``row_table``: the one :meth:`build` made, else made here."""
         counts = vocab.counts
+        keep = tables.keep_probabilities(counts, settings.sample) if settings.sample > 0 else None
         return driver.KernelSettings(
             cls._kernel_objective(counts, settings), C=settings.C,
-            shrink_window=settings.shrink_window, relu=settings.relu, seed=settings.seed,
-            keep=tables.keep_probabilities(counts, settings.sample) if settings.sample > 0 else None,
+            shrink_window=settings.shrink_window, relu=settings.relu, seed=settings.seed, keep=keep,
             # each word's input rows, once per vocabulary (None: its own row, word2vec's)
             row_table=row_table if row_table is not None else cls._row_table(vocab, settings),
             rules=driver.StepRules(skip_saturated=settings.skip_saturated,
