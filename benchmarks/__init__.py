@@ -19,5 +19,6 @@ from the repository's root (or ``python scripts/NAME.py``).
     Training on a Dask cluster: quality and words/s against ``train.shards`` and
     ``train.sync_every``, beside the in-process threads; bytes and seconds per round.
 
-Measured figures belong in the README or in these modules' output, never in docstrings.
+Measured figures belong in docs/benchmarks.md (with their command, commit, machine and date) or in
+these modules' output, never in docstrings.
 """

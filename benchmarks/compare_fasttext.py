@@ -37,7 +37,7 @@ Training time, vocabulary building excluded
 Quality
     Every model's vectors become :class:`cbow.vectors.subword.SubwordEmbeddings` (gensim's
     ``vectors_vocab`` and ``vectors_ngrams``, fastText's input matrix) and are scored by
-    ``cbow.evaluation.evaluate``: WordSim-353 Spearman, out-of-vocabulary words scored with their subword
+    ``cbow.evaluation``: WordSim-353 Spearman, out-of-vocabulary words scored with their subword
     vectors (the count is reported), and 3CosAdd analogies over the 30,000 most frequent words.
     ``--drop-pairs 0.2`` removes from the corpus every word of a fixed random 20% of WS353's pairs
     (``--drop-seed``) before anything is prepared: those words are never seen, and all 353
@@ -106,7 +106,7 @@ def cbow_settings(corpus: str, cache_dir: str, workers: int, seed: int, s: dict,
 def score(embeddings, spec: dict) -> dict:
     """WS353 (unseen words by their subword vectors), analogies, neighbours of unseen words."""
     from threadpoolctl import threadpool_limits
-    from cbow.evaluation.evaluate import evaluate_analogies, evaluate_word_pairs
+    from cbow.evaluation import evaluate_analogies, evaluate_word_pairs
     from cbow.vectors.subword import SubwordEmbeddings
 
     subword = isinstance(embeddings, SubwordEmbeddings)  # cbow-w2v's vectors have no n-grams
@@ -128,7 +128,7 @@ def child_prepare(spec: dict) -> dict:
     """Prepare the corpus once; write its tokens back as text for gensim and fastText."""
     import numpy as np
     from cbow.config import from_mapping
-    from cbow.data.training_data import prepare_corpus
+    from cbow.training.preparation import prepare_corpus
 
     cfg = from_mapping(cbow_settings(spec["corpus"], spec["cache_dir"], 1, 1, spec["settings"],
                                      spec["out_dir"]), MODULE)
@@ -231,7 +231,7 @@ CHILDREN = {"prepare": child_prepare, "cbow": child_cbow, "gensim": child_gensim
 
 def dropped_words(pairs_path: Path, fraction: float, seed: int) -> list[str]:
     """Every word of a fixed random ``fraction`` of the pairs of a word-pair file."""
-    from cbow.evaluation.evaluate import read_word_pairs
+    from cbow.evaluation import read_word_pairs
     pairs = read_word_pairs(pairs_path)
     chosen = random.Random(seed).sample(range(len(pairs)), round(fraction * len(pairs)))
     return sorted({w.lower() for i in chosen for w in (pairs[i].word1, pairs[i].word2)})

@@ -61,7 +61,7 @@ One training run per process, interleaved
 Quality
     Each run's word vectors (cbow: the input vectors; gensim: ``wv.vectors`` in gensim's index
     order with gensim's counts) go into ``cbow.vectors.embeddings.Embeddings`` and are scored by the same
-    functions of ``cbow.evaluation.evaluate``: WordSim-353 Spearman (gensim's ``wordsim353.tsv``) and 3CosAdd
+    functions of ``cbow.evaluation``: WordSim-353 Spearman (gensim's ``wordsim353.tsv``) and 3CosAdd
     analogy accuracy on ``questions-words.txt`` over the 30,000 most frequent words (``--restrict``)
     with its coverage (questions attempted / all questions); plus the nearest neighbours of
     ``--words``.
@@ -168,13 +168,13 @@ def memory_now() -> dict:
 
 
 def score_vectors(words, vectors, counts, spec: dict) -> dict:
-    """WS353 Spearman, analogy accuracy and coverage, neighbours: cbow.evaluation.evaluate on both models."""
+    """WS353 Spearman, analogy accuracy and coverage, neighbours: cbow.evaluation on both models."""
     import numpy as np
     from threadpoolctl import threadpool_limits
     from cbow.vectors.embeddings import Embeddings
-    from cbow.evaluation.evaluate import evaluate_analogies, evaluate_word_pairs
+    from cbow.evaluation import evaluate_analogies, evaluate_word_pairs
 
-    # float64, as cbow.evaluation.evaluate's agreement with gensim is stated; one BLAS thread, as the
+    # float64, as cbow.evaluation's agreement with gensim is stated; one BLAS thread, as the
     # machine is shared.
     embeddings = Embeddings(words, np.asarray(vectors, dtype=np.float64), counts=counts)
     with threadpool_limits(limits=1, user_api="blas"):
@@ -197,7 +197,7 @@ def child_prepare(spec: dict) -> dict:
     import numpy as np
     from cbow.models import word2vec as w2v
     from cbow.config import from_mapping
-    from cbow.data.training_data import prepare_corpus
+    from cbow.training.preparation import prepare_corpus
 
     cfg = from_mapping(cbow_settings(spec["corpus"], spec["cache_dir"], "negative", 1,
                                      spec["settings"], spec["out_dir"]), "compare_gensim")
@@ -726,7 +726,7 @@ def main(argv=None) -> int:
           "compiled before); gensim, the time around train(). raw words/s = "
           f"{c['tokens']:,} tokens x {epochs} epochs / train s; effective words/s = words kept by "
           "subsampling over all epochs / train s. peak RSS: VmHWM of the run's own process "
-          "after training. Quality: cbow.evaluation.evaluate on each run's input vectors (WS353: "
+          "after training. Quality: cbow.evaluation on each run's input vectors (WS353: "
           f"wordsim353.tsv; analogies: questions-words.txt, 3CosAdd over the {args.restrict:,} "
           "most frequent words; coverage = attempted / all questions).")
     corpus_mb = median(s["corpus_mb"] for s in summary.values() if s["implementation"] == "gensim")

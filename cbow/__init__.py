@@ -3,10 +3,13 @@
 What a user needs, importable from here (each loaded on first use, so ``import cbow`` is quick)::
 
     import cbow
+    model = cbow.train(sentences, N=100, C=5, min_count=5, epochs=5, workers=2)
+    model.vectors.most_similar("king")                 # an Embeddings
+    model.save("runs/mine")                            # else the run folder is temporary
+
     cfg = cbow.load_config("configs/word2vec.yaml", ["train.epochs=1"])
-    result = cbow.train(cfg)                           # a run folder: cfg.out_dir
-    vectors = cbow.load_embeddings(cfg.out_dir)        # an Embeddings
-    vectors.most_similar("king")
+    cbow.train(cfg)                                    # a config as it is: into cfg.out_dir
+    vectors = cbow.load_embeddings(cfg.out_dir)
 
 The packages follow the pipeline: :mod:`cbow.data` (text to ids), :mod:`cbow.models`,
 :mod:`cbow.training`, :mod:`cbow.vectors`, :mod:`cbow.evaluation`, :mod:`cbow.analysis`, with
@@ -22,13 +25,15 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Config": "cbow.config",
     "load_config": "cbow.config",
-    "train": "cbow.training.loop",
-    "prepare_corpus": "cbow.data.training_data",
+    "train": "cbow.training.api",
+    "TrainedModel": "cbow.training.api",
+    "prepare_corpus": "cbow.training.preparation",
     "Embeddings": "cbow.vectors.embeddings",
     "SubwordEmbeddings": "cbow.vectors.subword",
     "load_embeddings": "cbow.training.run",
     "Vocabulary": "cbow.data.vocab",
     "UserError": "cbow.errors",
+    "ConfigError": "cbow.config",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

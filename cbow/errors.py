@@ -2,7 +2,8 @@
 
 Every error that the command line should print as a single ``error: ...`` line derives from
 :class:`UserError` and says in its message which file, line or key is wrong and what to do. Any
-other exception is a bug in cbow and keeps its traceback.
+other exception is a bug in cbow and keeps its traceback. IPython and Jupyter show a
+``UserError`` as its message alone, as the CLI does (:meth:`UserError._render_traceback_`).
 """
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ class UserError(Exception):
     """A problem with the user's input or environment; ``exit_code`` is what the CLI returns."""
 
     exit_code = EXIT_USER
+
+    def _render_traceback_(self) -> list[str]:
+        """The lines IPython shows for this exception in place of its traceback: IPython's
+        ``InteractiveShell.showtraceback`` calls this method when an exception has one, so a
+        notebook shows ``ConfigError: ...`` as the CLI shows ``error: ...``."""
+        return f"{type(self).__name__}: {self}".splitlines()
 
 
 class InputError(UserError, ValueError):

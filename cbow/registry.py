@@ -5,13 +5,14 @@ loader, ``"module:attribute"``, imported on first use. Importing this module imp
 NLTK nor numba (nor numpy), so the config, the commands' ``choices=`` and ``--help`` use it
 freely. From a registry come:
 
-- the config's allowed values (``cbow.config``: ``one_of(*TOKENIZERS.names())``),
+- the config's allowed values (``cbow.config``: ``one_of(*TOKENIZERS.names())``), and each
+  objective's own keys and checks (its settings module, :meth:`Objective.declared`),
 - the commands' ``choices=`` and help texts (``cbow.commands``),
-- the README's table of each kind (:meth:`Registry.table`),
+- the docs' table of each kind (:meth:`Registry.table`),
 - the code each name stands for (:meth:`Registry.load`).
 
 Adding a tokenizer, an objective or a vector format is one function (or class) in its module
-and one line below.
+and one line below (an objective also has a settings module: its keys and rules).
 """
 from __future__ import annotations
 
@@ -30,13 +31,18 @@ class Entry:
     """One name of a kind: what it is called, what it does, where its code is."""
 
     name: str
-    description: str  # one line, markdown; used in the config's meanings, --help and the README
+    description: str  # one line, markdown; used in the config's meanings, --help and the docs
     loader: str  # "module:attribute", imported by load()
 
     def load(self) -> Any:
         """The function or class the name stands for (its module is imported now)."""
-        module, _, attribute = self.loader.partition(":")
-        return getattr(importlib.import_module(module), attribute)
+        return _load(self.loader)
+
+
+def _load(loader: str) -> Any:
+    """``"module:attribute"``: the attribute, its module imported now."""
+    module, _, attribute = loader.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 @dataclass(frozen=True)
@@ -73,15 +79,36 @@ class Objective(Entry):
 
     ``vectors`` are the vector sets the model gives (``--which``), the first the default,
     declared here (the class's ``VECTORS`` reads them) so that ``--help`` needs no import of
-    the class (which may import numba).
+    the class (which may import numba). ``settings`` names the declaration of its family's
+    own config keys, checks, must-match settings and export metadata
+    (:class:`cbow.config.rules.Declaration`), in a module that imports neither numba nor NLTK:
+    the config composes its keys from every objective's.
     """
 
     vectors: tuple[str, ...] = ()
+    settings: str = ""  # "module:attribute" of its Declaration
+
+    def declared(self) -> Any:
+        """Its family's :class:`~cbow.config.rules.Declaration` (its module is imported now)."""
+        return _load(self.settings)
 
 
 @dataclass(frozen=True)
 class VectorFormat(Entry):
-    """A vector file format: ``loader`` gives a :class:`cbow.vectors.formats.Codec` (read and write)."""
+    """A vector file format: ``loader`` gives its codec, a
+    :class:`~cbow.vectors.formats.common.Codec` (sniff, read, write): see
+    :mod:`cbow.vectors.formats`.
+
+    ``embeddings``, for a format whose files hold more than words and vectors, is the
+    ``"module:attribute"`` of the :class:`~cbow.vectors.embeddings.Embeddings` subclass that
+    loads them whole; ``Embeddings.load`` hands such files to it.
+    """
+
+    embeddings: str = ""
+
+    def load_embeddings_class(self) -> type | None:
+        """The class ``embeddings`` names (its module is imported now), or None."""
+        return _load(self.embeddings) if self.embeddings else None
 
 
 class Registry:
@@ -126,7 +153,7 @@ class Registry:
         return separator.join(f"{entry.name}: {entry.description}" for entry in self)
 
     def table(self) -> str:
-        """The README's markdown table of this kind (a test compares it with the README)."""
+        """The markdown table of this kind in the docs (tests/test_docs.py compares them)."""
         rows = ["| name | what it is |", "|---|---|"]
         rows += [f"| `{entry.name}` | {entry.description} |" for entry in self]
         return "\n".join(rows)
@@ -146,8 +173,9 @@ def which_help() -> str:
 
 
 # ------------------------------------------------------------------------------ the kinds
-# One line per name. The descriptions are markdown; the config's key table (README) is made
-# from them, so changing one means regenerating that table (tests/test_config.py says so).
+# One line per name (an objective's also names its settings module). The descriptions are
+# markdown; the docs' tables, the config's key table among them, are made from them, so
+# changing one means regenerating those tables (tests/test_config.py, tests/test_docs.py).
 
 TOKENIZERS = Registry(
     "tokenizers",
@@ -161,26 +189,31 @@ TOKENIZERS = Registry(
 OBJECTIVES = Registry(
     "objectives",
     Objective("softmax", "the course's full softmax (numpy, batches)",
-              "cbow.models.softmax.objective:SoftmaxObjective", vectors=("mean", "w1", "w2")),
+              "cbow.models.softmax.objective:SoftmaxObjective", vectors=("mean", "w1", "w2"),
+              settings="cbow.models.softmax.settings:DECLARATION"),
     Objective("negative", "negative sampling",
               "cbow.models.word2vec.objective:NegativeSamplingObjective",
-              vectors=("input", "output", "mean")),
+              vectors=("input", "output", "mean"),
+              settings="cbow.models.word2vec.settings:DECLARATION"),
     Objective("hierarchical", "hierarchical softmax over a Huffman tree",
-              "cbow.models.word2vec.objective:HierarchicalSoftmaxObjective", vectors=("input",)),
+              "cbow.models.word2vec.objective:HierarchicalSoftmaxObjective", vectors=("input",),
+              settings="cbow.models.word2vec.settings:DECLARATION"),
 )
 
 VECTOR_FORMATS = Registry(
     "vector formats",
     VectorFormat("word2vec", "text: a `V N` header, then `word v1 ... vN` per line",
-                 "cbow.vectors.formats:WORD2VEC_TEXT"),
+                 "cbow.vectors.formats.word2vec_text:CODEC"),
     VectorFormat("word2vec-bin", "binary float32, the word2vec C tool's and gensim's",
-                 "cbow.vectors.formats:WORD2VEC_BINARY"),
+                 "cbow.vectors.formats.word2vec_binary:CODEC"),
     VectorFormat("npy", "`vectors.npy` and `vocab.txt` (word, tab, count) beside it",
-                 "cbow.vectors.formats:NPY"),
+                 "cbow.vectors.formats.npy:CODEC"),
     VectorFormat("projector", "`vectors.tsv` and `metadata.tsv` (word, count) in a folder, for "
-                 "the TensorFlow Embedding Projector", "cbow.vectors.projector:PROJECTOR"),
+                 "the TensorFlow Embedding Projector", "cbow.vectors.formats.projector:CODEC"),
     VectorFormat("fasttext-vec", "fastText's `.vec`: word2vec text of the words' vectors",
-                 "cbow.vectors.formats:WORD2VEC_TEXT"),
+                 "cbow.vectors.formats.word2vec_text:CODEC"),
     VectorFormat("fasttext-bin", "fastText's `.bin` model: word and n-gram rows, so unseen words "
-                 "get vectors too; fastText and gensim read it", "cbow.vectors.fasttext_bin:CODEC"),
+                 "get vectors too; fastText and gensim read it",
+                 "cbow.vectors.formats.fasttext_bin:CODEC",
+                 embeddings="cbow.vectors.subword:SubwordEmbeddings"),
 )

@@ -22,7 +22,7 @@ from cbow.data.cluster_prepare import _plan, prepare_on_cluster, resolve_inputs
 from cbow.config import load_config
 from cbow.data.prepare import load_prepared, prepare
 from cbow.data.sources import NotUTF8Error, SourceError
-from cbow.data.training_data import prepare_corpus, prepare_training_data
+from cbow.training.preparation import prepare_corpus, prepare_training_data
 from conftest import REPO_ROOT, run_cbow, shared_dir
 
 WORDS = ("the cat sat on a mat and the dog ran far away while quick brown foxes "

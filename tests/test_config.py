@@ -3,7 +3,8 @@ import dataclasses
 
 import pytest
 
-from cbow.config import KEYS, Config, ConfigError, flatten, key_table, load_config, run_identity, to_dict
+from cbow.config import (KEYS, Config, ConfigError, flatten, load_config, run_identity,
+                         to_dict, with_scheduler)
 from conftest import REPO_ROOT
 
 
@@ -118,11 +119,6 @@ def test_resume_identity_comes_from_the_declaration():
     assert not {"train.steps", "train.eval_every", "checkpoint.every", "out_dir"} & set(identity)
 
 
-def test_readme_key_table_is_the_declaration():
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    assert key_table() in readme, "regenerate the README's key table from cbow.config.key_table()"
-
-
 def test_config_folder_and_non_utf8_file_name_the_path(tmp_path):
     with pytest.raises(ConfigError, match=f"config file {tmp_path} is a folder"):
         load_config(tmp_path)
@@ -200,3 +196,116 @@ def test_a_key_given_twice_is_refused_with_its_line(tmp_path):
 def test_an_endless_config_file_is_refused_not_read_for_ever():
     with pytest.raises(ConfigError, match="config file /dev/zero is over 1 MB: not a config"):
         load_config("/dev/zero")
+
+
+def test_objective_keys_belong_to_the_objectives_that_declare_them():
+    assert KEYS["model.negative"].owners == KEYS["train.fast_dot"].owners == ("negative",
+                                                                             "hierarchical")
+    assert KEYS["train.batcher"].owners == ("softmax",)
+    assert KEYS["model.N"].owners == KEYS["train.dtype"].owners == ()  # core keys
+
+
+def test_an_objectives_rules_are_reported_in_order():
+    with pytest.raises(ConfigError) as info:
+        load_config(None, ["train.steps=3", "model.objective=negative", "train.dtype=float64",
+                           "train.batcher=course", "model.maxn=3", "model.minn=5"])
+    assert str(info.value) == (
+        "4 problems in the config:\n"
+        "  --set train.dtype=float64: model.objective 'negative' trains float32 weights; set "
+        "train.dtype: float32\n"
+        "  --set train.batcher=course: the course batcher feeds the softmax objective only\n"
+        "  --set model.maxn=3: model.maxn 3 (subwords) draws the word and n-gram rows as word2vec "
+        "or gensim does; set model.init: word2vec or gensim\n"
+        "  --set model.minn=5: model.minn 5 is longer than model.maxn 3: no n-gram would be cut; "
+        "set minn <= maxn (or maxn: 0 for none)")
+    with pytest.raises(ConfigError) as info:  # the softmax: word2vec's keys at their defaults
+        load_config(None, ["train.steps=3", "train.sample=0.01", "model.maxn=3", "model.minn=5"])
+    assert str(info.value).splitlines()[1:] == [
+        "  --set train.sample=0.01: train.sample=0.01 needs a word2vec objective (model.objective "
+        "negative or hierarchical); the softmax objective is the course's model",
+        "  --set model.maxn=3: model.maxn=3 needs a word2vec objective (model.objective negative "
+        "or hierarchical); the softmax objective is the course's model",
+        "  --set model.minn=5: model.minn 5 is longer than model.maxn 3: no n-gram would be cut; "
+        "set minn <= maxn (or maxn: 0 for none)"]
+
+
+def test_an_unknown_objective_is_one_problem():
+    with pytest.raises(ConfigError) as info:
+        load_config(None, ["train.steps=3", "model.objective=glove"])
+    assert str(info.value) == ("--set model.objective=glove: model.objective must be one of "
+                               "'softmax', 'negative', 'hierarchical'; got 'glove'")
+
+
+def test_scheduler_option_over_the_config():
+    cfg = load_config(None, ["train.steps=3"])
+    assert with_scheduler(cfg, None) is cfg
+    assert with_scheduler(cfg, "local:2").cluster.scheduler == "local:2"
+    with pytest.raises(ConfigError, match="--scheduler 'local:0': must be null, 'local:N'"):
+        with_scheduler(cfg, "local:0")
+
+
+# ---- short names: a key by its last part, as cbow.train's keywords and --set take it
+
+def test_a_short_name_sets_its_key_as_the_dotted_name_does():
+    short = load_config("word2vec", ["min_count=5", "N=20", "alpha=0.05", "tokenizer=whitespace"])
+    dotted = load_config("word2vec", ["vocab.min_count=5", "model.N=20", "train.alpha=0.05",
+                                      "tokenizer=whitespace"])
+    assert short == dotted and short.vocab.min_count == 5 and short.model.N == 20
+
+
+def test_workers_sets_every_worker_count():
+    cfg = load_config("word2vec", ["workers=2"])
+    assert (cfg.train.workers, cfg.prepare.workers) == (2, 2)
+    # a dotted name still sets one of them
+    cfg = load_config("word2vec", ["workers=2", "prepare.workers=1"])
+    assert (cfg.train.workers, cfg.prepare.workers) == (2, 1)
+
+
+def test_every_shared_last_part_is_declared_and_declares_real_keys():
+    # A new key ending as another one does (phrases.min_count beside vocab.min_count) must be
+    # given a meaning in SHARED_NAMES, or the short name would stop working.
+    from cbow.config import SHARED_NAMES, short_names
+    ends = {}
+    for dotted in KEYS:
+        ends.setdefault(dotted.rpartition(".")[2], []).append(dotted)
+    shared = {leaf for leaf, keys in ends.items() if len(keys) > 1}
+    assert shared <= set(SHARED_NAMES), f"give these a meaning in SHARED_NAMES: {shared - set(SHARED_NAMES)}"
+    for name, keys in SHARED_NAMES.items():
+        assert keys and all(k in KEYS and k.rpartition(".")[2] == name for k in keys), name
+    names = short_names()
+    assert names["min_count"] == ("vocab.min_count",) and names["alpha"] == ("train.alpha",)
+    assert all(len(keys) == 1 or name in SHARED_NAMES for name, keys in names.items())
+
+
+def test_an_undeclared_shared_name_says_which_keys_it_could_be(monkeypatch):
+    from cbow.config import loading
+    monkeypatch.setattr(loading, "SHARED_NAMES", {})
+    with pytest.raises(ConfigError) as info:
+        load_config("word2vec", ["workers=2"])
+    assert str(info.value) == ("--set workers=2: 'workers' is the last part of prepare.workers "
+                               "and train.workers; give the one you mean by its dotted name")
+
+
+@pytest.mark.parametrize("name, message", [
+    ("min_cont", "unknown key 'min_cont'; did you mean 'min_count'?"),
+    ("vocab.min_cont", "unknown key 'vocab.min_cont'; did you mean 'vocab.min_count'?"),
+    ("vector_size", "unknown key 'vector_size'; cbow calls it 'N' (model.N)"),
+    ("window", "unknown key 'window'; cbow calls it 'C' (model.C)"),
+])
+def test_an_unknown_name_is_one_line_with_the_closest(name, message):
+    with pytest.raises(ConfigError) as info:
+        load_config("word2vec", [f"{name}=5"])
+    assert str(info.value) == f"--set {name}=5: {message}"
+    # the same line for a value given in Python, named as given
+    with pytest.raises(ConfigError) as info:
+        load_config("word2vec", values=[(name, 5, f"{name}=5")])
+    assert str(info.value) == f"{name}=5: {message}"
+
+
+def test_assignments_report_every_problem_at_once():
+    with pytest.raises(ConfigError) as info:
+        load_config("word2vec", ["min_cont=5"], [("N", "x", "N='x'")])
+    assert str(info.value).splitlines() == [
+        "2 problems in the config:",
+        "  --set min_cont=5: unknown key 'min_cont'; did you mean 'min_count'?",
+        "  N='x': model.N must be an integer >= 1; got 'x'"]

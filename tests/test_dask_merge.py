@@ -1,10 +1,7 @@
 """How a round's pieces become the next round's weights on a cluster (cbow.parallel.dask_executor)."""
-import dataclasses
-
 import numpy as np
 
-from cbow.config import TrainConfig
-from cbow.parallel.dask_executor import MERGES, _merge
+from cbow.parallel.dask_executor import _merge
 
 
 def test_rows_keep_one_pieces_whole_update_and_average_shared_rows():
@@ -62,9 +59,3 @@ def test_rss_with_one_piece_is_its_copy_exactly():
     start = [rng.normal(size=(50, 4)).astype(np.float32)]
     piece = (rng.normal(size=(50, 4)).astype(np.float32),)
     assert _merge(start, [piece], "rss")[0].tobytes() == piece[0].tobytes()
-
-
-def test_the_config_accepts_exactly_the_executors_merges():
-    rule = next(f for f in dataclasses.fields(TrainConfig) if f.name == "merge").metadata["rule"]
-    assert rule.text == "one of " + ", ".join(map(repr, MERGES))  # these names, no other
-    assert all(rule.check(name) for name in MERGES) and not rule.check("median")

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from cbow.commands import evaluate as command
-from cbow.evaluation import evaluate as ev
+from cbow import evaluation as ev
 from cbow.vectors.embeddings import Embeddings
 from cbow.errors import UserError
+from cbow.models.baseline import unigram_cross_entropy
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,15 +66,15 @@ def test_statistics_match_scipy_with_many_ties():
 def test_unigram_cross_entropy_by_hand():
     # counts 2, 1, 0 over 3 training tokens, V = 3: p = 3/6, 2/6, 1/6.
     # Held out [0, 2]: -(log(1/2) + log(1/6)) / 2 = log(12) / 2.
-    assert ev.unigram_cross_entropy([0, 0, 1], [0, 2], 3) == pytest.approx(math.log(12) / 2,
+    assert unigram_cross_entropy([0, 0, 1], [0, 2], 3) == pytest.approx(math.log(12) / 2,
                                                                            rel=1e-14)
     # No training tokens: the uniform model, log V.
-    assert ev.unigram_cross_entropy([], [4, 1], 5) == pytest.approx(
+    assert unigram_cross_entropy([], [4, 1], 5) == pytest.approx(
         math.log(5), rel=1e-14)
     with pytest.raises(UserError, match=r"\[0, 3\)"):
-        ev.unigram_cross_entropy([0, 3], [0], 3)
+        unigram_cross_entropy([0, 3], [0], 3)
     with pytest.raises(UserError, match="empty"):
-        ev.unigram_cross_entropy([0], [], 3)
+        unigram_cross_entropy([0], [], 3)
 
 
 # -------------------------------------------------------------------------------- word pairs

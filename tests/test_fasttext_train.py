@@ -38,7 +38,7 @@ def test_fasttext_yaml_holds_fasttexts_cbow_defaults():
     m, t = cfg.model, cfg.train
     # fastText 0.9.2's Args(): lr 0.05, dim 100, ws 5, epoch 5, minCount 5, neg 5, loss ns,
     # minn 3, maxn 6, bucket 2,000,000, t 1e-4. Its noise table draws counts ** 0.5; the
-    # config keeps word2vec's and gensim's 0.75, measured better (README).
+    # config keeps word2vec's and gensim's 0.75, measured better (docs/benchmarks.md).
     assert (t.alpha, m.N, m.C, t.epochs, cfg.vocab.min_count, m.negative) == (0.05, 100, 5, 5, 5, 5)
     assert (m.objective, m.minn, m.maxn, m.bucket, t.sample) == ("negative", 3, 6, 2_000_000, 1e-4)
     assert (m.ns_exponent, m.hidden, m.shrink_window, t.schedule, t.min_alpha) == (
@@ -48,7 +48,7 @@ def test_fasttext_yaml_holds_fasttexts_cbow_defaults():
 def test_fasttext_yaml_draws_the_rows_as_fasttext(corpus_file, tmp_path):
     """configs/fasttext.yaml's model.init: gensim: word and n-gram rows in +-1/N (twice
     word2vec's draws from the same seed), output rows zero; word2vec's stays selectable."""
-    from cbow.data.training_data import prepare_corpus
+    from cbow.training.preparation import prepare_corpus
     cfg = ft_config(corpus_file, tmp_path / "run")
     assert cfg.model.init == "gensim"
     vocab = prepare_corpus(cfg, progress=False).vocab

@@ -9,12 +9,12 @@ import pytest
 from gensim.models import KeyedVectors
 from gensim.models.fasttext import load_facebook_model, load_facebook_vectors
 
-from cbow.evaluation import evaluate
-from cbow.vectors import fasttext_bin
+from cbow import evaluation as evaluate
+from cbow.vectors.formats import fasttext_bin
 from cbow.data import subwords
 from cbow.vectors.embeddings import Embeddings
 from cbow.errors import InputError, UnknownWord
-from cbow.vectors.fasttext_bin import FastTextFileError
+from cbow.vectors.formats.fasttext_bin import FastTextFileError
 from cbow.vectors.subword import SubwordEmbeddings
 from conftest import run_cbow
 from fasttext_oracle import fasttext_model  # noqa: F401 (a fixture)

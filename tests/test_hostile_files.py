@@ -8,7 +8,7 @@ import pytest
 
 from cbow.vectors import formats
 from cbow.errors import InputError
-from cbow.evaluation.evaluate import BenchmarkFileError, read_analogies, read_word_pairs
+from cbow.evaluation import BenchmarkFileError, read_analogies, read_word_pairs
 from cbow.io import atomic_write_bytes, special_kind
 from conftest import make_run, run_cbow
 

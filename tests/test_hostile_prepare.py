@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from cbow import cli
-from cbow.data import prepare as prep
+from cbow.data import prepared_corpus as prep
 from cbow.data.prepare import DamagedPreparedCorpus, load_prepared, prepare
 from conftest import REPO_ROOT, run_cbow
 

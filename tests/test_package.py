@@ -30,6 +30,8 @@ def test_exports_are_the_user_facing_names():
     assert (cbow.Config, cbow.load_config, cbow.Embeddings, cbow.load_embeddings,
             cbow.Vocabulary) == (Config, load_config, Embeddings, load_embeddings, Vocabulary)
     assert "train_step" not in cbow.__all__
+    from cbow.training.api import TrainedModel, train as one_call
+    assert (cbow.train, cbow.TrainedModel) == (one_call, TrainedModel)
     from cbow.training import loop as train  # the module: no package attribute hides it
     assert isinstance(train, types.ModuleType) and callable(train.train)
 

@@ -40,6 +40,19 @@ def test_objective_entries_name_their_classes_and_vectors():
         cls = entry.load()
         assert cls.name == entry.name
         assert tuple(cls.VECTORS) == entry.vectors  # --help reads them without the import
+        assert isinstance(entry.declared(), config.Declaration)  # its settings module's
+
+
+def test_an_objectives_settings_module_imports_neither_numba_nor_nltk():
+    # the config loads every objective's declaration: none may pull in the kernels' imports
+    import subprocess
+    import sys
+    for module in sorted({entry.settings.partition(":")[0] for entry in OBJECTIVES}):
+        code = (f"import sys, {module}; "
+                "print(sorted(m for m in ('numba', 'nltk') if m in sys.modules))")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True).stdout
+        assert out.strip() == "[]", module
 
 
 @pytest.mark.parametrize("name", VECTOR_FORMATS.names())

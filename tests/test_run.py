@@ -190,7 +190,7 @@ def test_export_out_onto_a_folder_or_under_a_file_is_one_line(tmp_path):
 def test_benchmarks_and_the_unigram_baseline_are_scored_during_training(corpus_file, tmp_path):
     import json
 
-    from cbow.evaluation.evaluate import unigram_cross_entropy
+    from cbow.models.baseline import unigram_cross_entropy
     from cbow.analysis.plot import plot_loss
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("# word1 word2 score\nking queen 8\nking dog 2\nman woman 8\nwar peace 6\n"
@@ -222,7 +222,7 @@ def test_benchmarks_and_the_unigram_baseline_are_scored_during_training(corpus_f
 
 
 def test_a_malformed_benchmark_file_stops_training_before_it_starts(corpus_file, tmp_path):
-    from cbow.evaluation.evaluate import BenchmarkFileError
+    from cbow.evaluation import BenchmarkFileError
     bad = tmp_path / "bad.tsv"
     bad.write_text("king queen\n")
     with pytest.raises(BenchmarkFileError, match="bad.tsv, line 1"):

@@ -188,7 +188,7 @@ def read_like_the_projector(folder):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_projector_files_parse_as_the_projector_expects(emb, tmp_path, dtype):
-    from cbow.vectors.projector import write_projector
+    from cbow.vectors.formats.projector import write_projector
     emb = Embeddings(emb.words, emb.vectors.astype(dtype), counts=emb.counts)
     written = write_projector(emb, tmp_path / "proj")
     assert written == [tmp_path / "proj" / "vectors.tsv", tmp_path / "proj" / "metadata.tsv"]
@@ -202,7 +202,7 @@ def test_projector_files_parse_as_the_projector_expects(emb, tmp_path, dtype):
 
 
 def test_projector_escapes_tabs_and_line_breaks(tmp_path):
-    from cbow.vectors.projector import unescape_word, write_projector
+    from cbow.vectors.formats.projector import unescape_word, write_projector
     words = ["plain", "tab\there", "new\nline", "cr\rx", "back\\slash", "\\t", "ls\u2028x",
              "ff\x0cx", "nbsp\u00a0ok"]
     emb = Embeddings(words, np.arange(len(words) * 3.0).reshape(-1, 3), counts=[1] * len(words))
@@ -217,7 +217,7 @@ def test_projector_escapes_tabs_and_line_breaks(tmp_path):
 
 
 def test_projector_limit_keeps_the_most_frequent_words(tmp_path):
-    from cbow.vectors.projector import write_projector
+    from cbow.vectors.formats.projector import write_projector
     counts = [5, 9, 1, 9, 7, 2]
     words = ["e", "b", "z", "a", "c", "y"]
     emb = Embeddings(words, np.arange(18.0).reshape(6, 3), counts=counts)
@@ -234,7 +234,7 @@ def test_projector_limit_keeps_the_most_frequent_words(tmp_path):
 
 
 def test_projector_without_counts_writes_the_word_column_alone(tmp_path):
-    from cbow.vectors.projector import write_projector
+    from cbow.vectors.formats.projector import write_projector
     emb = Embeddings(["a", "b"], np.eye(2))
     write_projector(emb, tmp_path)
     assert (tmp_path / "metadata.tsv").read_text(encoding="utf-8") == "a\nb\n"  # no header

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from cbow.vectors.embeddings import Embeddings
+from cbow.vectors.embeddings import Embeddings, readable
 from cbow.errors import InputError, UserError
 from cbow.io import atomic_writer
 from cbow.vectors.pca import pca_project
@@ -69,8 +69,8 @@ def words_figure(embeddings: Embeddings, words: Sequence[str], title: str = "",
     ax.scatter(points[:, 0], points[:, 1], s=18)
     for word, (x, y) in zip(words, points):
         # A small offset in points (not data units) keeps labels off their dots at any scale.
-        ax.annotate(word, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=fontsize,
-                    parse_math=False)  # a word is text: "$" starts no formula
+        ax.annotate(readable(word), (x, y), xytext=(4, 4), textcoords="offset points",
+                    fontsize=fontsize, parse_math=False)  # a word is text: "$" starts no formula
     ax.set_xlabel("principal component 1")
     ax.set_ylabel("principal component 2")
     ax.set_title(title)
@@ -110,9 +110,11 @@ def plot_loss(run: str | Path, out: str | Path) -> Path:
     return _save(loss_figure(run), out)
 
 
-def loss_figure(run: str | Path):
-    """The matplotlib ``Figure`` that :func:`plot_loss` saves."""
-    rows = read_metrics_file(run)
+def loss_figure(run: str | Path, rows: list[dict] | None = None):
+    """The matplotlib ``Figure`` that :func:`plot_loss` saves; ``rows``: the run's metrics
+    rows when already read (:func:`~cbow.training.run.read_metrics_file`)."""
+    if rows is None:
+        rows = read_metrics_file(run, warn_cut=True)
     if not rows:
         raise RunFolderError(f"{run} holds no measurements yet")
     names = list(dict.fromkeys(name for r in rows for name in r.get("benchmarks", {})))

@@ -2,11 +2,11 @@
 
 The page holds the run's config, the description of its prepared corpus (files, tokens, V),
 the loss curves with the unigram baseline and the benchmark scores over training
-(:func:`cbow.analysis.plot.loss_figure`), the nearest neighbours of a few frequent and a few rare words,
-and a 2-D PCA map of the most frequent words (:func:`cbow.analysis.plot.words_figure`). Pictures are PNG
-files embedded as ``data:`` URIs, the style sheet is inline: the page needs no network and no
-other file, so it can be mailed or attached as it is. Everything taken from the run (words,
-paths, config values) is HTML-escaped.
+(:func:`cbow.analysis.plot.loss_figure`), the nearest neighbours of a few frequent and a few
+rare words, and a 2-D PCA map of the most frequent words
+(:func:`cbow.analysis.plot.words_figure`). Pictures are PNG files embedded as ``data:`` URIs,
+the style sheet is inline: the page needs no network and no other file, so it can be mailed or
+attached as it is. Everything taken from the run (words, paths, config values) is HTML-escaped.
 
 The run folder does not name its prepared corpus; its checkpoints record the corpus's
 fingerprint (``corpus_sha256``), and the report looks for the prepared folder with that
@@ -18,16 +18,18 @@ import base64
 import html
 import io
 import json
+import warnings
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import yaml
 
-from cbow.vectors.embeddings import Embeddings
+from cbow.vectors.embeddings import Embeddings, readable
 from cbow.errors import InputError
 from cbow.io import atomic_write_bytes
-from cbow.training.run import RunFolder, RunFolderError, load_embeddings, read_metrics_file
+from cbow.training.run import (RunFolder, RunFolderError, checkpoint_meta, load_embeddings,
+                               read_metrics_file)
 
 #: How many words of each kind the report shows; a person reads them, so a handful.
 FREQUENT_QUERIES = 6
@@ -80,9 +82,9 @@ def build_report(run: str | Path, which: str | None = None,
     folder = RunFolder(run)
     if not folder.path.is_dir():
         raise RunFolderError(f"{run} is not a run folder; give the folder `cbow train` wrote")
-    rows = read_metrics_file(folder.metrics_path)
+    rows = read_metrics_file(folder.metrics_path, warn_cut=True)
     embeddings = load_embeddings(folder.path, which=which)
-    meta = _checkpoint_meta(Path(embeddings.source))
+    meta = checkpoint_meta(Path(embeddings.source))
     config_text = (folder.config_path.read_text(encoding="utf-8")
                    if folder.config_path.is_file() else None)
     try:
@@ -91,13 +93,13 @@ def build_report(run: str | Path, which: str | None = None,
         config = None  # shown as text all the same; only the corpus lookup needs it
     config = config if isinstance(config, dict) else {}
     if words is not None:
-        words = [embeddings.vocab.resolve_case(w) for w in words]
+        words = list(dict.fromkeys(embeddings.vocab.resolve_case(w) for w in words))
         embeddings.check_words(words)
         frequent, rare = list(words), []
     else:
         frequent, rare = query_words(embeddings)
     # The pictures first: without matplotlib, fail before any other work.
-    loss_png = _png(_loss_figure(folder.path))
+    loss_png = _png(_loss_figure(folder.path, rows))
     map_words = [embeddings.words[i] for i in _word_rows(embeddings)[:MAP_WORDS]]
     map_png = _png(_words_figure(embeddings, map_words, f"PCA of the {len(map_words)} most "
                                  f"frequent words ({embeddings.which} vectors)"))
@@ -163,19 +165,14 @@ def _word_rows(embeddings: Embeddings) -> list[int]:
     return [i for i in rows.tolist() if any(ch.isalpha() for ch in words[i])]
 
 
-def _checkpoint_meta(checkpoint: Path) -> dict:
-    """The ``meta`` record of a checkpoint, without reading its arrays."""
-    with np.load(checkpoint, allow_pickle=False) as npz:
-        return json.loads(str(npz["meta"])) if "meta" in npz.files else {}
-
-
 def find_prepared_description(config: dict, fingerprint: str | None) -> tuple[dict, Path] | None:
     """``(description.json contents, its folder)`` of the prepared corpus with ``fingerprint``.
 
     Looks in the cache that ``config`` (a run's ``config.yaml`` as a mapping) names; None when
     no prepared folder there has that fingerprint (deleted, or another cache).
     """
-    from cbow.data.prepare import DESCRIPTION_FILE, default_cache_root
+    from cbow.data.cache import default_cache_root
+    from cbow.data.prepared_corpus import DESCRIPTION_FILE
 
     if not fingerprint:
         return None
@@ -209,8 +206,8 @@ def _summary(rows: list[dict], embeddings: Embeddings, meta: dict) -> str:
                                      (held_out[:1] + held_out[-1:] if len(held_out) > 1
                                       else held_out)) or None),
         ("held-out loss of word frequencies alone", _fmt(baseline)),
-        ("training time", f"{rows[-1]['elapsed_s']:.1f} s" if rows and "elapsed_s" in rows[-1]
-         else None),
+        ("training time", f"{rows[-1]['elapsed_s']:.1f} s"
+         if rows and rows[-1].get("elapsed_s") is not None else None),
     ]
     return _table([(k, v) for k, v in items if v is not None])
 
@@ -218,11 +215,18 @@ def _summary(rows: list[dict], embeddings: Embeddings, meta: dict) -> str:
 def _corpus(config: dict, meta: dict, embeddings: Embeddings) -> str:
     found = find_prepared_description(config, meta.get("corpus_sha256"))
     corpus = config.get("corpus")
-    if found is None:
+    problem = None if found is None else description_problem(found[0])
+    if found is None or problem is not None:
         counts = embeddings.counts
         items = [("corpus (config)", corpus), ("vocabulary (V)", f"{len(embeddings):,}")]
         if counts is not None:
             items.append(("tokens of the vocabulary's words", f"{int(counts.sum()):,}"))
+        if problem is not None:
+            where = found[1] / "description.json"
+            warnings.warn(f"{where}: {problem}; the report leaves out the corpus's files and "
+                          f"token counts", stacklevel=2)
+            return (_table(items) + f'<p class="note">{_esc(where)} is damaged ({_esc(problem)}), '
+                    f"so the files and token counts are not shown.</p>")
         return (_table(items) + '<p class="note">The prepared corpus of this run (fingerprint '
                 f"{_esc(meta.get('corpus_sha256') or 'not recorded')}) is not in the cache "
                 "its config names, so the files and token counts are not shown.</p>")
@@ -251,6 +255,25 @@ def _corpus(config: dict, meta: dict, embeddings: Embeddings) -> str:
             + more)
 
 
+def description_problem(description: dict) -> str | None:
+    """What in a prepared corpus's ``description.json`` is not as ``cbow prepare`` writes it
+    (of what the report shows), or None."""
+    whole = (lambda v: isinstance(v, int) and not isinstance(v, bool))  # noqa: E731
+    for key in ("tokens", "words"):
+        part = description.get(key, {})
+        if not isinstance(part, dict) or not all(whole(v) for v in part.values()):
+            return f"{key!r} is not a map of whole numbers"
+    if not isinstance(description.get("settings", {}), dict):
+        return "'settings' is not a map"
+    if not whole(description.get("sentences", 0)):
+        return "'sentences' is not a whole number"
+    sources = description.get("sources", [])
+    if not isinstance(sources, list) or not all(
+            isinstance(s, dict) and whole(s.get("size", 0)) for s in sources):
+        return "'sources' is not a list of files with their sizes"
+    return None
+
+
 def _benchmarks(rows: list[dict]) -> str:
     names = list(dict.fromkeys(n for r in rows for n in r.get("benchmarks", {})))
     if not names:
@@ -263,7 +286,8 @@ def _benchmarks(rows: list[dict]) -> str:
     head = "".join(f"<th>{_esc(n)}</th>" for n in names)
     body = "".join(
         f'<tr><td class="num">{r["step"]:,}</td>'
-        + "".join(f'<td class="num">{_esc(_fmt(r["benchmarks"].get(n)))}</td>' for n in names)
+        + "".join(f'<td class="num">{_esc(_fmt(r["benchmarks"].get(n)) or "-")}</td>'
+                  for n in names)
         + "</tr>" for r in scored)
     return f"<table><tr><th>step</th>{head}</tr>{body}</table>"
 
@@ -272,9 +296,16 @@ def _neighbours(embeddings: Embeddings, frequent: list[str], rare: list[str]) ->
     counts = embeddings.counts
 
     def row(word: str) -> str:
-        count = "" if counts is None else f" ({counts[embeddings.index(word)]:,})"
-        cells = "".join(f'<span class="nb">{_esc(w)} <span class="cos">{c:.2f}</span></span> '
-                        for w, c in embeddings.most_similar(word, topn=NEIGHBOURS))
+        if word not in embeddings:  # subword vectors: an unseen word has its n-grams' vector
+            count = " (not in the vocabulary: the vector of its character n-grams)"
+        else:
+            count = "" if counts is None else f" ({counts[embeddings.index(word)]:,})"
+        if not embeddings[word].any():  # no direction, so no neighbours (an untrained row)
+            cells = ('<span class="note">a zero vector: no word is nearer to it than '
+                     'another</span>')
+        else:
+            cells = "".join(f'<span class="nb">{_esc(w)} <span class="cos">{c:.2f}</span>'
+                            f'</span> ' for w, c in embeddings.most_similar(word, topn=NEIGHBOURS))
         return f"<tr><td><strong>{_esc(word)}</strong>{_esc(count)}</td><td>{cells}</td></tr>"
 
     parts = []
@@ -288,9 +319,9 @@ def _neighbours(embeddings: Embeddings, frequent: list[str], rare: list[str]) ->
 
 # --------------------------------------------------------------------------- helpers
 
-def _loss_figure(run: Path):
+def _loss_figure(run: Path, rows: list[dict]):
     from cbow.analysis.plot import loss_figure
-    return loss_figure(run)
+    return loss_figure(run, rows)
 
 
 def _words_figure(embeddings: Embeddings, words: list[str], title: str):
@@ -312,7 +343,9 @@ def _img(png: bytes, alt: str) -> str:
 
 
 def _table(items: list[tuple[str, object]]) -> str:
-    rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in items)
+    """A two-column table; an item whose value is unknown (None) is left out, not 'None'."""
+    rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in items
+                   if v is not None)
     return f"<table>{rows}</table>"
 
 
@@ -325,4 +358,4 @@ def _fmt(value, digits: int = 4) -> str | None:
 
 
 def _esc(value) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(readable(str(value)), quote=True)

@@ -10,14 +10,14 @@ the questions whose four words are in the vocabulary, and the coverage (attempte
 Benchmark files: gensim ships wordsim353.tsv, simlex999.txt and questions-words.txt in
 gensim/test/test_data/; with gensim installed,
     python -c "from gensim.test.utils import datapath; print(datapath('wordsim353.tsv'))"
-prints the path of one. See cbow/evaluate.py for the formats and how the figures compare with
+prints the path of one. See cbow/evaluation/ for the formats and how the figures compare with
 gensim's.
 """
 from __future__ import annotations
 
 import math
 
-from cbow.evaluation.evaluate import CASES, METHODS  # numpy only, which importing cbow loads anyway
+from cbow.evaluation import CASES, METHODS  # numpy only, which importing cbow loads anyway
 from cbow.registry import which_help
 
 HELP = "word-pair similarity and analogy benchmarks"
@@ -50,17 +50,22 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     import json
+    import os
 
-    from cbow.evaluation import evaluate
+    from cbow import evaluation as evaluate
     from cbow.errors import InputError
     from cbow.vectors.subword import SubwordEmbeddings
     from cbow.io import atomic_write_bytes
-    from cbow.training.run import load_embeddings
+    from cbow.training.run import load_embeddings, refuse_run_file
 
     if not args.pairs and not args.analogies:
         raise InputError("nothing to evaluate: give --pairs FILE... and/or --analogies FILE... "
                          "(gensim ships wordsim353.tsv, simlex999.txt and questions-words.txt in "
                          "gensim/test/test_data/)")
+    if args.json and os.path.isdir(args.json):  # before the work, not after it
+        raise InputError(f"--json {args.json} is a folder; give the path of a file to write")
+    if args.json:
+        refuse_run_file(args.json, "the --json figures")
     if args.restrict is not None and args.restrict < 1:
         raise InputError(f"--restrict must be a positive number of words; got {args.restrict}")
     pair_files = list(dict.fromkeys(args.pairs))

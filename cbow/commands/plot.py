@@ -22,7 +22,9 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from cbow.analysis.plot import plot_loss, plot_run_words
+    from cbow.training.run import refuse_run_file
 
+    refuse_run_file(args.out, "the picture")
     if args.loss:
         out = plot_loss(args.run, args.out)
     else:

@@ -28,10 +28,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from cbow.parallel.cluster import with_scheduler
-    from cbow.config import load_config
+    from cbow.config import load_config, with_scheduler
     from cbow.data.prepare import DamagedPreparedCorpus, discard_prepared
-    from cbow.data.training_data import prepare_corpus
+    from cbow.training.preparation import prepare_corpus
 
     cfg = with_scheduler(load_config(args.config, args.overrides), args.scheduler)
     started = time.perf_counter()

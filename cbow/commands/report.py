@@ -24,7 +24,9 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from cbow.analysis.report import write_report
+    from cbow.training.run import refuse_run_file
 
+    refuse_run_file(args.out, "the report")
     out = write_report(args.run, args.out, which=args.which, words=args.words)
     print(f"wrote {out} ({out.stat().st_size / 1e3:,.0f} kB); open it in a browser")
     return 0

@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from cbow.evaluation.evaluate import METHODS
+from cbow.evaluation.analogies import METHODS
 from cbow.registry import which_help
 
 HELP = "nearest words by cosine, or to king - man + woman"
@@ -40,15 +40,19 @@ def run(args) -> int:
     if arithmetic == bool(args.words):
         raise InputError("give query words, or --positive (and --negative) words, not both"
                          if arithmetic else "give query words, or --positive/--negative words")
+    if args.topn < 1:
+        raise InputError(f"--topn must be at least 1 (neighbours per query); got {args.topn}")
     embeddings = load_embeddings(args.source, which=args.which)
     resolve = embeddings.vocab.resolve_case
     if not arithmetic:
         words = [resolve(w) for w in args.words]
         embeddings.check_words(words)  # every unknown word in one error, before any output
         score = "cosine" if args.method == "3cosadd" else "3cosmul"
-        print("\n\n".join(format_neighbours(
-            word, embeddings.most_similar(word, topn=args.topn, method=args.method), score)
-            for word in words))
+        # Every query answered before any is printed: a query that has no answer is one error.
+        answers = [embeddings.most_similar(word, topn=args.topn, method=args.method)
+                   for word in words]
+        print("\n\n".join(format_neighbours(word, neighbours, score)
+                           for word, neighbours in zip(words, answers)))
         return 0
     positive, negative = [resolve(w) for w in args.positive], [resolve(w) for w in args.negative]
     neighbours = embeddings.most_similar(positive=positive, negative=negative, topn=args.topn,
@@ -66,7 +70,11 @@ def query_label(positive: list[str], negative: list[str]) -> str:
 
 def format_neighbours(query: str, neighbours: list[tuple[str, float]],
                       score: str = "cosine") -> str:
-    """A small text table of ``(word, score)`` pairs: rank, word, score to 4 decimals."""
+    """A small text table of ``(word, score)`` pairs: rank, word, score to 4 decimals (bytes
+    that are not UTF-8, a fastText model's, shown as ``\\xHH``)."""
+    from cbow.vectors.embeddings import readable
+
+    neighbours = [(readable(word), cosine) for word, cosine in neighbours]
     width = max([4, *(len(word) for word, _ in neighbours)])
     lines = [f"nearest to {query!r}:", f"{'rank':>4}  {'word':<{width}}  {score}"]
     lines += [f"{rank:>4}  {word:<{width}}  {cosine:6.4f}"

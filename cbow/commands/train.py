@@ -6,10 +6,8 @@
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import shlex
-import signal
 import sys
 from pathlib import Path
 
@@ -20,7 +18,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--config", required=True, help="YAML config file (see configs/)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE",
-                        help="override a config key, e.g. --set train.alpha=0.05 (repeatable)")
+                        help="override a config key by its dotted or short name, e.g. --set "
+                             "train.alpha=0.05 or --set min_count=5 (repeatable; the short "
+                             "names are cbow.train's keywords: workers sets train.workers and "
+                             "prepare.workers)")
     parser.add_argument("--out", help="run folder (overrides out_dir)")
     parser.add_argument("--resume", nargs="?", const="yes", default="no", choices=["yes", "auto"],
                         help="continue from the newest readable checkpoint of the run folder "
@@ -42,17 +43,15 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from cbow.cli import log
-    from cbow.parallel.cluster import ClusterLost, with_scheduler
-    from cbow.config import load_config
+    from cbow.parallel.cluster import ClusterLost
+    from cbow.config import load_config, with_scheduler
     from cbow.errors import InputError
     from cbow.training.loop import train
 
-    overrides = list(args.overrides)
-    cfg = with_scheduler(load_config(args.config, overrides), args.scheduler)
-    if args.out is not None:
-        if not args.out.strip():
-            raise InputError("--out: give the path of a run folder")
-        cfg = dataclasses.replace(cfg, out_dir=args.out)
+    # The config as cbow.train builds it from its arguments (cbow.training.api): the file,
+    # then the assignments, the run folder among them.
+    out = [("out_dir", args.out, "--out")] if args.out is not None else []
+    cfg = with_scheduler(load_config(args.config, args.overrides, out), args.scheduler)
     if args.init_from is not None and not args.init_from.strip():
         raise InputError("--init-from: give the path of a run folder or a checkpoint file")
     try:
@@ -63,11 +62,7 @@ def run(args) -> int:
         log(f"error: {lost}\nresume with: {resume_command(args)}")
         return lost.exit_code
     if result.interrupted:
-        name = signal.Signals(result.stopped_by).name
-        where = (f"part-way through step {result.step + 1} (the checkpoint of step "
-                 f"{result.step} holds how far it got)" if result.stopped_in_step else "")
-        log(f"interrupted by {name} at step {result.step}{where and ', ' + where}; saved "
-            f"{result.checkpoint}\nresume with: {resume_command(args)}")
+        log(f"{result.stop_note()}\nresume with: {resume_command(args)}")
         return 128 + result.stopped_by
     if not args.quiet:
         print(result.summary())

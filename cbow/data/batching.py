@@ -4,9 +4,10 @@ A window is one training example: the ``2C`` context ids around a center positio
 Batches are index arrays, ``context_ids`` of shape ``(B, 2C)`` and ``center_ids`` of shape ``(B,)``;
 the dense ``(V, B)`` matrices of the course are built only in :mod:`cbow.course`.
 
-For corpora of any size (the memory-mapped ids of :mod:`cbow.data.prepare`), :class:`Windows` gathers
-the same windows by position instead of materialising them, never across a sentence boundary,
-and :class:`WindowBatcher` / :class:`WindowCourseBatcher` serve them as the two batchers do.
+For corpora of any size (the memory-mapped ids of :mod:`cbow.data.prepare`), :class:`Windows`
+gathers the same windows by position instead of materialising them, never across a sentence
+boundary, and :class:`WindowBatcher` / :class:`WindowCourseBatcher` serve them as the two
+batchers do.
 """
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def make_windows(token_ids: np.ndarray, C: int) -> Batch:
 #: Epochs of up to this many windows are shuffled with one full permutation (8 bytes per
 #: window: 8 MB at the limit), exactly as :class:`EpochBatcher` does; larger ones by blocks,
 #: so that training memory beyond the parameters stays near the 4 bytes per token of the ids
-#: (measured: a full permutation made it 11.7 bytes per token on an 11M-token corpus).
+#: (a full permutation adds 8 bytes per window, and there is up to one window per token).
 FULL_SHUFFLE_MAX = 1 << 20
 #: Block shuffle: consecutive windows per block ...
 SHUFFLE_BLOCK = 4096

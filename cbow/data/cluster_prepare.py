@@ -18,7 +18,7 @@ plans, merges counts and assembles the result:
    (the same :class:`cbow.data.text.BlockSplitter` and block tokenizer), and written to the shared
    storage as token ids against the piece's own small vocabulary; the task returns that
    vocabulary with its counts. The driver adds up the counts and builds the vocabulary with
-   :func:`cbow.data.prepare.build_vocabulary`. The SHA-256 of a file cut into ranges is computed
+   :func:`cbow.data.vocab.build_vocabulary`. The SHA-256 of a file cut into ranges is computed
    by one more task that reads it whole (hashes cannot be combined from parts), so the
    fingerprint is the in-process one.
 3. **Pass 2, on the workers.** Each piece's ids are mapped to the final ids (a table sent
@@ -26,7 +26,8 @@ plans, merges counts and assembles the result:
    sentence starts.
 4. **Assembly, on the driver.** The shards are appended in corpus order to the prepared
    corpus's ``ids.npy`` and ``sentence_starts.npy`` in the cache (the folder
-   :func:`cbow.data.prepare.load_prepared` opens and training maps), exactly as in-process.
+   :func:`cbow.data.prepared_corpus.load_prepared` opens and training maps), exactly as
+   in-process.
 
 Every file a task writes has a name of its own (a random suffix) that the task returns:
 only the names of tasks that completed are ever read, so a task whose worker died (Dask
@@ -49,18 +50,21 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from cbow.parallel import cluster
-from cbow.data import prepare as prep
-from cbow.registry import TOKENIZERS
-from cbow.data.sources import (COMPRESSED_SUFFIXES, NoTextError, SourceError, SourceNotFoundError,
-                          SourceSpec, TextStream, resolve_sources)
+from cbow.data.cache import build_folder, cache_folder, cached, check_settings
+from cbow.data.counting import Counts, renumber, tokenize_blocks
+from cbow.data.prepare import CHUNK_CHARS, file_report, finish, progress_bar
+from cbow.data.prepared_corpus import IDS_DTYPE, PreparedCorpus, write_ids
+from cbow.data.sources import (COMPRESSED_SUFFIXES, NoTextError, SourceError,
+                               SourceNotFoundError, SourceSpec, TextStream, resolve_sources)
 from cbow.data.vocab import Vocabulary
+from cbow.parallel import cluster
+from cbow.registry import TOKENIZERS
 
 __all__ = ["PIECE_BYTES", "RemoteFile", "prepare_on_cluster", "resolve_inputs"]
 
-#: Bytes of input per piece (one task): a few seconds of a worker's time for the fastest
-#: tokenizer, so that the cost of a task is nothing next to its work and a large file keeps
-#: every worker busy. A piece's ids are held by its worker: about 4 bytes per token.
+#: Bytes of input per piece (one task): large enough that the cost of a task is nothing next
+#: to its work, small enough that a large file keeps every worker busy. A piece's ids are held
+#: by its worker: about 4 bytes per token.
 PIECE_BYTES = 32 << 20
 _SEARCH_BYTES = 1 << 16  # read at a time when looking for the end of a line
 
@@ -349,16 +353,16 @@ def _count_piece(piece: list[_Range], settings, store: _Store) -> dict:
     from cbow.data.text import BlockSplitter
 
     splitter = BlockSplitter(settings.tokenizer)
-    words = prep._Counts()
+    words = Counts()
     ids: list[np.ndarray] = []
     starts: list[np.ndarray] = []
     blocks: list = []
     state = {"chars": 0, "tokens": 0}
 
     def tokenize() -> None:  # a chunk of blocks at a time, as prepare does
-        chunk_ids, chunk_starts, chunk_words, counts = prep._tokenize_blocks(
+        chunk_ids, chunk_starts, chunk_words, counts = tokenize_blocks(
             blocks, settings.tokenizer, settings.lowercase)
-        ids.append(words.add(chunk_words, counts)[chunk_ids].astype(prep._IDS_DTYPE))
+        ids.append(words.add(chunk_words, counts)[chunk_ids].astype(IDS_DTYPE))
         starts.append(chunk_starts + state["tokens"])
         state["tokens"] += len(chunk_ids)
         blocks.clear()
@@ -367,7 +371,7 @@ def _count_piece(piece: list[_Range], settings, store: _Store) -> dict:
     def on_block(block) -> None:
         blocks.append(block)
         state["chars"] += len(block.text)
-        if state["chars"] >= prep.CHUNK_CHARS:
+        if state["chars"] >= CHUNK_CHARS:
             tokenize()
 
     reads = [_read_blocks(part, settings, splitter, on_block) for part in piece]
@@ -382,8 +386,8 @@ def _count_piece(piece: list[_Range], settings, store: _Store) -> dict:
 
 def _encode_piece(counted: dict, table: np.ndarray, sentences: bool, store: _Store) -> dict:
     """Pass 2: a piece's ids as final ids (``table``: its local id -> final id, -1 dropped)."""
-    kept, starts = prep._renumber(table, store.load(counted["ids"]),
-                                  store.load(counted["starts"]), sentences)
+    kept, starts = renumber(table, store.load(counted["ids"]), store.load(counted["starts"]),
+                            sentences)
     return {"ids": store.save("shard-ids", kept),
             "starts": None if starts is None else store.save("shard-starts", starts)}
 
@@ -407,7 +411,7 @@ def prepare_on_cluster(sources: SourceSpec = "shakespeare", *, scheduler: str,
                        cache_root: str | os.PathLike | None = None, errors: str = "strict",
                        shared_dir: str | None = None, timeout: float = 5.0,
                        piece_bytes: int = PIECE_BYTES,
-                       progress: bool | None = None, client=None) -> prep.PreparedCorpus:
+                       progress: bool | None = None, client=None) -> PreparedCorpus:
     """:func:`cbow.data.prepare.prepare` with the work done by the workers of a Dask cluster.
 
     The result is the prepared corpus that ``prepare`` makes of the same inputs and settings,
@@ -435,17 +439,17 @@ def prepare_on_cluster(sources: SourceSpec = "shakespeare", *, scheduler: str,
     tokenizer, lowercase, min_count, max_size, order, cache_root, errors, progress
         As for ``prepare`` (``progress`` is one bar over the pieces, counted once per pass).
     """
-    settings = prep._check_settings(tokenizer, lowercase, min_count, max_size, order, errors)
+    settings = check_settings(tokenizer, lowercase, min_count, max_size, order, errors)
     files = resolve_inputs(sources)
-    folder, key = prep._cache_folder(files, settings, cache_root)
-    found = prep._cached(folder)
+    folder, key = cache_folder(files, settings, cache_root)
+    found = cached(folder)
     if found is not None:
         return found
     if client is not None:
-        return prep._make(folder, lambda temp: _build(
+        return build_folder(folder, lambda temp: _build(
             client, scheduler, files, settings, temp, key, shared_dir, piece_bytes, progress))
     with cluster.session(scheduler, timeout=timeout) as opened:
-        return prep._make(folder, lambda temp: _build(
+        return build_folder(folder, lambda temp: _build(
             opened, scheduler, files, settings, temp, key, shared_dir, piece_bytes, progress))
 
 
@@ -459,7 +463,7 @@ def _build(client, scheduler: str, files: list, settings, folder: Path, key: str
     store.make()
     sentences = not TOKENIZERS.get(settings.tokenizer).one_stream
     try:
-        with prep._progress_bar(progress, total=2 * len(pieces), desc="pieces") as bar:
+        with progress_bar(progress, total=2 * len(pieces), desc="pieces") as bar:
             ranges = {}
             for piece in pieces:
                 for part in piece:
@@ -473,7 +477,7 @@ def _build(client, scheduler: str, files: list, settings, folder: Path, key: str
                 for n, piece in enumerate(pieces)], bar.update)
             digests = dict(zip(hashes, cluster.results(list(hashes.values()))))
 
-            totals = prep._Counts()
+            totals = Counts()
             tables = []
             for result in counted:
                 tables.append(totals.add(result["words"].split("\n") if result["words"] else [],
@@ -489,7 +493,7 @@ def _build(client, scheduler: str, files: list, settings, folder: Path, key: str
                 parts = ((store.load(shard["ids"]),
                           None if shard["starts"] is None else store.load(shard["starts"]))
                          for shard in shards)
-                return prep._write_ids(folder, parts, n_kept, sentences)
+                return write_ids(folder, parts, n_kept, sentences)
 
             forced = {}
             for result in counted:
@@ -497,9 +501,8 @@ def _build(client, scheduler: str, files: list, settings, folder: Path, key: str
                     forced[kind] = forced.get(kind, 0) + n
             details = {"forced_cuts": forced, "scheduler": scheduler, "pieces": len(pieces),
                        "workers": len(client.scheduler_info(n_workers=-1)["workers"])}
-            return prep._finish(folder, files, settings, key, reports, totals,
-                                sum(result["tokens"] for result in counted), encode, details,
-                                started)
+            return finish(folder, files, settings, key, reports, totals,
+                          sum(result["tokens"] for result in counted), encode, details, started)
     finally:
         store.remove()
 
@@ -518,5 +521,5 @@ def _reports(files: list, pieces: list, counted: list, digests: dict) -> list[di
             text_bytes=sum(p["text_bytes"] for p in parts), lines=sum(p["lines"] for p in parts),
             replaced=sum(p["replaced"] for p in parts),
             has_text=any(p["has_text"] for p in parts))
-        reports.append(prep._report(source, merged))
+        reports.append(file_report(source, merged))
     return reports

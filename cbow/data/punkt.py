@@ -1,4 +1,5 @@
-"""NLTK's Punkt sentence splitting, the same sentences, several times faster.
+"""NLTK's Punkt sentence splitting: the same sentences with less Python work, and the places
+where text can be cut without changing them.
 
 :class:`FastPunkt` wraps a loaded :class:`nltk.tokenize.PunktTokenizer` and gives the
 sentences of its ``tokenize`` (``sentences``) and the answers of its
@@ -17,20 +18,30 @@ chain of generators for every token of every candidate's context:
 Each restated piece names the NLTK method it restates; ``tests/test_punkt.py`` compares both
 on Shakespeare's candidates and on tricky samples, and ``benchmarks/check_tokenizer_identity.py``
 compares whole token streams on a large corpus.
+
+:class:`PunktCuts` finds where a stream of text can be cut into blocks that Punkt splits one at
+a time with the sentences it gives the whole text (:class:`cbow.data.text.BlockSplitter` cuts
+there); its docstring gives the argument.
 """
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from nltk.tokenize.punkt import (_ORTHO_BEG_LC, _ORTHO_LC, _ORTHO_MID_UC, _ORTHO_UC,
                                  PunktSentenceTokenizer)
 
-__all__ = ["FastPunkt", "last_ascii_space"]
+__all__ = ["FastPunkt", "PunktCuts", "last_ascii_space"]
 
 # Punkt's "whitespace" when it looks back for the word before a candidate: string.whitespace.
 _ASCII_SPACES = " \t\n\r\x0b\x0c"
-# Caches are emptied when they grow past this many entries, so that memory stays bounded (a
-# larger bound buys little speed on a dictionary's text, whose words keep changing).
+# A run of ASCII whitespace (string.whitespace), where PunktCuts may cut.
+_ASCII_SPACE_RUN = re.compile(r"[ \t\n\r\x0b\x0c]+")
+# Where the search for a cut resumes when none was found: far enough back that a period whose
+# next token was still incomplete is looked at again once more text has arrived.
+_RESCAN_CHARS = 4096
+# Caches are emptied when they grow past this many entries, so that memory stays bounded
+# (text whose words keep changing, such as a dictionary's, rarely asks for old entries again).
 _CACHE_ENTRIES = 100_000
 
 
@@ -248,3 +259,71 @@ class FastPunkt:
         if token.first_lower and (context & _ORTHO_UC or not context & _ORTHO_BEG_LC):
             return False
         return "unknown"
+
+
+class PunktCuts:
+    """Finds places where text can be cut without changing Punkt's sentences.
+
+    Punkt (``nltk/tokenize/punkt.py`` since NLTK 3.8.2; cbow needs >= 3.9) decides each
+    candidate -- a ``. ? !`` followed by a non-word character or by whitespace and a token --
+    from a short context: the candidate's word (back to the previous ASCII whitespace), the
+    ``.`` and what follows it up to the end of the next token. A cut ``A = text[:i+1]``,
+    ``B = text[n:]`` at candidate ``i`` whose next token starts at ``n`` gives
+    ``sentences(A) + sentences(B) == sentences(text)`` when:
+
+    1. Punkt breaks there: ``text_contains_sentbreak`` of that exact context is true, so the
+       whole text has a sentence ending at ``i+1`` and the next one starting at ``n``, exactly
+       where ``A`` ends and ``B`` starts (the whitespace between belongs to no sentence);
+    2. the gap ``text[i+1:n]`` is ASCII whitespace, the candidate's word holds no other
+       ``. ? !`` and is preceded by ASCII whitespace inside the block: then the word Punkt
+       looks back to, the overlap rule that skips all but the last candidate of a word, and
+       the first candidate of ``B`` all come out the same whether or not the text goes on;
+    3. the next token does not start with a closing quote or bracket, which Punkt's boundary
+       realignment would move to the previous sentence.
+
+    Every other candidate's context lies wholly inside ``A`` or inside ``B``, so its decision
+    is unchanged. The course's ``, ! ? ; -`` -> ``.`` is done before searching, since Punkt
+    sees that text. ``tests/test_text.py`` checks the result on Shakespeare cut every few
+    thousand characters against the golden stream.
+
+    Parameters
+    ----------
+    fast : FastPunkt
+        The loaded model's :class:`FastPunkt`, whose decisions (``breaks``) it asks.
+    """
+
+    def __init__(self, fast: FastPunkt):
+        language = fast._punkt._lang_vars  # the objects Punkt itself uses, for the same answers
+        self._candidates = language.period_context_re()
+        self._realign = language.re_boundary_realignment
+        self._ends = tuple(language.sent_end_chars)
+        self._breaks = fast.breaks  # = punkt.text_contains_sentbreak
+
+    def find(self, text: str, start: int, search_from: int) -> tuple[tuple[int, int] | None, int]:
+        """First exact cut in ``text`` after ``search_from`` for a block starting at ``start``.
+
+        Returns ``((block_end, next_start), _)`` or ``(None, resume)``: no cut yet; search
+        again from ``resume`` once the text is longer.
+        """
+        for match in self._candidates.finditer(text, search_from):
+            i, next_start = match.start(), match.start("next_tok")
+            if next_start < 0:
+                continue  # "." followed by punctuation: no clean place to cut
+            if match.end("next_tok") >= len(text):
+                return None, i  # the next token may go on in text not read yet
+            if self._is_exact(text, start, i, next_start, match):
+                return (i + 1, next_start), 0
+        return None, max(search_from, len(text) - _RESCAN_CHARS)
+
+    def _is_exact(self, text: str, start: int, i: int, next_start: int, match) -> bool:
+        if not _ASCII_SPACE_RUN.fullmatch(text, i + 1, next_start):
+            return False
+        word_start = last_ascii_space(text, start, i) + 1
+        if word_start - 1 <= start:  # the word's space must lie inside the block (point 2)
+            return False
+        word = text[word_start:i]
+        if any(end in word for end in self._ends):
+            return False
+        if self._realign.match(text[next_start] + " "):
+            return False
+        return self._breaks(word + match.group() + match.group("after_tok"))

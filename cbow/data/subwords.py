@@ -16,7 +16,7 @@ which gives other hashes than textbook FNV-1a for non-ASCII bytes. An n-gram of 
 row first, then its n-grams' rows); :func:`ngram_rows` gives the rows of any word, seen or not.
 
 Words are encoded as UTF-8 with ``surrogateescape``, so a word decoded that way from bytes that
-are not UTF-8 (as :mod:`cbow.vectors.fasttext_bin` decodes fastText's files) hashes to the same rows as
+are not UTF-8 (as :mod:`cbow.vectors.formats.fasttext_bin` decodes fastText's files) hashes to the same rows as
 its original bytes.
 """
 from __future__ import annotations

@@ -7,9 +7,7 @@ into words:
     Reproduces the course exactly: on the Shakespeare corpus it gives the reference stream of
     60,996 tokens and 5,778 distinct words. Word splitting follows the rules of the
     ``word_tokenize`` of NLTK 3.5, the release the course was written against, re-stated in
-    this module (:data:`RULES_BEFORE_PADDING`, :data:`RULES_AFTER_PADDING`) so that upgrading
-    NLTK cannot change the vocabulary. Later NLTK releases treat leading apostrophes and some
-    contractions differently and give 5,792 words on the same text.
+    :mod:`cbow.data.word_rules` so that upgrading NLTK cannot change the vocabulary.
 ``nltk``
     Splits words with the installed NLTK's ``word_tokenize``: the current, maintained
     behaviour, for people's own corpora where matching the course does not matter.
@@ -24,7 +22,7 @@ The shared preprocessing (course steps):
 For speed, with the same results: Punkt's sentences come from :class:`cbow.data.punkt.FastPunkt`
 (NLTK's sentences and decisions, string for string, with less Python work per candidate), and
 :func:`split_words` applies only the rules whose characters occur in the sentence
-(:attr:`Rule.needs`).
+(:attr:`cbow.data.word_rules.Rule.needs`).
 
 A third tokenizer, ``whitespace``, is for text that is already tokenized: tokens are what
 ``str.split`` finds, each line is a sentence, and lower-casing is optional.
@@ -45,26 +43,23 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+from cbow.data.word_rules import FUSED, RULES_AFTER_PADDING, RULES_BEFORE_PADDING, Rule
 from cbow.errors import InputError, UserError
 from cbow.registry import TOKENIZERS
 
 if TYPE_CHECKING:  # NLTK (with cbow.data.punkt, built on it) is imported where Punkt is used only:
-    # the whitespace tokenizer neither needs it nor pays its ~50 MB of memory
+    # the whitespace tokenizer neither needs it nor pays for its memory
     from nltk.tokenize import PunktTokenizer
 
-    from cbow.data.punkt import FastPunkt
+    from cbow.data.punkt import FastPunkt, PunktCuts
 
 __all__ = [
-    "FUSED",
     "LINE_BLOCK_CHARS",
     "LINE_MAX_BLOCK_CHARS",
     "PUNKT_BLOCK_CHARS",
     "PUNKT_MAX_BLOCK_CHARS",
-    "RULES_AFTER_PADDING",
-    "RULES_BEFORE_PADDING",
     "Block",
     "BlockSplitter",
-    "Rule",
     "check_stream_tokenizer",
     "course_sentences",
     "course_tokenize",
@@ -154,110 +149,14 @@ def _fast_punkt(punkt: PunktTokenizer) -> FastPunkt:
     return FastPunkt(punkt)
 
 
+def _punkt_cuts(punkt: PunktTokenizer) -> PunktCuts:
+    from cbow.data.punkt import PunktCuts
+    return PunktCuts(_fast_punkt(punkt))
+
+
 # --------------------------------------------------------------------------------------------
-# Word splitting: the rules of NLTK 3.5's word_tokenize
+# Word splitting: the rules of NLTK 3.5's word_tokenize (cbow.data.word_rules), applied
 # --------------------------------------------------------------------------------------------
-
-class Rule(NamedTuple):
-    """One rewrite step of :func:`split_words`.
-
-    Attributes
-    ----------
-    name : str
-        Short identifier, used in tests and documentation.
-    pattern : re.Pattern
-        What to find.
-    replacement : str
-        What to put instead (``re.sub`` syntax); inserted spaces become token boundaries.
-    needs : frozenset of str or None
-        What a sentence must contain somewhere for ``pattern`` to match in it: one of these
-        characters, or (``"fused"``) one of the fused words cannot, gimme, gonna, gotta,
-        lemme, wanna in any case. None: the rule may match any sentence.
-    """
-
-    name: str
-    pattern: re.Pattern
-    replacement: str
-    needs: frozenset[str] | None = None
-
-
-#: In :attr:`Rule.needs`: the sentence contains a fused word (:data:`_FUSED_WORDS`).
-FUSED = "fused"
-
-
-def _rule(name: str, pattern: str, replacement: str, needs: str | None = None) -> Rule:
-    return Rule(name, re.compile(pattern), replacement,
-                None if needs is None else frozenset([FUSED] if needs == FUSED else needs))
-
-
-# Every rule inserts spaces around the pieces it separates; the sentence is split on
-# whitespace at the end. Order matters (later rules see earlier rules' spaces), so the lists
-# are applied top to bottom, exactly as NLTK 3.5 did.
-
-#: Rules applied to the sentence as given (its first and last characters are real text, so
-#: ``^`` and ``$`` anchor to the sentence's own start and end).
-RULES_BEFORE_PADDING: tuple[Rule, ...] = (
-    # Opening quotes.
-    _rule("typographic-opening-quotes", r"([«“‘„]|`+)", r" \1 ", "«“‘„`"),
-    # A double quote opening the sentence becomes the Treebank opening mark ``.
-    _rule("initial-double-quote", r'^"', "``", '"'),
-    _rule("pad-backtick-pairs", r"(``)", r" \1 ", "`"),
-    _rule("double-quote-after-opener", r"([ (\[{<])(\"|'')", r"\1 `` ", "\"'"),
-    # An apostrophe before a single word character that ends a word ('I, 'a) is an opening
-    # quote, unless that character begins a clitic ('s, 'd, 'm, 't): "stol'n" becomes
-    # "stol' n" (and later "stol ' n"), while 'tis, 'gainst and 'twould stay whole here.
-    _rule("apostrophe-before-one-letter", r"(?i)(')(?!re|ve|ll|m|t|s|d)(\w)\b", r"\1 \2", "'"),
-
-    # Punctuation.
-    # The sentence's final period (with any closing brackets/quotes after it) is split off,
-    # but only at the very end: periods inside the sentence stay attached to their word.
-    _rule("final-period", r"([^.])(\.)([\]\)}>\"'»”’ ]*)\s*$", r"\1 \2 \3 "),
-    # A colon or comma is split unless a digit follows (keeps 1,000 and 10:30 whole).
-    _rule("colon-comma-before-non-digit", r"([:,])([^\d])", r" \1 \2", ":,"),
-    _rule("colon-comma-at-end", r"([:,])$", r" \1 ", ":,"),
-    # Two or more periods form one ellipsis token.
-    _rule("ellipsis", r"\.{2,}", r" \g<0> "),
-    _rule("symbols", r"[;@#$%&]", r" \g<0> ", ";@#$%&"),
-    # NLTK 3.5 has a second, narrower final-period rule at this point. After the first one it
-    # normally only adds spacing, but it is kept so the sequence matches 3.5 rule for rule.
-    _rule("final-period-again", r"([^.])(\.)([\]\)}>\"']*)\s*$", r"\1 \2\3 "),
-    _rule("question-exclamation", r"[?!]", r" \g<0> ", "?!"),
-    # A closing apostrophe followed by a space becomes its own token.
-    _rule("apostrophe-before-space", r"([^'])' ", r"\1 ' ", "'"),
-    _rule("asterisk", r"\*", r" \g<0> ", "*"),
-
-    # Brackets of every kind are always separate tokens.
-    _rule("brackets", r"[\]\[(){}<>]", r" \g<0> ", "[](){}<>"),
-    _rule("double-dash", r"--", r" -- ", "-"),
-)
-
-#: Rules applied after one space is added at each end of the sentence. Several of them need
-#: a literal space after the match, so a clitic directly before a newline inside the sentence
-#: ("disturb'd" at a line end) is left attached -- a quirk the course's vocabulary depends on.
-RULES_AFTER_PADDING: tuple[Rule, ...] = (
-    # Closing quotes.
-    _rule("typographic-closing-quotes", r"([»”’])", r" \1 ", "»”’"),
-    # Every remaining double quote is a closing one, written '' as in the Treebank.
-    _rule("double-quote-closing", r'"', " '' ", '"'),
-    _rule("pad-closing-quote-pairs", r"(\S)('')", r"\1 \2 ", "'"),
-    # Clitics 's 'm 'd and a bare closing ' are split from their word when a space follows.
-    _rule("clitic-s-m-d", r"([^' ])('[sS]|'[mM]|'[dD]|') ", r"\1 \2 ", "'"),
-    _rule("clitic-ll-re-ve-nt", r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ", r"\1 \2 ", "'"),
-
-    # Fused words split in two (from Robert MacIntyre's list, as NLTK 3.5 had it).
-    _rule("cannot", r"(?i)\b(can)(not)\b", r" \1 \2 ", FUSED),
-    _rule("d-ye", r"(?i)\b(d)('ye)\b", r" \1 \2 ", "'"),
-    _rule("gimme", r"(?i)\b(gim)(me)\b", r" \1 \2 ", FUSED),
-    _rule("gonna", r"(?i)\b(gon)(na)\b", r" \1 \2 ", FUSED),
-    _rule("gotta", r"(?i)\b(got)(ta)\b", r" \1 \2 ", FUSED),
-    _rule("lemme", r"(?i)\b(lem)(me)\b", r" \1 \2 ", FUSED),
-    _rule("mor-n", r"(?i)\b(mor)('n)\b", r" \1 \2 ", "'"),
-    _rule("wanna", r"(?i)\b(wan)(na)\s", r" \1 \2 ", FUSED),
-    # 'tis and 'twas, only at the start of a word that follows a space.
-    _rule("t-is", r"(?i) ('t)(is)\b", r" \1 \2 ", "'"),
-    _rule("t-was", r"(?i) ('t)(was)\b", r" \1 \2 ", "'"),
-)
-
 
 def split_words(sentence: str) -> list[str]:
     """Split one sentence into words with the rules of NLTK 3.5's ``word_tokenize``.
@@ -431,12 +330,7 @@ LINE_BLOCK_CHARS = 1 << 20
 #: ... and a line longer than this is cut at a space (it stays one sentence).
 LINE_MAX_BLOCK_CHARS = 4 << 20
 
-# ASCII whitespace: what Punkt's _get_last_whitespace_index looks for (string.whitespace).
-_ASCII_SPACE_RUN = re.compile(r"[ \t\n\r\x0b\x0c]+")
 _NON_SPACE = re.compile(r"\S")
-# Where the search for a cut resumes when none was found: far enough back that a period whose
-# next token was still incomplete is looked at again once more text has arrived.
-_RESCAN_CHARS = 4096
 
 
 class Block(NamedTuple):
@@ -466,71 +360,6 @@ def check_stream_tokenizer(tokenizer: str, lowercase: bool = True) -> None:
                          f"needs tokenizer={keeping}")
 
 
-class _PunktCuts:
-    """Finds places where text can be cut without changing Punkt's sentences.
-
-    Punkt (``nltk/tokenize/punkt.py`` since NLTK 3.8.2; cbow needs >= 3.9) decides each
-    candidate -- a ``. ? !`` followed by a non-word character or by whitespace and a token --
-    from a short context: the candidate's word (back to the previous ASCII whitespace), the
-    ``.`` and what follows it up to the end of the next token. A cut ``A = text[:i+1]``,
-    ``B = text[n:]`` at candidate ``i`` whose next token starts at ``n`` gives
-    ``sentences(A) + sentences(B) == sentences(text)`` when:
-
-    1. Punkt breaks there: ``text_contains_sentbreak`` of that exact context is true, so the
-       whole text has a sentence ending at ``i+1`` and the next one starting at ``n``, exactly
-       where ``A`` ends and ``B`` starts (the whitespace between belongs to no sentence);
-    2. the gap ``text[i+1:n]`` is ASCII whitespace, the candidate's word holds no other
-       ``. ? !`` and is preceded by ASCII whitespace inside the block: then the word Punkt
-       looks back to, the overlap rule that skips all but the last candidate of a word, and
-       the first candidate of ``B`` all come out the same whether or not the text goes on;
-    3. the next token does not start with a closing quote or bracket, which Punkt's boundary
-       realignment would move to the previous sentence.
-
-    Every other candidate's context lies wholly inside ``A`` or inside ``B``, so its decision
-    is unchanged. The course's ``, ! ? ; -`` -> ``.`` is done before searching, since Punkt
-    sees that text. ``tests/test_text.py`` checks the result on Shakespeare cut every few
-    thousand characters against the golden stream.
-    """
-
-    def __init__(self, punkt: PunktTokenizer):
-        from cbow.data.punkt import last_ascii_space
-        self._last_space = last_ascii_space
-        language = punkt._lang_vars  # the same objects Punkt itself uses, for the same answers
-        self._candidates = language.period_context_re()
-        self._realign = language.re_boundary_realignment
-        self._ends = tuple(language.sent_end_chars)
-        self._breaks = _fast_punkt(punkt).breaks  # = punkt.text_contains_sentbreak
-
-    def find(self, text: str, start: int, search_from: int) -> tuple[tuple[int, int] | None, int]:
-        """First exact cut in ``text`` after ``search_from`` for a block starting at ``start``.
-
-        Returns ``((block_end, next_start), _)`` or ``(None, resume)``: no cut yet; search
-        again from ``resume`` once the text is longer.
-        """
-        for match in self._candidates.finditer(text, search_from):
-            i, next_start = match.start(), match.start("next_tok")
-            if next_start < 0:
-                continue  # "." followed by punctuation: no clean place to cut
-            if match.end("next_tok") >= len(text):
-                return None, i  # the next token may go on in text not read yet
-            if self._is_exact(text, start, i, next_start, match):
-                return (i + 1, next_start), 0
-        return None, max(search_from, len(text) - _RESCAN_CHARS)
-
-    def _is_exact(self, text: str, start: int, i: int, next_start: int, match) -> bool:
-        if not _ASCII_SPACE_RUN.fullmatch(text, i + 1, next_start):
-            return False
-        word_start = self._last_space(text, start, i) + 1
-        if word_start - 1 <= start:  # the word's space must lie inside the block (point 2)
-            return False
-        word = text[word_start:i]
-        if any(end in word for end in self._ends):
-            return False
-        if self._realign.match(text[next_start] + " "):
-            return False
-        return self._breaks(word + match.group() + match.group("after_tok"))
-
-
 class BlockSplitter:
     """Cut a stream of text into :class:`Block` s of bounded size.
 
@@ -542,11 +371,12 @@ class BlockSplitter:
 
     ``course`` and ``nltk``
         At the first place after :data:`PUNKT_BLOCK_CHARS` characters where Punkt itself puts
-        a sentence break and cutting provably changes no sentence (see :class:`_PunktCuts`),
-        so the tokens of the blocks are the tokens of the whole text. Text that offers no
-        such place within :data:`PUNKT_MAX_BLOCK_CHARS` characters (no sentence punctuation
-        at all) is cut at the last paragraph break, else line break, else space, else
-        anywhere, before that size; these cuts are counted in :attr:`forced_cuts`.
+        a sentence break and cutting provably changes no sentence (see
+        :class:`cbow.data.punkt.PunktCuts`), so the tokens of the blocks are the tokens of the
+        whole text. Text that offers no such place within :data:`PUNKT_MAX_BLOCK_CHARS`
+        characters (no sentence punctuation at all) is cut at the last paragraph break, else
+        line break, else space, else anywhere, before that size; these cuts are counted in
+        :attr:`forced_cuts`.
     ``whitespace``
         After the first newline past :data:`LINE_BLOCK_CHARS` characters (exact: lines are
         independent). A line longer than :data:`LINE_MAX_BLOCK_CHARS` is cut at its last space
@@ -573,7 +403,7 @@ class BlockSplitter:
         if not 1 <= self._target <= self._max:
             raise InputError(f"block sizes must satisfy 1 <= target_chars <= max_chars; got "
                              f"{self._target} and {self._max}")
-        self._cuts = _PunktCuts(load_punkt("english")) if self._punkt else None
+        self._cuts = _punkt_cuts(load_punkt("english")) if self._punkt else None
         self._buffer = ""       # text not yet in a block; a block starts at its index 0
         self._resume = 0        # where the search for a Punkt cut goes on
         self._continues = False  # whitespace: the buffer starts inside a line

@@ -1,7 +1,7 @@
 """Vocabulary: words <-> integer ids, with counts.
 
 A vocabulary keeps the words in the order it is given (its id order). Two orders are made
-(``vocab.order``, :func:`cbow.data.prepare.build_vocabulary`): ``alpha``, the course's position in
+(``vocab.order``, :func:`build_vocabulary`): ``alpha``, the course's position in
 ``sorted(set(tokens))`` (:meth:`Vocabulary.from_tokens`), so that ids and the rows of every
 weight matrix match the course's; and ``frequency``, word2vec's, most frequent first.
 """
@@ -11,14 +11,18 @@ import difflib
 import hashlib
 from collections import Counter
 from pathlib import Path
-
-
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import numpy as np
 
 from cbow.errors import InputError, UnknownWord
 from cbow.io import atomic_write_bytes
+
+__all__ = ["ORDERS", "Vocabulary", "build_vocabulary"]
+
+#: Vocabulary orders: ``alpha`` is the course's sorted order; ``frequency`` is word2vec's,
+#: most frequent first, ties in alphabetical order.
+ORDERS = ("alpha", "frequency")
 
 
 class Vocabulary:
@@ -154,3 +158,35 @@ class Vocabulary:
         if not words:
             raise InputError(f"{path}: the vocabulary file is empty")
         return cls(words, counts)
+
+
+def build_vocabulary(counts: Mapping[str, int], *, min_count: int = 1,
+                     max_size: int | None = None, order: str = "alpha") -> Vocabulary:
+    """The vocabulary kept from corpus counts.
+
+    Parameters
+    ----------
+    counts : mapping of str to int
+        Occurrences of every distinct token.
+    min_count : int, default 1
+        Words seen fewer times are dropped.
+    max_size : int, optional
+        Keep at most this many words: the most frequent; among words with equal counts the
+        one first in alphabetical (code point) order is kept.
+    order : {"alpha", "frequency"}, default "alpha"
+        Id order: sorted words (the course's; with min_count 1 and no max_size this is exactly
+        ``Vocabulary.from_tokens``), or descending count with ties alphabetical (word2vec's).
+
+    Returns
+    -------
+    Vocabulary
+        With the words' full counts.
+    """
+    kept = sorted(word for word, count in counts.items() if count >= min_count)
+    if order == "frequency" or (max_size is not None and len(kept) > max_size):
+        # Python's sort is stable, also with reverse=True: equal counts stay alphabetical.
+        by_count = sorted(kept, key=counts.__getitem__, reverse=True)
+        if max_size is not None:
+            by_count = by_count[:max_size]
+        kept = by_count if order == "frequency" else sorted(by_count)
+    return Vocabulary(kept, [counts[word] for word in kept])

@@ -64,7 +64,7 @@ def list_checkpoints(directory: str | Path) -> list[Path]:
 
 def all_finite(array: np.ndarray, chunk_elements: int = 1 << 20) -> bool:
     """``np.isfinite(array).all()`` without its boolean copy of the whole array: a slice of
-    about ``chunk_elements`` at a time (for 2,000,000 n-gram rows x 100, 200 MB less at peak)."""
+    about ``chunk_elements`` at a time (the copy would be a quarter of a float32 array's size)."""
     array = np.asarray(array)
     if array.ndim == 0 or array.size <= chunk_elements:
         return bool(np.isfinite(array).all())
@@ -108,7 +108,7 @@ def write_npz(f, **arrays: np.ndarray) -> None:
     """The file ``np.savez(f, **arrays)`` writes (stored, not compressed: one ``NAME.npy`` per
     array, zip64), each C-ordered array's data written straight from its memory,
     :data:`WRITE_CHUNK_BYTES` at a time. ``np.savez`` copies every 16 MiB through a buffer and
-    then ``tobytes``: about 50 MB more at the peak of a run with 2M n-gram buckets."""
+    then ``tobytes``, which raises the peak memory of a run with millions of n-gram rows."""
     chunk_bytes = WRITE_CHUNK_BYTES
     with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as npz:
         for name, value in arrays.items():

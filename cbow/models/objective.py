@@ -4,8 +4,10 @@ An objective owns its parameters (named arrays, saved as they are in checkpoints
 itself from the config, the vocabulary and an optional checkpoint, and gives the trainer its
 :class:`Feed`: the object that runs one training step and the held-out loss over the data it
 eats (batches of windows for the course's full softmax, ranges of a token stream for
-word2vec's objectives). The trainer knows nothing else of it: a new objective is one module
-beside ``softmax.py`` and ``word2vec.py`` plus its entry in :data:`cbow.registry.OBJECTIVES`.
+word2vec's objectives). The trainer knows nothing else of it: a new objective is a package
+beside ``softmax`` and ``word2vec``, its class and a settings module that declares its config
+keys and rules (:class:`cbow.config.rules.Declaration`), plus its entry in
+:data:`cbow.registry.OBJECTIVES`, which names both.
 
 The classes are loaded when first asked for (:func:`objective_class`, or
 ``from cbow.models.objective import SoftmaxObjective``), so reading a checkpoint's vectors does not

@@ -19,7 +19,6 @@ what to install.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import importlib
 import logging
 import sys
@@ -30,8 +29,7 @@ from typing import Callable, Iterator
 
 from cbow.errors import EXIT_TRAINING, UserError
 
-__all__ = ["ClusterError", "ClusterLost", "DaskMissing", "results", "session", "task",
-           "with_scheduler"]
+__all__ = ["ClusterError", "ClusterLost", "DaskMissing", "results", "session", "task"]
 
 
 class ClusterError(UserError):
@@ -62,18 +60,6 @@ class DaskMissing(UserError, ImportError):
 #: The sessions open in this process, by scheduler setting: [client, cluster or None, depth]
 #: (what makes :func:`session` re-entrant; nothing else reads it).
 _OPEN: dict[str, list] = {}
-
-
-def with_scheduler(cfg, address: str | None):
-    """``cfg`` with ``cluster.scheduler`` set to ``address`` (``--scheduler``), if given."""
-    from cbow.config import KEYS, ConfigError
-
-    if address is None:
-        return cfg
-    rule = KEYS["cluster.scheduler"].rule
-    if not rule.check(address):
-        raise ConfigError(f"--scheduler {address!r}: must be {rule.text}")
-    return dataclasses.replace(cfg, cluster=dataclasses.replace(cfg.cluster, scheduler=address))
 
 
 def _import_distributed():

@@ -52,7 +52,7 @@ from cbow.parallel.executor import split
 
 __all__ = ["DaskExecutor", "MERGES"]
 
-#: The rules of ``train.merge`` (see :func:`_merge`).
+#: The rules of ``train.merge`` (see :func:`_merge`), named once: the config's rule reads them.
 MERGES = ("sum", "rows", "mean", "rss")
 
 #: Arrays of a task's settings at least this large are sent to the workers once and kept

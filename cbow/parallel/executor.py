@@ -39,7 +39,7 @@ pieces of about that many positions that the lanes take in order from a shared c
 job queue), so that a thread the machine stalls holds up one small piece, not half the step;
 which lane trains which piece then depends on timing (one worker still trains them all in
 order). Its threads are started once and live as long as the executor: a trainer calls ``run``
-for every step, and starting threads each time cost about 8% of a 2-worker epoch on GCIDE.
+for every step, and starting threads each time would cost a part of every step.
 :func:`threads` gives one shared executor per number of workers and piece size.
 
 **Rounds.** When there are more pieces than lanes, the lanes take them in order, ``workers`` at

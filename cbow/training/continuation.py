@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING, Mapping
 import numpy as np
 
 from cbow.models import checkpoint as ckpt
-from cbow.config import Config, run_identity
+from cbow.config import Config, declarations, run_identity
 from cbow.errors import InputError, TrainingError
 from cbow.io import atomic_writer
 from cbow.data.vocab import Vocabulary
+from cbow.training.run import RunFolder, non_finite_word
 
 if TYPE_CHECKING:
     from cbow.data.training_data import TrainingData
@@ -40,10 +41,11 @@ __all__ = ["Origin", "carry_over", "check_outside", "find_origin", "check_carrie
            "check_same_origin", "renumbered", "origin_path"]
 
 #: Settings an origin's weights must share with the new run: the arrays' shapes and meaning
-#: depend on them (the word axis apart). ``train.dtype`` changes only the full softmax's.
-# (the subword settings too: a bucket row means the n-grams that hash to it under them)
-MUST_MATCH = ("model.objective", "model.N", "model.hidden", "train.dtype", "model.minn",
-              "model.maxn", "model.bucket")
+#: depend on them (the word axis apart). The objective and the vector size, then what each
+#: registered family declares (:attr:`cbow.config.rules.Declaration.must_match`), compared
+#: whichever objective trains.
+MUST_MATCH = ("model.objective", "model.N",
+              *(dotted for declared in declarations() for dotted in declared.must_match))
 #: Settings that may differ, but then the two corpora may spell a word differently: noted.
 SPELLING = ("tokenizer", "prepare.lowercase")
 #: Token ids renumbered at a time (16 MiB of uint32 in, as much out).
@@ -103,19 +105,25 @@ def find_origin(init_from: str | Path | Mapping, log=None) -> Origin:
     if not path.exists():
         raise InputError(f"{given}: no such run folder or checkpoint file")
     if path.is_dir():
-        from cbow.training.run import RunFolder  # cbow.training.run imports the objectives, which import this
-        found = RunFolder(path).latest_checkpoint(log, then="starting from")
+        # Read only: another run's unreadable checkpoints are skipped, never moved.
+        skipped: list[str] = []
+        found = ckpt.load_latest(RunFolder(path).checkpoint_dir, on_skip=lambda p, err: (
+            skipped.append(f"{p} ({err.reason}{non_finite_word(p, err)})")))
         if found is None:
+            why = f": {'; '.join(skipped)}" if skipped else ""
             raise InputError(f"{given} is not a run folder: it holds no readable checkpoint "
-                             f"({path / 'checkpoints'}/step_*.npz); give a run folder or a "
-                             f"checkpoint file")
+                             f"({path / 'checkpoints'}/step_*.npz){why}; give a run folder or "
+                             f"a checkpoint file")
+        if skipped and log is not None:
+            log(f"warning: {given}: starting from {found.path}; its newer checkpoints cannot be "
+                f"read: {'; '.join(skipped)}")
     else:
         try:
             found = ckpt.Checkpoint(path, *ckpt.load_checkpoint(path))
-        except ckpt.CheckpointError:
+        except ckpt.CheckpointError as err:
             raise InputError(f"{given} is not a run folder nor a cbow checkpoint file that can "
-                             f"be read; give a run folder or a checkpoint written by cbow "
-                             f"train") from None
+                             f"be read ({err.reason}{non_finite_word(path, err)}); give a run "
+                             f"folder or a checkpoint written by cbow train") from None
     if found.vocab is None:
         raise InputError(f"{given}: {found.path} holds no vocabulary; give a checkpoint "
                          f"written by cbow train")

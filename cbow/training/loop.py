@@ -25,18 +25,19 @@ from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from cbow.config import KEYS, Config, dump, run_identity
-from cbow.data.training_data import TrainingData, prepare_training_data
+from cbow.data.training_data import TrainingData
 from cbow.errors import TrainingDiverged, TrainingError
-from cbow.evaluation.evaluate import BenchmarkSuite
+from cbow.evaluation.suite import BenchmarkSuite
 from cbow.io import atomic_write_bytes
 from cbow.models import checkpoint as ckpt
 from cbow.models.objective import TrainableModel, objective_class
 from cbow.parallel import cluster, executor_for
 from cbow.training import continuation
 from cbow.training.result import Result, Throughput
+from cbow.training.preparation import prepare_training_data
 from cbow.training.run import RunFolder
 from cbow.training.schedule import alpha_at, loss_ceiling, step_rates, total_steps
 from cbow.training.stopping import minding_output, stop_signals, waiting
@@ -208,7 +209,7 @@ class _Run:
     def loop(self) -> Result:
         """Step, check, log (and evaluate), checkpoint, until the last step or a stop."""
         self.speed = Throughput()
-        interactive = sys.stderr.isatty()
+        interactive = sys.stderr.isatty() or _notebook_bar()
         bar = tqdm(total=self.last_step, initial=self.step, unit="step", dynamic_ncols=True,
                    disable=self.quiet or not interactive, desc="train")
         # Steps and evaluations run in this thread, the main thread waiting (cbow.training.stopping).
@@ -377,6 +378,13 @@ class _Run:
                       unigram_val_loss=self.unigram_val_loss,
                       effective_words=self.effective_words, history=self.history,
                       init_from=self.record, **figures)
+
+
+def _notebook_bar() -> bool:
+    """Whether the bar is tqdm's notebook widget (tqdm.auto chose it: a Jupyter kernel with
+    ipywidgets), shown like a terminal's bar in place of progress lines."""
+    notebook = sys.modules.get("tqdm.notebook")
+    return notebook is not None and issubclass(tqdm, notebook.tqdm_notebook)
 
 
 def _fmt(x) -> str:

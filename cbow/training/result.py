@@ -1,6 +1,7 @@
 """What a run reports: :class:`Result`, and :class:`Throughput`, the speed it measures."""
 from __future__ import annotations
 
+import signal
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +50,13 @@ class Result:
     @property
     def interrupted(self) -> bool:
         return self.stopped_by is not None
+
+    def stop_note(self) -> str:
+        """How a run stopped by a signal ended: ``interrupted by SIGINT at step 12; saved ...``."""
+        name = signal.Signals(self.stopped_by).name
+        where = (f", part-way through step {self.step + 1} (the checkpoint of step {self.step} "
+                 f"holds how far it got)" if self.stopped_in_step else "")
+        return f"interrupted by {name} at step {self.step}{where}; saved {self.checkpoint}"
 
     def summary(self) -> str:
         def fmt(x):

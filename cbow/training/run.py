@@ -25,16 +25,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, TextIO
 
+from cbow.config import DECLARED, declarations, objectives_of
 from cbow.models import checkpoint as ckpt
 from cbow.vectors import formats
-from cbow.vectors.embeddings import Embeddings, unit_rows
+from cbow.vectors.embeddings import Embeddings
 from cbow.errors import InputError, TrainingError, UserError
 from cbow.io import NamedWriter, atomic_write_bytes, name_file
 from cbow.models.objective import objective_class
+from cbow.registry import or_list
 from cbow.data.vocab import Vocabulary
 
 if TYPE_CHECKING:
-    from cbow.vectors.fasttext_bin import FastTextModel
+    from cbow.vectors.formats.fasttext_bin import FastTextModel
 
 
 def size(n_bytes: float) -> str:
@@ -248,6 +250,24 @@ class RunFolder:
             yield f
 
 
+def refuse_run_file(path: str | Path, what: str) -> None:
+    """Refuse to write ``what`` (a command's output) at ``path`` when that is a training run's
+    own file (config, vocabulary, metrics, anything in its checkpoints folder) or the run folder
+    itself: replacing it would damage the run, or make the folder read as exported vectors."""
+    path = Path(path)
+    if RunFolder(path).holds_a_run():
+        raise RunFolderError(f"{path} is a training run folder; {what} there would mix with the "
+                             f"run's own files: write it elsewhere")
+    run = RunFolder(path.parent)
+    own = (RunFolder.CONFIG, RunFolder.VOCAB, RunFolder.METRICS, RunFolder.IDS, RunFolder.LOCK)
+    if path.parent.name == RunFolder.CHECKPOINTS:  # a checkpoint, or what would rank as one
+        run = RunFolder(path.parent.parent)
+        own = (path.name,) if path.exists() or path.name.startswith("step_") else ()
+    if path.name in own and run.holds_a_run():
+        raise RunFolderError(f"{path} is a file of the training run {run.path}; {what} would "
+                             f"replace it: write it elsewhere")
+
+
 def available_memory() -> int | None:
     """Bytes of memory the system can give without swapping (MemAvailable), if known."""
     try:
@@ -260,8 +280,13 @@ def available_memory() -> int | None:
     return None
 
 
-def read_metrics_file(path: str | Path, up_to_step: float = float("inf")) -> list[dict]:
-    """The rows of a ``metrics.jsonl`` file; see :meth:`RunFolder.read_metrics`."""
+def read_metrics_file(path: str | Path, up_to_step: float = float("inf"),
+                      warn_cut: bool = False) -> list[dict]:
+    """The rows of a ``metrics.jsonl`` file; see :meth:`RunFolder.read_metrics`.
+
+    Every row is checked (:func:`metrics_row_problem`, steps never going back), so a reader
+    can trust its types; ``warn_cut`` warns of a last line cut short, which is left out.
+    """
     path = Path(path)
     if path.is_dir():
         path = path / RunFolder.METRICS
@@ -269,21 +294,60 @@ def read_metrics_file(path: str | Path, up_to_step: float = float("inf")) -> lis
         raise RunFolderError(f"{path} does not exist; a training run writes it")
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     rows = []
+    last_step, last_line = None, 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as err:
-            if number == len(lines):
-                break  # the line a crash cut short
+            if number == len(lines):  # the line a crash cut short
+                if warn_cut:
+                    warnings.warn(f"{path}, line {number}: left out, not valid JSON ({err.msg}): "
+                                  f"the last line, cut short by a crash?", stacklevel=2)
+                break
             raise RunFolderError(f"{path}, line {number}: not valid JSON ({err.msg})") from None
-        if not isinstance(row, dict) or "step" not in row or "loss" not in row:
-            raise RunFolderError(f"{path}, line {number}: expected an object with 'step' and "
-                                 f"'loss'; got {line.strip()[:80]!r}")
+        problem = metrics_row_problem(row)
+        if problem is None and last_step is not None and row["step"] < last_step:
+            problem = (f"step {row['step']} comes after step {last_step} (line {last_line}); "
+                       f"a run's steps never go back")
+        if problem is not None:
+            raise RunFolderError(f"{path}, line {number}: {problem}; is this a metrics file "
+                                 f"cbow train wrote?")
+        last_step, last_line = row["step"], number
         if row["step"] <= up_to_step:
             rows.append(row)
     return rows
+
+
+#: The numbers of a metrics row (each a number or null), besides ``step`` and ``benchmarks``.
+METRICS_NUMBERS = ("epoch", "loss", "alpha", "examples_per_s", "words_per_s", "elapsed_s",
+                   "effective_words", "val_loss", "unigram_val_loss")
+
+
+def metrics_row_problem(row) -> str | None:
+    """What is wrong with a row of ``metrics.jsonl`` as the trainer writes them, or None: an
+    object with an integer ``step`` >= 0 and a ``loss``, whose numbers are numbers or null and
+    whose ``benchmarks`` map names to numbers or null (other keys are not looked at)."""
+    if not isinstance(row, dict) or "step" not in row or "loss" not in row:
+        return f"expected an object with 'step' and 'loss'; got {json.dumps(row)[:80]!r}"
+    step = row["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        return f"'step' must be a whole number >= 0; it is {step!r}"
+    for key in METRICS_NUMBERS:
+        if key in row and not _number_or_null(row[key]):
+            return f"{key!r} must be a number or null; it is {row[key]!r}"
+    benchmarks = row.get("benchmarks", {})
+    if not isinstance(benchmarks, dict):
+        return f"'benchmarks' must map names to numbers; it is {benchmarks!r}"
+    for name, value in benchmarks.items():
+        if not _number_or_null(value):
+            return f"the benchmark {name!r} must be a number or null; it is {value!r}"
+    return None
+
+
+def _number_or_null(value) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
 
 
 # ------------------------------------------------------------------- checkpoints of a run
@@ -307,8 +371,8 @@ def find_checkpoint(path: str | Path) -> Path:
         raise RunFolderError(f"{path} has no checkpoints (looked for {checkpoint_dir}/step_*.npz); "
                              f"is it a training run folder?")
     skipped: list[str] = []
-    found = ckpt.load_latest(checkpoint_dir,
-                             on_skip=lambda p, err: skipped.append(f"{p.name} ({err.reason})"))
+    found = ckpt.load_latest(checkpoint_dir, on_skip=lambda p, err: skipped.append(
+        f"{p.name} ({err.reason}{non_finite_word(p, err)})"))
     if found is None:
         raise ckpt.CheckpointError(f"no checkpoint in {checkpoint_dir} can be read: "
                                    f"{'; '.join(skipped)}")
@@ -316,6 +380,42 @@ def find_checkpoint(path: str | Path) -> Path:
         warnings.warn(f"using {found.path}: newer checkpoints cannot be read: {'; '.join(skipped)}",
                       stacklevel=2)
     return found.path
+
+
+def checkpoint_meta(checkpoint: str | Path) -> dict:
+    """The ``meta`` record of a checkpoint (read by :func:`find_checkpoint` or
+    :func:`load_embeddings` already), without reading its arrays."""
+    import numpy as np
+
+    with np.load(checkpoint, allow_pickle=False) as npz:
+        return json.loads(str(npz["meta"])) if "meta" in npz.files else {}
+
+
+def non_finite_word(path: Path, error: ckpt.CheckpointError) -> str:
+    """For a checkpoint refused for NaN or infinity: where the first such number is, in an
+    array its objective keeps by word (``CARRIED``), to append to the error's reason:
+    ``" (the first in input_vectors: the row of 'w')"``; else ""."""
+    import numpy as np
+
+    if "NaN" not in error.reason:
+        return ""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(str(npz["meta"])) if "meta" in npz.files else {}
+            words = npz["vocab_words"].tolist() if "vocab_words" in npz.files else []
+            carried = objective_class(meta.get("objective", ckpt.DEFAULT_OBJECTIVE)).CARRIED
+            for name, axis in carried.items():
+                if axis is None or name not in npz.files or npz[name].ndim != 2:
+                    continue
+                bad = ~np.isfinite(npz[name]).all(axis=1 - axis)
+                if bad.any():
+                    row = int(np.flatnonzero(bad)[0])
+                    where = f"the row of {words[row]!r}" if row < len(words) else (
+                        f"row {row}, an n-gram row")
+                    return f" (the first in {name}: {where})"
+    except Exception:  # noqa: BLE001 (a file damaged otherwise: its reason is said already)
+        return ""
+    return ""
 
 
 def vocabulary_beside(checkpoint: Path, V: int) -> Vocabulary:
@@ -362,62 +462,44 @@ def load_embeddings(path: str | Path, which: str | None = None,
     is_checkpoint = path.is_file() and (path.suffix == ".npz" or formats.is_zip(path))
     if (path.is_dir() and not is_vector_folder) or is_checkpoint:
         checkpoint = find_checkpoint(path)
-        arrays, vocab, meta = ckpt.load_checkpoint(checkpoint)
+        try:
+            arrays, vocab, meta = ckpt.load_checkpoint(checkpoint)
+        except ckpt.CheckpointError as err:
+            where = non_finite_word(checkpoint, err)
+            if not where:
+                raise
+            raise ckpt.CheckpointError(f"{err}{where}", err.reason + where) from None
         Objective = objective_class(meta["objective"])
         which = which or Objective.VECTORS[0]
         if vocab is None:  # an old checkpoint: its run folder's vocab.txt (size checked)
             vocab = vocabulary_beside(checkpoint, Objective.vectors(arrays, which).shape[0])
         embeddings = Objective.embeddings(arrays, vocab, which, meta.get("run_identity", {}),
                                           source=str(checkpoint))
-        if normalize:  # unit word vectors (a subword model's n-gram rows are not kept)
-            embeddings = Embeddings(embeddings.words, unit_rows(embeddings.vectors),
-                                    counts=embeddings.counts, source=embeddings.source,
-                                    which=which)
-        return embeddings
+        return embeddings.normalized() if normalize else embeddings  # n-gram rows not kept
     if which is not None:
         raise InputError(f"{path} is a vector file: it holds one set of vectors, so --which "
                          f"applies only to training runs and checkpoints")
     embeddings = Embeddings.load(path)
-    if normalize:
-        embeddings = Embeddings(embeddings.words, unit_rows(embeddings.vectors),
-                                counts=embeddings.counts, source=embeddings.source)
-    return embeddings
+    return embeddings.normalized() if normalize else embeddings
 
 
-def fasttext_model(path: str | Path) -> "FastTextModel":
-    """A run's word2vec model (negative sampling or hierarchical softmax, with or without
-    subwords) as fastText's ``.bin`` holds it: the run's own settings, every input row and the
-    output rows.
+def fasttext_model(path: str | Path, which: str | None = None) -> "FastTextModel | None":
+    """A run's model as fastText's ``.bin`` holds it (its own settings, every input row and the
+    output rows), if its objective has one (:attr:`cbow.config.rules.Declaration.fasttext`)
+    whose word vectors are the vector set ``which`` (None: whichever they are); else None.
 
-    Hierarchical softmax's output rows are the inner nodes of cbow's Huffman tree, padded with a
-    zero row to fastText's V rows; fastText numbers its tree's nodes its own way, so only the
-    input rows (the word vectors) carry over there. ``epoch`` is the epochs trained.
+    ``path`` is a run folder or a checkpoint, which must hold its vocabulary.
     """
-    import numpy as np
-
-    from cbow.vectors.fasttext_bin import FastTextArgs, FastTextModel
-
     checkpoint = find_checkpoint(path)
     arrays, vocab, meta = ckpt.load_checkpoint(checkpoint)
-    if meta["objective"] not in ("negative", "hierarchical") or vocab is None:
-        raise InputError(f"{checkpoint}: a fastText model is a word2vec objective's (negative or "
-                         f"hierarchical) with its vocabulary; this checkpoint holds a "
-                         f"{meta['objective']} model{'' if vocab else ' without one'}")
-    identity = meta["run_identity"]
-    maxn = identity.get("model.maxn", 0)
-    bucket = identity["model.bucket"] if maxn else 0
-    inputs, outputs = arrays["input_vectors"], arrays["output_vectors"]
-    V = len(vocab)
-    if inputs.shape[0] != V + bucket:
-        raise ckpt.CheckpointError(f"{checkpoint}: {inputs.shape[0]} input rows for {V} words "
-                                   f"and {bucket} buckets")
-    if outputs.shape[0] < V:  # hierarchical softmax: V - 1 inner nodes
-        outputs = np.concatenate([outputs, np.zeros((V - outputs.shape[0], outputs.shape[1]),
-                                                    outputs.dtype)])
-    args = FastTextArgs(
-        dim=identity["model.N"], ws=identity["model.C"], epoch=int(round(meta.get("epoch", 0))),
-        min_count=identity["vocab.min_count"], neg=identity["model.negative"],
-        loss="ns" if meta["objective"] == "negative" else "hs", model="cbow", bucket=bucket,
-        minn=identity.get("model.minn", 0) if maxn else 0, maxn=maxn, t=identity["train.sample"])
-    return FastTextModel(args, vocab.words, vocab.counts, int(vocab.counts.sum()), inputs[:V],
-                         inputs[V:], outputs)
+    declared = DECLARED.get(meta["objective"])
+    if (declared is None or declared.fasttext is None
+            or which not in (None, declared.fasttext_vectors)):
+        return None
+    if vocab is None:
+        families = [f"a {d.family} objective's ({or_list(objectives_of(d))})"
+                    for d in declarations() if d.fasttext is not None]
+        raise InputError(f"{checkpoint}: a fastText model is {' or '.join(families)} with its "
+                         f"vocabulary; this checkpoint holds a {meta['objective']} model without "
+                         f"one")
+    return declared.fasttext(meta["objective"], arrays, vocab, meta, str(checkpoint))

@@ -1,11 +1,9 @@
 """Subword vectors: a vector for every word, seen or not, from fastText's input matrix.
 
-:class:`SubwordEmbeddings` is :class:`~cbow.vectors.embeddings.Embeddings` whose vectors are composed as
-fastText's ``getWordVector`` composes them from an input matrix of ``V + bucket`` rows (the
-words' own rows, then the hashed character n-grams of :mod:`cbow.data.subwords`): a vocabulary word's
-vector is the mean of its own row and its n-grams' rows, an unseen word's the mean of its
-n-grams' rows. Sums run row by row in the matrix's dtype and are then multiplied by ``1 / k``, as
-fastText does, so float32 vectors equal fastText's bit for bit.
+:class:`SubwordEmbeddings` is :class:`~cbow.vectors.embeddings.Embeddings` whose vectors are
+composed as fastText's ``getWordVector`` composes them (:mod:`cbow.vectors.composition`) from an
+input matrix of ``V + bucket`` rows: the words' own rows, then the hashed character n-grams of
+:mod:`cbow.data.subwords`. Float32 vectors equal fastText's bit for bit.
 
 Like its base class it knows nothing of training: it is built from the matrix and the n-gram
 settings, or read from a fastText ``.bin`` file (:meth:`SubwordEmbeddings.load`).
@@ -16,51 +14,14 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from numba import njit
 
-from cbow.vectors import fasttext_bin
 from cbow.data import subwords
-from cbow.vectors.embeddings import Embeddings, _unit
 from cbow.errors import InputError, UnknownWord
-
-
-
-@njit(nogil=True, cache=True, fastmath=False)
-def _mean_rows(word_rows, ngram_rows, row_offsets, rows, inverse_counts, out):
-    """``out[w]`` = the sum of word ``w``'s input rows in order, times ``inverse_counts[w]``.
-
-    Input row ``r`` is ``word_rows[r]`` for ``r < V``, else ``ngram_rows[r - V]``.
-    """
-    V = word_rows.shape[0]
-    for w in range(out.shape[0]):
-        for c in range(out.shape[1]):
-            out[w, c] = 0
-        for k in range(row_offsets[w], row_offsets[w + 1]):
-            r = rows[k]
-            if r < V:
-                for c in range(out.shape[1]):
-                    out[w, c] += word_rows[r, c]
-            else:
-                for c in range(out.shape[1]):
-                    out[w, c] += ngram_rows[r - V, c]
-        for c in range(out.shape[1]):
-            out[w, c] *= inverse_counts[w]
-
-
-def compose(word_rows: np.ndarray, ngram_rows: np.ndarray, row_offsets: np.ndarray,
-            rows: np.ndarray) -> np.ndarray:
-    """``(W, N)``: per word of the table ``(row_offsets, rows)``, the mean of its input rows.
-
-    The input matrix is ``word_rows`` (V, N) then ``ngram_rows`` (bucket, N), of one dtype. A
-    word without rows gets zeros. The arithmetic is fastText's: a running sum in that dtype,
-    then one multiplication by ``1 / k`` rounded to it.
-    """
-    n_rows = np.diff(row_offsets)
-    inverse = (1.0 / np.maximum(n_rows, 1)).astype(word_rows.dtype)
-    out = np.empty((n_rows.shape[0], word_rows.shape[1]), dtype=word_rows.dtype)
-    _mean_rows(word_rows, ngram_rows, np.ascontiguousarray(row_offsets, dtype=np.int64),
-               np.ascontiguousarray(rows), inverse, out)
-    return out
+from cbow.vectors.composition import compose, word_vectors
+from cbow.vectors.checks import as_dtype, checked_dtype, reject_non_finite, words_only
+from cbow.vectors.embeddings import Embeddings, _unit
+from cbow.vectors.formats import fasttext_bin
+from cbow.vectors.formats.common import non_finite_rows
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -107,14 +68,17 @@ class SubwordEmbeddings(Embeddings):
             raise ValueError(f"word_rows must be ({len(words)}, N) and ngram_rows (bucket, N) of "
                              f"the same dtype; got {word_rows.shape} {word_rows.dtype} and "
                              f"{ngram_rows.shape} {ngram_rows.dtype}")
-        bucket = ngram_rows.shape[0]
-        subwords.check_ngram_lengths(minn, maxn, bucket)
-        self.minn, self.maxn, self.bucket = int(minn), int(maxn), int(bucket)
+        reject_non_finite(word_rows, words, source, rows="own input row")
+        found = non_finite_rows(ngram_rows)
+        if found is not None:
+            raise InputError(f"{source or 'the model'}: n-gram row {found[0]} (input row "
+                             f"{len(words) + found[0]}) holds NaN or infinity ({found[1]} such "
+                             f"rows in all); word vectors must be finite numbers")
+        vectors = word_vectors(words, word_rows, ngram_rows, minn, maxn)  # checks minn, maxn
+        self.minn, self.maxn, self.bucket = int(minn), int(maxn), int(ngram_rows.shape[0])
         self._word_rows = _read_only(word_rows)
         self._ngram_rows = _read_only(ngram_rows)
-        row_offsets, rows = subwords.row_table(words, self.minn, self.maxn, self.bucket)
-        super().__init__(words, compose(word_rows, ngram_rows, row_offsets, rows),
-                         counts=counts, source=source, which=which)
+        super().__init__(words, vectors, counts=counts, source=source, which=which)
 
     @classmethod
     def from_input_matrix(cls, words: Sequence[str], input_matrix, minn: int, maxn: int,
@@ -138,6 +102,51 @@ class SubwordEmbeddings(Embeddings):
                                  counts=None if self.counts is None else self.counts[order],
                                  source=self.source, which=self.which)
 
+    # ----------------------------------------------------------------------------- gensim
+
+    @classmethod
+    def _from_gensim_rows(cls, kv, words: list[str], counts) -> "SubwordEmbeddings":
+        """:meth:`Embeddings.from_gensim` of gensim's ``FastTextKeyedVectors`` (``words`` and
+        ``counts`` read from it): its words' own rows (``vectors_vocab``) and n-gram rows."""
+        word_rows = np.array(kv.vectors_vocab)
+        ngrams = kv.vectors_ngrams if kv.bucket and kv.vectors_ngrams is not None else None
+        ngram_rows = (np.zeros((0, word_rows.shape[1]), word_rows.dtype) if ngrams is None
+                      else np.array(ngrams))
+        dtype = np.result_type(word_rows, ngram_rows)
+        maxn = kv.max_n if ngram_rows.shape[0] else 0  # gensim: no buckets, no n-grams
+        return cls(words, word_rows.astype(dtype, copy=False),
+                   ngram_rows.astype(dtype, copy=False), kv.min_n if maxn else 0, maxn,
+                   counts=counts, source="gensim FastTextKeyedVectors")
+
+    def to_gensim(self):
+        """gensim's ``FastTextKeyedVectors``: these words and composed vectors, the words' own
+        rows (``vectors_vocab``), the n-gram rows (``vectors_ngrams``) and each word's n-gram
+        buckets, so gensim gives an unseen word the vector cbow gives it (to float32 rounding:
+        gensim divides where fastText multiplies by 1 / k).
+
+        Raises
+        ------
+        GensimMissing
+            If gensim is not installed.
+        """
+        kv = super().to_gensim()
+        V, N = len(self), self.vector_size
+        kv.vectors_vocab = np.array(self._word_rows)
+        kv.vectors_ngrams = (np.array(self._ngram_rows) if self.maxn
+                             else np.zeros((0, N), self._ngram_rows.dtype))
+        offsets, rows = subwords.row_table(self._words, self.minn, self.maxn, self.bucket)
+        kv.buckets_word = [(rows[offsets[w] + 1:offsets[w + 1]] - V).astype(np.uint32)
+                           for w in range(V)]  # each word's own row first, then its n-grams
+        return kv
+
+    def _empty_gensim(self):
+        from cbow.vectors.embeddings import _import_keyed_vectors
+        _import_keyed_vectors()  # GensimMissing when it is not installed
+        from gensim.models.fasttext import FastTextKeyedVectors
+        return FastTextKeyedVectors(vector_size=self.vector_size, min_n=self.minn,
+                                    max_n=self.maxn, bucket=self.bucket if self.maxn else 0,
+                                    count=0, dtype=self._vectors.dtype)
+
     # ----------------------------------------------------------------------------- files
 
     @classmethod
@@ -158,10 +167,11 @@ class SubwordEmbeddings(Embeddings):
         if format not in (None, "fasttext-bin"):
             raise InputError(f"SubwordEmbeddings.load reads fastText .bin models; for the "
                              f"{format!r} format use Embeddings.load")
+        checked_dtype(dtype)
         model = fasttext_bin.read_model(path)
-        word_rows, ngram_rows = model.word_rows, model.ngram_rows
-        if dtype is not None:
-            word_rows, ngram_rows = word_rows.astype(dtype), ngram_rows.astype(dtype)
+        word_rows = as_dtype(model.word_rows, dtype, str(path),
+                             lambda i: f"the own row of {model.words[i]!r}")
+        ngram_rows = as_dtype(model.ngram_rows, dtype, str(path), lambda i: f"n-gram row {i}")
         return cls(model.words, word_rows, ngram_rows, model.args.minn, model.args.maxn,
                    counts=model.counts, source=str(path))
 
@@ -171,7 +181,7 @@ class SubwordEmbeddings(Embeddings):
 
         That ``.bin`` records fastText's default training arguments besides ``dim``, ``minn``,
         ``maxn`` and ``bucket``, and an output matrix of zeros (the vectors layer has none);
-        :func:`cbow.vectors.fasttext_bin.write_model` writes a trained model's own.
+        :func:`cbow.vectors.formats.fasttext_bin.write_model` writes a trained model's own.
         """
         if format != "fasttext-bin":
             return super().save(path, format)
@@ -207,7 +217,7 @@ class SubwordEmbeddings(Embeddings):
 
     def has_vector(self, word: str) -> bool:
         """Whether ``word`` has a vector: it is in the vocabulary or has at least one n-gram."""
-        return word in self.vocab or self.rows_of_ngrams(word).size > 0
+        return word in self or (isinstance(word, str) and self.rows_of_ngrams(word).size > 0)
 
     def vector(self, word: str, if_no_ngrams: str = "error") -> np.ndarray:
         """The ``(N,)`` vector of ``word``: composed for a vocabulary word, else the mean of its
@@ -222,6 +232,7 @@ class SubwordEmbeddings(Embeddings):
         """
         if if_no_ngrams not in ("error", "zeros"):
             raise InputError(f"if_no_ngrams must be 'error' or 'zeros'; got {if_no_ngrams!r}")
+        word = words_only([word])[0]
         if word in self.vocab:
             return super().vector(word)
         rows = self.rows_of_ngrams(word)
@@ -233,8 +244,9 @@ class SubwordEmbeddings(Embeddings):
         """``(N,)`` for one word, ``(k, N)`` for a list of ``k`` words, seen or not."""
         if isinstance(word_or_words, str):
             return self.vector(word_or_words)
-        self.check_words(word_or_words)
-        return np.stack([self.vector(w) for w in word_or_words]) if len(word_or_words) else (
+        words = words_only(word_or_words)
+        self.check_words(words)
+        return np.stack([self.vector(w) for w in words]) if words else (
             np.zeros((0, self.vector_size), self._vectors.dtype))
 
     def _no_vector_message(self, word: str) -> str:
@@ -242,9 +254,15 @@ class SubwordEmbeddings(Embeddings):
                f"it has no character n-grams of {self.minn}-{self.maxn} characters")
         return f"{self.unknown_word_message(word)}, and {why}: it has no vector"
 
+    def _zero_vector_message(self, word: str) -> str:
+        if word in self.vocab:
+            return super()._zero_vector_message(word)
+        return (f"the vector of {word!r} is zero: it is outside the vocabulary, and no word "
+                f"the model was trained on shares one of its character n-grams")
+
     def check_words(self, words) -> None:
         """Raise one :class:`~cbow.errors.UnknownWord` naming every word without a vector."""
-        missing = list(dict.fromkeys(w for w in words if not self.has_vector(w)))
+        missing = list(dict.fromkeys(w for w in words_only(words) if not self.has_vector(w)))
         if len(missing) == 1:
             raise UnknownWord(self._no_vector_message(missing[0]))
         if missing:

@@ -9,7 +9,7 @@ import numpy as np
 
 from cbow.models.softmax import model
 from cbow.data.batching import Windows, WindowBatcher, WindowCourseBatcher
-from cbow.evaluation.evaluate import unigram_cross_entropy
+from cbow.models.baseline import unigram_cross_entropy
 from cbow.models.objective import ParamsObjective, StepResult, check_which, collapsed_relu, take
 from cbow.registry import OBJECTIVES
 

@@ -3,6 +3,8 @@ table) as compiled per-example SGD kernels.
 
 The modules, in the order a newcomer may read them:
 
+- :mod:`~cbow.models.word2vec.settings`: the objectives' config keys and their checks, and
+  ``Word2VecSettings``, what the objectives take from the config; no numba.
 - :mod:`~cbow.models.word2vec.tables`: what is built once from the vocabulary (the noise
   distribution, the Huffman tree, keep probabilities, row tables); numpy only.
 - :mod:`~cbow.models.word2vec.initialisation`: the initial weights; numpy only.
@@ -26,7 +28,8 @@ _EXPORTS = {
     **dict.fromkeys(("NOISE_DOMAIN", "NOISE_GUIDE_BITS", "NegativeSampling",
                      "HierarchicalSoftmax", "Objective", "RowTable", "noise_distribution",
                      "keep_probabilities", "huffman_tree", "make_noise_guide"), "tables"),
-    **dict.fromkeys(("INITIALISATIONS", "initial_weights"), "initialisation"),
+    "INITIALISATIONS": "settings",
+    "initial_weights": "initialisation",
     **dict.fromkeys(("worker_rng_states", "resize_rng_states", "subsample_key"), "rng"),
     "Piece": "records",
     **dict.fromkeys(("SATURATED", "STOP_CHECK_EVERY", "GENSIM_SIGMOID_TABLE"), "kernels"),

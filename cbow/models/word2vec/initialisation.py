@@ -6,11 +6,8 @@ import mmap
 
 import numpy as np
 
+from cbow.models.word2vec.settings import INITIALISATIONS
 from cbow.models.word2vec.tables import Objective
-
-INITIALISATIONS = ("word2vec", "gensim")
-"""The input vectors' initial ranges: ``word2vec`` (the C tool's) +-0.5/N, ``gensim`` (gensim
-4's) +-1/N."""
 
 #: Rows drawn at a time by :func:`initial_weights` when only some are kept.
 _DRAW_BLOCK_ROWS = 1 << 14
@@ -21,10 +18,11 @@ def initial_weights(objective: Objective, vector_size: int, seed: int, scheme: s
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """word2vec's initialisation, drawn from ``np.random.default_rng(seed)``.
 
-    ``scheme`` (:data:`INITIALISATIONS`): ``word2vec``, the C tool's range, input vectors uniform
-    in [-0.5/N, 0.5/N); ``gensim``, gensim 4's, uniform in [-1/N, 1/N), computed as gensim's
-    ``prep_vectors`` does from the same generator (so the same seed and vocabulary order give
-    gensim's initial vectors). ``benchmarks/ablate_word2vec.py`` compares the two.
+    ``scheme`` (one of :data:`~cbow.models.word2vec.settings.INITIALISATIONS`): ``word2vec``,
+    the C tool's range, input vectors uniform in [-0.5/N, 0.5/N); ``gensim``, gensim 4's,
+    uniform in [-1/N, 1/N), computed as gensim's ``prep_vectors`` does from the same generator
+    (so the same seed and vocabulary order give gensim's initial vectors).
+    ``benchmarks/ablate_word2vec.py`` compares the two.
 
     Returns
     -------

@@ -12,7 +12,6 @@ Its word vectors are :class:`~cbow.vectors.subword.SubwordEmbeddings`.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -20,16 +19,16 @@ import numpy as np
 from cbow.models.softmax import model
 from cbow.data import subwords
 from cbow.models.word2vec import driver, initialisation, rng, tables
+from cbow.models.word2vec.settings import INITIALISATIONS, Word2VecSettings
 from cbow.parallel import executor as executors
 from cbow.data.batching import EpochRanges
 from cbow.models.checkpoint import all_finite
 from cbow.vectors.embeddings import Embeddings
 from cbow.errors import InputError
-from cbow.evaluation.evaluate import unigram_cross_entropy
+from cbow.models.baseline import unigram_cross_entropy
 from cbow.vectors.subword import SubwordEmbeddings
 from cbow.models.objective import (ParamsObjective, StepResult, check_rows, check_which,
                              collapsed_relu, take)
-from cbow.parallel.executor import default_workers
 from cbow.registry import OBJECTIVES
 
 if TYPE_CHECKING:
@@ -38,44 +37,6 @@ if TYPE_CHECKING:
     from cbow.data.training_data import TrainingData
     from cbow.parallel.executor import Executor
     from cbow.data.vocab import Vocabulary
-
-
-@dataclass(frozen=True)
-class Word2VecSettings:
-    """What the word2vec objectives take from the config (see cbow.config for each).
-
-    No defaults here: :meth:`from_config` reads every value from the config, the one place
-    a default lives.
-    """
-
-    C: int              # model.C: context words on each side (word2vec's `window`)
-    negative: int       # model.negative
-    ns_exponent: float  # model.ns_exponent
-    relu: bool          # model.hidden == "relu"
-    init: str           # model.init
-    shrink_window: bool  # model.shrink_window
-    skip_saturated: bool  # model.skip_saturated
-    fast_dot: bool      # train.fast_dot
-    sample: float       # train.sample
-    workers: int        # train.workers (null: the number of cores): the held-out loss's threads
-    seed: int           # train.seed
-    minn: int           # model.minn
-    maxn: int           # model.maxn: 0, one input row per word (word2vec); > 0, subwords
-    bucket: int         # model.bucket: the n-grams' rows (read with maxn > 0 only)
-
-    @classmethod
-    def from_config(cls, cfg: "Config") -> "Word2VecSettings":
-        m, t = cfg.model, cfg.train
-        return cls(C=m.C, negative=m.negative, ns_exponent=m.ns_exponent,
-                   relu=m.hidden == "relu", init=m.init, shrink_window=m.shrink_window,
-                   sample=t.sample, workers=t.workers or default_workers(), seed=t.seed,
-                   minn=m.minn, maxn=m.maxn, bucket=m.bucket,
-                   skip_saturated=m.skip_saturated, fast_dot=t.fast_dot)
-
-    @property
-    def ngram_rows(self) -> int:
-        """Input rows beyond the words': the n-gram buckets, or none without subwords."""
-        return self.bucket if self.maxn > 0 else 0
 
 
 class Word2VecParams:
@@ -158,7 +119,7 @@ class _Word2VecObjective(ParamsObjective):
             return cls(params, settings, vocab, checkpoint.meta.get("model_state"))
         kernel_objective = cls._kernel_objective(counts, settings)
         row_table = cls._row_table(vocab, settings)
-        if settings.init in initialisation.INITIALISATIONS:  # n-gram rows drawn after the words'
+        if settings.init in INITIALISATIONS:  # n-gram rows drawn after the words'
             # A bucket that no word's n-gram reaches is never trained: its row stays zero and
             # its memory untouched (most of 2M buckets on a corpus of 40k words).
             drawn = None

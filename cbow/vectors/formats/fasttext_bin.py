@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow.vectors.formats import Codec, VectorFileError
 from cbow.io import atomic_writer
+from cbow.vectors.formats.common import Codec, VectorFileError, beyond_float32
 
 MAGIC = 793712314
 VERSION = 12
@@ -84,26 +84,27 @@ class FastTextModel:
     output: np.ndarray | None = None
 
 
-def is_fasttext_bin(path: str | Path) -> bool:
-    """Whether ``path`` is a file starting with fastText's magic number."""
-    path = Path(path)
-    if not path.is_file():
-        return False
-    with open(path, "rb") as f:
-        head = f.read(4)
-    return len(head) == 4 and struct.unpack("<i", head)[0] == MAGIC
-
-
 # ------------------------------------------------------------------------------ the codec
 
-def _read_vectors(path: Path):
-    """``(words, vectors, counts)``: the words' composed vectors (fastText's getWordVector)."""
-    from cbow.vectors.subword import SubwordEmbeddings  # it builds on this module
-    embeddings = SubwordEmbeddings.load(path)
-    return embeddings.words, embeddings.vectors, embeddings.counts
+def sniff(path: Path, head: bytes | None) -> bool:
+    """A file starting with fastText's magic number."""
+    return head is not None and len(head) >= 4 and struct.unpack_from("<i", head)[0] == MAGIC
 
 
-def _write_vectors(path: Path, words: list[str], vectors: np.ndarray, counts) -> list[Path]:
+def read(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """``(words, vectors, counts)``: the words' composed vectors (fastText's getWordVector).
+
+    :class:`~cbow.vectors.subword.SubwordEmbeddings` reads the whole model, n-gram rows too.
+    """
+    from cbow.vectors.composition import word_vectors  # numba: only when a model is read
+
+    model = read_model(path)
+    vectors = word_vectors(model.words, model.word_rows, model.ngram_rows, model.args.minn,
+                           model.args.maxn)
+    return model.words, vectors, model.counts
+
+
+def write(path: Path, words: list[str], vectors: np.ndarray, counts) -> list[Path]:
     """Word vectors without n-grams as a fastText model (``maxn`` 0, no buckets): fastText and
     gensim read it; an unseen word has no vector there (fastText gives it zeros)."""
     counts = np.ones(len(words), np.int64) if counts is None else counts
@@ -113,8 +114,24 @@ def _write_vectors(path: Path, words: list[str], vectors: np.ndarray, counts) ->
     return [write_model(path, model)]
 
 
-CODEC = Codec(_read_vectors, _write_vectors)
-"""The ``fasttext-bin`` vector format (:data:`cbow.registry.VECTOR_FORMATS`)."""
+def damaged(path: Path, head: bytes) -> str | None:
+    """For a file without fastText's magic number: what is wrong if the rest of its header is
+    a fastText model's (a readable version, or the arguments of a word-vector model)."""
+    if len(head) < _HEADER_BYTES:
+        return None
+    magic, version = struct.unpack_from("<2i", head, 0)
+    dim, *_, loss, kind, bucket, minn, maxn, _, _ = _ARGS.unpack_from(head, 8)
+    plausible = (0 < dim <= 1 << 16 and loss in LOSSES and kind in MODELS and bucket >= 0
+                 and 0 <= minn <= maxn <= 1 << 10)
+    if version not in READABLE_VERSIONS and not plausible:
+        return None
+    seen = (f"format version {version} at byte 4" if version in READABLE_VERSIONS
+            else f"arguments dim {dim}, minn {minn}, maxn {maxn}, bucket {bucket} at byte 8")
+    return (f"{path}, byte 0: it looks like a fastText .bin model ({seen}) but starts with "
+            f"{magic} instead of fastText's magic number {MAGIC}: the file is damaged")
+
+
+CODEC = Codec(sniff, read, write, damaged)
 
 
 # ------------------------------------------------------------------------------------ writing
@@ -138,6 +155,13 @@ def write_model(path: str | Path, model: FastTextModel) -> Path:
     if bad:
         raise FastTextFileError(f"{path}: {len(bad)} words are empty or hold a NUL character, "
                                 f"which fastText's format cannot store, e.g. {bad[:3]!r}")
+    for name, rows in (("word row", model.word_rows), ("n-gram row", model.ngram_rows),
+                       ("output row", output)):
+        row = beyond_float32(rows)
+        if row is not None:
+            shown = f" (of {model.words[row]!r})" if name == "word row" else ""
+            raise FastTextFileError(f"{path}: {name} {row}{shown} holds a number beyond "
+                                    f"float32's range (+-3.4e38), which fastText stores")
     counts = np.maximum(np.asarray(model.counts, dtype=np.int64), 1)
     loss = _code(LOSSES, args.loss, "loss")
     kind = _code(MODELS, args.model, "model")
