@@ -13,14 +13,17 @@ Each run trains CBOW (negative sampling by default) on one prepared corpus with 
 words). The corpus is prepared once by cbow; gensim gets the same ids as sentences (gensim's own
 run, ``compare_gensim.child_gensim``, is the variant ``gensim``).
 
-A cbow run is :func:`cbow.models.word2vec.kernels.train_range` over steps of ``--batch-size`` positions (the
+A cbow run is :func:`cbow.models.word2vec.train_range` over steps of ``--batch-size`` positions (the
 trainer's ``train.batch_size``), the rate linear in the position over all epochs, with the
-variant's :class:`cbow.models.word2vec.kernels.StepRules` and initialisation. Variants (``+`` combines them):
+variant's :class:`cbow.models.word2vec.StepRules` and initialisation. Variants (``+`` combines them):
 
 - ``exact``: cbow's kernel as it was: the exact sigmoid, every output row stepped;
 - ``skip``: gensim's rule: no step for an output row scored at or beyond +-6;
-- ``table``: gensim's 1,000-entry sigmoid table inside +-6;
-- ``alpha10k``: the rate held for blocks of 10,000 positions, as gensim's jobs hold it;
+- ``table``: gensim's 1,000-entry sigmoid table inside +-6 (``StepRules(sigmoid_table=True)``,
+  a kernel compiled for it);
+- ``alpha10k``: the rate held for blocks of 10,000 positions, as gensim's jobs hold it: each
+  block of a step is trained by a call of its own at one rate, the step's rate at the block's
+  first position (:func:`held_rate_blocks`);
 - ``ginit``: gensim 4's initialisation, input vectors uniform in +-1/N (word2vec's C tool and
   cbow: +-0.5/N);
 - ``fastdot``: the reassociated dot product (``train.fast_dot``);
@@ -64,9 +67,25 @@ def parse_variant(name: str) -> dict:
 # The child: one cbow run
 # --------------------------------------------------------------------------------------------
 
+def held_rate_blocks(begin: int, end: int, alpha_start: float, alpha_end: float,
+                     every: int) -> list[tuple[int, int, float, float]]:
+    """A step from ``alpha_start`` at ``begin`` to ``alpha_end`` at ``end`` as the calls that
+    train it, ``(call_begin, call_end, call_alpha_start, call_alpha_end)``: with ``every`` 1 the
+    step itself; else its blocks of ``every`` positions, each at one rate, the step's at the
+    block's first position (computed as the kernels compute a position's rate)."""
+    if every == 1:
+        return [(begin, end, alpha_start, alpha_end)]
+    per_position = (alpha_end - alpha_start) / max(1, end - begin)
+    blocks = []
+    for block_begin in range(begin, end, every):
+        rate = alpha_start + per_position * (block_begin - begin)
+        blocks.append((block_begin, min(block_begin + every, end), rate, rate))
+    return blocks
+
+
 def child_cbow_variant(spec: dict) -> dict:
     import numpy as np
-    from cbow.models.word2vec import kernels as w2v
+    from cbow.models import word2vec as w2v
     from cbow.data.prepare import load_prepared
 
     variant, settings = parse_variant(spec["variant"]), spec["settings"]
@@ -83,8 +102,7 @@ def child_cbow_variant(spec: dict) -> dict:
     inputs *= np.float32(variant["init_scale"])  # 2: (2u - 1)/N, gensim 4's +-1/N
     keep = w2v.keep_probabilities(counts, settings["sample"])
     rules = w2v.StepRules(skip_saturated=variant["skip_saturated"], fast_dot=variant["fast_dot"],
-                          sigmoid_table=variant["sigmoid_table"],
-                          alpha_every=variant["alpha_every"])
+                          sigmoid_table=variant["sigmoid_table"])
     T, epochs, step = tokens.size, settings["epochs"], spec["batch_size"]
     a0, a1 = settings["alpha"], settings["min_alpha"]
 
@@ -97,14 +115,16 @@ def child_cbow_variant(spec: dict) -> dict:
         states = None  # each epoch's generators from (seed, epoch), as the trainer does
         for begin in range(0, T, step):
             end = min(begin + step, T)
-            result = w2v.train_range(
-                objective, inputs, outputs, tokens, starts, begin, end,
-                alpha_start=alpha(epoch * T + begin), alpha_end=alpha(epoch * T + end),
-                C=settings["window"], keep=keep, shrink_window=True,
-                workers=spec["workers"], seed=settings["seed"], epoch=epoch, rng_states=states,
-                rules=rules)
-            states = result.rng_states
-            effective += result.effective_words
+            for block_begin, block_end, rate_start, rate_end in held_rate_blocks(
+                    begin, end, alpha(epoch * T + begin), alpha(epoch * T + end),
+                    variant["alpha_every"]):
+                result = w2v.train_range(
+                    objective, inputs, outputs, tokens, starts, block_begin, block_end,
+                    alpha_start=rate_start, alpha_end=rate_end, C=settings["window"], keep=keep,
+                    shrink_window=True, workers=spec["workers"], seed=settings["seed"],
+                    epoch=epoch, rng_states=states, rules=rules)
+                states = result.rng_states
+                effective += result.effective_words
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     if not np.isfinite(inputs).all():
         raise SystemExit("the input vectors are not finite")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Time cbow.models.word2vec.kernels's CBOW kernels against gensim's Word2Vec, interleaved in one process.
+"""Time cbow.models.word2vec's CBOW kernels against gensim's Word2Vec, interleaved in one process.
 
     python -m benchmarks.bench_word2vec                       # synthetic Zipf corpus
     python -m benchmarks.bench_word2vec gcide                 # the GCIDE dictionary, if installed
@@ -10,7 +10,7 @@ whitespace, one sentence per line (the GCIDE dictionary is first reduced to one 
 words per entry by :func:`benchmarks.dictionary_text.entry_lines`). The vocabulary keeps words seen at least
 ``--min-count`` times, most frequent first, as gensim's. The last ``--held-out`` fraction of the
 lines is kept out of training; both implementations' vectors are scored on it with the same
-functions (cbow.models.word2vec.kernels's held-out negative-sampling loss and exact hierarchical-softmax
+functions (cbow.models.word2vec's held-out negative-sampling loss and exact hierarchical-softmax
 negative log-likelihood, gensim's own Huffman tree and noise distribution for gensim's vectors),
 so that "faster" cannot hide "learns less".
 
@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import dictionary_text
-from cbow.models.word2vec import kernels as w2v
+from cbow.models import word2vec as w2v
 from cbow.config import from_mapping
 from cbow.vectors.embeddings import Embeddings
 from cbow.training.schedule import alpha_at

@@ -20,7 +20,7 @@ One corpus, prepared once
     ``vocab.min_count: 5``, ``vocab.order: frequency``) into a cache inside the output folder.
     cbow's runs find it there (a cache hit). gensim gets the same token ids as sentences of
     strings: the prepared ids cut at the prepared ``sentence_starts`` (and into pieces of at most
-    ``cbow.models.word2vec.kernels.MAX_SENTENCE_LENGTH`` words, as cbow's kernels cut them), each id replaced by
+    ``cbow.models.word2vec.MAX_SENTENCE_LENGTH`` words, as cbow's kernels cut them), each id replaced by
     its word. ``min_count=5`` on this already-pruned text keeps every word, so both vocabularies
     are the same: checked (words and counts) in every gensim run, and V is reported.
 
@@ -195,7 +195,7 @@ def score_vectors(words, vectors, counts, spec: dict) -> dict:
 def child_prepare(spec: dict) -> dict:
     """Prepare the corpus once."""
     import numpy as np
-    from cbow.models.word2vec import kernels as w2v
+    from cbow.models import word2vec as w2v
     from cbow.config import from_mapping
     from cbow.training.preparation import prepare_corpus
 

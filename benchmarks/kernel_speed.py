@@ -1,4 +1,4 @@
-"""Speed of cbow.models.word2vec.kernels's CBOW kernels: interleaved rounds, medians, words per second.
+"""Speed of cbow's word2vec CBOW kernels: interleaved rounds, medians, words per second.
 
     PYTHONPATH=. python benchmarks/kernel_speed.py                 # 2M words of Zipf text
     PYTHONPATH=. python benchmarks/kernel_speed.py --text /tmp/gcide-words.txt  # one sentence a line
@@ -7,13 +7,13 @@
 Run it from the checkout to time: ``PYTHONPATH=.`` makes that checkout's ``cbow`` the one
 imported (the second line printed names it).
 
-Each round times one epoch of :func:`cbow.models.word2vec.kernels.train_range` for every (objective, workers,
+Each round times one epoch of :func:`cbow.models.word2vec.train_range` for every (objective, workers,
 variant) in turn, in one process, from the same initial vectors; the table gives the median
 wall-clock seconds over the rounds, raw words per second, and the median CPU seconds of the
 process (all its threads; on a busy machine they move less than the wall clock). Variants:
 
 - ``none``: no row table (word2vec's one row per word);
-- ``identity``: :meth:`cbow.models.word2vec.kernels.RowTable.identity`, the same model read through a table;
+- ``identity``: :meth:`cbow.models.word2vec.RowTable.identity`, the same model read through a table;
 - ``subwords``: fastText's CBOW, :func:`cbow.data.subwords.row_table` of the vocabulary (``--minn``
   to ``--maxn``, ``--bucket`` n-gram rows; with ``--text`` the words are the text's, with
   Zipf text ``w0``, ``w1``, ...): each word reads its own row and its n-grams';
@@ -25,9 +25,12 @@ process (all its threads; on a busy machine they move less than the wall clock).
   weights (one thread each, one-worker calls of ``train_range``): no cache line is written by
   two cores, so against ``none`` it measures what sharing the weights costs (not a way to
   train: the copies are never merged);
-- ``baseline`` (with ``--baseline DIR``): ``DIR/cbow/word2vec.py``, e.g. the main branch's
-  kernels, imported under another name, for "no slower than before"; ``baseline-subwords``
-  (both): those kernels with the ``subwords`` table.
+- ``baseline`` (with ``--baseline DIR``): another checkout's kernels (``DIR/cbow/models/word2vec``,
+  or ``DIR/cbow/word2vec.py`` before the package was split), imported with that checkout's own
+  ``cbow`` package (:func:`load_baseline`), for "no slower than before"; ``baseline-subwords``
+  (both): those kernels with the ``subwords`` table. The two checkouts' numba caches must not
+  meet (compiled under the same names, one checkout's cached code can serve both): run it with
+  a fresh ``NUMBA_CACHE_DIR=$(mktemp -d)``.
 
 Only public names are used.
 
@@ -50,9 +53,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow.parallel import executor
 from cbow.data import subwords
-from cbow.models.word2vec import kernels as word2vec
+from cbow.models import word2vec
+from cbow.parallel import executor
 
 
 def zipf_corpus(n_words: int, vocabulary: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -87,14 +90,38 @@ def text_corpus(path: Path, min_count: int, limit: int | None,
     return tokens, starts
 
 
-def load_module(checkout: Path):
-    """``checkout/cbow/word2vec.py`` as a module of its own name (its public names only)."""
-    path = checkout / "cbow" / "word2vec.py"
-    spec = importlib.util.spec_from_file_location("baseline_word2vec", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def baseline_path(checkout: Path) -> Path:
+    """Where another checkout keeps its word2vec kernels: the package, or the one module of
+    the layout before it."""
+    old = checkout / "cbow" / "word2vec.py"
+    return old if old.exists() else checkout / "cbow" / "models" / "word2vec"
+
+
+def load_baseline(checkout: Path):
+    """Another checkout's word2vec kernels (their public names), imported with that checkout's
+    own ``cbow`` package: while they load, its ``cbow.*`` imports resolve in ``checkout`` (not
+    to this process's ``cbow``, where they may not exist or be other code); then this
+    process's ``cbow`` modules are put back, and the baseline's live on through its globals.
+    """
+    ours = {k: sys.modules.pop(k) for k in list(sys.modules) if k == "cbow" or k.startswith("cbow.")}
+    sys.path.insert(0, str(checkout))
+    try:
+        path = baseline_path(checkout)
+        if path.suffix == ".py":
+            spec = importlib.util.spec_from_file_location("baseline_word2vec", path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+            return module
+        module = importlib.import_module("cbow.models.word2vec")
+        for name in getattr(module, "__all__", ()):
+            getattr(module, name)  # a lazy export is loaded now, from the checkout's cbow
+        return module
+    finally:
+        sys.path.remove(str(checkout))
+        for name in [k for k in sys.modules if k == "cbow" or k.startswith("cbow.")]:
+            del sys.modules[name]
+        sys.modules.update(ours)
 
 
 def main(argv=None) -> None:
@@ -131,12 +158,12 @@ def main(argv=None) -> None:
     words = words[:counts.size] or [f"w{i}" for i in range(counts.size)]
     print(f"{tokens.size:,} words, {counts.size:,} in the vocabulary, {starts.size:,} sentences; "
           f"load average {os.getloadavg()[0]:.2f}; {args.rounds} rounds")
-    print(f"cbow.models.word2vec.kernels: {word2vec.__file__}"
-          + (f"; baseline: {args.baseline / 'cbow' / 'word2vec.py'}" if args.baseline else ""))
+    print(f"cbow.models.word2vec: {Path(word2vec.__file__).parent}"
+          + (f"; baseline: {baseline_path(args.baseline)}" if args.baseline else ""))
 
     modules = {variant: word2vec for variant in args.variants}
     if args.baseline:
-        modules["baseline"] = load_module(args.baseline)
+        modules["baseline"] = load_baseline(args.baseline)
         if "subwords" in args.variants:
             modules["baseline-subwords"] = modules["baseline"]
     table = (subwords.row_table(words, args.minn, args.maxn, args.bucket)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cbow.parallel import executor as executors
-from cbow.models.word2vec import kernels as w2v
+from cbow.models import word2vec as w2v
 
 
 def recording_task(arrays, piece, rng_state, calls):
@@ -129,9 +129,8 @@ def test_word2vec_tasks_are_pure_functions_of_their_arguments(objective):
         np.testing.assert_array_equal(a, b)
     start = w2v.initial_weights(objective, 8, seed=1)
     states = w2v.worker_rng_states(2, 2, epoch=1)
-    by_hand = w2v.KernelSettings(objective, tokens, starts, settings["keep"],
-                                 w2v.subsample_key(2, 1), 3, True, False, True,
-                                 w2v.MAX_SENTENCE_LENGTH)
+    by_hand = w2v.TaskInputs(w2v.KernelSettings(objective, 3, True, False, 2, settings["keep"]),
+                             tokens, starts, w2v.subsample_key(2, 1), True, np.zeros(1, np.int32))
     copies, totals = [], []
     for (begin, end), state in zip(executors.split(0, 2000, 2), states):
         copy = tuple(a.copy() for a in start)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from cbow.models import checkpoint as ckpt
-from cbow.models.word2vec import kernels as w2v
+from cbow.models import word2vec as w2v
 from cbow.errors import TrainingDiverged
 from cbow.models.objective import collapsed_relu
 from cbow.training.loop import train

@@ -79,24 +79,24 @@ def test_fast_dot_and_gensims_rules_reach_the_kernels_and_resume_exactly(
     """train.fast_dot, model.skip_saturated and model.init: gensim are the kernels' and the
     initialisation's; one worker still resumes bit for bit (same machine), and a resume with
     another fast_dot is refused (run identity)."""
-    from cbow.models.word2vec import kernels as w2v
+    from cbow.models.word2vec import driver, initialisation
     extra = [f"model.objective={objective}", "train.fast_dot=true",
              "model.skip_saturated=true", "model.init=gensim"]
-    seen, schemes, original, original_init = [], [], w2v.train_range, w2v.initial_weights
+    seen, schemes, original, original_init = [], [], driver.train, initialisation.initial_weights
 
-    def spy(*args, **kwargs):
-        seen.append(kwargs["rules"])
-        return original(*args, **kwargs)
+    def spy(settings, *args, **kwargs):
+        seen.append(settings.rules)
+        return original(settings, *args, **kwargs)
 
     def init_spy(*args, **kwargs):
         schemes.append(args[3])
         return original_init(*args, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(w2v, "train_range", spy)
-        patch.setattr(w2v, "initial_weights", init_spy)
+        patch.setattr(driver, "train", spy)
+        patch.setattr(initialisation, "initial_weights", init_spy)
         full = train(w2v_config(corpus_file, tmp_path / "full", *extra), quiet=True, log=None)
-    assert len(seen) == 40 and set(seen) == {w2v.StepRules(skip_saturated=True, fast_dot=True)}
+    assert len(seen) == 40 and set(seen) == {driver.StepRules(skip_saturated=True, fast_dot=True)}
     assert schemes == ["gensim"]
     with monkeypatch.context() as patch:
         stop_after(patch, 17)
@@ -258,15 +258,15 @@ def test_piece_words_changes_no_bit_with_one_worker_and_a_resume_may_change_it(c
 @pytest.mark.parametrize("piece_words, pieces", [(None, 2), (7, 9)])
 def test_piece_words_reaches_the_executor(corpus_file, tmp_path, monkeypatch, piece_words,
                                           pieces):
-    from cbow.models.word2vec import kernels as word2vec
+    from cbow.models.word2vec import driver
     seen = []
-    original = word2vec.train_range
+    original = driver.train
 
     def spy(*args, executor=None, **kwargs):
         seen.append(executor)
         return original(*args, executor=executor, **kwargs)
 
-    monkeypatch.setattr(word2vec, "train_range", spy)
+    monkeypatch.setattr(driver, "train", spy)
     result = train(w2v_config(corpus_file, tmp_path, "train.workers=2",
                               f"train.piece_words={'null' if piece_words is None else 7}"),
                    quiet=True, log=None)

@@ -1,4 +1,4 @@
-"""cbow.models.word2vec.kernels: tables, gradients, kernel steps against plain numpy, boundaries, determinism."""
+"""cbow.models.word2vec's kernels: tables, gradients, kernel steps against plain numpy, boundaries, determinism."""
 import heapq
 import math
 import os
@@ -6,7 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from cbow.models.word2vec import kernels as w2v
+from cbow.models import word2vec as w2v
+from cbow.models.word2vec import driver, initialisation, kernels, simd
 from conftest import REPO_ROOT
 
 MASK_64 = (1 << 64) - 1
@@ -66,13 +67,14 @@ def draw_noise(cumulative, state, negative):
 
 
 def reference_run(objective, inputs, outputs, bias, tokens, starts, begin, end, C, alphas,
-                  relu=False, state=0, table=None, skip_saturated=False):
+                  relu=False, state=0, table=None, skip_saturated=False, every=1):
     """word2vec's CBOW in plain numpy (no subsampling, no window shrinking), float64.
 
     ``table``: one list of input rows per word (fastText's bag: every row of every context word
     is a term of the mean and gets the whole hidden error); None: word w reads row w.
     ``skip_saturated``: gensim's rule, a row whose score is 6 or more away from 0 takes no step
-    and adds nothing to the hidden error (it is still scored in the loss).
+    and adds nothing to the hidden error (it is still scored in the loss). ``every``: the rate
+    is held for blocks of that many positions (gensim's jobs).
     Returns the summed loss, the number of examples and the final generator state (and
     ``reference_run.saturated``: how many rows were skipped).
     """
@@ -102,7 +104,8 @@ def reference_run(objective, inputs, outputs, bias, tokens, starts, begin, end, 
                     rows.append(word)
                     labels.append(0)
         examples += 1
-        alpha = alphas[0] + (alphas[1] - alphas[0]) * (position - begin) / max(1, end - begin)
+        held = (position - begin) - (position - begin) % every
+        alpha = alphas[0] + (alphas[1] - alphas[0]) * held / max(1, end - begin)
         z = inputs[context].mean(axis=0) + (bias if relu else 0.0)
         h = np.maximum(z, 0.0) if relu else z
         hidden_error = np.zeros_like(h)
@@ -186,14 +189,16 @@ def run_kernel(objective, params, tokens, starts, begin, end, *, C=2, alphas=(0.
                relu=False, learn=True, state=0, shrink=False, keep=None, key=0,
                max_sentence_length=w2v.MAX_SENTENCE_LENGTH, schedule=None, row_table=None,
                rules=w2v.StepRules()):
-    """One call of the objective's kernel, as the drivers make it."""
-    inputs, outputs, bias = params
-    keep = np.ones(V) if keep is None else keep
+    """One call of the objective's kernel, as the drivers make it: (state, words,
+    effective_words, examples, loss)."""
     schedule = (begin, end) if schedule is None else schedule
-    return w2v._run_kernel(objective, inputs, outputs, bias, np.asarray(tokens, np.uint32),
-                           np.asarray(starts, np.int64), keep, key, C, shrink, relu, learn,
-                           begin, end, schedule, alphas, max_sentence_length, state, row_table,
-                           rules)
+    settings = driver.KernelSettings(objective, C, shrink, relu, 0, keep, row_table, rules,
+                                     max_sentence_length)
+    inputs = driver.TaskInputs(settings, np.asarray(tokens, np.uint32),
+                               np.asarray(starts, np.int64), key, learn, np.zeros(1, np.int32))
+    result, state = driver.train_piece(params, w2v.Piece(begin, end, *schedule, *alphas),
+                                       state, inputs)
+    return (state, *result)
 
 
 @pytest.mark.parametrize("relu", [False, True])
@@ -295,7 +300,7 @@ def test_a_row_scored_exactly_at_the_limit_is_skipped():
 
 
 def test_the_ablation_switches_do_what_they_say():
-    """StepRules' sigmoid_table (gensim's table inside +-6) and alpha_every (the rate held)."""
+    """StepRules' sigmoid_table: the ablation kernel reads gensim's table inside +-6."""
     objective = w2v.NegativeSampling(np.array([0, w2v.NOISE_DOMAIN], np.uint32), 1)  # noise: 1
     inputs = np.array([[3.0, 0.0], [2.0, 0.0]], np.float32)  # hidden = word 1's row = (2, 0)
     score = 1.234
@@ -306,14 +311,26 @@ def test_the_ablation_switches_do_what_they_say():
     assert f != pytest.approx(sigmoid(score), abs=1e-6)  # the table's value, not the exact one
     assert outputs[0, 0] == pytest.approx(score / 2.0 + 0.1 * (1.0 - f) * 2.0, abs=1e-6)
 
+
+def test_the_held_rate_ablation_trains_each_block_at_its_first_rate():
+    """benchmarks.ablate_word2vec's alpha10k (the rate held for blocks of positions, as gensim's
+    jobs hold it) trains a call per block: the same steps as the plain-numpy reference with
+    the rate held, not those of a rate set for each position."""
+    from benchmarks.ablate_word2vec import held_rate_blocks
+
     hs = OBJECTIVES["hierarchical"]
     tokens = np.random.default_rng(2).integers(0, V, 40)
-    held, first_rate = random_parameters(hs, 1), random_parameters(hs, 1)
-    run_kernel(hs, held, tokens, [0], 0, 40, alphas=(0.1, 0.01),
-               rules=w2v.StepRules(alpha_every=40))  # one block: the first rate throughout
-    run_kernel(hs, first_rate, tokens, [0], 0, 40, alphas=(0.1, 0.1))
-    for a, b in zip(held, first_rate):
-        assert np.array_equal(a, b)
+    params = random_parameters(hs, 1)
+    held, *_ = reference_run(hs, *params, tokens, [0], 0, 40, 2, (0.1, 0.01), every=16)
+    linear, *_ = reference_run(hs, *params, tokens, [0], 0, 40, 2, (0.1, 0.01))
+    blocks = held_rate_blocks(0, 40, 0.1, 0.01, 16)
+    assert [(b, e) for b, e, _, _ in blocks] == [(0, 16), (16, 32), (32, 40)]
+    for begin, end, alpha_start, alpha_end in blocks:
+        run_kernel(hs, params, tokens, [0], begin, end, alphas=(alpha_start, alpha_end))
+    for got, want, other in zip(params, held, linear):
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
+    assert not np.allclose(held[0], linear[0], rtol=1e-3, atol=1e-4)  # the two rules differ
+    assert held_rate_blocks(0, 40, 0.1, 0.01, 1) == [(0, 40, 0.1, 0.01)]
 
 
 @pytest.mark.parametrize("name", OBJECTIVES)
@@ -359,7 +376,7 @@ def test_the_vector_dot_product_adds_in_the_stated_order():
     another order of additions would round differently."""
     from numba import njit
 
-    dot = njit(lambda vector, matrix, row: w2v._dot_row(vector, matrix, row))
+    dot = njit(lambda vector, matrix, row: simd.dot_row(vector, matrix, row))
     rng = np.random.default_rng(11)
     differs = 0
     for n in list(range(0, 41)) + [100, 300]:
@@ -433,7 +450,7 @@ SAME_BITS_SCRIPT = """
 import hashlib
 import numba
 import numpy as np
-from cbow.models.word2vec import kernels as w2v
+from cbow.models import word2vec as w2v
 
 rng = np.random.default_rng(5)
 counts = rng.integers(1, 1000, 300)
@@ -485,7 +502,7 @@ def test_the_guided_noise_draw_is_the_whole_tables_search(counts):
     total = int(cumulative[-1])
     for bits in (w2v.NOISE_GUIDE_BITS, 4):
         guide = w2v.make_noise_guide(cumulative, bits)
-        draw = njit(lambda state: w2v._draw_noise_word(cumulative, guide, np.uint64(32 - bits), state))
+        draw = njit(lambda state: kernels.draw_noise_word(cumulative, guide, np.uint64(32 - bits), state))
         rng = np.random.default_rng(bits)
         uniforms = np.r_[rng.integers(0, 2**32, 20000),
                          (np.arange(2**bits) << (32 - bits)),  # each entry's first draw
@@ -897,6 +914,24 @@ def test_the_identity_table_is_word2vec_bit_for_bit(name):
     assert runs[0][1].rng_states.tolist() == runs[1][1].rng_states.tolist()
 
 
+def test_the_numpy_side_of_the_package_imports_no_numba():
+    """The package and its numpy-only modules load without numba (a config or settings module
+    may import them); the kernels load it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import cbow.models.word2vec as w\n"
+            "from cbow.models.word2vec import initialisation, records, tables\n"
+            "w.NegativeSampling, w.RowTable, w.INITIALISATIONS, w.keep_probabilities\n"
+            "print('numba' in sys.modules)\n"
+            "w.train_range\n"
+            "print('numba' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]
+
+
 def test_row_tables_are_checked():
     table = w2v.RowTable.from_lists(TABLE)
     assert table.vocab_size == V and table.input_rows == V + BUCKETS
@@ -969,7 +1004,7 @@ def test_initial_weights_keep_the_drawn_rows_and_leave_the_others_zero(scheme):
     """``drawn`` (the rows a row table reaches): those rows get exactly the draws they get
     without it, across the blocks the draw is cut into; every other row is zero."""
     objective = OBJECTIVES["negative"]
-    rows = 2 * w2v._DRAW_BLOCK_ROWS + 7  # three blocks, the last one short
+    rows = 2 * initialisation._DRAW_BLOCK_ROWS + 7  # three blocks, the last one short
     every, _, _ = w2v.initial_weights(objective, 3, seed=5, scheme=scheme, input_rows=rows)
     drawn = np.random.default_rng(0).random(rows) < 0.3
     drawn[:V] = True

@@ -1,6 +1,6 @@
 """word2vec's CBOW objectives (negative sampling, hierarchical softmax), over a token stream.
 
-The models train with the compiled kernels of :mod:`cbow.models.word2vec.kernels`; their feed serves
+The models train with the compiled kernels of :mod:`cbow.models.word2vec.driver`; their feed serves
 consecutive ranges of centre positions in corpus order, as word2vec reads its corpus.
 
 With ``model.maxn > 0`` they are fastText's CBOW: the input matrix has ``V + model.bucket``
@@ -18,8 +18,8 @@ import numpy as np
 
 from cbow.models.softmax import model
 from cbow.data import subwords
-from cbow.models.word2vec import kernels as word2vec
-from cbow.models.word2vec.settings import Word2VecSettings
+from cbow.models.word2vec import driver, initialisation, rng, tables
+from cbow.models.word2vec.settings import INITIALISATIONS, Word2VecSettings
 from cbow.parallel import executor as executors
 from cbow.data.batching import EpochRanges
 from cbow.models.checkpoint import all_finite
@@ -66,7 +66,7 @@ class Word2VecParams:
 
 
 class _Word2VecObjective(ParamsObjective):
-    """word2vec's CBOW, trained by the compiled kernels of :mod:`cbow.models.word2vec.kernels`.
+    """word2vec's CBOW, trained by the compiled kernels of :mod:`cbow.models.word2vec.driver`.
 
     A step trains a range of center positions of the token stream with ``workers`` threads,
     or with a scheduler on a Dask cluster by model averaging (:mod:`cbow.parallel.dask_executor`); the
@@ -80,22 +80,32 @@ class _Word2VecObjective(ParamsObjective):
     ARRAYS: ClassVar[tuple[str, ...]] = Word2VecParams.NAMES
 
     def __init__(self, params: Word2VecParams, settings: Word2VecSettings, vocab: "Vocabulary",
-                 state: dict | None = None, row_table: "word2vec.RowTable | None" = None):
+                 state: dict | None = None, row_table: "tables.RowTable | None" = None):
         self.params, self.settings = params, settings
-        counts = vocab.counts
-        self.kernel_objective = self._kernel_objective(counts, settings)
-        # Each word's input rows, once per vocabulary (None: its own row, word2vec's identity).
-        self.row_table = row_table if row_table is not None else self._row_table(vocab, settings)
-        self.keep = (word2vec.keep_probabilities(counts, settings.sample)
-                     if settings.sample > 0 else None)
+        self.kernel_settings = self._kernel_settings(vocab, settings, row_table)
         state = state or {}
         self.rng_epoch = state.get("rng_epoch")
         self.rng_states = (None if state.get("rng_states") is None
                            else np.array([int(s) for s in state["rng_states"]], np.uint64))
 
+    @classmethod
+    def _kernel_settings(cls, vocab: "Vocabulary", settings: Word2VecSettings,
+                         row_table: "tables.RowTable | None" = None) -> driver.KernelSettings:
+        """The settings as the kernels read them, derived once from the objective's settings
+        and the vocabulary; ``row_table``: the one :meth:`build` made, else made here."""
+        counts = vocab.counts
+        keep = tables.keep_probabilities(counts, settings.sample) if settings.sample > 0 else None
+        return driver.KernelSettings(
+            cls._kernel_objective(counts, settings), C=settings.C,
+            shrink_window=settings.shrink_window, relu=settings.relu, seed=settings.seed, keep=keep,
+            # each word's input rows, once per vocabulary (None: its own row, word2vec's)
+            row_table=row_table if row_table is not None else cls._row_table(vocab, settings),
+            rules=driver.StepRules(skip_saturated=settings.skip_saturated,
+                                   fast_dot=settings.fast_dot))
+
     @staticmethod
-    def _row_table(vocab: "Vocabulary", settings: Word2VecSettings) -> "word2vec.RowTable | None":
-        return None if settings.maxn == 0 else word2vec.RowTable(
+    def _row_table(vocab: "Vocabulary", settings: Word2VecSettings) -> "tables.RowTable | None":
+        return None if settings.maxn == 0 else tables.RowTable(
             *subwords.row_table(vocab.words, settings.minn, settings.maxn, settings.bucket))
 
     @classmethod
@@ -109,14 +119,14 @@ class _Word2VecObjective(ParamsObjective):
             return cls(params, settings, vocab, checkpoint.meta.get("model_state"))
         kernel_objective = cls._kernel_objective(counts, settings)
         row_table = cls._row_table(vocab, settings)
-        if settings.init in word2vec.INITIALISATIONS:  # n-gram rows drawn after the words'
+        if settings.init in INITIALISATIONS:  # n-gram rows drawn after the words'
             # A bucket that no word's n-gram reaches is never trained: its row stays zero and
             # its memory untouched (most of 2M buckets on a corpus of 40k words).
             drawn = None
             if row_table is not None:
                 drawn = np.zeros(len(counts) + extra, dtype=bool)
                 drawn[row_table.rows] = True
-            params = Word2VecParams(*word2vec.initial_weights(
+            params = Word2VecParams(*initialisation.initial_weights(
                 kernel_objective, cfg.model.N, settings.seed, settings.init,
                 input_rows=len(counts) + extra, drawn=drawn), ngram_rows=extra)
         else:  # the course's draws (W1, W2, b1 order), the output layer sized for the objective
@@ -176,11 +186,11 @@ class _Word2VecObjective(ParamsObjective):
                     epoch: int, alpha_start: float, alpha_end: float,
                     schedule: tuple[int, int] | None = None,
                     stop_flag: np.ndarray | None = None,
-                    executor: "Executor | None" = None) -> word2vec.TrainResult:
+                    executor: "Executor | None" = None) -> driver.TrainResult:
         """Train the center positions ``[begin, end)``, the rate falling linearly from
         ``alpha_start`` at ``schedule[0]`` to ``alpha_end`` at ``schedule[1]`` (by default
         ``begin`` and ``end``); ``stop_flag`` stops it early
-        (:func:`cbow.models.word2vec.kernels.train_range`). ``executor`` runs the pieces
+        (:func:`cbow.models.word2vec.driver.train`). ``executor`` runs the pieces
         (:func:`cbow.parallel.executor_for`; default: ``workers`` threads of this process);
         it has one generator per lane, which a checkpoint keeps.
         """
@@ -190,20 +200,26 @@ class _Word2VecObjective(ParamsObjective):
         lanes = executor.workers
         if self.rng_epoch != epoch:  # each epoch starts from generators fixed by (seed, epoch)
             self.rng_epoch = epoch
-            self.rng_states = word2vec.worker_rng_states(s.seed, lanes, epoch)
+            self.rng_states = rng.worker_rng_states(s.seed, lanes, epoch)
         elif self.rng_states.shape != (lanes,):  # resumed with another number of workers
-            self.rng_states = word2vec.resize_rng_states(self.rng_states, lanes)
+            self.rng_states = rng.resize_rng_states(self.rng_states, lanes)
         p = self.params
-        result = word2vec.train_range(
-            self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
-            sentence_starts, begin, end, alpha_start=alpha_start, alpha_end=alpha_end,
-            C=s.C, keep=self.keep, shrink_window=s.shrink_window, relu=s.relu,
-            hidden_bias=p.hidden_bias, workers=lanes, seed=s.seed, epoch=epoch,
-            rng_states=self.rng_states, row_table=self.row_table, executor=executor,
-            schedule=schedule, stop_flag=stop_flag,
-            rules=word2vec.StepRules(skip_saturated=s.skip_saturated, fast_dot=s.fast_dot))
+        result = driver.train(
+            self.kernel_settings, (p.input_vectors, p.output_vectors, p.hidden_bias),
+            (tokens, sentence_starts), begin, end, (alpha_start, alpha_end), executor=executor,
+            epoch=epoch, schedule=schedule, rng_states=self.rng_states, stop_flag=stop_flag)
         self.rng_states = result.rng_states
         return result
+
+    def _held_out_loss(self, tokens: np.ndarray, sentence_starts: np.ndarray,
+                       stop_flag: np.ndarray | None) -> driver.HeldOutLoss:
+        """The objective's loss on a held-out stream (:func:`cbow.models.word2vec.driver.
+        held_out_loss`), with ``workers`` threads of this process."""
+        p = self.params
+        return driver.held_out_loss(
+            self.kernel_settings, (p.input_vectors, p.output_vectors, p.hidden_bias),
+            (tokens, sentence_starts), executor=executors.threads(self.settings.workers),
+            stop_flag=stop_flag)
 
     @classmethod
     def vectors(cls, arrays: dict[str, np.ndarray], which: str = "input") -> np.ndarray:
@@ -248,18 +264,13 @@ class NegativeSamplingObjective(_Word2VecObjective):
 
     @staticmethod
     def _kernel_objective(counts, settings):
-        return word2vec.NegativeSampling.from_counts(counts, settings.negative,
-                                                     settings.ns_exponent)
+        return tables.NegativeSampling.from_counts(counts, settings.negative,
+                                                   settings.ns_exponent)
 
     def stream_loss(self, tokens: np.ndarray, sentence_starts: np.ndarray,
-                    stop_flag: np.ndarray | None = None) -> "word2vec.HeldOutLoss":
+                    stop_flag: np.ndarray | None = None) -> driver.HeldOutLoss:
         """Mean negative-sampling loss (nats), noise words from a fixed seed: comparable curves."""
-        s, p = self.settings, self.params
-        return word2vec.negative_sampling_loss(
-            self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
-            sentence_starts, C=s.C, seed=s.seed, relu=s.relu,
-            hidden_bias=p.hidden_bias, workers=s.workers, row_table=self.row_table,
-            stop_flag=stop_flag)
+        return self._held_out_loss(tokens, sentence_starts, stop_flag)
 
 
 class HierarchicalSoftmaxObjective(_Word2VecObjective):
@@ -280,16 +291,12 @@ class HierarchicalSoftmaxObjective(_Word2VecObjective):
 
     @staticmethod
     def _kernel_objective(counts, settings):
-        return word2vec.HierarchicalSoftmax.from_counts(counts)
+        return tables.HierarchicalSoftmax.from_counts(counts)
 
     def stream_loss(self, tokens: np.ndarray, sentence_starts: np.ndarray,
-                    stop_flag: np.ndarray | None = None) -> "word2vec.HeldOutLoss":
+                    stop_flag: np.ndarray | None = None) -> driver.HeldOutLoss:
         """Exact mean negative log-likelihood (nats), comparable with a full softmax's."""
-        s, p = self.settings, self.params
-        return word2vec.hierarchical_softmax_loss(
-            self.kernel_objective, p.input_vectors, p.output_vectors, tokens,
-            sentence_starts, C=s.C, relu=s.relu, hidden_bias=p.hidden_bias,
-            workers=s.workers, row_table=self.row_table, stop_flag=stop_flag)
+        return self._held_out_loss(tokens, sentence_starts, stop_flag)
 
 
 class StreamFeed(EpochRanges):
