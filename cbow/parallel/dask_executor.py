@@ -8,7 +8,7 @@ steps, so checkpoints stay at step boundaries). Each round:
    ``broadcast``: every worker holds one copy that the round's tasks share);
 2. the round's positions are cut into ``shards`` contiguous pieces, and each piece is one task:
    on a worker, the task copies the round's arrays, trains its piece on the copy with the
-   compiled kernel (:func:`cbow.models.word2vec.kernels.train_piece`, a pure function of the arrays, the piece
+   compiled kernel (:func:`cbow.models.word2vec.driver.train_piece`, a pure function of the arrays, the piece
    and its generator state), and returns the copy, its result and its new generator state;
 3. the driver merges the copies (in the order of the pieces, in float64) into the next
    round's arrays: ``merge="sum"`` adds every piece's change to the round's arrays (a row one

@@ -8,8 +8,8 @@ decides two things, and nothing else:
 - **where the tasks run**: ``executor.run(task, arrays, pieces, rng_states)`` trains every
   piece and returns ``(results, rng_states)``.
 
-The model, the learning rate and the kernels stay with the caller (:func:`cbow.models.word2vec.kernels.
-train_range`), which turns the cut into its tasks' pieces (adding e.g. each piece's learning
+The model, the learning rate and the kernels stay with the caller (:func:`cbow.models.word2vec.driver.
+train`), which turns the cut into its tasks' pieces (adding e.g. each piece's learning
 rates) before calling ``run``.
 
 **A task** is a function ``task(arrays, piece, rng_state) -> (result, rng_state)``:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cbow.models.initial import course_draws
+
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
 
@@ -94,19 +96,6 @@ def initialize_model(N: int, V: int, random_seed: int = 1, dtype=np.float64) -> 
     if N < 1 or V < 1:
         raise ValueError(f"N and V must be >= 1; got N={N}, V={V}")
     return Params(*course_draws(N, V, random_seed)).astype(dtype)
-
-
-def course_draws(N: int, V: int, random_seed: int = 1, output_rows: int | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The course's initial weights as float64 arrays: ``W1 (N, V)``, ``W2 (rows, N)``,
-    ``b1 (N, 1)``, ``b2 (rows, 1)``, uniform in [0, 1) and drawn in that order.
-
-    ``output_rows`` (default ``V``) is the number of output rows: another objective's output
-    layer (hierarchical softmax's ``V - 1`` tree nodes) takes the same draws in the same order.
-    """
-    rows = V if output_rows is None else output_rows
-    rng = np.random.RandomState(random_seed)
-    return rng.rand(N, V), rng.rand(rows, N), rng.rand(N, 1), rng.rand(rows, 1)
 
 
 def softmax(z: np.ndarray, axis: int = 0) -> np.ndarray:

@@ -16,27 +16,27 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from cbow.models.softmax import model
 from cbow.data import subwords
+from cbow.data.batching import EpochRanges
+from cbow.errors import InputError
+from cbow.models.baseline import unigram_cross_entropy
+from cbow.models.checkpoint import all_finite
+from cbow.models.initial import course_draws
+from cbow.models.objective import (ParamsObjective, StepResult, check_rows, check_which,
+                                   collapsed_relu, take)
 from cbow.models.word2vec import driver, initialisation, rng, tables
 from cbow.models.word2vec.settings import INITIALISATIONS, Word2VecSettings
 from cbow.parallel import executor as executors
-from cbow.data.batching import EpochRanges
-from cbow.models.checkpoint import all_finite
-from cbow.vectors.embeddings import Embeddings
-from cbow.errors import InputError
-from cbow.models.baseline import unigram_cross_entropy
-from cbow.vectors.subword import SubwordEmbeddings
-from cbow.models.objective import (ParamsObjective, StepResult, check_rows, check_which,
-                             collapsed_relu, take)
 from cbow.registry import OBJECTIVES
+from cbow.vectors.embeddings import Embeddings
+from cbow.vectors.subword import SubwordEmbeddings
 
 if TYPE_CHECKING:
-    from cbow.models.checkpoint import Checkpoint
     from cbow.config import Config
     from cbow.data.training_data import TrainingData
-    from cbow.parallel.executor import Executor
     from cbow.data.vocab import Vocabulary
+    from cbow.models.checkpoint import Checkpoint
+    from cbow.parallel.executor import Executor
 
 
 class Word2VecParams:
@@ -130,7 +130,7 @@ class _Word2VecObjective(ParamsObjective):
                 kernel_objective, cfg.model.N, settings.seed, settings.init,
                 input_rows=len(counts) + extra, drawn=drawn), ngram_rows=extra)
         else:  # the course's draws (W1, W2, b1 order), the output layer sized for the objective
-            W1, W2, b1, _ = model.course_draws(cfg.model.N, len(counts), settings.seed,
+            W1, W2, b1, _ = course_draws(cfg.model.N, len(counts), settings.seed,
                                                output_rows=kernel_objective.output_rows)
             params = Word2VecParams(W1.T, W2, b1[:, 0])
         return cls(params, settings, vocab, row_table=row_table)

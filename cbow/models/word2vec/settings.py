@@ -33,7 +33,7 @@ MAX_BUCKET = 1 << 30
 #: grows with maxn - minn; bounded so that an extra zero or three is a config error.
 MAX_NGRAM = 100
 #: The input vectors' initial ranges the kernels draw (``model.init``; see
-#: :func:`cbow.models.word2vec.kernels.initial_weights`); ``course`` is the course's draws.
+#: :func:`cbow.models.word2vec.initialisation.initial_weights`); ``course`` is the course's draws.
 INITIALISATIONS = ("word2vec", "gensim")
 #: fastText's name of each objective's loss (its ``.bin`` header's ``loss``).
 FASTTEXT_LOSS = {"negative": "ns", "hierarchical": "hs"}
