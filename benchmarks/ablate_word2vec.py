@@ -32,7 +32,8 @@ variant's :class:`cbow.word2vec.StepRules` and initialisation. Variants (``+`` c
   ``gtree``, gensim's own tree (``gensim.models.word2vec._assign_binary_codes``: a heap that
   compares counts only, over gensim's word order, equal counts latest-seen first), the tree
   gensim trains for this corpus; ``tieshuffle``, cbow's merge with the words of equal count in
-  a fixed pseudo-random order (not alphabetical); ``innerfirst``, cbow's merge taking an inner
+  a fixed pseudo-random order (not alphabetical); ``tieseed``, the same with an order drawn
+  from the run's seed (another tree for each seed); ``innerfirst``, cbow's merge taking an inner
   node before a leaf of equal weight (word2vec.c's rule);
 - ``gensim``: gensim 4.4 itself.
 
@@ -56,8 +57,8 @@ from pathlib import Path
 from benchmarks import compare_gensim as cg
 
 VARIANT_PARTS = ("exact", "skip", "table", "gtable", "alpha10k", "ginit", "fastdot", "gtree",
-                 "tieshuffle", "innerfirst")
-TREES = ("gtree", "tieshuffle", "innerfirst")
+                 "tieshuffle", "tieseed", "innerfirst")
+TREES = ("gtree", "tieshuffle", "tieseed", "innerfirst")
 
 
 def parse_variant(name: str) -> dict:
@@ -175,13 +176,15 @@ def two_queue_tree(counts, tie_order, inner_first: bool):
     return tree_arrays(order, codes_of, points_of)
 
 
-def variant_tree(tree: str, counts, tokens):
+def variant_tree(tree: str, counts, tokens, seed: int):
     import numpy as np
     if tree == "gtree":
         return gensim_tree(counts, tokens)
     V = len(counts)
     if tree == "tieshuffle":  # a fixed permutation, the same for every seed
         return two_queue_tree(counts, np.random.default_rng(12345).permutation(V), False)
+    if tree == "tieseed":  # a permutation for each seed (not the generator of the vectors)
+        return two_queue_tree(counts, np.random.default_rng([seed, 29]).permutation(V), False)
     return two_queue_tree(counts, np.arange(V), True)
 
 
@@ -202,7 +205,8 @@ def child_cbow_variant(spec: dict) -> dict:
     if spec["objective"] == "negative":
         objective = w2v.NegativeSampling.from_counts(counts, settings["negative"], 0.75)
     elif "tree" in variant:
-        objective = w2v.HierarchicalSoftmax(*variant_tree(variant["tree"], counts, tokens))
+        objective = w2v.HierarchicalSoftmax(*variant_tree(variant["tree"], counts, tokens,
+                                                                settings["seed"]))
     else:
         objective = w2v.HierarchicalSoftmax.from_counts(counts)
     if variant.get("gensim_table_index"):
