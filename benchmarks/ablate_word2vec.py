@@ -35,7 +35,9 @@ variant's :class:`cbow.word2vec.StepRules` and initialisation. Variants (``+`` c
   a fixed pseudo-random order (not alphabetical); ``tieseed``, the same with an order drawn
   from the run's seed (another tree for each seed); ``innerfirst``, cbow's merge taking an inner
   node before a leaf of equal weight (word2vec.c's rule);
-- ``gensim``: gensim 4.4 itself.
+- ``gensim``: gensim 4.4 itself; ``gensim+ctree``: gensim trained with cbow's Huffman tree
+  (its codes and points set after ``build_vocab``, before ``train``), the other side of
+  ``gtree``.
 
 Results are appended, one JSON line per run, to ``OUT_DIR/results.jsonl``; a run already there
 is not repeated, so an interrupted ablation continues where it stopped. ``--table`` prints the
@@ -58,6 +60,7 @@ from benchmarks import compare_gensim as cg
 
 VARIANT_PARTS = ("exact", "skip", "table", "gtable", "alpha10k", "ginit", "fastdot", "gtree",
                  "tieshuffle", "tieseed", "innerfirst")
+GENSIM_VARIANTS = ("gensim", "gensim+ctree")
 TREES = ("gtree", "tieshuffle", "tieseed", "innerfirst")
 
 
@@ -65,7 +68,7 @@ def parse_variant(name: str) -> dict:
     """``skip+ginit`` -> the rules and initialisation of that variant."""
     parts = name.split("+")
     bad = [p for p in parts if p not in VARIANT_PARTS]
-    if bad and name != "gensim":
+    if bad and name not in GENSIM_VARIANTS:
         raise ValueError(f"unknown variant part {bad[0]!r}; choose from {', '.join(VARIANT_PARTS)}"
                          " (joined by +) or gensim")
     trees = [p for p in parts if p in TREES]
@@ -248,12 +251,47 @@ def child_cbow_variant(spec: dict) -> dict:
             "quality": quality}
 
 
+def child_gensim_cbow_tree(spec: dict) -> dict:
+    """gensim's run (one worker, the ablation's settings) with cbow's Huffman tree."""
+    import numpy as np
+    from gensim.models import Word2Vec
+    from cbow import word2vec as w2v
+    from cbow.prepare import load_prepared
+
+    settings = spec["settings"]
+    prepared = load_prepared(spec["folder"])
+    words, counts = prepared.vocab.words, prepared.vocab.counts
+    ids = np.asarray(prepared.ids)
+    bounds = np.append(np.asarray(prepared.sentence_starts), ids.size).tolist()
+    piece = spec["max_sentence_length"]
+    sentences = [[words[i] for i in ids[a:min(a + piece, end)].tolist()]
+                 for begin, end in zip(bounds[:-1], bounds[1:]) for a in range(begin, end, piece)]
+    model = Word2Vec(**cg.gensim_arguments("hierarchical", spec["workers"], settings))
+    model.build_vocab(corpus_iterable=sentences)
+    codes, points, lengths = w2v.huffman_tree(counts)
+    cbow_id = {w: i for i, w in enumerate(words)}
+    for g, word in enumerate(model.wv.index_to_key):
+        i = cbow_id[word]
+        model.wv.expandos["code"][g] = codes[i, :lengths[i]].copy()
+        model.wv.expandos["point"][g] = points[i, :lengths[i]].astype(np.uint32)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    effective, _ = model.train(corpus_iterable=sentences, total_examples=model.corpus_count,
+                               epochs=model.epochs)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    gensim_counts = [model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key]
+    quality = cg.score_vectors(list(model.wv.index_to_key), model.wv.vectors, gensim_counts, spec)
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "effective_words": int(effective),
+            "quality": quality}
+
+
 def child(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     if spec["job"] == "prepare":
         result = cg.child_prepare(spec)
     elif spec["variant"] == "gensim":
         result = cg.child_gensim(spec)
+    elif spec["variant"] == "gensim+ctree":
+        result = child_gensim_cbow_tree(spec)
     else:
         result = child_cbow_variant(spec)
     Path(spec["result"]).write_text(json.dumps(result), encoding="utf-8")
