@@ -27,7 +27,17 @@ variant's :class:`cbow.models.word2vec.StepRules` and initialisation. Variants (
 - ``ginit``: gensim 4's initialisation, input vectors uniform in +-1/N (word2vec's C tool and
   cbow: +-0.5/N);
 - ``fastdot``: the reassociated dot product (``train.fast_dot``);
-- ``gensim``: gensim 4.4 itself.
+- hierarchical softmax's Huffman tree (cbow: two queues, words of equal count in id order, a
+  leaf before an inner node of equal weight; see :func:`cbow.models.word2vec.huffman_tree`):
+  ``gtree``, gensim's own tree (``gensim.models.word2vec._assign_binary_codes``: a heap that
+  compares counts only, over gensim's word order, equal counts latest-seen first), the tree
+  gensim trains for this corpus; ``tieshuffle``, cbow's merge with the words of equal count in
+  a fixed pseudo-random order (not alphabetical); ``tieseed``, the same with an order drawn
+  from the run's seed (another tree for each seed); ``innerfirst``, cbow's merge taking an inner
+  node before a leaf of equal weight (word2vec.c's rule);
+- ``gensim``: gensim 4.4 itself; ``gensim+ctree``: gensim trained with cbow's Huffman tree
+  (its codes and points set after ``build_vocab``, before ``train``), the other side of
+  ``gtree``.
 
 Results are appended, one JSON line per run, to ``OUT_DIR/results.jsonl``; a run already there
 is not repeated, so an interrupted ablation continues where it stopped. ``--table`` prints the
@@ -48,19 +58,134 @@ from pathlib import Path
 
 from benchmarks import compare_gensim as cg
 
-VARIANT_PARTS = ("exact", "skip", "table", "alpha10k", "ginit", "fastdot")
+VARIANT_PARTS = ("exact", "skip", "table", "alpha10k", "ginit", "fastdot", "gtree",
+                 "tieshuffle", "tieseed", "innerfirst")
+GENSIM_VARIANTS = ("gensim", "gensim+ctree")
+TREES = ("gtree", "tieshuffle", "tieseed", "innerfirst")
 
 
 def parse_variant(name: str) -> dict:
     """``skip+ginit`` -> the rules and initialisation of that variant."""
     parts = name.split("+")
     bad = [p for p in parts if p not in VARIANT_PARTS]
-    if bad and name != "gensim":
+    if bad and name not in GENSIM_VARIANTS:
         raise ValueError(f"unknown variant part {bad[0]!r}; choose from {', '.join(VARIANT_PARTS)}"
                          " (joined by +) or gensim")
-    return {"skip_saturated": "skip" in parts, "sigmoid_table": "table" in parts,
-            "alpha_every": 10_000 if "alpha10k" in parts else 1, "fast_dot": "fastdot" in parts,
-            "init_scale": 2.0 if "ginit" in parts else 1.0}
+    trees = [p for p in parts if p in TREES]
+    if len(trees) > 1:
+        raise ValueError(f"variant {name!r}: one tree ({', '.join(TREES)}) at most")
+    variant = {"skip_saturated": "skip" in parts, "sigmoid_table": "table" in parts,
+               "alpha_every": 10_000 if "alpha10k" in parts else 1, "fast_dot": "fastdot" in parts,
+               "init_scale": 2.0 if "ginit" in parts else 1.0}
+    if trees:
+        variant["tree"] = trees[0]
+    return variant
+
+
+# --------------------------------------------------------------------------------------------
+# Other Huffman trees (the ablation of hierarchical softmax's tree)
+# --------------------------------------------------------------------------------------------
+
+def gensim_word_order(counts, tokens) -> "np.ndarray":
+    """cbow's word ids in gensim's index order for the same sentences: gensim numbers the words
+    as first seen, then sorts by count, descending, equal counts latest-seen first
+    (``KeyedVectors.sort_by_descending_frequency``: ``np.lexsort((-indices, -counts))``)."""
+    import numpy as np
+    words, first = np.unique(tokens, return_index=True)
+    seen_order = words[np.argsort(first, kind="stable")]  # gensim's raw index -> cbow id
+    raw_counts = np.asarray(counts, np.int64)[seen_order]
+    raw_index = np.arange(seen_order.size)
+    return seen_order[np.lexsort((-raw_index, -raw_counts))]
+
+
+def gensim_tree(counts, tokens):
+    """gensim's Huffman codes and points (its own function, on its word order), per cbow id."""
+    import numpy as np
+    from gensim.models.word2vec import _assign_binary_codes
+
+    order = gensim_word_order(counts, tokens)
+    gensim_counts = np.asarray(counts, np.int64)[order]
+
+    class Words:  # the little of KeyedVectors that _assign_binary_codes reads and writes
+        index_to_key = list(range(order.size))
+        attributes = {"code": [None] * order.size, "point": [None] * order.size}
+
+        def __len__(self):
+            return order.size
+
+        def get_vecattr(self, index, name):
+            return int(gensim_counts[index])
+
+        def set_vecattr(self, index, name, value):
+            self.attributes[name][index] = value
+
+    words = Words()
+    _assign_binary_codes(words)
+    return tree_arrays(order, words.attributes["code"], words.attributes["point"])
+
+
+def tree_arrays(order, codes_of, points_of):
+    """(codes, points, code_lengths) in cbow's layout from per-word lists: ``codes_of[k]`` and
+    ``points_of[k]`` belong to cbow word ``order[k]``."""
+    import numpy as np
+    lengths = np.array([len(c) for c in codes_of], np.int32)
+    codes = np.zeros((order.size, lengths.max()), np.uint8)
+    points = np.full((order.size, lengths.max()), -1, np.int32)
+    out_lengths = np.zeros(order.size, np.int32)
+    for k, word in enumerate(order.tolist()):
+        codes[word, :lengths[k]] = codes_of[k]
+        points[word, :lengths[k]] = points_of[k]
+        out_lengths[word] = lengths[k]
+    return codes, points, out_lengths
+
+
+def two_queue_tree(counts, tie_order, inner_first: bool):
+    """word2vec's two-queue merge over the words sorted by (count, ``tie_order``); on equal
+    weights a leaf is taken first (cbow) or an inner node first (``inner_first``: word2vec.c)."""
+    import numpy as np
+    counts = np.asarray(counts, np.int64)
+    order = np.lexsort((tie_order, counts))  # leaf i is word order[i]
+    V = order.size
+    weight = counts[order].tolist() + [0] * (V - 1)
+    parent, branch = [-1] * (2 * V - 1), [0] * (2 * V - 1)
+    next_leaf, next_inner = 0, V
+    for new in range(V, 2 * V - 1):
+        for b in (0, 1):
+            leaf_ok = next_leaf < V
+            inner_ok = next_inner < new
+            if leaf_ok and inner_ok:
+                take_leaf = (weight[next_leaf] < weight[next_inner] if inner_first
+                             else weight[next_leaf] <= weight[next_inner])
+            else:
+                take_leaf = leaf_ok
+            if take_leaf:
+                child, next_leaf = next_leaf, next_leaf + 1
+            else:
+                child, next_inner = next_inner, next_inner + 1
+            parent[child], branch[child] = new, b
+            weight[new] += weight[child]
+    codes_of, points_of = [], []
+    for leaf in range(V):
+        code, point, node = [], [], leaf
+        while parent[node] != -1:
+            code.append(branch[node])
+            point.append(parent[node] - V)
+            node = parent[node]
+        codes_of.append(code[::-1])
+        points_of.append(point[::-1])
+    return tree_arrays(order, codes_of, points_of)
+
+
+def variant_tree(tree: str, counts, tokens, seed: int):
+    import numpy as np
+    if tree == "gtree":
+        return gensim_tree(counts, tokens)
+    V = len(counts)
+    if tree == "tieshuffle":  # a fixed permutation, the same for every seed
+        return two_queue_tree(counts, np.random.default_rng(12345).permutation(V), False)
+    if tree == "tieseed":  # a permutation for each seed (not the generator of the vectors)
+        return two_queue_tree(counts, np.random.default_rng([seed, 29]).permutation(V), False)
+    return two_queue_tree(counts, np.arange(V), True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -95,6 +220,9 @@ def child_cbow_variant(spec: dict) -> dict:
     counts = prepared.vocab.counts
     if spec["objective"] == "negative":
         objective = w2v.NegativeSampling.from_counts(counts, settings["negative"], 0.75)
+    elif "tree" in variant:
+        objective = w2v.HierarchicalSoftmax(*variant_tree(variant["tree"], counts, tokens,
+                                                                settings["seed"]))
     else:
         objective = w2v.HierarchicalSoftmax.from_counts(counts)
     inputs, outputs, bias = w2v.initial_weights(objective, settings["vector_size"],
@@ -133,12 +261,47 @@ def child_cbow_variant(spec: dict) -> dict:
             "quality": quality}
 
 
+def child_gensim_cbow_tree(spec: dict) -> dict:
+    """gensim's run (one worker, the ablation's settings) with cbow's Huffman tree."""
+    import numpy as np
+    from gensim.models import Word2Vec
+    from cbow.models import word2vec as w2v
+    from cbow.data.prepare import load_prepared
+
+    settings = spec["settings"]
+    prepared = load_prepared(spec["folder"])
+    words, counts = prepared.vocab.words, prepared.vocab.counts
+    ids = np.asarray(prepared.ids)
+    bounds = np.append(np.asarray(prepared.sentence_starts), ids.size).tolist()
+    piece = spec["max_sentence_length"]
+    sentences = [[words[i] for i in ids[a:min(a + piece, end)].tolist()]
+                 for begin, end in zip(bounds[:-1], bounds[1:]) for a in range(begin, end, piece)]
+    model = Word2Vec(**cg.gensim_arguments("hierarchical", spec["workers"], settings))
+    model.build_vocab(corpus_iterable=sentences)
+    codes, points, lengths = w2v.huffman_tree(counts)
+    cbow_id = {w: i for i, w in enumerate(words)}
+    for g, word in enumerate(model.wv.index_to_key):
+        i = cbow_id[word]
+        model.wv.expandos["code"][g] = codes[i, :lengths[i]].copy()
+        model.wv.expandos["point"][g] = points[i, :lengths[i]].astype(np.uint32)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    effective, _ = model.train(corpus_iterable=sentences, total_examples=model.corpus_count,
+                               epochs=model.epochs)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    gensim_counts = [model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key]
+    quality = cg.score_vectors(list(model.wv.index_to_key), model.wv.vectors, gensim_counts, spec)
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "effective_words": int(effective),
+            "quality": quality}
+
+
 def child(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     if spec["job"] == "prepare":
         result = cg.child_prepare(spec)
     elif spec["variant"] == "gensim":
         result = cg.child_gensim(spec)
+    elif spec["variant"] == "gensim+ctree":
+        result = child_gensim_cbow_tree(spec)
     else:
         result = child_cbow_variant(spec)
     Path(spec["result"]).write_text(json.dumps(result), encoding="utf-8")
@@ -202,6 +365,41 @@ def table(rows: list[dict], baseline: str = "gensim") -> str:
     return "\n".join(lines)
 
 
+def paired_table(rows: list[dict], baseline: str = "gensim") -> str:
+    """Seed by seed, each variant minus ``baseline`` (same objective, workers, epochs and
+    seed): WS353 and analogy points, then the mean +- its standard error and the seeds where
+    the variant is ahead."""
+    def key(r):
+        return r["objective"], r["workers"], r["epochs"]
+
+    def scores(r):
+        return r["quality"]["ws353_spearman"], 100 * r["quality"]["analogy_accuracy"]
+
+    base = {key(r) + (r["seed"],): scores(r) for r in rows if r["variant"] == baseline}
+    groups: dict[tuple, dict[int, tuple]] = {}
+    for r in rows:
+        if r["variant"] != baseline and key(r) + (r["seed"],) in base:
+            b = base[key(r) + (r["seed"],)]
+            w, a = scores(r)
+            groups.setdefault(key(r) + (r["variant"],), {})[r["seed"]] = (w - b[0], a - b[1])
+    lines = []
+    for k in sorted(groups):
+        diffs = groups[k]
+        seeds = sorted(diffs)
+        lines.append(f"{k[0]}, {k[1]} worker(s), {k[2]} epochs: {k[3]} - {baseline}")
+        lines.append("| | " + " | ".join(str(s) for s in seeds) + " | mean +- s.e. | ahead |")
+        lines.append("|---" * (len(seeds) + 3) + "|")
+        for i, (name, form, scale) in enumerate((("WS353", "+.4f", 1), ("analogies (pt)", "+.2f",
+                                                                          1))):
+            values = [diffs[s][i] for s in seeds]
+            se = (statistics.stdev(values) / len(values) ** 0.5) if len(values) > 1 else 0.0
+            lines.append(f"| {name} | " + " | ".join(format(v, form) for v in values)
+                         + f" | {statistics.mean(values):{form}} +- {se:.{form[-2]}f} | "
+                         f"{sum(v > 0 for v in values)}/{len(values)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", help="a UTF-8 text file, one sentence per line")
@@ -216,6 +414,9 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="runs at the same time")
     parser.add_argument("--restrict", type=int, default=30000)
     parser.add_argument("--table", action="store_true", help="print the table of results and stop")
+    parser.add_argument("--paired", action="store_true",
+                        help="with --table: each variant minus the baseline seed by seed, the "
+                             "mean +- standard error and the seeds ahead")
     parser.add_argument("--baseline", default="gensim",
                         help="--table: the variant the differences are taken from, seed by seed")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -228,6 +429,9 @@ def main(argv=None) -> int:
     folder = Path(args.out_dir).resolve()
     if args.table:
         print(table(read_results(folder), args.baseline))
+        if args.paired:
+            print()
+            print(paired_table(read_results(folder), args.baseline))
         return 0
     if not args.corpus or not Path(args.corpus).is_file():
         parser.error("--corpus: a text file is required")

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -115,3 +116,52 @@ def test_ablation_variants():
         "fast_dot": False, "init_scale": 2.0}
     with pytest.raises(ValueError, match="unknown variant part 'tabel'"):
         parse_variant("skip+tabel")
+
+
+def _ablation():
+    sys.path.insert(0, str(REPO_ROOT))
+    try:
+        from benchmarks import ablate_word2vec
+    finally:
+        sys.path.remove(str(REPO_ROOT))
+    return ablate_word2vec
+
+
+def test_ablation_tree_variants():
+    ab = _ablation()
+    assert ab.parse_variant("skip+ginit+gtree+table") == {
+        "skip_saturated": True, "sigmoid_table": True, "alpha_every": 1, "fast_dot": False,
+        "init_scale": 2.0, "tree": "gtree"}
+    with pytest.raises(ValueError, match="one tree"):
+        ab.parse_variant("gtree+innerfirst")
+    from cbow.models import word2vec as w2v
+    counts = np.array([5, 5, 9, 5, 7, 5, 20, 5, 12, 5, 5, 7])
+    # cbow's rule written again: the same tree as cbow's own
+    same = ab.two_queue_tree(counts, np.arange(counts.size), inner_first=False)
+    for a, b in zip(same, w2v.huffman_tree(counts)):
+        np.testing.assert_array_equal(a, b)
+    # [2, 2, 1, 1]: leaf first makes the two 2s siblings (depth 2 each); inner first merges
+    # the (1, 1) node with a 2, and the other 2 sits right below the root
+    assert sorted(ab.two_queue_tree([2, 2, 1, 1], np.arange(4), False)[2].tolist()) == [2] * 4
+    assert sorted(ab.two_queue_tree([2, 2, 1, 1], np.arange(4), True)[2].tolist()) == [1, 2, 3, 3]
+
+
+def test_ablation_gensim_tree_is_the_tree_gensim_builds():
+    from gensim.models import Word2Vec
+    ab = _ablation()
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(40)]
+    weights = 1.0 / np.arange(1, 41)
+    sentences = [list(rng.choice(words, size=12, p=weights / weights.sum())) for _ in range(300)]
+    model = Word2Vec(sg=0, hs=1, negative=0, min_count=1, vector_size=4, workers=1)
+    model.build_vocab(sentences)
+    # cbow's ids: frequency order, ties alphabetical (vocab.order: frequency)
+    counted = {w: model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key}
+    ours = sorted(counted, key=lambda w: (-counted[w], w))
+    ids = {w: i for i, w in enumerate(ours)}
+    tokens = np.array([ids[w] for s in sentences for w in s], np.uint32)
+    codes, points, lengths = ab.gensim_tree(np.array([counted[w] for w in ours]), tokens)
+    for w in ours:
+        i = ids[w]
+        assert codes[i, :lengths[i]].tolist() == model.wv.get_vecattr(w, "code").tolist()
+        assert points[i, :lengths[i]].tolist() == model.wv.get_vecattr(w, "point").tolist()

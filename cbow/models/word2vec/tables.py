@@ -127,6 +127,14 @@ def huffman_tree(counts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     taken gets branch code 0, the second code 1. Inner node ``k`` is the ``k``-th merge, so the
     root is inner node ``V - 2`` (the last row of the ``(V - 1, N)`` output matrix).
 
+    Every tie-breaking gives an optimal code (the same mean code length over the corpus), but
+    which rare words of equal count share inner nodes differs: with ``vocab.order: frequency``
+    ids, equal counts are alphabetical, so neighbours in the alphabet become siblings; gensim
+    pairs them in its heap's order. That choice is fixed by the corpus, not by the seed: on a
+    small corpus it moves the word-similarity scores of every seed alike, in either direction,
+    so compare with gensim tree for tree (``benchmarks/ablate_word2vec.py``, variants ``gtree``
+    and ``gensim+ctree``).
+
     Returns
     -------
     codes : (V, L) uint8
